@@ -1,0 +1,327 @@
+using System.Text;
+
+namespace ComplianceRecorder.Pipeline.Redaction;
+
+/// <summary>
+/// A stretch of text that says one number: written digit groups and spoken digit words
+/// ("four one one one", "double five", "oh four twenty seven"), with the separators and fillers
+/// between them. Masking replaces <see cref="Start"/>..<see cref="End"/>, so exactly the words that
+/// carried the digits disappear and the rest of the sentence stays readable.
+/// </summary>
+internal readonly record struct NumberRun(int Start, int End, string Digits, string Shape, bool Spoken, bool HasMagnitude)
+{
+    /// <summary>Written digit groups split by their separators, e.g. "555-123-4567" → [3,3,4].</summary>
+    public int GroupCount
+    {
+        get
+        {
+            var groups = 0;
+            var inGroup = false;
+            foreach (var c in Shape)
+            {
+                if (c == 'd')
+                {
+                    if (!inGroup)
+                    {
+                        groups++;
+                    }
+                    inGroup = true;
+                }
+                else
+                {
+                    inGroup = false;
+                }
+            }
+            return groups;
+        }
+    }
+}
+
+internal static class NumberRuns
+{
+    private enum Kind : byte { Digits, Unit, Teen, Tens, Zero, Multiplier, Magnitude, Filler, Word, Space, Punct }
+
+    private readonly record struct Tok(Kind Kind, int Start, int End, int Value);
+
+    private static readonly Dictionary<string, (Kind Kind, int Value)> Words = BuildWords();
+
+    private static Dictionary<string, (Kind, int)> BuildWords()
+    {
+        var d = new Dictionary<string, (Kind, int)>(StringComparer.OrdinalIgnoreCase);
+        string[] units = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"];
+        for (var i = 0; i < units.Length; i++)
+        {
+            d[units[i]] = (Kind.Unit, i);
+        }
+        d["oh"] = (Kind.Zero, 0);
+        d["o"] = (Kind.Zero, 0);
+        string[] teens = ["ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"];
+        for (var i = 0; i < teens.Length; i++)
+        {
+            d[teens[i]] = (Kind.Teen, 10 + i);
+        }
+        string[] tens = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"];
+        for (var i = 0; i < tens.Length; i++)
+        {
+            d[tens[i]] = (Kind.Tens, (i + 2) * 10);
+        }
+        d["double"] = (Kind.Multiplier, 2);
+        d["triple"] = (Kind.Multiplier, 3);
+        d["hundred"] = (Kind.Magnitude, 2);
+        d["thousand"] = (Kind.Magnitude, 3);
+        foreach (var f in new[] { "uh", "um", "uhm", "umm", "er", "erm", "ah", "hmm", "mm" })
+        {
+            d[f] = (Kind.Filler, 0);
+        }
+        return d;
+    }
+
+    private static bool IsNumber(Kind k) => k is Kind.Digits or Kind.Unit or Kind.Teen or Kind.Tens or Kind.Zero;
+
+    /// <summary>Finds every number said in <paramref name="text"/>, skipping spans already claimed.</summary>
+    public static List<NumberRun> Find(string text, ReadOnlySpan<bool> claimed)
+    {
+        var toks = Tokenize(text);
+        var runs = new List<NumberRun>();
+        var i = 0;
+        while (i < toks.Count)
+        {
+            if (!StartsRun(toks, i, text, claimed))
+            {
+                i++;
+                continue;
+            }
+            var last = i;
+            var j = i + 1;
+            while (j < toks.Count)
+            {
+                var k = j;
+                var punct = 0;
+                var fillers = 0;
+                var newlines = 0;
+                while (k < toks.Count && (toks[k].Kind is Kind.Space or Kind.Punct or Kind.Filler))
+                {
+                    if (toks[k].Kind == Kind.Punct)
+                    {
+                        punct++;
+                    }
+                    else if (toks[k].Kind == Kind.Filler)
+                    {
+                        fillers++;
+                    }
+                    else if (text.AsSpan(toks[k].Start, toks[k].End - toks[k].Start).Contains('\n'))
+                    {
+                        newlines++;
+                    }
+                    k++;
+                }
+                if (k >= toks.Count || punct > 2 || fillers > 2 || newlines > 0 || claimed[toks[k].Start])
+                {
+                    break;
+                }
+                var next = toks[k].Kind;
+                if (IsNumber(next) || next == Kind.Magnitude || (next == Kind.Multiplier && k + 1 < toks.Count))
+                {
+                    // a written group glued to letters ("3rd", "70s") is a word, not part of a number
+                    if (next == Kind.Digits && GluedToLetters(text, toks[k]))
+                    {
+                        break;
+                    }
+                    last = k;
+                    j = k + 1;
+                    continue;
+                }
+                break;
+            }
+            runs.Add(Build(text, toks, i, last));
+            i = last + 1;
+        }
+        return runs;
+    }
+
+    private static bool StartsRun(List<Tok> toks, int i, string text, ReadOnlySpan<bool> claimed)
+    {
+        var t = toks[i];
+        if (claimed[t.Start])
+        {
+            return false;
+        }
+        switch (t.Kind)
+        {
+            case Kind.Digits:
+                return !GluedToLetters(text, t);
+            case Kind.Unit or Kind.Teen or Kind.Tens:
+                return true;
+            case Kind.Zero or Kind.Multiplier:
+                // "oh" and "o" are digits only beside other digits: "oh, okay" is not a number
+                for (var k = i + 1; k < toks.Count && k <= i + 3; k++)
+                {
+                    if (toks[k].Kind is Kind.Space or Kind.Filler)
+                    {
+                        continue;
+                    }
+                    return IsNumber(toks[k].Kind) && (toks[k].Kind != Kind.Zero || t.Kind == Kind.Multiplier || NextIsNumber(toks, k));
+                }
+                return false;
+            default:
+                return false;
+        }
+    }
+
+    private static bool NextIsNumber(List<Tok> toks, int i)
+    {
+        for (var k = i + 1; k < toks.Count && k <= i + 3; k++)
+        {
+            if (toks[k].Kind is Kind.Space or Kind.Filler)
+            {
+                continue;
+            }
+            return IsNumber(toks[k].Kind);
+        }
+        return false;
+    }
+
+    // "3rd", "70s", "5pm", "A123" are words; "3560x4587" (an extension) is still a number
+    private static bool GluedToLetters(string text, Tok t)
+    {
+        if (t.Start > 0 && char.IsLetter(text[t.Start - 1]))
+        {
+            return text[t.Start - 1] is not ('x' or 'X') || t.Start < 2 || !char.IsAsciiDigit(text[t.Start - 2]);
+        }
+        if (t.End >= text.Length || !char.IsLetter(text[t.End]))
+        {
+            return false;
+        }
+        return text[t.End] is not ('x' or 'X') || t.End + 1 >= text.Length || !char.IsAsciiDigit(text[t.End + 1]);
+    }
+
+    private static NumberRun Build(string text, List<Tok> toks, int first, int last)
+    {
+        var digits = new StringBuilder();
+        var shape = new StringBuilder();
+        var spoken = false;
+        var magnitude = false;
+        var multiplier = 1;
+        for (var k = first; k <= last; k++)
+        {
+            var t = toks[k];
+            switch (t.Kind)
+            {
+                case Kind.Digits:
+                    for (var m = 0; m < multiplier; m++)
+                    {
+                        digits.Append(text, t.Start, t.End - t.Start);
+                    }
+                    multiplier = 1;
+                    shape.Append('d', t.End - t.Start);
+                    break;
+                case Kind.Unit or Kind.Zero:
+                    digits.Append((char)('0' + t.Value), multiplier);
+                    multiplier = 1;
+                    shape.Append('w');
+                    spoken = true;
+                    break;
+                case Kind.Teen:
+                    digits.Append(t.Value);
+                    shape.Append('w');
+                    spoken = true;
+                    break;
+                case Kind.Tens:
+                    // "twenty seven" is 27, "twenty" alone 20
+                    var unit = NextUnit(toks, k, last);
+                    if (unit >= 0)
+                    {
+                        digits.Append(t.Value + toks[unit].Value);
+                        k = unit;
+                    }
+                    else
+                    {
+                        digits.Append(t.Value);
+                    }
+                    shape.Append('w');
+                    spoken = true;
+                    break;
+                case Kind.Multiplier:
+                    multiplier = t.Value;
+                    shape.Append('m');
+                    break;
+                case Kind.Magnitude:
+                    digits.Append('0', t.Value);
+                    magnitude = true;
+                    shape.Append('M');
+                    break;
+                case Kind.Filler:
+                    shape.Append('f');
+                    break;
+                case Kind.Space:
+                    shape.Append(' ');
+                    break;
+                default:
+                    shape.Append(text, t.Start, t.End - t.Start);
+                    break;
+            }
+        }
+        return new NumberRun(toks[first].Start, toks[last].End, digits.ToString(), shape.ToString(), spoken, magnitude);
+    }
+
+    private static int NextUnit(List<Tok> toks, int k, int last)
+    {
+        for (var m = k + 1; m <= last; m++)
+        {
+            if (toks[m].Kind is Kind.Space or Kind.Filler)
+            {
+                continue;
+            }
+            return toks[m].Kind == Kind.Unit && toks[m].Value > 0 ? m : -1;
+        }
+        return -1;
+    }
+
+    private static List<Tok> Tokenize(string text)
+    {
+        var toks = new List<Tok>(text.Length / 3);
+        var i = 0;
+        while (i < text.Length)
+        {
+            var c = text[i];
+            var start = i;
+            if (char.IsAsciiDigit(c))
+            {
+                while (i < text.Length && char.IsAsciiDigit(text[i]))
+                {
+                    i++;
+                }
+                toks.Add(new Tok(Kind.Digits, start, i, 0));
+            }
+            else if (char.IsLetter(c))
+            {
+                while (i < text.Length && (char.IsLetter(text[i]) || text[i] == '\''))
+                {
+                    i++;
+                }
+                var kind = Kind.Word;
+                var value = 0;
+                if (i - start <= 8 && Words.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(text.AsSpan(start, i - start), out var w))
+                {
+                    (kind, value) = w;
+                }
+                toks.Add(new Tok(kind, start, i, value));
+            }
+            else if (char.IsWhiteSpace(c))
+            {
+                while (i < text.Length && char.IsWhiteSpace(text[i]))
+                {
+                    i++;
+                }
+                toks.Add(new Tok(Kind.Space, start, i, 0));
+            }
+            else
+            {
+                i++;
+                // only these join the groups of one number; anything else ends it
+                toks.Add(new Tok(c is '-' or '.' or ',' or '/' or '(' or ')' or '+' ? Kind.Punct : Kind.Word, start, i, 0));
+            }
+        }
+        return toks;
+    }
+}

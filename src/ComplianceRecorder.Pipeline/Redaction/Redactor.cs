@@ -1,0 +1,308 @@
+using System.Text;
+
+namespace ComplianceRecorder.Pipeline.Redaction;
+
+/// <summary>A redacted utterance: the text as stored and shown, and where its placeholders are.</summary>
+public sealed record RedactionResult(string Text, RedactedEntity[] Entities)
+{
+    public int Count(EntityType type)
+    {
+        var n = 0;
+        foreach (var e in Entities)
+        {
+            if (e.Type == type)
+            {
+                n++;
+            }
+        }
+        return n;
+    }
+}
+
+public enum Speaker : byte { Customer, Agent }
+
+/// <summary>
+/// Redacts the utterances of one conversation in call order. It is stateful the way a listener is:
+/// the agent's question ("what's the security code?") makes the customer's next numbers sensitive,
+/// and a number dictated over several turns stays sensitive until the topic changes.
+/// Partials are redacted with the context the finals built, but never change it.
+/// </summary>
+public sealed class RedactionSession
+{
+    // How many finals a topic stays in force after it was last mentioned or used.
+    private const int TopicHorizon = 3;
+    private const int MentionReach = 40;
+
+    private Topic _topic;
+    private int _turnsLeft;
+
+    public RedactionResult Redact(string text, Speaker speaker, bool isFinal)
+    {
+        var claimed = new bool[text.Length + 1];
+        var spans = new List<RedactedEntity>();
+        ClaimPatterns(text, claimed, spans);
+
+        var mentions = Topics.Find(text);
+        var usedTopic = false;
+        foreach (var run in NumberRuns.Find(text, claimed))
+        {
+            var local = LocalTopic(mentions, run);
+            var type = Classify(text, run, local, _topic);
+            if (type is { } t)
+            {
+                spans.Add(new RedactedEntity(t, run.Start, run.End));
+                usedTopic |= local == Topic.None && _topic.IsSensitive();
+            }
+        }
+
+        if (isFinal)
+        {
+            Advance(text, speaker, mentions, usedTopic);
+        }
+        return Apply(text, spans);
+    }
+
+    private void Advance(string text, Speaker speaker, List<TopicMention> mentions, bool usedTopic)
+    {
+        var last = Topic.None;
+        foreach (var m in mentions)
+        {
+            if (m.Topic.IsSensitive())
+            {
+                last = m.Topic;
+            }
+        }
+        if (last != Topic.None)
+        {
+            _topic = last;
+            _turnsLeft = TopicHorizon;
+        }
+        else if (speaker == Speaker.Agent && text.Contains('?'))
+        {
+            // the agent moved on to another question
+            _topic = Topic.None;
+        }
+        else if (usedTopic)
+        {
+            _turnsLeft = TopicHorizon;
+        }
+        else if (--_turnsLeft <= 0)
+        {
+            _topic = Topic.None;
+        }
+    }
+
+    private static Topic LocalTopic(List<TopicMention> mentions, NumberRun run)
+    {
+        // the nearest mention wins; one after the number ("467 3395 office") counts only close by
+        var best = Topic.None;
+        var bestDistance = int.MaxValue;
+        foreach (var m in mentions)
+        {
+            var distance = m.End <= run.Start ? run.Start - m.End
+                : m.Start >= run.End && m.Start - run.End <= 12 ? m.Start - run.End
+                : int.MaxValue;
+            if (distance <= MentionReach && distance < bestDistance)
+            {
+                best = m.Topic;
+                bestDistance = distance;
+            }
+        }
+        return best;
+    }
+
+    private static EntityType? Classify(string text, NumberRun run, Topic local, Topic conversation)
+    {
+        var n = run.Digits.Length;
+        if (n == 0)
+        {
+            return null;
+        }
+        if (n is >= 13 and <= 19 && Checksums.Luhn(run.Digits))
+        {
+            return EntityType.Card;
+        }
+        if (Patterns.SsnShape().IsMatch(run.Shape))
+        {
+            return EntityType.Ssn;
+        }
+
+        var topic = local != Topic.None ? local : conversation;
+        if (ByTopic(topic, run, n) is { } byTopic)
+        {
+            return byTopic;
+        }
+        if (topic == Topic.Harmless || IsHarmless(text, run))
+        {
+            return n >= 13 && !run.HasMagnitude ? EntityType.Number : null;
+        }
+        var before = PreviousNonSpace(text, run.Start);
+        if (before == '+' && n is >= 7 and <= 15)
+        {
+            return EntityType.Phone;
+        }
+        if (!run.Spoken && LooksLikePhone(run.Shape, n))
+        {
+            return EntityType.Phone;
+        }
+        if (run.Spoken && n >= 7)
+        {
+            // seven or more digits read out one by one are an identifier being dictated
+            return n is 10 or 11 ? EntityType.Phone : EntityType.Number;
+        }
+        return n >= 13 ? EntityType.Number : null;
+    }
+
+    private static EntityType? ByTopic(Topic topic, NumberRun run, int n) => topic switch
+    {
+        Topic.Card when n >= 4 => EntityType.Card,
+        Topic.Cvv when n is 3 or 4 => EntityType.Cvv,
+        Topic.Cvv when n >= 13 => EntityType.Card,
+        Topic.Expiry when n is >= 3 and <= 6 => EntityType.Expiry,
+        Topic.Pin when n is >= 4 and <= 8 => EntityType.Pin,
+        Topic.Ssn when n is >= 2 and <= 9 => EntityType.Ssn,
+        Topic.Phone when n is >= 3 and <= 15 => EntityType.Phone,
+        Topic.BankAccount when n >= 4 => EntityType.BankAccount,
+        Topic.Routing when n >= 4 => n == 9 && Checksums.AbaRouting(run.Digits) ? EntityType.Routing : EntityType.BankAccount,
+        _ => null,
+    };
+
+    private static bool IsHarmless(string text, NumberRun run)
+    {
+        if (run.HasMagnitude || Patterns.HarmlessShape().IsMatch(run.Shape))
+        {
+            return true;
+        }
+        var before = PreviousNonSpace(text, run.Start);
+        if (before is '$' or '€' or '£' or '#')
+        {
+            return true;
+        }
+        return run.End < text.Length && text[run.End] is '%' or ':';
+    }
+
+    private static bool LooksLikePhone(string shape, int n)
+    {
+        if (n is < 7 or > 15)
+        {
+            return false;
+        }
+        Span<int> sizes = stackalloc int[8];
+        var groups = 0;
+        var size = 0;
+        var dashOrDot = false;
+        foreach (var c in shape)
+        {
+            if (c == 'd')
+            {
+                size++;
+                continue;
+            }
+            dashOrDot |= c is '-' or '.';
+            if (size > 0)
+            {
+                if (groups == sizes.Length)
+                {
+                    return false;
+                }
+                sizes[groups++] = size;
+                size = 0;
+            }
+        }
+        if (size > 0 && groups < sizes.Length)
+        {
+            sizes[groups++] = size;
+        }
+        if (groups == 2)
+        {
+            // 555-1234 or 0961-7596216, but not a range of years (1990-2000)
+            return dashOrDot && ((sizes[0] == 3 && sizes[1] == 4) || n >= 10);
+        }
+        foreach (var s in sizes[..groups])
+        {
+            if (s > 5)
+            {
+                return false;
+            }
+        }
+        return groups >= 3;
+    }
+
+    private static char PreviousNonSpace(string text, int index)
+    {
+        for (var i = index - 1; i >= 0; i--)
+        {
+            if (!char.IsWhiteSpace(text[i]))
+            {
+                return text[i];
+            }
+        }
+        return '\0';
+    }
+
+    private static void ClaimPatterns(string text, bool[] claimed, List<RedactedEntity> spans)
+    {
+        Claim(Patterns.WrittenEmail(), EntityType.Email, text, claimed, spans, null);
+        Claim(Patterns.SpokenEmail(), EntityType.Email, text, claimed, spans, null);
+        ClaimIbans(text, claimed, spans);
+        Claim(Patterns.IpV4(), EntityType.IpAddress, text, claimed, spans, null);
+        Claim(Patterns.IpV6(), EntityType.IpAddress, text, claimed, spans, static s => s.Count(':') >= 2 && s.ContainsAnyInRange('0', '9'));
+    }
+
+    // The pattern may run on into the next word ("GB29…19 to"); the checksum finds where the IBAN ends.
+    private static void ClaimIbans(string text, bool[] claimed, List<RedactedEntity> spans)
+    {
+        foreach (var m in Patterns.Iban().EnumerateMatches(text))
+        {
+            var length = m.Length;
+            while (length >= 15 && !Checksums.Iban(text.AsSpan(m.Index, length)))
+            {
+                var cut = text.AsSpan(m.Index, length).LastIndexOf(' ');
+                length = cut < 0 ? 0 : cut;
+            }
+            if (length >= 15 && !claimed[m.Index])
+            {
+                Array.Fill(claimed, true, m.Index, length);
+                spans.Add(new RedactedEntity(EntityType.Iban, m.Index, m.Index + length));
+            }
+        }
+    }
+
+    private delegate bool Validator(ReadOnlySpan<char> value);
+
+    private static void Claim(System.Text.RegularExpressions.Regex regex, EntityType type, string text, bool[] claimed, List<RedactedEntity> spans, Validator? valid)
+    {
+        foreach (var m in regex.EnumerateMatches(text))
+        {
+            if (claimed[m.Index] || (valid is not null && !valid(text.AsSpan(m.Index, m.Length))))
+            {
+                continue;
+            }
+            Array.Fill(claimed, true, m.Index, m.Length);
+            spans.Add(new RedactedEntity(type, m.Index, m.Index + m.Length));
+        }
+    }
+
+    private static RedactionResult Apply(string text, List<RedactedEntity> spans)
+    {
+        if (spans.Count == 0)
+        {
+            return new RedactionResult(text, []);
+        }
+        spans.Sort(static (a, b) => a.Start.CompareTo(b.Start));
+        var sb = new StringBuilder(text.Length);
+        var entities = new RedactedEntity[spans.Count];
+        var at = 0;
+        for (var i = 0; i < spans.Count; i++)
+        {
+            var s = spans[i];
+            sb.Append(text, at, s.Start - at);
+            var placeholder = s.Type.Placeholder();
+            entities[i] = new RedactedEntity(s.Type, sb.Length, sb.Length + placeholder.Length);
+            sb.Append(placeholder);
+            at = s.End;
+        }
+        sb.Append(text, at, text.Length - at);
+        return new RedactionResult(sb.ToString(), entities);
+    }
+}
