@@ -1,0 +1,74 @@
+using ComplianceRecorder.Pipeline.Events;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace ComplianceRecorder.EventStore.Appending;
+
+/// <summary>An event to append, with the stream version the caller expects (null: any).</summary>
+public readonly record struct PendingEvent(RecordedEvent Event, int? ExpectedVersion = null);
+
+/// <summary>Where an appended event landed. <c>Duplicate</c>: its source key was already recorded, so nothing new was written.</summary>
+public readonly record struct Appended(string StreamId, int Version, long Seq, bool Duplicate);
+
+/// <summary>The stream was not at the version the caller expected.</summary>
+public sealed class ConcurrencyException(string message, Exception inner) : Exception(message, inner);
+
+/// <summary>Appends batches in one round trip through the <c>append_events</c> function.</summary>
+public sealed class EventStore(NpgsqlDataSource db, string writer)
+{
+    public NpgsqlDataSource DataSource => db;
+
+    public string Writer => writer;
+
+    public async Task<Appended[]> AppendAsync(IReadOnlyList<PendingEvent> batch, CancellationToken ct = default)
+    {
+        var n = batch.Count;
+        var streams = new string[n];
+        var expected = new int?[n];
+        var types = new string[n];
+        var schemas = new int[n];
+        var data = new string[n];
+        var meta = new string[n];
+        var keys = new string?[n];
+        for (var i = 0; i < n; i++)
+        {
+            var e = batch[i].Event;
+            streams[i] = e.StreamId;
+            expected[i] = batch[i].ExpectedVersion;
+            types[i] = e.Type;
+            schemas[i] = e.SchemaVersion;
+            data[i] = EventJson.Serialize(e);
+            meta[i] = "{}";
+            keys[i] = e.SourceKey;
+        }
+        await using var cmd = db.CreateCommand("SELECT idx, stream_id, version, seq, duplicate FROM append_events($1, $2, $3, $4, $5, $6, $7, $8)");
+        cmd.Parameters.Add(new NpgsqlParameter { Value = streams, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = expected, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Integer });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = types, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = schemas, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Integer });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = data, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = meta, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = keys, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = writer, NpgsqlDbType = NpgsqlDbType.Text });
+        var result = new Appended[n];
+        try
+        {
+            // a single statement is its own transaction: every event of the batch commits, or none
+            await using var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+            while (await reader.ReadAsync(ct).ConfigureAwait(false))
+            {
+                result[reader.GetInt32(0) - 1] = new Appended(reader.GetString(1), reader.GetInt32(2), reader.GetInt64(3), reader.GetBoolean(4));
+            }
+        }
+        catch (PostgresException e) when (e.SqlState == "P0409")
+        {
+            throw new ConcurrencyException(e.MessageText, e);
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
+        {
+            // two writers raced on the same stream version or source key; the caller may retry
+            throw new ConcurrencyException(e.MessageText, e);
+        }
+        return result;
+    }
+}

@@ -1,0 +1,99 @@
+namespace ComplianceRecorder.Pipeline.Events;
+
+/// <summary>One revision of one utterance, redacted. Only redacted text is ever recorded.</summary>
+public sealed record SegmentRecorded(
+    string ConversationId,
+    string Channel,
+    string UtteranceId,
+    int Revision,
+    bool IsFinal,
+    string Text,
+    int RawLength,
+    int RedactedLength,
+    int Tokens,
+    Dictionary<string, int> Entities,
+    long OffsetMs,
+    long DurationMs,
+    long? SourceSequence,
+    string? MediaSessionId,
+    DateTimeOffset? SourceTime,
+    DateTimeOffset ReceivedAt,
+    DateTimeOffset RedactedAt,
+    double? LatencyMs,
+    bool Backfilled,
+    string Dialect) : RecordedEvent
+{
+    public const string TypeName = "segment_recorded";
+
+    public override string StreamId => ConversationId;
+
+    public override string Type => TypeName;
+
+    public override string? SourceKey => SourceSequence is { } s
+        ? $"seq:{s}"
+        : $"utt:{Channel}:{UtteranceId}:{Revision}{(Backfilled ? ":backfill" : "")}";
+}
+
+public enum GapKind
+{
+    /// <summary>Media dialect: eventSequence jumped; <c>LostCount</c> messages never came.</summary>
+    SequenceGap,
+
+    /// <summary>A partial whose utterance never got a final before a later final on that channel.</summary>
+    MissingFinal,
+
+    /// <summary>Source offsets jumped further than the tolerance allows.</summary>
+    OffsetJump,
+
+    /// <summary>The socket was down; nothing could be heard from <c>From</c> to <c>To</c>.</summary>
+    Disconnected,
+
+    /// <summary>A message came after the reorder window had closed over its place.</summary>
+    LateArrival,
+
+    /// <summary>The source restarted its sequence numbers.</summary>
+    SequenceRestart,
+}
+
+/// <summary>A hole in what was heard, recorded so an auditor can see it.</summary>
+public sealed record CoverageGapRecorded(
+    string ConversationId,
+    string? Channel,
+    GapKind Kind,
+    DateTimeOffset From,
+    DateTimeOffset To,
+    long? FromSequence,
+    long? ToSequence,
+    int LostCount,
+    string Detail) : RecordedEvent
+{
+    public const string TypeName = "coverage_gap_recorded";
+
+    public override string StreamId => ConversationId;
+
+    public override string Type => TypeName;
+
+    public override string? SourceKey => FromSequence is { } f ? $"gap:{Kind}:{Channel}:{f}:{ToSequence}" : null;
+}
+
+public sealed record CallStarted(string ConversationId, string Dialect, DateTimeOffset At) : RecordedEvent
+{
+    public const string TypeName = "call_started";
+
+    public override string StreamId => ConversationId;
+
+    public override string Type => TypeName;
+
+    public override string? SourceKey => "call_started";
+}
+
+public sealed record CallEnded(string ConversationId, string Reason, DateTimeOffset At) : RecordedEvent
+{
+    public const string TypeName = "call_ended";
+
+    public override string StreamId => ConversationId;
+
+    public override string Type => TypeName;
+
+    public override string? SourceKey => "call_ended";
+}

@@ -1,0 +1,42 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace ComplianceRecorder.Pipeline.Events;
+
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, UseStringEnumConverter = true, DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
+[JsonSerializable(typeof(RecordedEvent))]
+[JsonSerializable(typeof(SegmentRecorded))]
+[JsonSerializable(typeof(CoverageGapRecorded))]
+[JsonSerializable(typeof(FrameQuarantined))]
+[JsonSerializable(typeof(CallStarted))]
+[JsonSerializable(typeof(CallEnded))]
+[JsonSerializable(typeof(MetricsWindowClosed))]
+[JsonSerializable(typeof(ReportAccessed))]
+public sealed partial class EventJson : JsonSerializerContext
+{
+    /// <summary>The event's own fields, without the polymorphic discriminator: the type is a column.</summary>
+    public static string Serialize(RecordedEvent e) => e switch
+    {
+        SegmentRecorded s => JsonSerializer.Serialize(s, Default.SegmentRecorded),
+        CoverageGapRecorded g => JsonSerializer.Serialize(g, Default.CoverageGapRecorded),
+        FrameQuarantined q => JsonSerializer.Serialize(q, Default.FrameQuarantined),
+        CallStarted c => JsonSerializer.Serialize(c, Default.CallStarted),
+        CallEnded c => JsonSerializer.Serialize(c, Default.CallEnded),
+        MetricsWindowClosed m => JsonSerializer.Serialize(m, Default.MetricsWindowClosed),
+        ReportAccessed r => JsonSerializer.Serialize(r, Default.ReportAccessed),
+        _ => throw new ArgumentOutOfRangeException(nameof(e), e.GetType().Name, "not a recorded event type"),
+    };
+
+    /// <summary>Reads an event back; older schema versions are upcast here, never rewritten in the store.</summary>
+    public static RecordedEvent? Deserialize(string type, int schemaVersion, string json) => type switch
+    {
+        Events.SegmentRecorded.TypeName => JsonSerializer.Deserialize(json, Default.SegmentRecorded),
+        Events.CoverageGapRecorded.TypeName => JsonSerializer.Deserialize(json, Default.CoverageGapRecorded),
+        Events.FrameQuarantined.TypeName => JsonSerializer.Deserialize(json, Default.FrameQuarantined),
+        Events.CallStarted.TypeName => JsonSerializer.Deserialize(json, Default.CallStarted),
+        Events.CallEnded.TypeName => JsonSerializer.Deserialize(json, Default.CallEnded),
+        Events.MetricsWindowClosed.TypeName => JsonSerializer.Deserialize(json, Default.MetricsWindowClosed),
+        Events.ReportAccessed.TypeName => JsonSerializer.Deserialize(json, Default.ReportAccessed),
+        _ => null,
+    };
+}

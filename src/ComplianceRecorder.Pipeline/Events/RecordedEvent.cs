@@ -1,0 +1,39 @@
+using System.Text.Json.Serialization;
+
+namespace ComplianceRecorder.Pipeline.Events;
+
+/// <summary>
+/// What the recorder appends. Each event names its stream (one call, or a system stream), its stable
+/// type name and schema version (never the CLR name), and the source identity that makes a redelivery
+/// of the same thing idempotent.
+/// </summary>
+[JsonPolymorphic(TypeDiscriminatorPropertyName = "$type")]
+[JsonDerivedType(typeof(SegmentRecorded), SegmentRecorded.TypeName)]
+[JsonDerivedType(typeof(CoverageGapRecorded), CoverageGapRecorded.TypeName)]
+[JsonDerivedType(typeof(FrameQuarantined), FrameQuarantined.TypeName)]
+[JsonDerivedType(typeof(CallStarted), CallStarted.TypeName)]
+[JsonDerivedType(typeof(CallEnded), CallEnded.TypeName)]
+[JsonDerivedType(typeof(MetricsWindowClosed), MetricsWindowClosed.TypeName)]
+[JsonDerivedType(typeof(ReportAccessed), ReportAccessed.TypeName)]
+public abstract record RecordedEvent
+{
+    [JsonIgnore]
+    public abstract string StreamId { get; }
+
+    [JsonIgnore]
+    public abstract string Type { get; }
+
+    [JsonIgnore]
+    public virtual int SchemaVersion => 1;
+
+    /// <summary>Null when the event has no natural identity at the source.</summary>
+    [JsonIgnore]
+    public virtual string? SourceKey => null;
+}
+
+public static class Streams
+{
+    public const string Quarantine = "$quarantine";
+    public const string Metrics = "$metrics";
+    public const string Access = "$access";
+}

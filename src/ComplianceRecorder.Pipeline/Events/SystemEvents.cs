@@ -1,0 +1,46 @@
+namespace ComplianceRecorder.Pipeline.Events;
+
+/// <summary>
+/// A frame that could not be decoded. Its text is kept (redacted and size-capped) with the reason,
+/// so nothing received is lost silently and nothing personal is stored raw.
+/// </summary>
+public sealed record FrameQuarantined(string Reason, string RedactedFrame, int Length, DateTimeOffset ReceivedAt) : RecordedEvent
+{
+    public const string TypeName = "frame_quarantined";
+
+    public override string StreamId => Streams.Quarantine;
+
+    public override string Type => TypeName;
+}
+
+/// <summary>Latency and throughput over one window of event time, overall or for one call.</summary>
+public sealed record MetricsWindowClosed(
+    string Scope,
+    DateTimeOffset WindowStart,
+    DateTimeOffset WindowEnd,
+    int Segments,
+    int Tokens,
+    double P50Ms,
+    double P95Ms,
+    double P99Ms,
+    double MaxMs,
+    int Gaps) : RecordedEvent
+{
+    public const string TypeName = "metrics_window_closed";
+
+    public override string StreamId => Streams.Metrics;
+
+    public override string Type => TypeName;
+
+    public override string? SourceKey => $"{Scope}:{WindowStart.ToUnixTimeMilliseconds()}";
+}
+
+/// <summary>Somebody read a report or an export. Auditors ask who looked.</summary>
+public sealed record ReportAccessed(string Who, string What, string Query, DateTimeOffset At) : RecordedEvent
+{
+    public const string TypeName = "report_accessed";
+
+    public override string StreamId => Streams.Access;
+
+    public override string Type => TypeName;
+}

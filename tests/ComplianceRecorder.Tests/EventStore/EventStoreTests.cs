@@ -1,0 +1,143 @@
+using ComplianceRecorder.EventStore.Appending;
+using ComplianceRecorder.EventStore.Projections;
+using ComplianceRecorder.EventStore.Verification;
+using ComplianceRecorder.Pipeline.Events;
+using ComplianceRecorder.Tests.Infrastructure;
+using Npgsql;
+using Store = ComplianceRecorder.EventStore.Appending.EventStore;
+
+namespace ComplianceRecorder.Tests.EventStore;
+
+public sealed class EventStoreTests(Database db) : IClassFixture<Database>
+{
+    private static readonly DateTimeOffset T0 = new(2026, 11, 24, 10, 0, 0, TimeSpan.Zero);
+
+    internal static SegmentRecorded Segment(string call, string utterance, int revision, bool final, string text = "hello [CARD]", int cards = 1) =>
+        new(call, "EXTERNAL", utterance, revision, final, text, text.Length + 10, text.Length, 2,
+            cards > 0 ? new Dictionary<string, int> { ["CARD"] = cards } : [], 1000 * revision, 500, null, null,
+            T0, T0.AddMilliseconds(40), T0.AddMilliseconds(41), 40, false, "notifications");
+
+    private Store NewStore(string writer = "test") => new(db.DataSource, writer);
+
+    [Fact]
+    public async Task Appending_a_batch_gives_consecutive_versions_and_inline_audit_rows()
+    {
+        var call = "call-" + Guid.NewGuid();
+        var result = await NewStore().AppendAsync([
+            new PendingEvent(new CallStarted(call, "notifications", T0)),
+            new PendingEvent(Segment(call, "u1", 1, false)),
+            new PendingEvent(Segment(call, "u1", 2, true)),
+        ]);
+
+        Assert.Equal([1, 2, 3], result.Select(r => r.Version));
+        Assert.True(result[0].Seq < result[1].Seq && result[1].Seq < result[2].Seq);
+        Assert.Equal(2L, await db.ScalarAsync<long>($"SELECT count(*) FROM audit_log WHERE conversation_id = '{call}'"));
+        Assert.Equal("PII_REDACTED", await db.ScalarAsync<string>($"SELECT compliance_flag FROM audit_log WHERE conversation_id = '{call}' AND revision = 2"));
+        Assert.Equal(1, await db.ScalarAsync<int>($"SELECT finals FROM call_summaries WHERE conversation_id = '{call}'"));
+    }
+
+    [Fact]
+    public async Task A_redelivered_utterance_revision_is_not_a_second_event()
+    {
+        var call = "call-" + Guid.NewGuid();
+        var first = await NewStore("writer-a").AppendAsync([new PendingEvent(Segment(call, "u1", 1, true))]);
+        var again = await NewStore("writer-b").AppendAsync([new PendingEvent(Segment(call, "u1", 1, true))]);
+
+        Assert.False(first[0].Duplicate);
+        Assert.True(again[0].Duplicate);
+        Assert.Equal(first[0].Seq, again[0].Seq);
+        Assert.Equal(1L, await db.ScalarAsync<long>($"SELECT count(*) FROM events WHERE stream_id = '{call}'"));
+        Assert.Equal("writer-a", await db.ScalarAsync<string>($"SELECT writer FROM events WHERE stream_id = '{call}'"));
+    }
+
+    [Fact]
+    public async Task A_wrong_expected_version_raises_a_concurrency_error_and_appends_nothing()
+    {
+        var call = "call-" + Guid.NewGuid();
+        await NewStore().AppendAsync([new PendingEvent(Segment(call, "u1", 1, true))]);
+
+        await Assert.ThrowsAsync<ConcurrencyException>(() =>
+            NewStore().AppendAsync([new PendingEvent(Segment(call, "u2", 1, true), ExpectedVersion: 0)]));
+        Assert.Equal(1L, await db.ScalarAsync<long>($"SELECT count(*) FROM events WHERE stream_id = '{call}'"));
+    }
+
+    [Theory]
+    [InlineData("UPDATE events SET type = 'x'")]
+    [InlineData("DELETE FROM events")]
+    [InlineData("TRUNCATE events CASCADE")]
+    public async Task The_database_refuses_to_change_recorded_events(string sql)
+    {
+        await NewStore().AppendAsync([new PendingEvent(Segment("call-" + Guid.NewGuid(), "u1", 1, true))]);
+
+        var e = await Assert.ThrowsAsync<PostgresException>(async () =>
+        {
+            await using var cmd = db.DataSource.CreateCommand(sql);
+            await cmd.ExecuteNonQueryAsync();
+        });
+        Assert.Contains("append-only", e.MessageText, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_recorder_role_may_insert_and_read_but_not_update()
+    {
+        await NewStore().AppendAsync([new PendingEvent(Segment("call-" + Guid.NewGuid(), "u1", 1, true))]);
+        await using var conn = await db.DataSource.OpenConnectionAsync();
+        await using (var role = new NpgsqlCommand("SET ROLE compliance_recorder", conn))
+        {
+            await role.ExecuteNonQueryAsync();
+        }
+        await using (var read = new NpgsqlCommand("SELECT count(*) FROM events", conn))
+        {
+            Assert.True((long)(await read.ExecuteScalarAsync())! > 0);
+        }
+        await using var update = new NpgsqlCommand("UPDATE events SET writer = 'x'", conn);
+        var e = await Assert.ThrowsAsync<PostgresException>(() => update.ExecuteNonQueryAsync());
+        Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, e.SqlState);
+    }
+
+    [Fact]
+    public async Task Verify_names_the_event_a_superuser_altered_behind_the_triggers()
+    {
+        var call = "call-" + Guid.NewGuid();
+        await NewStore().AppendAsync([.. Enumerable.Range(1, 5).Select(i => new PendingEvent(Segment(call, $"u{i}", 1, true)))]);
+        Assert.DoesNotContain((await ChainVerifier.VerifyAsync(db.DataSource)).Broken, b => b.StreamId == call);
+
+        await using (var cmd = db.DataSource.CreateCommand($"""
+            SET session_replication_role = replica;
+            UPDATE events SET data = jsonb_set(data, '{"{text}"}', '"hellO [CARD]"') WHERE stream_id = '{call}' AND version = 3;
+            SET session_replication_role = origin;
+            """))
+        {
+            await cmd.ExecuteNonQueryAsync();
+        }
+
+        var report = await ChainVerifier.VerifyAsync(db.DataSource);
+        var broken = Assert.Single(report.Broken, b => b.StreamId == call);
+        Assert.Equal(3, broken.Version);
+    }
+
+    [Fact]
+    public async Task Rebuilt_audit_tables_equal_the_live_ones_row_for_row()
+    {
+        for (var c = 0; c < 3; c++)
+        {
+            var call = $"rebuild-{c}-{Guid.NewGuid()}";
+            await NewStore().AppendAsync([
+                new PendingEvent(new CallStarted(call, "media", T0)),
+                .. Enumerable.Range(1, 4).Select(i => new PendingEvent(Segment(call, $"u{i}", 1, i % 2 == 0, cards: i % 3))),
+                new PendingEvent(new CoverageGapRecorded(call, "EXTERNAL", GapKind.SequenceGap, T0, T0.AddSeconds(1), 4, 7, 2, "eventSequence jumped")),
+                new PendingEvent(new CallEnded(call, "SESSION_ENDED", T0.AddMinutes(1))),
+            ]);
+        }
+        const string Snapshot = """
+            SELECT string_agg(t::text, E'\n' ORDER BY t::text) FROM (
+              SELECT a::text AS t FROM audit_log a UNION ALL SELECT s::text FROM call_summaries s) x
+            """;
+        var live = await db.ScalarAsync<string>(Snapshot);
+
+        await Rebuilder.RebuildAsync(db.DataSource, "audit");
+
+        Assert.Equal(live, await db.ScalarAsync<string>(Snapshot));
+        Assert.Contains("rebuild-2", live, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,118 @@
+using ComplianceRecorder.EventStore.Provisioning;
+using ComplianceRecorder.EventStore.Schema;
+using Npgsql;
+using Testcontainers.PostgreSql;
+
+namespace ComplianceRecorder.Tests.Infrastructure;
+
+/// <summary>
+/// The one real PostgreSQL server the whole suite shares, found in this order: the connection string
+/// in COMPLIANCE_RECORDER_TEST_PG; a Testcontainers container when a Docker engine answers; otherwise
+/// a throwaway cluster made with initdb in a temp folder, stopped and deleted when the run ends.
+/// </summary>
+internal static class PostgresServer
+{
+    public const string EnvironmentVariable = "COMPLIANCE_RECORDER_TEST_PG";
+
+    private static readonly Lazy<Task<Server>> Instance = new(StartAsync);
+
+    public sealed record Server(string AdminConnectionString, LocalPostgres? Local);
+
+    public static Task<Server> GetAsync() => Instance.Value;
+
+    private static async Task<Server> StartAsync()
+    {
+        if (Environment.GetEnvironmentVariable(EnvironmentVariable) is { Length: > 0 } cs)
+        {
+            return new Server(cs, null);
+        }
+        if (DockerAnswers())
+        {
+            var container = new PostgreSqlBuilder("postgres:15").Build();
+            await container.StartAsync();
+            AppDomain.CurrentDomain.ProcessExit += (_, _) => container.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            return new Server(container.GetConnectionString(), null);
+        }
+        var dir = Path.Combine(Path.GetTempPath(), "cr-test-pg-" + Guid.NewGuid().ToString("N")[..8]);
+        var pg = await LocalPostgres.StartAsync(dir, stopOnDispose: true);
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            pg.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            try
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        };
+        return new Server(pg.ConnectionString(), pg);
+    }
+
+    private static bool DockerAnswers()
+    {
+        if (!File.Exists("/var/run/docker.sock") && Environment.GetEnvironmentVariable("DOCKER_HOST") is null)
+        {
+            return false;
+        }
+        try
+        {
+            using var http = new HttpClient(new SocketsHttpHandler
+            {
+                ConnectCallback = async (_, ct) =>
+                {
+                    var s = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+                    await s.ConnectAsync(new System.Net.Sockets.UnixDomainSocketEndPoint("/var/run/docker.sock"), ct);
+                    return new System.Net.Sockets.NetworkStream(s, ownsSocket: true);
+                },
+            })
+            { Timeout = TimeSpan.FromSeconds(2) };
+            return http.GetAsync(new Uri("http://docker/_ping")).GetAwaiter().GetResult().IsSuccessStatusCode;
+        }
+        catch (Exception e) when (e is HttpRequestException or System.Net.Sockets.SocketException or TaskCanceledException or IOException)
+        {
+            return false;
+        }
+    }
+}
+
+/// <summary>A database of its own for one test class, migrated, so classes run in parallel without sharing state.</summary>
+public sealed class Database : IAsyncLifetime
+{
+    private NpgsqlDataSource? _source;
+
+    public string ConnectionString { get; private set; } = "";
+
+    public string Name { get; } = "t_" + Guid.NewGuid().ToString("N")[..12];
+
+    public NpgsqlDataSource DataSource => _source ?? throw new InvalidOperationException("not started");
+
+    internal PostgresServer.Server Server { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        Server = await PostgresServer.GetAsync();
+        await using (var admin = NpgsqlDataSource.Create(Server.AdminConnectionString))
+        await using (var cmd = admin.CreateCommand($"CREATE DATABASE {Name}"))
+        {
+            await cmd.ExecuteNonQueryAsync();
+        }
+        ConnectionString = new NpgsqlConnectionStringBuilder(Server.AdminConnectionString) { Database = Name }.ConnectionString;
+        _source = NpgsqlDataSource.Create(ConnectionString);
+        await Migrator.MigrateAsync(_source);
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_source is not null)
+        {
+            await _source.DisposeAsync();
+        }
+    }
+
+    public async Task<T> ScalarAsync<T>(string sql)
+    {
+        await using var cmd = DataSource.CreateCommand(sql);
+        return (T)(await cmd.ExecuteScalarAsync())!;
+    }
+}
