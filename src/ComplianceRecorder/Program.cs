@@ -1,5 +1,30 @@
+using ComplianceRecorder;
 using ComplianceRecorder.Verbs;
 
-return args.Length > 0 && args[0] == "redact"
-    ? await RedactVerb.RunAsync(Console.In, Console.Out)
-    : 2;
+// The verbs: demo (emulator + everything), run (real Genesys), migrate, redact, verify, rebuild.
+var verb = args.Length > 0 ? args[0] : "help";
+var rest = args.Length > 1 ? args[1..] : [];
+try
+{
+    return verb switch
+    {
+        "demo" => await Service.RunAsync(rest, demo: true),
+        "run" => await Service.RunAsync(rest, demo: false),
+        "migrate" => await StoreVerbs.MigrateAsync(rest),
+        "verify" => await StoreVerbs.VerifyAsync(rest),
+        "rebuild" => await StoreVerbs.RebuildAsync(rest),
+        "redact" => await RedactVerb.RunAsync(Console.In, Console.Out),
+        _ => Usage(),
+    };
+}
+catch (SettingsException e)
+{
+    await Console.Error.WriteLineAsync("configuration error: " + e.Message);
+    return 3;
+}
+
+static int Usage()
+{
+    Console.Error.WriteLine("usage: ComplianceRecorder demo|run|migrate|verify|rebuild [projection]|redact");
+    return 2;
+}

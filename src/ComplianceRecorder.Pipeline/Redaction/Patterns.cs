@@ -16,6 +16,10 @@ internal static partial class Patterns
         """, RegexOptions.IgnoreCase | RegexOptions.IgnorePatternWhitespace | RegexOptions.CultureInvariant)]
     public static partial Regex SpokenEmail();
 
+    // an email still being spoken ("jane dot doe at exam…"): partials are redacted before the address is complete
+    [GeneratedRegex(@"\b[a-z0-9]+(?:\s+(?:dot|underscore)\s+[a-z0-9]+)+(?:\s+at\b.*)?$|\b[a-z0-9]+(?:\s+(?:dot|underscore)\s+[a-z0-9]+)*\s+at\s+[a-z0-9]+\s+dot\b.*$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    public static partial Regex UnfinishedSpokenEmail();
+
     [GeneratedRegex(@"\b[A-Za-z]{2}\d{2}(?:[ ]?[A-Za-z0-9]){11,30}\b", RegexOptions.CultureInvariant)]
     public static partial Regex Iban();
 

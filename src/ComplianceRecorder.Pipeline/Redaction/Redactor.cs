@@ -244,6 +244,7 @@ public sealed class RedactionSession
     {
         Claim(Patterns.WrittenEmail(), EntityType.Email, text, claimed, spans, null);
         Claim(Patterns.SpokenEmail(), EntityType.Email, text, claimed, spans, null);
+        Claim(Patterns.UnfinishedSpokenEmail(), EntityType.Email, text, claimed, spans, null);
         ClaimIbans(text, claimed, spans);
         Claim(Patterns.IpV4(), EntityType.IpAddress, text, claimed, spans, null);
         Claim(Patterns.IpV6(), EntityType.IpAddress, text, claimed, spans, static s => s.Count(':') >= 2 && s.ContainsAnyInRange('0', '9'));

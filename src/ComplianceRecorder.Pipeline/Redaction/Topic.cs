@@ -36,6 +36,11 @@ internal static partial class Topics
         var found = new List<TopicMention>();
         foreach (Match m in Keywords().Matches(text))
         {
+            // our own placeholders ("[CARD]") are not somebody talking about cards: redaction stays idempotent
+            if (m.Index > 0 && text[m.Index - 1] == '[')
+            {
+                continue;
+            }
             foreach (var (group, topic) in Groups)
             {
                 if (m.Groups[group].Success)

@@ -1,0 +1,389 @@
+using System.Collections.Concurrent;
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace ComplianceRecorder.Emulator;
+
+public sealed record EmulatorOptions
+{
+    public string Scenario { get; init; } = "demo";
+
+    /// <summary>Scenario milliseconds per real millisecond: 1 is real time, 20 plays a 5-minute call in 15 s.</summary>
+    public double Speed { get; init; } = 1;
+
+    public int Seed { get; init; } = 42;
+
+    public TimeSpan Heartbeat { get; init; } = TimeSpan.FromSeconds(30);
+
+    public string ClientId { get; init; } = "emulator-client";
+
+    public string ClientSecret { get; init; } = "emulator-secret";
+
+    /// <summary>Play the scenario again from the start when it ends (the demo keeps calls coming).</summary>
+    public bool Loop { get; init; }
+}
+
+/// <summary>
+/// Genesys Cloud as the recorder sees it, on loopback: OAuth client credentials, notification
+/// channels and subscriptions, and the streaming WebSocket with real envelopes, heartbeats, queue
+/// conversation events and transcription messages (../shared/genesys/notifications-api.md).
+/// </summary>
+public sealed class GenesysEmulator : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly EmulatorOptions _options;
+    private readonly ConcurrentDictionary<string, Channel> _channels = new();
+    private readonly ConcurrentDictionary<string, string> _tokens = new();
+    private readonly CancellationTokenSource _stop = new();
+    private Task _play = Task.CompletedTask;
+
+    private sealed class Channel(string id)
+    {
+        public string Id { get; } = id;
+        public ConcurrentDictionary<string, bool> Topics { get; } = new();
+        public WebSocket? Socket { get; set; }
+        public SemaphoreSlim SendLock { get; } = new(1, 1);
+    }
+
+    private GenesysEmulator(WebApplication app, EmulatorOptions options)
+    {
+        _app = app;
+        _options = options;
+    }
+
+    public Uri BaseUri { get; private set; } = null!;
+
+    public Scenario Scenario { get; private set; } = null!;
+
+    /// <summary>Frames sent on sockets so far, by kind; tests read it to know what was said.</summary>
+    public ConcurrentDictionary<string, int> Sent { get; } = new();
+
+    public static async Task<GenesysEmulator> StartAsync(EmulatorOptions options, int port = 0)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
+        var app = builder.Build();
+        var emulator = new GenesysEmulator(app, options) { Scenario = Scenario.Load(options.Scenario) };
+        app.UseWebSockets();
+        emulator.Map(app);
+        await app.StartAsync().ConfigureAwait(false);
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        emulator.BaseUri = new Uri(address);
+        emulator._play = Task.Run(() => emulator.PlayAsync(emulator._stop.Token));
+        return emulator;
+    }
+
+    private void Map(WebApplication app)
+    {
+        app.MapPost("/oauth/token", async (HttpContext ctx) =>
+        {
+            var auth = ctx.Request.Headers.Authorization.ToString();
+            var expected = "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{_options.ClientId}:{_options.ClientSecret}"));
+            var form = await ctx.Request.ReadFormAsync().ConfigureAwait(false);
+            if (auth != expected || form["grant_type"] != "client_credentials")
+            {
+                return Results.Json(new JsonObject { ["error"] = "invalid_client", ["description"] = "authentication failed", ["error_description"] = "authentication failed" }, statusCode: 400);
+            }
+            var token = Convert.ToHexString(Guid.NewGuid().ToByteArray());
+            _tokens[token] = _options.ClientId;
+            return Results.Json(new JsonObject { ["access_token"] = token, ["token_type"] = "bearer", ["expires_in"] = 86399 });
+        });
+
+        var api = app.MapGroup("/api/v2/notifications/channels").AddEndpointFilter(async (ctx, next) =>
+            Authorized(ctx.HttpContext) ? await next(ctx).ConfigureAwait(false) : Results.Json(new JsonObject { ["message"] = "Invalid login credentials.", ["code"] = "bad.credentials", ["status"] = 401 }, statusCode: 401));
+
+        api.MapPost("", (HttpContext ctx) =>
+        {
+            var id = "streaming-0-" + Guid.NewGuid().ToString("N");
+            _channels[id] = new Channel(id);
+            var ws = new UriBuilder(BaseUri) { Scheme = "ws", Path = $"/channels/{id}" }.Uri;
+            return Results.Json(new JsonObject { ["id"] = id, ["connectUri"] = ws.ToString(), ["expires"] = DateTimeOffset.UtcNow.AddHours(24).ToString("O") });
+        });
+        api.MapMethods("{id}", ["HEAD"], (string id) => _channels.ContainsKey(id) ? Results.Ok() : Results.NotFound());
+        api.MapGet("{id}/subscriptions", (string id) => _channels.TryGetValue(id, out var ch) ? Results.Json(Entities(ch.Topics.Keys)) : Results.NotFound());
+        api.MapPut("{id}/subscriptions", async (string id, HttpContext ctx) => await Subscribe(id, ctx, replace: true).ConfigureAwait(false));
+        api.MapPost("{id}/subscriptions", async (string id, HttpContext ctx) => await Subscribe(id, ctx, replace: false).ConfigureAwait(false));
+        api.MapDelete("{id}/subscriptions", (string id) =>
+        {
+            if (_channels.TryGetValue(id, out var ch))
+            {
+                ch.Topics.Clear();
+            }
+            return Results.NoContent();
+        });
+
+        app.Map("/channels/{id}", async (string id, HttpContext ctx) =>
+        {
+            if (!ctx.WebSockets.IsWebSocketRequest || !_channels.TryGetValue(id, out var ch))
+            {
+                ctx.Response.StatusCode = 404;
+                return;
+            }
+            using var ws = await ctx.WebSockets.AcceptWebSocketAsync().ConfigureAwait(false);
+            // one connection per channel: a second one takes it over
+            var previous = ch.Socket;
+            ch.Socket = ws;
+            previous?.Abort();
+            var buffer = new byte[4096];
+            try
+            {
+                while (ws.State == WebSocketState.Open)
+                {
+                    var r = await ws.ReceiveAsync(buffer, _stop.Token).ConfigureAwait(false);
+                    if (r.MessageType == WebSocketMessageType.Close)
+                    {
+                        await ws.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "bye", CancellationToken.None).ConfigureAwait(false);
+                        break;
+                    }
+                    if (Encoding.UTF8.GetString(buffer, 0, r.Count).Contains("ping", StringComparison.Ordinal))
+                    {
+                        await SendAsync(ch, Envelope("channel.metadata", new JsonObject { ["message"] = "pong" })).ConfigureAwait(false);
+                    }
+                }
+            }
+            catch (Exception e) when (e is WebSocketException or OperationCanceledException)
+            {
+            }
+        });
+    }
+
+    private bool Authorized(HttpContext ctx)
+    {
+        var h = ctx.Request.Headers.Authorization.ToString();
+        return h.StartsWith("Bearer ", StringComparison.Ordinal) && _tokens.ContainsKey(h["Bearer ".Length..]);
+    }
+
+    private async Task<IResult> Subscribe(string id, HttpContext ctx, bool replace)
+    {
+        if (!_channels.TryGetValue(id, out var ch))
+        {
+            return Results.NotFound();
+        }
+        var body = await JsonNode.ParseAsync(ctx.Request.Body).ConfigureAwait(false) as JsonArray ?? [];
+        if (replace)
+        {
+            ch.Topics.Clear();
+        }
+        foreach (var item in body)
+        {
+            if (item?["id"]?.GetValue<string>() is { } topic)
+            {
+                if (ch.Topics.Count >= 1000)
+                {
+                    return Results.Json(new JsonObject { ["message"] = "topic limit of 1000 reached", ["status"] = 400 }, statusCode: 400);
+                }
+                ch.Topics[topic] = true;
+            }
+        }
+        return Results.Json(Entities(ch.Topics.Keys));
+    }
+
+    private static JsonObject Entities(IEnumerable<string> topics) =>
+        new() { ["entities"] = new JsonArray([.. topics.Select(t => (JsonNode)new JsonObject { ["id"] = t, ["state"] = "Permitted" })]) };
+
+    private static string Envelope(string topic, JsonObject body) =>
+        new JsonObject { ["topicName"] = topic, ["version"] = "2", ["eventBody"] = body, ["metadata"] = new JsonObject { ["CorrelationId"] = Guid.NewGuid().ToString() } }.ToJsonString();
+
+    /// <summary>Sends a frame to every channel subscribed to <paramref name="topic"/>.</summary>
+    private async Task PublishAsync(string topic, string frame, string kind)
+    {
+        foreach (var ch in _channels.Values)
+        {
+            if (ch.Topics.ContainsKey(topic))
+            {
+                await SendAsync(ch, frame).ConfigureAwait(false);
+                Sent.AddOrUpdate(kind, 1, (_, n) => n + 1);
+            }
+        }
+    }
+
+    private static async Task SendAsync(Channel ch, string frame)
+    {
+        if (ch.Socket is not { State: WebSocketState.Open } ws)
+        {
+            return;
+        }
+        await ch.SendLock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            await ws.SendAsync(Encoding.UTF8.GetBytes(frame), WebSocketMessageType.Text, true, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is WebSocketException or ObjectDisposedException)
+        {
+        }
+        finally
+        {
+            ch.SendLock.Release();
+        }
+    }
+
+    /// <summary>Drops every socket abruptly (no close handshake), as a network failure would.</summary>
+    public void DropSockets()
+    {
+        foreach (var ch in _channels.Values)
+        {
+            ch.Socket?.Abort();
+        }
+    }
+
+    /// <summary>Sends raw text on every open socket: malformed and oversized frames on demand.</summary>
+    public async Task InjectFrameAsync(string raw)
+    {
+        foreach (var ch in _channels.Values)
+        {
+            await SendAsync(ch, raw).ConfigureAwait(false);
+        }
+    }
+
+    private async Task PlayAsync(CancellationToken ct)
+    {
+        // calls arrive once a recorder listens on the queue, so a test or demo never misses the first one
+        var queueTopic = $"v2.routing.queues.{Scenario.QueueId}.conversations";
+        while (!ct.IsCancellationRequested && !_channels.Values.Any(c => c.Topics.ContainsKey(queueTopic) && c.Socket is { State: WebSocketState.Open }))
+        {
+            await Task.Delay(50, ct).ConfigureAwait(false);
+        }
+        var timeline = new List<(long At, Func<Task> Send)>();
+        do
+        {
+            timeline.Clear();
+            var round = Guid.NewGuid().ToString("N")[..8];
+            foreach (var call in Scenario.Calls)
+            {
+                var id = _options.Loop ? round + call.ConversationId[Math.Min(8, call.ConversationId.Length)..] : call.ConversationId;
+                var communicationId = Guid.NewGuid().ToString();
+                var callClock = new CallClock(_options.Speed);
+                timeline.Add((call.StartMs, () =>
+                {
+                    callClock.Start = DateTimeOffset.UtcNow;
+                    return PublishAsync($"v2.routing.queues.{Scenario.QueueId}.conversations",
+                    Envelope($"v2.routing.queues.{Scenario.QueueId}.conversations", QueueEvent(id, "connected")), "queue");
+                }));
+                long end = call.StartMs;
+                // transcripts start a moment after the call is announced, as transcription spins up
+                foreach (var e in Transcriber.Emissions(call, _options.Seed))
+                {
+                    var at = call.StartMs + 1000 + e.AtMs;
+                    end = Math.Max(end, at);
+                    timeline.Add((at, () => PublishAsync($"v2.conversations.{id}.transcription",
+                        Envelope($"v2.conversations.{id}.transcription", Transcript(id, communicationId, e, callClock)), e.IsFinal ? "final" : "partial")));
+                }
+                timeline.Add((end + 500, () => PublishAsync($"v2.conversations.{id}.transcription",
+                    Envelope($"v2.conversations.{id}.transcription", SessionEnded(id, communicationId, end)), "ended")));
+                timeline.Add((end + 600, () => PublishAsync($"v2.routing.queues.{Scenario.QueueId}.conversations",
+                    Envelope($"v2.routing.queues.{Scenario.QueueId}.conversations", QueueEvent(id, "disconnected")), "queue")));
+            }
+            timeline.Sort((a, b) => a.At.CompareTo(b.At));
+            var started = DateTimeOffset.UtcNow;
+            var nextHeartbeat = TimeSpan.Zero;
+            foreach (var (at, send) in timeline)
+            {
+                var due = started + TimeSpan.FromMilliseconds(at / _options.Speed);
+                while (DateTimeOffset.UtcNow < due)
+                {
+                    var wait = due - DateTimeOffset.UtcNow;
+                    await Task.Delay(wait > TimeSpan.FromMilliseconds(200) ? TimeSpan.FromMilliseconds(200) : wait, ct).ConfigureAwait(false);
+                    if (DateTimeOffset.UtcNow - started > nextHeartbeat)
+                    {
+                        nextHeartbeat += _options.Heartbeat;
+                        await HeartbeatAsync().ConfigureAwait(false);
+                    }
+                }
+                await send().ConfigureAwait(false);
+            }
+            if (_options.Loop)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(3000 / _options.Speed), ct).ConfigureAwait(false);
+            }
+        }
+        while (_options.Loop && !ct.IsCancellationRequested);
+    }
+
+    private async Task HeartbeatAsync()
+    {
+        var frame = Envelope("channel.metadata", new JsonObject { ["message"] = "WebSocket Heartbeat" });
+        foreach (var ch in _channels.Values)
+        {
+            await SendAsync(ch, frame).ConfigureAwait(false);
+        }
+    }
+
+    private static JsonObject QueueEvent(string conversationId, string state) => new()
+    {
+        ["id"] = conversationId,
+        ["participants"] = new JsonArray(
+            new JsonObject { ["purpose"] = "customer", ["calls"] = new JsonArray(new JsonObject { ["state"] = state }) },
+            new JsonObject { ["purpose"] = "agent", ["calls"] = new JsonArray(new JsonObject { ["state"] = state }) }),
+    };
+
+    /// <summary>
+    /// The transcription session of one call on the wall clock: offsets are sent in real milliseconds
+    /// (scenario time divided by the speed), so source timestamps stay truthful in scaled time.
+    /// </summary>
+    private sealed class CallClock(double speed)
+    {
+        public DateTimeOffset Start { get; set; } = DateTimeOffset.UtcNow;
+
+        public long Real(long scenarioMs) => (long)(scenarioMs / speed);
+    }
+
+    private static JsonObject Transcript(string conversationId, string communicationId, Emission e, CallClock clock) => new()
+    {
+        ["eventTime"] = DateTimeOffset.UtcNow.ToString("O"),
+        ["organizationId"] = "emulated-org",
+        ["conversationId"] = conversationId,
+        ["communicationId"] = communicationId,
+        ["sessionStartTimeMs"] = clock.Start.ToUnixTimeMilliseconds(),
+        ["transcriptionStartTimeMs"] = clock.Start.ToUnixTimeMilliseconds(),
+        ["status"] = new JsonObject { ["offsetMs"] = clock.Real(e.OffsetMs), ["status"] = "SESSION_ONGOING" },
+        ["transcripts"] = new JsonArray(new JsonObject
+        {
+            ["utteranceId"] = e.UtteranceId,
+            ["isFinal"] = e.IsFinal,
+            ["channel"] = e.Channel,
+            ["alternatives"] = new JsonArray(new JsonObject
+            {
+                ["confidence"] = 0.9,
+                ["offsetMs"] = clock.Real(e.OffsetMs + 1000),
+                ["durationMs"] = clock.Real(e.DurationMs),
+                ["transcript"] = e.Text,
+                ["decoratedTranscript"] = e.Text,
+            }),
+            ["engineProvider"] = "GENESYS",
+            ["dialect"] = "en-US",
+        }),
+    };
+
+    private static JsonObject SessionEnded(string conversationId, string communicationId, long offset) => new()
+    {
+        ["eventTime"] = DateTimeOffset.UtcNow.ToString("O"),
+        ["conversationId"] = conversationId,
+        ["communicationId"] = communicationId,
+        ["status"] = new JsonObject { ["offsetMs"] = offset, ["status"] = "SESSION_ENDED" },
+    };
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await _play.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        DropSockets();
+        await _app.StopAsync().ConfigureAwait(false);
+        await _app.DisposeAsync().ConfigureAwait(false);
+        _stop.Dispose();
+    }
+}

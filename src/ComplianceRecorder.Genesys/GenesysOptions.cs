@@ -1,0 +1,42 @@
+namespace ComplianceRecorder.Genesys;
+
+/// <summary>Where and as whom to connect. Secrets come from environment or files, never from a committed file.</summary>
+public sealed record GenesysOptions
+{
+    /// <summary>A region name (us-east-1) or host (mypurecloud.com).</summary>
+    public string Region { get; init; } = "us-east-1";
+
+    /// <summary>Overrides https://login.{host}, for the emulator and gateways.</summary>
+    public Uri? LoginBaseUrl { get; init; }
+
+    /// <summary>Overrides https://api.{host}.</summary>
+    public Uri? ApiBaseUrl { get; init; }
+
+    public string ClientId { get; init; } = "";
+
+    public string ClientSecret { get; init; } = "";
+
+    /// <summary>Queues whose new voice calls are followed (auto mode).</summary>
+    public IReadOnlyList<string> QueueIds { get; init; } = [];
+
+    /// <summary>Calls to follow from the start.</summary>
+    public IReadOnlyList<string> ConversationIds { get; init; } = [];
+
+    public static readonly IReadOnlyDictionary<string, string> Hosts = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
+    {
+        ["us-east-1"] = "mypurecloud.com", ["us-east-2"] = "use2.us-gov-pure.cloud", ["us-west-2"] = "usw2.pure.cloud",
+        ["ca-central-1"] = "cac1.pure.cloud", ["sa-east-1"] = "sae1.pure.cloud", ["mx-central-1"] = "mxc1.pure.cloud",
+        ["eu-west-1"] = "mypurecloud.ie", ["eu-west-2"] = "euw2.pure.cloud", ["eu-central-1"] = "mypurecloud.de",
+        ["eu-central-2"] = "euc2.pure.cloud", ["eusc-de-east-1"] = "edee1.eusc-pure.cloud", ["me-central-1"] = "mec1.pure.cloud",
+        ["ap-south-1"] = "aps1.pure.cloud", ["ap-southeast-1"] = "apse1.pure.cloud", ["ap-southeast-2"] = "mypurecloud.com.au",
+        ["ap-northeast-1"] = "mypurecloud.jp", ["ap-northeast-2"] = "apne2.pure.cloud", ["ap-northeast-3"] = "apne3.pure.cloud",
+    };
+
+    public string Host => Hosts.TryGetValue(Region, out var h) ? h
+        : Hosts.Values.Contains(Region, StringComparer.OrdinalIgnoreCase) ? Region
+        : throw new ArgumentException($"Genesys:Region '{Region}' is neither a Genesys region name nor a region host");
+
+    public Uri Login => LoginBaseUrl ?? new Uri($"https://login.{Host}");
+
+    public Uri Api => ApiBaseUrl ?? new Uri($"https://api.{Host}");
+}

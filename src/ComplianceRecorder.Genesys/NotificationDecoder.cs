@@ -1,0 +1,110 @@
+using System.Text.Json;
+using ComplianceRecorder.Pipeline.Input;
+
+namespace ComplianceRecorder.Genesys;
+
+/// <summary>A call announced or ended on a queue topic: the client follows it.</summary>
+internal sealed record QueueCallChanged(string ConversationId, bool Disconnected, DateTimeOffset ReceivedAt) : SourceEvent(ReceivedAt);
+
+/// <summary>The channel heartbeat, the service's warning that it will close the socket, or an unknown topic.</summary>
+internal sealed record ChannelNotice(string Topic, string Message, DateTimeOffset ReceivedAt) : SourceEvent(ReceivedAt);
+
+/// <summary>
+/// Decodes one socket message of the Notifications API. Bad input becomes a <see cref="MalformedFrame"/>
+/// value with its reason, never an exception that would tear the stream down.
+/// </summary>
+public static class NotificationDecoder
+{
+    private const int RawCap = 8192;
+
+    public static List<SourceEvent> Decode(string frame, DateTimeOffset now)
+    {
+        var result = new List<SourceEvent>(2);
+        try
+        {
+            using var doc = JsonDocument.Parse(frame, new JsonDocumentOptions { MaxDepth = 32 });
+            var root = doc.RootElement;
+            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("topicName", out var topicEl) || topicEl.ValueKind != JsonValueKind.String)
+            {
+                result.Add(Malformed(frame, "not a notification envelope (no topicName)", now));
+                return result;
+            }
+            var topic = topicEl.GetString()!;
+            if (!root.TryGetProperty("eventBody", out var body) || body.ValueKind != JsonValueKind.Object)
+            {
+                result.Add(Malformed(frame, "eventBody missing or not an object", now));
+                return result;
+            }
+            if (topic.EndsWith(".transcription", StringComparison.Ordinal) && topic.StartsWith("v2.conversations.", StringComparison.Ordinal))
+            {
+                DecodeTranscription(topic, body, now, result);
+            }
+            else if (topic.StartsWith("v2.routing.queues.", StringComparison.Ordinal) || topic.StartsWith("v2.users.", StringComparison.Ordinal))
+            {
+                var id = body.GetProperty("id").GetString()!;
+                result.Add(new QueueCallChanged(id, AllDisconnected(body), now));
+            }
+            else
+            {
+                var message = body.TryGetProperty("message", out var m) && m.ValueKind == JsonValueKind.String ? m.GetString()! : "";
+                result.Add(new ChannelNotice(topic, message, now));
+            }
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or KeyNotFoundException or FormatException or ArgumentException)
+        {
+            result.Clear();
+            result.Add(Malformed(frame, e.GetType().Name + ": " + e.Message, now));
+        }
+        return result;
+    }
+
+    private static void DecodeTranscription(string topic, JsonElement body, DateTimeOffset now, List<SourceEvent> result)
+    {
+        var conversationId = body.TryGetProperty("conversationId", out var c) ? c.GetString()! : topic["v2.conversations.".Length..^".transcription".Length];
+        var sessionStart = body.TryGetProperty("sessionStartTimeMs", out var s) && s.ValueKind == JsonValueKind.Number ? DateTimeOffset.FromUnixTimeMilliseconds(s.GetInt64()) : (DateTimeOffset?)null;
+        if (body.TryGetProperty("transcripts", out var transcripts) && transcripts.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var t in transcripts.EnumerateArray())
+            {
+                var alt = t.GetProperty("alternatives")[0];
+                var offset = alt.GetProperty("offsetMs").GetInt64();
+                var duration = alt.TryGetProperty("durationMs", out var d) ? d.GetInt64() : 0;
+                // the end of the utterance on the source's clock: latency is measured from there
+                DateTimeOffset? sourceTime = sessionStart is { } ss ? ss.AddMilliseconds(offset + duration) : null;
+                result.Add(new TranscriptReceived(
+                    conversationId, t.GetProperty("channel").GetString()!, t.GetProperty("utteranceId").GetString()!,
+                    t.GetProperty("isFinal").GetBoolean(), alt.GetProperty("transcript").GetString()!, offset, duration,
+                    sourceTime, null, null, "notifications", false, now));
+            }
+        }
+        if (body.TryGetProperty("status", out var status) && status.TryGetProperty("status", out var st) && st.GetString() == "SESSION_ENDED")
+        {
+            result.Add(new CallFinished(conversationId, "SESSION_ENDED", now));
+        }
+    }
+
+    private static bool AllDisconnected(JsonElement body)
+    {
+        if (!body.TryGetProperty("participants", out var ps))
+        {
+            return false;
+        }
+        foreach (var p in ps.EnumerateArray())
+        {
+            if (p.TryGetProperty("calls", out var calls))
+            {
+                foreach (var call in calls.EnumerateArray())
+                {
+                    if (call.TryGetProperty("state", out var state) && state.GetString() != "disconnected" && state.GetString() != "terminated")
+                    {
+                        return false;
+                    }
+                }
+            }
+        }
+        return true;
+    }
+
+    private static MalformedFrame Malformed(string frame, string reason, DateTimeOffset now) =>
+        new(frame.Length > RawCap ? frame[..RawCap] : frame, frame.Length, reason, now);
+}

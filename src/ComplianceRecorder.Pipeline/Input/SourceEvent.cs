@@ -1,0 +1,32 @@
+namespace ComplianceRecorder.Pipeline.Input;
+
+/// <summary>What the Genesys side hands the pipeline, decoded from either dialect.</summary>
+public abstract record SourceEvent(DateTimeOffset ReceivedAt);
+
+/// <summary>One revision of one utterance as received, raw: it is redacted before it goes anywhere else.</summary>
+public sealed record TranscriptReceived(
+    string ConversationId,
+    string Channel,
+    string UtteranceId,
+    bool IsFinal,
+    string Text,
+    long OffsetMs,
+    long DurationMs,
+    DateTimeOffset? SourceTime,
+    long? Sequence,
+    string? MediaSessionId,
+    string Dialect,
+    bool Backfilled,
+    DateTimeOffset ReceivedAt) : SourceEvent(ReceivedAt);
+
+/// <summary>The source said a call's transcription ended (SESSION_ENDED, or the call disconnected).</summary>
+public sealed record CallFinished(string ConversationId, string Reason, DateTimeOffset ReceivedAt) : SourceEvent(ReceivedAt);
+
+/// <summary>
+/// The socket carrying these calls was down from <see cref="From"/> until <see cref="SourceEvent.ReceivedAt"/>:
+/// whatever was said then was not heard live.
+/// </summary>
+public sealed record SourceDisconnected(IReadOnlyList<string> ConversationIds, DateTimeOffset From, string Reason, DateTimeOffset ReceivedAt) : SourceEvent(ReceivedAt);
+
+/// <summary>A frame that could not be decoded, kept with the reason (raw text, capped; redacted before storing).</summary>
+public sealed record MalformedFrame(string Raw, int Length, string Reason, DateTimeOffset ReceivedAt) : SourceEvent(ReceivedAt);

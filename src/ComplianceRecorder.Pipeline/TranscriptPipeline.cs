@@ -1,0 +1,117 @@
+using System.Reactive.Concurrency;
+using System.Reactive.Linq;
+using ComplianceRecorder.Pipeline.Events;
+using ComplianceRecorder.Pipeline.Input;
+using ComplianceRecorder.Pipeline.Normalization;
+using ComplianceRecorder.Pipeline.Redaction;
+using ComplianceRecorder.Pipeline.Tracking;
+
+namespace ComplianceRecorder.Pipeline;
+
+public sealed record PipelineOptions
+{
+    /// <summary>A call's group ends after this long with nothing heard, so memory does not grow with every call ever seen.</summary>
+    public TimeSpan CallIdle { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Offsets may jump this far between consecutive finals before it counts as a coverage gap.</summary>
+    public TimeSpan OffsetTolerance { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Quarantined frames are kept up to this many characters.</summary>
+    public int QuarantineCap { get; init; } = 4096;
+}
+
+/// <summary>
+/// The design card's sentence as one query: decoded notifications → per call (GroupByUntil, ended by
+/// the call's end or its silence) → Scan coverage tracker (gaps, duplicates, restarts, missing finals)
+/// → Select normalize + redact (one redaction session per call) → events to record.
+/// Time comes only from the injected scheduler.
+/// </summary>
+public static class TranscriptPipeline
+{
+    public static IObservable<RecordedEvent> Build(IObservable<SourceEvent> source, PipelineOptions options, IScheduler scheduler)
+    {
+        var shared = source.Publish().RefCount();
+
+        var quarantined = shared
+            .OfType<MalformedFrame>()
+            .Select(m => Quarantine(m, options.QuarantineCap, scheduler));
+
+        var perCall = shared
+            .Where(e => e is not MalformedFrame)
+            .SelectMany(SplitPerCall)
+            .GroupByUntil(
+                e => e.Call,
+                g => g.Where(e => e.Event is CallFinished).Merge(g.Throttle(options.CallIdle, scheduler)).Take(1))
+            .SelectMany(call =>
+            {
+                var redaction = new RedactionSession();
+                return call
+                    .Select(e => e.Event)
+                    .Scan(new CoverageTracker(options.OffsetTolerance), (tracker, e) => tracker.Next(e))
+                    .SelectMany(tracker => tracker.Emitted.ToArray())
+                    .Select(item => item switch
+                    {
+                        TrackedTranscript t => Redact(t, redaction, scheduler),
+                        RecordedEvent gap => gap,
+                        _ => throw new InvalidOperationException(item.GetType().Name),
+                    })
+                    .StartWith(new CallStarted(call.Key, "", scheduler.Now))
+                    .Concat(Observable.Defer(() => Observable.Return<RecordedEvent>(new CallEnded(call.Key, "ended or idle", scheduler.Now))));
+            });
+
+        return perCall.Merge(quarantined);
+    }
+
+    private readonly record struct CallEvent(string Call, SourceEvent Event);
+
+    private static IEnumerable<CallEvent> SplitPerCall(SourceEvent e) => e switch
+    {
+        TranscriptReceived t => [new CallEvent(t.ConversationId, t)],
+        CallFinished f => [new CallEvent(f.ConversationId, f)],
+        SourceDisconnected d => d.ConversationIds.Select(c => new CallEvent(c, d with { ConversationIds = [c] })),
+        _ => [],
+    };
+
+    public static SegmentRecorded Redact(TrackedTranscript tracked, RedactionSession session, IScheduler scheduler)
+    {
+        var t = tracked.Transcript;
+        var normalized = TextNormalizer.Normalize(t.Text);
+        var speaker = t.Channel == "INTERNAL" ? Speaker.Agent : Speaker.Customer;
+        var result = session.Redact(normalized, speaker, t.IsFinal);
+        var entities = new Dictionary<string, int>(result.Entities.Length);
+        foreach (var e in result.Entities)
+        {
+            entities[e.Type.Name()] = entities.TryGetValue(e.Type.Name(), out var n) ? n + 1 : 1;
+        }
+        var redactedAt = scheduler.Now;
+        return new SegmentRecorded(
+            t.ConversationId, t.Channel, t.UtteranceId, tracked.Revision, t.IsFinal, result.Text,
+            t.Text.Length, result.Text.Length, CountTokens(result.Text), entities, t.OffsetMs, t.DurationMs,
+            t.Sequence, t.MediaSessionId, t.SourceTime, t.ReceivedAt, redactedAt,
+            t.SourceTime is { } st ? (t.ReceivedAt - st).TotalMilliseconds : null, t.Backfilled, t.Dialect);
+    }
+
+    private static int CountTokens(string text)
+    {
+        var tokens = 0;
+        var inToken = false;
+        foreach (var c in text)
+        {
+            var ws = char.IsWhiteSpace(c);
+            if (!ws && !inToken)
+            {
+                tokens++;
+            }
+            inToken = !ws;
+        }
+        return tokens;
+    }
+
+    private static FrameQuarantined Quarantine(MalformedFrame m, int cap, IScheduler scheduler)
+    {
+        // a malformed frame may still hold a card number: it is redacted like any utterance
+        var raw = m.Raw.Length > cap ? m.Raw[..cap] : m.Raw;
+        var redacted = new RedactionSession().Redact(raw, Speaker.Customer, isFinal: false).Text;
+        return new FrameQuarantined(m.Reason, redacted, m.Length, m.ReceivedAt == default ? scheduler.Now : m.ReceivedAt);
+    }
+}

@@ -1,0 +1,108 @@
+using ComplianceRecorder.EventStore.Provisioning;
+using ComplianceRecorder.Genesys;
+using Microsoft.Extensions.Configuration;
+
+namespace ComplianceRecorder;
+
+/// <summary>A setting that is missing or wrong; the message names the key.</summary>
+public sealed class SettingsException(string message) : Exception(message);
+
+/// <summary>appsettings.json (top level of the repository, or beside the program) plus environment variables.</summary>
+internal static class Settings
+{
+    public static IConfiguration Load(string[] args)
+    {
+        var root = FindRoot();
+        return new ConfigurationBuilder()
+            .AddJsonFile(Path.Combine(root, "appsettings.json"), optional: true)
+            .AddEnvironmentVariables()
+            .AddCommandLine(args)
+            .Build();
+    }
+
+    public static string FindRoot()
+    {
+        foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
+        {
+            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+            {
+                if (File.Exists(Path.Combine(dir.FullName, "appsettings.json")))
+                {
+                    return dir.FullName;
+                }
+            }
+        }
+        return Directory.GetCurrentDirectory();
+    }
+
+    /// <summary>The configured server, or a private cluster under the data folder that keeps its data across runs.</summary>
+    public static async Task<(string ConnectionString, LocalPostgres? Local)> EventStoreAsync(IConfiguration config)
+    {
+        if (config.GetConnectionString("EventStore") is { Length: > 0 } cs)
+        {
+            return (cs, null);
+        }
+        var dir = config["Recorder:DataDirectory"] is { Length: > 0 } d ? d : Path.Combine(FindRoot(), ".data", "postgres");
+        var pg = await LocalPostgres.StartAsync(dir, stopOnDispose: true).ConfigureAwait(false);
+        Console.WriteLine($"PostgreSQL: private cluster in {pg.DataDirectory} on 127.0.0.1:{pg.Port}");
+        return (pg.ConnectionString(), pg);
+    }
+
+    public static T Number<T>(IConfiguration config, string key, T fallback, T min, T max) where T : struct, IParsable<T>, IComparable<T>
+    {
+        var raw = config[key];
+        if (string.IsNullOrEmpty(raw))
+        {
+            return fallback;
+        }
+        if (!T.TryParse(raw, System.Globalization.CultureInfo.InvariantCulture, out var v) || v.CompareTo(min) < 0 || v.CompareTo(max) > 0)
+        {
+            throw new SettingsException($"{key} = '{raw}' is not a number from {min} to {max}");
+        }
+        return v;
+    }
+
+    public static GenesysOptions Genesys(IConfiguration config)
+    {
+        var g = config.GetSection("Genesys");
+        var options = new GenesysOptions
+        {
+            Region = g["Region"] ?? "us-east-1",
+            LoginBaseUrl = Url(g, "LoginBaseUrl"),
+            ApiBaseUrl = Url(g, "ApiBaseUrl"),
+            ClientId = g["ClientId"] ?? "",
+            ClientSecret = Secret(g, "ClientSecret"),
+            QueueIds = g.GetSection("QueueIds").Get<string[]>() ?? [],
+            ConversationIds = g.GetSection("ConversationIds").Get<string[]>() ?? [],
+        };
+        try
+        {
+            _ = options.Host;
+        }
+        catch (ArgumentException e)
+        {
+            throw new SettingsException(e.Message);
+        }
+        return options;
+    }
+
+    private static Uri? Url(IConfiguration section, string key)
+    {
+        var raw = section[key];
+        if (string.IsNullOrEmpty(raw))
+        {
+            return null;
+        }
+        return Uri.TryCreate(raw, UriKind.Absolute, out var u) ? u : throw new SettingsException($"Genesys:{key} = '{raw}' is not an absolute URL");
+    }
+
+    /// <summary>Secrets come from the environment or a file (Genesys:ClientSecretFile), never from a committed setting.</summary>
+    private static string Secret(IConfiguration section, string key)
+    {
+        if (section[key + "File"] is { Length: > 0 } file)
+        {
+            return File.Exists(file) ? File.ReadAllText(file).Trim() : throw new SettingsException($"Genesys:{key}File names '{file}', which does not exist");
+        }
+        return section[key] ?? "";
+    }
+}
