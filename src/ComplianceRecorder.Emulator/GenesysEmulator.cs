@@ -272,7 +272,8 @@ public sealed class GenesysEmulator : IAsyncDisposable
                 // transcripts start a moment after the call is announced, as transcription spins up
                 foreach (var e in Transcriber.Emissions(call, _options.Seed))
                 {
-                    var at = call.StartMs + 1000 + e.AtMs;
+                    // at least half a real second, so a recorder that subscribes on the queue event hears the first words
+                    var at = call.StartMs + (long)Math.Max(1000, 500 * _options.Speed) + e.AtMs;
                     end = Math.Max(end, at);
                     timeline.Add((at, () => PublishAsync($"v2.conversations.{id}.transcription",
                         Envelope($"v2.conversations.{id}.transcription", Transcript(id, communicationId, e, callClock)), e.IsFinal ? "final" : "partial")));

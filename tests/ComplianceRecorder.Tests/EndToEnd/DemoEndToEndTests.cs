@@ -16,7 +16,7 @@ public sealed class DemoEndToEndTests(Database db) : IClassFixture<Database>
     [Fact]
     public async Task Every_scripted_final_is_recorded_redacted_and_the_chains_verify()
     {
-        await using var emulator = await GenesysEmulator.StartAsync(new EmulatorOptions { Speed = 20 });
+        await using var emulator = await GenesysEmulator.StartAsync(new EmulatorOptions { Speed = 10 });
         using var http = new HttpClient();
         var options = new GenesysOptions
         {
