@@ -19,6 +19,9 @@ namespace ComplianceRecorder.Genesys;
 /// </summary>
 public sealed class NotificationsSource(HttpClient http, GenesysOptions options, TimeProvider time, ILogger log)
 {
+    // throws on invalid UTF-8, so such a frame is quarantined rather than silently repaired
+    private static readonly UTF8Encoding StrictUtf8 = new(false, throwOnInvalidBytes: true);
+
     private readonly TokenProvider _tokens = new(http, options, time);
     private readonly ConcurrentDictionary<string, bool> _calls = new();
 
@@ -119,7 +122,7 @@ public sealed class NotificationsSource(HttpClient http, GenesysOptions options,
             string text;
             try
             {
-                text = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(message.GetBuffer(), 0, (int)message.Length);
+                text = StrictUtf8.GetString(message.GetBuffer(), 0, (int)message.Length);
             }
             catch (DecoderFallbackException)
             {

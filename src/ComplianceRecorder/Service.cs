@@ -13,7 +13,6 @@ using ComplianceRecorder.Recording;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 
@@ -62,7 +61,7 @@ internal static class Service
                     ClientSecret = "emulator-secret",
                     QueueIds = [emulator.Scenario.QueueId],
                 };
-                Console.WriteLine($"Genesys emulator on {emulator.BaseUri} (scenario '{"demo"}', speed x{speed})");
+                Console.WriteLine($"Genesys emulator on {emulator.BaseUri} (scenario 'demo', speed x{speed})");
             }
             else if (genesys.ClientId.Length == 0 || genesys.ClientSecret.Length == 0)
             {
@@ -114,9 +113,10 @@ internal static class Service
 
     internal static void MapEndpoints(WebApplication app, Recorder recorder, NotificationsSource source, NpgsqlDataSource db)
     {
-        var files = new ManifestEmbeddedFileProviderless(typeof(Service).Assembly);
-        app.MapGet("/", () => Results.Content(files.Read("wwwroot/index.html"), "text/html; charset=utf-8"));
-        app.MapGet("/app.js", () => Results.Content(files.Read("wwwroot/app.js"), "text/javascript; charset=utf-8"));
+        var page = Embedded("wwwroot/index.html");
+        var script = Embedded("wwwroot/app.js");
+        app.MapGet("/", () => Results.Content(page, "text/html; charset=utf-8"));
+        app.MapGet("/app.js", () => Results.Content(script, "text/javascript; charset=utf-8"));
         app.MapGet("/health/live", () => Results.Ok("live"));
         app.MapGet("/health/ready", () =>
             !recorder.StoreFailing && source.Connected
@@ -171,13 +171,10 @@ internal static class Service
         public static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web);
     }
 
-    private sealed class ManifestEmbeddedFileProviderless(System.Reflection.Assembly asm)
+    private static string Embedded(string name)
     {
-        public string Read(string name)
-        {
-            using var s = asm.GetManifestResourceStream(name) ?? throw new FileNotFoundException(name);
-            using var r = new StreamReader(s);
-            return r.ReadToEnd();
-        }
+        using var s = typeof(Service).Assembly.GetManifestResourceStream(name) ?? throw new FileNotFoundException(name);
+        using var r = new StreamReader(s);
+        return r.ReadToEnd();
     }
 }

@@ -40,8 +40,6 @@ public sealed class GroupCommitter : IAsyncDisposable
     /// <summary>True while the last commit attempt failed (PostgreSQL unreachable or refusing).</summary>
     public bool Failing => Volatile.Read(ref _failing) != 0;
 
-    public long Committed { get; private set; }
-
     public async ValueTask<Appended> AppendAsync(RecordedEvent e, CancellationToken ct = default)
     {
         var done = new TaskCompletionSource<Appended>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -73,7 +71,6 @@ public sealed class GroupCommitter : IAsyncDisposable
                     {
                         batch[i].Done.TrySetResult(appended[i]);
                     }
-                    Committed += batch.Count;
                     break;
                 }
                 catch (Exception e) when (e is not ConcurrencyException)

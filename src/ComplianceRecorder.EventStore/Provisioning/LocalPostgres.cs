@@ -48,9 +48,9 @@ public sealed class LocalPostgres : IAsyncDisposable
             await RunAsync(bin, "initdb", ["-D", dataDir, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-locale", "--no-sync"], ct).ConfigureAwait(false);
         }
         var port = FreePort();
-        await RunAsync(bin, "pg_ctl", ["-D", dataDir, "-l", Path.Combine(dataDir, "server.log"), "-w", "-t", "60", "-o",
-            $"-p {port} -c listen_addresses=127.0.0.1 -k {dataDir} -c fsync=on -c max_connections=200 -c shared_buffers=256MB", "start"], ct).ConfigureAwait(false);
-        return new LocalPostgres(dataDir, bin, port, stopOnDispose);
+        var pg = new LocalPostgres(dataDir, bin, port, stopOnDispose);
+        await pg.StartServerAsync(ct).ConfigureAwait(false);
+        return pg;
     }
 
     public async Task StopAsync()
@@ -62,8 +62,10 @@ public sealed class LocalPostgres : IAsyncDisposable
     public Task KillAsync() => RunAsync(_binDir, "pg_ctl", ["-D", _dataDir, "-m", "immediate", "-w", "stop"], CancellationToken.None);
 
     /// <summary>Starts a stopped server again on the same port.</summary>
-    public Task RestartAsync() => RunAsync(_binDir, "pg_ctl", ["-D", _dataDir, "-l", Path.Combine(_dataDir, "server.log"), "-w", "-t", "60", "-o",
-        $"-p {Port} -c listen_addresses=127.0.0.1 -k {_dataDir} -c max_connections=200", "start"], CancellationToken.None);
+    public Task RestartAsync() => StartServerAsync(CancellationToken.None);
+
+    private Task StartServerAsync(CancellationToken ct) => RunAsync(_binDir, "pg_ctl", ["-D", _dataDir, "-l", Path.Combine(_dataDir, "server.log"), "-w", "-t", "60", "-o",
+        $"-p {Port} -c listen_addresses=127.0.0.1 -k {_dataDir} -c max_connections=200 -c shared_buffers=256MB", "start"], ct);
 
     public async ValueTask DisposeAsync()
     {

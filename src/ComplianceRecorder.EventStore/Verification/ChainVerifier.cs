@@ -31,7 +31,7 @@ public static class ChainVerifier
         var expectedVersion = 0;
         var skip = false;
         long streams = 0, events = 0;
-        var buffer = new ArrayBufferWriter();
+        var scratch = new HashScratch();
         while (await r.ReadAsync(ct).ConfigureAwait(false))
         {
             events++;
@@ -64,7 +64,7 @@ public static class ChainVerifier
             else
             {
                 var canonical = $"{s}\n{version}\n{r.GetString(3)}\n{r.GetInt32(4)}\n{r.GetString(5)}\n{r.GetString(6)}";
-                var computed = buffer.Hash(head, canonical);
+                var computed = scratch.Hash(head, canonical);
                 if (!computed.AsSpan().SequenceEqual(hash))
                 {
                     reason = "content does not match its hash";
@@ -81,7 +81,8 @@ public static class ChainVerifier
         return new VerifyReport(streams, events, broken);
     }
 
-    private sealed class ArrayBufferWriter
+    /// <summary>One reused buffer for the bytes each link hashes, so verify does not allocate per event.</summary>
+    private sealed class HashScratch
     {
         private byte[] _bytes = new byte[4096];
 

@@ -89,17 +89,17 @@ public sealed class Recorder : IAsyncDisposable
                     {
                         _durableLatencies.RemoveRange(0, 5_000);
                     }
-                    _captions.OnNext(new Caption(r.Appended.Seq, s.ConversationId, s.Channel, s.UtteranceId, s.Revision, s.IsFinal, s.Text, s.OffsetMs, s.DurationMs, s.LatencyMs));
+                    _captions.OnNext(Caption.Of(s, r.Appended.Seq));
                     break;
                 case CoverageGapRecorded g:
                     Gaps++;
-                    _captions.OnNext(new Caption(r.Appended.Seq, g.ConversationId, g.Channel ?? "", "", 0, true, $"[gap: {g.Kind}, {g.Detail}]", 0, 0, null, "gap"));
+                    _captions.OnNext(Caption.Of(g, r.Appended.Seq));
                     break;
                 case FrameQuarantined:
                     Quarantined++;
                     break;
                 case CallEnded c:
-                    _captions.OnNext(new Caption(r.Appended.Seq, c.ConversationId, "", "", 0, true, "", 0, 0, null, "ended"));
+                    _captions.OnNext(Caption.Ended(c.ConversationId, r.Appended.Seq));
                     break;
             }
         }

@@ -42,8 +42,9 @@ internal static class PostgresServer
             {
                 Directory.Delete(dir, recursive: true);
             }
-            catch (IOException)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
+                // a leftover temp folder is harmless; the server itself is already stopped
             }
         };
         return new Server(pg.ConnectionString(), pg);
