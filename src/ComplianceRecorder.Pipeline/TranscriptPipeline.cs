@@ -16,6 +16,9 @@ public sealed record PipelineOptions
     /// <summary>Offsets may jump this far between consecutive finals before it counts as a coverage gap.</summary>
     public TimeSpan OffsetTolerance { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>How long a final ending in an unsettled number waits for the speaker's next final.</summary>
+    public TimeSpan HoldUnsettled { get; init; } = TimeSpan.FromSeconds(2);
+
     /// <summary>Quarantined frames are kept up to this many characters.</summary>
     public int QuarantineCap { get; init; } = 4096;
 }
@@ -23,7 +26,8 @@ public sealed record PipelineOptions
 /// <summary>
 /// The design card's sentence as one query: decoded notifications → per call (GroupByUntil, ended by
 /// the call's end or its silence) → Scan coverage tracker (gaps, duplicates, restarts, missing finals)
-/// → Select normalize + redact (one redaction session per call) → events to record.
+/// → Select normalize + redact (one redaction session per call) → hold a final whose number is not
+/// settled yet → events to record.
 /// Time comes only from the injected scheduler.
 /// </summary>
 public static class TranscriptPipeline
@@ -52,9 +56,10 @@ public static class TranscriptPipeline
                     .Select(item => item switch
                     {
                         TrackedTranscript t => Redact(t, redaction, scheduler),
-                        RecordedEvent gap => gap,
+                        RecordedEvent gap => new Redacted(gap),
                         _ => throw new InvalidOperationException(item.GetType().Name),
                     })
+                    .HoldUnsettled(options.HoldUnsettled, scheduler)
                     .StartWith(new CallStarted(call.Key, "", scheduler.Now))
                     .Concat(Observable.Defer(() => Observable.Return<RecordedEvent>(new CallEnded(call.Key, "ended or idle", scheduler.Now))));
             });
@@ -72,23 +77,32 @@ public static class TranscriptPipeline
         _ => [],
     };
 
-    public static SegmentRecorded Redact(TrackedTranscript tracked, RedactionSession session, IScheduler scheduler)
+    public static Redacted Redact(TrackedTranscript tracked, RedactionSession session, IScheduler scheduler)
     {
         var t = tracked.Transcript;
         var normalized = TextNormalizer.Normalize(t.Text);
         var speaker = t.Channel == "INTERNAL" ? Speaker.Agent : Speaker.Customer;
         var result = session.Redact(normalized, speaker, t.IsFinal);
+        var segment = new SegmentRecorded(
+            t.ConversationId, t.Channel, t.UtteranceId, tracked.Revision, t.IsFinal, result.Text,
+            t.Text.Length, result.Text.Length, CountTokens(result.Text), CountEntities(result), t.OffsetMs, t.DurationMs,
+            t.Sequence, t.MediaSessionId, t.SourceTime, t.ReceivedAt, scheduler.Now,
+            t.SourceTime is { } st ? (t.ReceivedAt - st).TotalMilliseconds : null, t.Backfilled, t.Dialect);
+        return new Redacted(segment, result.Unsettled, result.CorrectsPrevious);
+    }
+
+    /// <summary>The same segment with a later, stricter redaction of its text.</summary>
+    public static SegmentRecorded WithRedaction(SegmentRecorded s, RedactionResult result) =>
+        s with { Text = result.Text, RedactedLength = result.Text.Length, Tokens = CountTokens(result.Text), Entities = CountEntities(result) };
+
+    private static Dictionary<string, int> CountEntities(RedactionResult result)
+    {
         var entities = new Dictionary<string, int>(result.Entities.Length);
         foreach (var e in result.Entities)
         {
             entities[e.Type.Name()] = entities.TryGetValue(e.Type.Name(), out var n) ? n + 1 : 1;
         }
-        var redactedAt = scheduler.Now;
-        return new SegmentRecorded(
-            t.ConversationId, t.Channel, t.UtteranceId, tracked.Revision, t.IsFinal, result.Text,
-            t.Text.Length, result.Text.Length, CountTokens(result.Text), entities, t.OffsetMs, t.DurationMs,
-            t.Sequence, t.MediaSessionId, t.SourceTime, t.ReceivedAt, redactedAt,
-            t.SourceTime is { } st ? (t.ReceivedAt - st).TotalMilliseconds : null, t.Backfilled, t.Dialect);
+        return entities;
     }
 
     private static int CountTokens(string text)

@@ -10,6 +10,9 @@ namespace ComplianceRecorder.Pipeline.Redaction;
 /// </summary>
 internal readonly record struct NumberRun(int Start, int End, string Digits, string Shape, bool Spoken, bool HasMagnitude)
 {
+    /// <summary>How many number words were said ("four one one one" is 4, "twenty twenty" is 2).</summary>
+    public int SpokenWords => Shape.AsSpan().Count('w');
+
     /// <summary>Written digit groups split by their separators, e.g. "555-123-4567" → [3,3,4].</summary>
     public int GroupCount
     {
@@ -69,7 +72,8 @@ internal static class NumberRuns
         d["triple"] = (Kind.Multiplier, 3);
         d["hundred"] = (Kind.Magnitude, 2);
         d["thousand"] = (Kind.Magnitude, 3);
-        foreach (var f in new[] { "uh", "um", "uhm", "umm", "er", "erm", "ah", "hmm", "mm" })
+        // fillers and spoken separators may stand between the digits of one number
+        foreach (var f in new[] { "uh", "um", "uhm", "umm", "er", "erm", "ah", "hmm", "mm", "dash", "hyphen", "slash" })
         {
             d[f] = (Kind.Filler, 0);
         }

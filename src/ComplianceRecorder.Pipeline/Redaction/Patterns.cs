@@ -10,7 +10,8 @@ internal static partial class Patterns
 
     // "john dot smith at gmail dot com", "j underscore doe at example dot co dot uk"
     [GeneratedRegex("""
-        \b[a-z0-9][a-z0-9._-]*(?:\s+(?:dot|underscore|dash|hyphen|period)\s+[a-z0-9][a-z0-9._-]*)*
+        \b(?:[a-z0-9]\s+(?=[a-z0-9]\b))*   # a local part spelled letter by letter: "j o h n at …"
+        [a-z0-9][a-z0-9._-]*(?:\s+(?:dot|underscore|dash|hyphen|period)\s+[a-z0-9][a-z0-9._-]*)*
         \s+(?:at|@)\s+
         [a-z0-9][a-z0-9-]*(?:(?:\s+dot\s+|\.)[a-z0-9-]+)*(?:\s+dot\s+|\.)(?:com|net|org|edu|gov|mil|io|co|us|uk|ca|de|fr|es|it|nl|ie|au|in|info|biz|me|ai|app|dev|mail)\b
         """, RegexOptions.IgnoreCase | RegexOptions.IgnorePatternWhitespace | RegexOptions.CultureInvariant)]

@@ -2,8 +2,13 @@ using System.Text;
 
 namespace ComplianceRecorder.Pipeline.Redaction;
 
-/// <summary>A redacted utterance: the text as stored and shown, and where its placeholders are.</summary>
-public sealed record RedactionResult(string Text, RedactedEntity[] Entities)
+/// <summary>
+/// A redacted utterance: the text as stored and shown, and where its placeholders are.
+/// <see cref="Unsettled"/>: it ends in a number that the speaker's next final may turn out to continue
+/// (a card read in two breaths), so a recorder holds it back briefly. <see cref="CorrectsPrevious"/>:
+/// this utterance completed such a number, and here is the previous final of the same speaker redacted again.
+/// </summary>
+public sealed record RedactionResult(string Text, RedactedEntity[] Entities, bool Unsettled = false, RedactionResult? CorrectsPrevious = null)
 {
     public int Count(EntityType type)
     {
@@ -36,6 +41,11 @@ public sealed class RedactionSession
     private Topic _topic;
     private int _turnsLeft;
 
+    // Per speaker: the previous final when it ended in a kept number, with that number's digits and span.
+    private readonly Tail?[] _tails = new Tail?[2];
+
+    private sealed record Tail(RedactionResult Result, string Digits, int Start, int End);
+
     public RedactionResult Redact(string text, Speaker speaker, bool isFinal)
     {
         var claimed = new bool[text.Length + 1];
@@ -44,22 +54,96 @@ public sealed class RedactionSession
 
         var mentions = Topics.Find(text);
         var usedTopic = false;
-        foreach (var run in NumberRuns.Find(text, claimed))
+        var runs = NumberRuns.Find(text, claimed);
+        NumberRun? lastKept = null;
+        RedactionResult? corrected = null;
+        for (var i = 0; i < runs.Count; i++)
         {
+            var run = runs[i];
             var local = LocalTopic(mentions, run);
             var type = Classify(text, run, local, _topic);
+            if (type is null && i == 0 && isFinal && Continues(speaker, text, run) is { } previous)
+            {
+                type = EntityType.Card;
+                corrected = previous;
+            }
             if (type is { } t)
             {
                 spans.Add(new RedactedEntity(t, run.Start, run.End));
                 usedTopic |= local == Topic.None && _topic.IsSensitive();
+                lastKept = null;
+            }
+            else
+            {
+                lastKept = run;
             }
         }
 
+        var result = Apply(text, spans);
+        var unsettled = lastKept is { } tail && tail.Digits.Length >= 4 && OnlyTrailing(text, tail.End)
+            && LocalTopic(mentions, tail) != Topic.Harmless && !IsHarmless(text, tail);
         if (isFinal)
         {
             Advance(text, speaker, mentions, usedTopic);
+            // nothing but punctuation follows the tail, so its place in the output is counted from the end
+            var fromEnd = result.Text.Length - text.Length;
+            _tails[(int)speaker] = unsettled ? new Tail(result, lastKept!.Value.Digits, lastKept.Value.Start + fromEnd, lastKept.Value.End + fromEnd) : null;
         }
-        return Apply(text, spans);
+        return unsettled || corrected is not null ? result with { Unsettled = unsettled, CorrectsPrevious = corrected } : result;
+    }
+
+    /// <summary>
+    /// A card said in two breaths: the previous final of this speaker ended in a kept number, this one
+    /// starts with one, and together they are a Luhn-valid card. Returns the previous final re-redacted.
+    /// </summary>
+    private RedactionResult? Continues(Speaker speaker, string text, NumberRun run)
+    {
+        if (_tails[(int)speaker] is not { } tail || !OnlyLeading(text, run.Start))
+        {
+            return null;
+        }
+        var joined = tail.Digits + run.Digits;
+        if (joined.Length is < 13 or > 19 || !Checksums.Luhn(joined))
+        {
+            return null;
+        }
+        _tails[(int)speaker] = null;
+        var prev = tail.Result;
+        var placeholder = EntityType.Card.Placeholder();
+        var shift = placeholder.Length - (tail.End - tail.Start);
+        var entities = new List<RedactedEntity>(prev.Entities.Length + 1);
+        foreach (var e in prev.Entities)
+        {
+            entities.Add(e.Start >= tail.End ? e with { Start = e.Start + shift, End = e.End + shift } : e);
+        }
+        entities.Add(new RedactedEntity(EntityType.Card, tail.Start, tail.Start + placeholder.Length));
+        entities.Sort(static (a, b) => a.Start.CompareTo(b.Start));
+        return new RedactionResult(string.Concat(prev.Text.AsSpan(0, tail.Start), placeholder, prev.Text.AsSpan(tail.End)), [.. entities]);
+    }
+
+    private static bool OnlyTrailing(string text, int end)
+    {
+        foreach (var c in text.AsSpan(end))
+        {
+            if (char.IsLetterOrDigit(c))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static bool OnlyLeading(string text, int start)
+    {
+        // fillers may come first ("uh, 1111"); any other word means a new sentence, not a continuation
+        foreach (var word in text[..start].Split([' ', ',', '.', '-'], StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (word is not ("uh" or "um" or "and" or "then" or "Uh" or "Um" or "And" or "Then"))
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     private void Advance(string text, Speaker speaker, List<TopicMention> mentions, bool usedTopic)
@@ -77,7 +161,7 @@ public sealed class RedactionSession
             _topic = last;
             _turnsLeft = TopicHorizon;
         }
-        else if (speaker == Speaker.Agent && text.Contains('?'))
+        else if (speaker == Speaker.Agent && text.Contains('?') && !AsksForANumber(text))
         {
             // the agent moved on to another question
             _topic = Topic.None;
@@ -91,6 +175,11 @@ public sealed class RedactionSession
             _topic = Topic.None;
         }
     }
+
+    // "and the number?", "the digits?" — still the same subject
+    private static bool AsksForANumber(string text) =>
+        text.Contains("number", StringComparison.OrdinalIgnoreCase) || text.Contains("digits", StringComparison.OrdinalIgnoreCase)
+        || text.Contains("code", StringComparison.OrdinalIgnoreCase) || text.Contains("rest of it", StringComparison.OrdinalIgnoreCase);
 
     private static Topic LocalTopic(List<TopicMention> mentions, NumberRun run)
     {
@@ -132,22 +221,23 @@ public sealed class RedactionSession
         {
             return byTopic;
         }
-        if (topic == Topic.Harmless || IsHarmless(text, run))
+        if (IsHarmless(text, run))
         {
             return n >= 13 && !run.HasMagnitude ? EntityType.Number : null;
         }
+        // a number written like a phone number is one, whatever word stands next to it ("… extension 204")
         var before = PreviousNonSpace(text, run.Start);
-        if (before == '+' && n is >= 7 and <= 15)
+        if ((before == '+' && n is >= 7 and <= 15) || (!run.Spoken && LooksLikePhone(run.Shape, n)))
         {
             return EntityType.Phone;
         }
-        if (!run.Spoken && LooksLikePhone(run.Shape, n))
+        if (topic == Topic.Harmless)
         {
-            return EntityType.Phone;
+            return n >= 13 ? EntityType.Number : null;
         }
-        if (run.Spoken && n >= 7)
+        if (run.Spoken && n >= 5 && run.SpokenWords >= 4)
         {
-            // seven or more digits read out one by one are an identifier being dictated
+            // five or more digits read out one by one are an identifier being dictated, even before it is whole
             return n is 10 or 11 ? EntityType.Phone : EntityType.Number;
         }
         return n >= 13 ? EntityType.Number : null;
@@ -261,7 +351,7 @@ public sealed class RedactionSession
                 var cut = text.AsSpan(m.Index, length).LastIndexOf(' ');
                 length = cut < 0 ? 0 : cut;
             }
-            if (length >= 15 && !claimed[m.Index])
+            if (length >= 15 && !claimed.AsSpan(m.Index, length).Contains(true))
             {
                 Array.Fill(claimed, true, m.Index, length);
                 spans.Add(new RedactedEntity(EntityType.Iban, m.Index, m.Index + length));
@@ -275,7 +365,8 @@ public sealed class RedactionSession
     {
         foreach (var m in regex.EnumerateMatches(text))
         {
-            if (claimed[m.Index] || (valid is not null && !valid(text.AsSpan(m.Index, m.Length))))
+            // an earlier, more specific pattern may already own part of this match: spans never overlap
+            if (claimed.AsSpan(m.Index, m.Length).Contains(true) || (valid is not null && !valid(text.AsSpan(m.Index, m.Length))))
             {
                 continue;
             }

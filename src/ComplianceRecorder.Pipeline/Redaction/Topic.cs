@@ -12,14 +12,14 @@ internal static partial class Topics
     // Longer phrases first: the regex takes the first alternative that matches at a position.
     [GeneratedRegex("""
         \b(?:
-          (?<cvv>cvv2?|cvc2?|csc|security\s+code|verification\s+(?:code|value)|(?:three|3|four|4)\s+digits?\s+(?:on|at)\s+the\s+back|digits?\s+on\s+the\s+back|back\s+of\s+the\s+card)
-        | (?<exp>expir(?:y|ation|es|ing|ed)|exp\s+date|valid\s+(?:thru|through|until))
+          (?<cvv>cvv2?|cvc2?|csc|security\s+code|verification\s+(?:code|value)|(?:three|3|four|4)[\s-]+digit\s+code|code\s+on\s+the\s+back|on\s+the\s+back|(?:three|3|four|4)\s+digits?\s+(?:on|at)\s+the\s+back|digits?\s+on\s+the\s+back|back\s+of\s+the\s+card)
+        | (?<exp>expir(?:y|ation|es|ing|ed)|exp\s+date|valid\s+(?:thru|through|until)|good\s+(?:thru|through)|month\s+and\s+year)
         | (?<card>(?:credit|debit|bank|payment)\s+card|card\s+(?:number|no|ending)|card|cc|visa|master\s?card|amex|american\s+express|discover|long\s+number|ending\s+in|last\s+(?:four|4)\s+(?:digits\s+)?of\s+(?:the|your|my)\s+card)
         | (?<ssn>social\s+security|social|ssn|ss\s+number|tax\s+id|itin|taxpayer)
         | (?<pin>pin(?:\s+number|\s+code)?|passcode|pass\s+code)
         | (?<routing>routing|aba|sort\s+code|transit\s+number)
         | (?<account>(?:bank\s+|checking\s+|savings\s+)?account(?:\s+number|\s+no)?|acct|iban)
-        | (?<phone>(?:tele)?phone|tel|mobile|cell|fax|call\s+(?:me|you|us|him|her)|call\s?back|reach\s+(?:me|you|us)|text\s+(?:me|you)|contact\s+number|whats\s?app|answering\s+at|messages?\s+to|office|desk|registered|(?:my|your|the\s+best|a\s+good)\s+number)
+        | (?<phone>(?:tele)?phone|tel|mobile|cell|fax|call\s+(?:me|you|us|him|her)|call\s?back|reach\s+(?:me|you|us)|text\s+(?:me|you)|contact\s+number|whats\s?app|answering\s+at|messages?\s+to|office|desk|registered|landline|(?:work|cell|home|phone)\s+line|(?:my|your|the\s+best|a\s+good)\s+number)
         | (?<harmless>order|case|ticket|reference|ref|confirmation|invoice|tracking|version|room|flight|model|claim|item|page|step|zip|zip\s+code|postal|postcode|apartment|apt|suite|unit|box|street|st|avenue|road|floor|route|extension|ext|license|licence|year|years|minutes?|hours?|days?|weeks?|months?|dollars?|bucks|cents?|euros?|pounds?|percent|times|items?|people)
         )\b
         """, RegexOptions.IgnoreCase | RegexOptions.IgnorePatternWhitespace | RegexOptions.ExplicitCapture | RegexOptions.CultureInvariant)]

@@ -6,53 +6,97 @@ namespace ComplianceRecorder.Verbs;
 
 /// <summary>
 /// <c>redact</c>: JSON lines in, JSON lines out, one for one and in order (../shared/eval/README.md).
-/// Utterances of one conversation share a <see cref="RedactionSession"/>, as they do live.
+/// Utterances of one conversation share a <see cref="RedactionSession"/>, as they do live. A final that
+/// ends in a number the speaker may go on with is held until that speaker's next final (or the end of
+/// input), as the live recorder holds it, so a card read in two breaths is written redacted both times.
 /// </summary>
 internal static class RedactVerb
 {
+    private sealed class Line(string? text, JsonObject? obj)
+    {
+        public string? Text { get; set; } = text;
+        public JsonObject? Obj { get; } = obj;
+        public bool Held { get; set; }
+    }
+
     public static async Task<int> RunAsync(TextReader input, TextWriter output)
     {
         var sessions = new Dictionary<string, RedactionSession>(StringComparer.Ordinal);
+        var held = new Dictionary<(string, Speaker), Line>();
+        var queue = new Queue<Line>();
         var lineNumber = 0;
-        while (await input.ReadLineAsync().ConfigureAwait(false) is { } line)
+        while (await input.ReadLineAsync().ConfigureAwait(false) is { } raw)
         {
             lineNumber++;
-            if (string.IsNullOrWhiteSpace(line))
+            if (string.IsNullOrWhiteSpace(raw))
             {
                 continue;
             }
-            await output.WriteLineAsync(RedactLine(line, lineNumber, sessions)).ConfigureAwait(false);
+            queue.Enqueue(Redact(raw, lineNumber, sessions, held));
+            while (queue.TryPeek(out var head) && !head.Held)
+            {
+                await output.WriteLineAsync(queue.Dequeue().Text).ConfigureAwait(false);
+            }
+        }
+        foreach (var line in queue)
+        {
+            await output.WriteLineAsync(line.Text ?? line.Obj!.ToJsonString()).ConfigureAwait(false);
         }
         await output.FlushAsync().ConfigureAwait(false);
         return 0;
     }
 
-    internal static string RedactLine(string line, int lineNumber, Dictionary<string, RedactionSession> sessions)
+    private static Line Redact(string raw, int lineNumber, Dictionary<string, RedactionSession> sessions, Dictionary<(string, Speaker), Line> held)
     {
         JsonObject obj;
         try
         {
-            obj = JsonNode.Parse(line) as JsonObject ?? throw new FormatException("a line must be a JSON object");
+            obj = JsonNode.Parse(raw) as JsonObject ?? throw new FormatException("a line must be a JSON object");
         }
         catch (Exception e) when (e is JsonException or FormatException)
         {
-            return Error(lineNumber, e.Message);
+            return new Line(Error(lineNumber, e.Message), null);
         }
         if (obj["text"] is not JsonValue textNode || !textNode.TryGetValue<string>(out var text))
         {
-            return Error(lineNumber, "field 'text' is missing or not a string");
+            return new Line(Error(lineNumber, "field 'text' is missing or not a string"), null);
         }
         var conversation = obj["conversationId"] is JsonValue c && c.TryGetValue<string>(out var id) ? id : "";
         var channel = obj["channel"] is JsonValue ch && ch.TryGetValue<string>(out var chan) ? chan : "EXTERNAL";
         var isFinal = obj["isFinal"] is not JsonValue f || !f.TryGetValue<bool>(out var fin) || fin;
+        var speaker = string.Equals(channel, "INTERNAL", StringComparison.OrdinalIgnoreCase) ? Speaker.Agent : Speaker.Customer;
 
         if (!sessions.TryGetValue(conversation, out var session))
         {
             sessions[conversation] = session = new RedactionSession();
         }
-        var speaker = string.Equals(channel, "INTERNAL", StringComparison.OrdinalIgnoreCase) ? Speaker.Agent : Speaker.Customer;
         var result = session.Redact(text, speaker, isFinal);
+        var line = new Line(null, obj);
+        Fill(line, result);
 
+        if (isFinal)
+        {
+            var key = (conversation, speaker);
+            if (held.Remove(key, out var previous))
+            {
+                if (result.CorrectsPrevious is { } corrected)
+                {
+                    Fill(previous, corrected);
+                }
+                previous.Held = false;
+            }
+            if (result.Unsettled)
+            {
+                line.Held = true;
+                held[key] = line;
+            }
+        }
+        return line;
+    }
+
+    private static void Fill(Line line, RedactionResult result)
+    {
+        var obj = line.Obj!;
         obj["redacted"] = result.Text;
         var entities = new JsonArray();
         foreach (var e in result.Entities)
@@ -60,7 +104,7 @@ internal static class RedactVerb
             entities.Add(new JsonObject { ["type"] = e.Type.Name(), ["start"] = e.Start, ["end"] = e.End });
         }
         obj["entities"] = entities;
-        return obj.ToJsonString();
+        line.Text = obj.ToJsonString();
     }
 
     private static string Error(int lineNumber, string reason) =>

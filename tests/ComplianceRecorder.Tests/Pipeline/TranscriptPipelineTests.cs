@@ -99,6 +99,35 @@ public sealed class TranscriptPipelineTests
         Assert.Equal(T0.AddSeconds(30), ended.At);
     }
 
+    private static TranscriptReceived Final(string utterance, string text, string channel = "EXTERNAL") =>
+        new("call-1", channel, utterance, true, text, 0, 300, null, null, null, "notifications", false, T0);
+
+    [Fact]
+    public void A_final_ending_in_an_unsettled_number_is_held_and_recorded_redacted_when_the_next_final_completes_a_card()
+    {
+        var (scheduler, source, recorded) = Run(new PipelineOptions { HoldUnsettled = TimeSpan.FromSeconds(2) });
+        source.OnNext(Final("a", "the number is 4539 1488"));
+        Assert.Empty(recorded.OfType<SegmentRecorded>());
+
+        scheduler.AdvanceBy(TimeSpan.FromSeconds(1));
+        source.OnNext(Final("b", "0343 6467"));
+
+        Assert.Equal(["the number is [CARD]", "[CARD]"], recorded.OfType<SegmentRecorded>().Select(s => s.Text));
+    }
+
+    [Fact]
+    public void A_held_final_goes_out_unchanged_when_nothing_follows_within_the_hold()
+    {
+        var (scheduler, source, recorded) = Run(new PipelineOptions { HoldUnsettled = TimeSpan.FromSeconds(2) });
+        source.OnNext(Final("a", "it is 1234"));
+        source.OnNext(Final("x", "hello", channel: "INTERNAL"));
+        Assert.Equal(["hello"], recorded.OfType<SegmentRecorded>().Select(s => s.Text));
+
+        scheduler.AdvanceBy(TimeSpan.FromSeconds(2));
+
+        Assert.Equal(["hello", "it is 1234"], recorded.OfType<SegmentRecorded>().Select(s => s.Text));
+    }
+
     [Fact]
     public void A_malformed_frame_is_quarantined_redacted_and_the_stream_goes_on()
     {

@@ -70,6 +70,30 @@ public sealed class RedactionSessionTests
     }
 
     [Fact]
+    public void A_card_read_in_two_breaths_redacts_the_second_and_corrects_the_first()
+    {
+        var s = new RedactionSession();
+        var first = s.Redact("the number is 4539 1488", Speaker.Customer, true);
+        Assert.True(first.Unsettled);
+        Assert.Equal("the number is 4539 1488", first.Text);
+
+        var second = s.Redact("0343 6467", Speaker.Customer, true);
+
+        Assert.Equal("[CARD]", second.Text);
+        Assert.Equal("the number is [CARD]", second.CorrectsPrevious!.Text);
+        Assert.Equal(EntityType.Card, Assert.Single(second.CorrectsPrevious.Entities).Type);
+    }
+
+    [Fact]
+    public void A_number_that_ends_as_an_amount_or_order_is_settled_at_once()
+    {
+        var s = new RedactionSession();
+        Assert.False(s.Redact("my order number is 55321.", Speaker.Customer, true).Unsettled);
+        Assert.False(s.Redact("that comes to 1,250", Speaker.Customer, true).Unsettled);
+        Assert.False(s.Redact("no numbers here", Speaker.Customer, true).Unsettled);
+    }
+
+    [Fact]
     public void Entities_point_at_the_placeholders_in_the_redacted_text()
     {
         var r = new RedactionSession().Redact("card 4111111111111111 and ssn 123-45-6789", Speaker.Customer, true);

@@ -1,0 +1,154 @@
+#!/usr/bin/env python3
+"""Writes spoken-calls.jsonl: call-style utterances in the redact verb's format, with `leak` (values that
+must not survive) and `keep` (text that must), scored by ../shared/eval/score_redaction.py.
+Sensitive spans are marked inline as {{value}}; digits are read from them the way the scorer reads them."""
+import json, re, sys
+sys.path.insert(0, "../../../../../shared/eval")
+UNITS = "zero one two three four five six seven eight nine".split()
+TEENS = "ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split()
+TENS = {"twenty": 2, "thirty": 3, "forty": 4, "fifty": 5, "sixty": 6, "seventy": 7, "eighty": 8, "ninety": 9}
+def digits(text):
+    toks = re.findall(r"[a-z]+|\d", text.lower()); out, i, mult = [], 0, 1
+    while i < len(toks):
+        t = toks[i]
+        if t.isdigit(): out.append(t * mult); mult = 1
+        elif t in ("double", "triple"): mult = 2 if t == "double" else 3; i += 1; continue
+        elif t in UNITS or t == "oh": out.append(("0" if t == "oh" else str(UNITS.index(t))) * mult); mult = 1
+        elif t in TEENS: out.append(str(10 + TEENS.index(t)))
+        elif t in TENS:
+            if i + 1 < len(toks) and toks[i + 1] in UNITS[1:]: out.append(str(TENS[t] * 10 + UNITS.index(toks[i + 1]))); i += 1
+            else: out.append(str(TENS[t] * 10))
+        i += 1
+    return "".join(out)
+
+CALLS = [
+  ("pay-1", [
+    ("A", "Thanks for calling, how can I help you today?"),
+    ("C", "Hi, I want to pay my bill of 84 dollars and 50 cents."),
+    ("A", "Sure, can I get the long card number?"),
+    ("C", "Yeah it's {{four five three nine}}", False),
+    ("C", "Yeah it's {{four five three nine, one four eight eight}}", False),
+    ("C", "Yeah it's {{four five three nine, one four eight eight, oh three four three, six four six seven}}"),
+    ("A", "And the expiration date?"),
+    ("C", "{{oh nine twenty eight}}"),
+    ("A", "And the security code on the back?"),
+    ("C", "it's {{eight one two}}"),
+    ("A", "Great, I've processed 84 dollars and 50 cents, your confirmation number is 7731."),
+  ]),
+  ("pay-2", [
+    ("A", "What card would you like to use today?"),
+    ("C", "My Visa, the number is {{4716 2190 3349}}"),
+    ("C", "{{8815}}, expiring {{eleven twenty seven}}."),
+    ("A", "So that's a card ending in {{8815}}, correct?"),
+    ("C", "Correct."),
+    ("A", "And the CVV?"),
+    ("C", "um {{three three oh}}"),
+    ("A", "Thanks. That's 2 payments of 120 dollars, the first on June 3rd."),
+  ]),
+  ("pay-3", [
+    ("C", "I need to update the card on file, the new one is {{five five five five, five five five five, five five five five, four four four four}}."),
+    ("A", "Got it. What's the expiry?"),
+    ("C", "{{oh two slash thirty}}"),
+    ("A", "and the three digits on the back please"),
+    ("C", "{{double seven one}}"),
+    ("A", "Thanks, that card is saved. Anything else today?"),
+    ("C", "How long does a refund take, like 5 to 7 days?"),
+    ("A", "Usually 3 to 5 business days."),
+  ]),
+  ("id-1", [
+    ("A", "For verification, can I have the last four of your social?"),
+    ("C", "sure it's {{six two one nine}}"),
+    ("A", "And your date of birth?"),
+    ("C", "March 14th, 1986."),
+    ("A", "Thank you, you're verified. I see 2 open tickets on the account."),
+  ]),
+  ("id-2", [
+    ("A", "Can you give me your full social security number?"),
+    ("C", "{{one two three}}", False),
+    ("C", "{{one two three, four five}}", False),
+    ("C", "{{one two three, four five, six seven eight nine}}"),
+    ("A", "Thank you. I'm opening case 80412 for you now."),
+  ]),
+  ("phone-1", [
+    ("A", "What's the best number to reach you?"),
+    ("C", "{{five five five}}", False),
+    ("C", "{{five five five, two one two}}", False),
+    ("C", "{{five five five, two one two, nine eight seven six}}"),
+    ("A", "Let me read that back, {{555 212 9876}}?"),
+    ("C", "Yes. Call me after 6 pm, I'm in a meeting until 5:30."),
+  ]),
+  ("phone-2", [
+    ("C", "You can text me at {{(617) 555-0142}} or call my work line {{617-555-0199}} extension 204."),
+    ("A", "Thanks, I've noted both. Your order 55102 ships in 2 days."),
+  ]),
+  ("email-1", [
+    ("A", "What email should we send the receipt to?"),
+    ("C", "it's {{maria dot lopez at gmail dot com}}"),
+    ("A", "Got it, {{maria.lopez@gmail.com}}. You'll get it in about 10 minutes."),
+  ]),
+  ("email-2", [
+    ("C", "my email is {{jsmith underscore 84 at outlook dot com}}"),
+    ("A", "Thanks. Version 3.2 of the app should fix that, it's about 45 megabytes."),
+  ]),
+  ("bank-1", [
+    ("A", "Please give me your routing number."),
+    ("C", "{{zero two one zero zero zero zero two one}}"),
+    ("A", "And the account number?"),
+    ("C", "{{four four seven one, two zero nine three, eight}}"),
+    ("A", "Thanks, the transfer of 1,500 dollars will post in 1 to 2 business days."),
+  ]),
+  ("pin-1", [
+    ("A", "Please enter or say your PIN."),
+    ("C", "{{nine nine one four}}"),
+    ("A", "Thank you. Your balance is 2,340 dollars and 17 cents."),
+  ]),
+  ("plain-1", [
+    ("C", "I bought 3 tickets for the 7:45 show on the 12th and paid 96 dollars."),
+    ("A", "I see order number 4471 for 3 tickets, row 12, seats 4 to 6."),
+    ("C", "Right, and my flight is at 10 30, gate 22."),
+    ("A", "No problem, I'll call you back in 15 minutes or so."),
+  ]),
+  ("plain-2", [
+    ("C", "We have about 250 users on version 2.4.1 and 40 more on 2.5."),
+    ("A", "Okay, case 19920 is open, priority 2, I'll update you within 24 hours."),
+    ("C", "oh okay, one moment please."),
+  ]),
+  ("readback-1", [
+    ("C", "the card is {{four one one one, one one one one, one one one one, one one one one}}"),
+    ("A", "So that's {{4111 1111 1111 1111}}, expiring {{04/27}}?"),
+    ("C", "yes that's right"),
+  ]),
+  ("split-1", [
+    ("C", "my number is {{4539 1488}}"),
+    ("C", "{{0343 6467}}"),
+    ("A", "Thanks, and how many items were on the order?"),
+    ("C", "Just 2."),
+  ]),
+]
+
+def line(call, i, who, text, final):
+    leak, plain, keep = [], "", []
+    for part in re.split(r"(\{\{.*?\}\})", text):
+        if part.startswith("{{"):
+            v = part[2:-2]
+            if "@" in v or " at " in v:
+                e = v.replace(" dot ", ".").replace(" underscore ", "_").replace(" at ", "@").replace(" ", "")
+                leak.append({"kind": "email", "value": e.lower(), "entity": "EMAIL_ADDRESS"})
+            else:
+                leak.append({"kind": "digits", "value": digits(v), "entity": "SPOKEN"})
+            plain += v
+        else:
+            plain += part
+            k = part.strip(" ,.?")
+            if len(k) >= 4: keep.append(k)
+    return {"conversationId": call, "utteranceId": f"{call}-u{i:02d}", "channel": "INTERNAL" if who == "A" else "EXTERNAL",
+            "isFinal": final, "text": plain, "leak": leak, "keep": keep, "tag": "SPOKEN" if leak else "none"}
+
+with open("spoken-calls.jsonl", "w") as f:
+    for call, turns in CALLS:
+        u = 0
+        for t in turns:
+            who, text, final = (t + (True,))[:3]
+            if not final: pass
+            f.write(json.dumps(line(call, u, who, text, final)) + "\n")
+            if final: u += 1
