@@ -1,4 +1,6 @@
 using System.Text;
+using Kind = ComplianceRecorder.Pipeline.Redaction.TokenKind;
+using Tok = ComplianceRecorder.Pipeline.Redaction.Token;
 
 namespace ComplianceRecorder.Pipeline.Redaction;
 
@@ -42,51 +44,14 @@ internal readonly record struct NumberRun(int Start, int End, string Digits, str
 
 internal static class NumberRuns
 {
-    private enum Kind : byte { Digits, Unit, Teen, Tens, Zero, Multiplier, Magnitude, Filler, Word, Space, Punct }
-
-    private readonly record struct Tok(Kind Kind, int Start, int End, int Value);
-
-    private static readonly Dictionary<string, (Kind Kind, int Value)> Words = BuildWords();
-
-    private static Dictionary<string, (Kind, int)> BuildWords()
-    {
-        var d = new Dictionary<string, (Kind, int)>(StringComparer.OrdinalIgnoreCase);
-        string[] units = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"];
-        for (var i = 0; i < units.Length; i++)
-        {
-            d[units[i]] = (Kind.Unit, i);
-        }
-        d["oh"] = (Kind.Zero, 0);
-        d["o"] = (Kind.Zero, 0);
-        string[] teens = ["ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"];
-        for (var i = 0; i < teens.Length; i++)
-        {
-            d[teens[i]] = (Kind.Teen, 10 + i);
-        }
-        string[] tens = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"];
-        for (var i = 0; i < tens.Length; i++)
-        {
-            d[tens[i]] = (Kind.Tens, (i + 2) * 10);
-        }
-        d["double"] = (Kind.Multiplier, 2);
-        d["triple"] = (Kind.Multiplier, 3);
-        d["hundred"] = (Kind.Magnitude, 2);
-        d["thousand"] = (Kind.Magnitude, 3);
-        // fillers and spoken separators may stand between the digits of one number
-        foreach (var f in new[] { "uh", "um", "uhm", "umm", "er", "erm", "ah", "hmm", "mm", "dash", "hyphen", "slash" })
-        {
-            d[f] = (Kind.Filler, 0);
-        }
-        return d;
-    }
+    private static readonly List<NumberRun> None = [];
 
     private static bool IsNumber(Kind k) => k is Kind.Digits or Kind.Unit or Kind.Teen or Kind.Tens or Kind.Zero;
 
     /// <summary>Finds every number said in <paramref name="text"/>, skipping spans already claimed.</summary>
-    public static List<NumberRun> Find(string text, ReadOnlySpan<bool> claimed)
+    public static List<NumberRun> Find(string text, List<Tok> toks, ReadOnlySpan<bool> claimed)
     {
-        var toks = Tokenize(text);
-        var runs = new List<NumberRun>();
+        List<NumberRun>? runs = null;
         var i = 0;
         while (i < toks.Count)
         {
@@ -137,10 +102,10 @@ internal static class NumberRuns
                 }
                 break;
             }
-            runs.Add(Build(text, toks, i, last));
+            (runs ??= []).Add(Build(text, toks, i, last));
             i = last + 1;
         }
-        return runs;
+        return runs ?? None;
     }
 
     private static bool StartsRun(List<Tok> toks, int i, string text, ReadOnlySpan<bool> claimed)
@@ -199,10 +164,16 @@ internal static class NumberRuns
         return text[t.End] is not ('x' or 'X') || t.End + 1 >= text.Length || !char.IsAsciiDigit(text[t.End + 1]);
     }
 
+    [ThreadStatic]
+    private static StringBuilder? t_digits;
+
+    [ThreadStatic]
+    private static StringBuilder? t_shape;
+
     private static NumberRun Build(string text, List<Tok> toks, int first, int last)
     {
-        var digits = new StringBuilder();
-        var shape = new StringBuilder();
+        var digits = (t_digits ??= new StringBuilder(32)).Clear();
+        var shape = (t_shape ??= new StringBuilder(32)).Clear();
         var spoken = false;
         var magnitude = false;
         var multiplier = 1;
@@ -279,53 +250,5 @@ internal static class NumberRuns
             return toks[m].Kind == Kind.Unit && toks[m].Value > 0 ? m : -1;
         }
         return -1;
-    }
-
-    private static List<Tok> Tokenize(string text)
-    {
-        var toks = new List<Tok>(text.Length / 3);
-        var i = 0;
-        while (i < text.Length)
-        {
-            var c = text[i];
-            var start = i;
-            if (char.IsAsciiDigit(c))
-            {
-                while (i < text.Length && char.IsAsciiDigit(text[i]))
-                {
-                    i++;
-                }
-                toks.Add(new Tok(Kind.Digits, start, i, 0));
-            }
-            else if (char.IsLetter(c))
-            {
-                while (i < text.Length && (char.IsLetter(text[i]) || text[i] == '\''))
-                {
-                    i++;
-                }
-                var kind = Kind.Word;
-                var value = 0;
-                if (i - start <= 8 && Words.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(text.AsSpan(start, i - start), out var w))
-                {
-                    (kind, value) = w;
-                }
-                toks.Add(new Tok(kind, start, i, value));
-            }
-            else if (char.IsWhiteSpace(c))
-            {
-                while (i < text.Length && char.IsWhiteSpace(text[i]))
-                {
-                    i++;
-                }
-                toks.Add(new Tok(Kind.Space, start, i, 0));
-            }
-            else
-            {
-                i++;
-                // only these join the groups of one number; anything else ends it
-                toks.Add(new Tok(c is '-' or '.' or ',' or '/' or '(' or ')' or '+' ? Kind.Punct : Kind.Word, start, i, 0));
-            }
-        }
-        return toks;
     }
 }

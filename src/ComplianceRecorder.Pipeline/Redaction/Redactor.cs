@@ -36,10 +36,17 @@ public sealed class RedactionSession
 {
     // How many finals a topic stays in force after it was last mentioned or used.
     private const int TopicHorizon = 3;
-    private const int MentionReach = 40;
+    // How many other words may stand between a topic word and its number, before it and after it.
+    // Counted in words, not characters, so that numbers turned into placeholders do not move topics closer.
+    private const int ReachBefore = 6;
+    private const int ReachAfter = 1;
 
     private Topic _topic;
     private int _turnsLeft;
+
+    // scratch for the scan, reused on each thread: Redact never yields, so no two calls share it at once
+    [ThreadStatic]
+    private static List<Token>? t_tokens;
 
     // Per speaker: the previous final when it ended in a kept number, with that number's digits and span.
     private readonly Tail?[] _tails = new Tail?[2];
@@ -48,19 +55,20 @@ public sealed class RedactionSession
 
     public RedactionResult Redact(string text, Speaker speaker, bool isFinal)
     {
-        var claimed = new bool[text.Length + 1];
-        var spans = new List<RedactedEntity>();
-        ClaimPatterns(text, claimed, spans);
+        Span<bool> claimed = text.Length < 1024 ? stackalloc bool[text.Length + 1] : new bool[text.Length + 1];
+        var spans = new List<RedactedEntity>(4);
+        var tokens = Lexicon.Scan(text, t_tokens ??= new List<Token>(64), out var cues);
+        ClaimPatterns(text, cues, claimed, spans);
 
-        var mentions = Topics.Find(text);
+        var mentions = Topics.Find(text, tokens);
         var usedTopic = false;
-        var runs = NumberRuns.Find(text, claimed);
+        var runs = NumberRuns.Find(text, tokens, claimed);
         NumberRun? lastKept = null;
         RedactionResult? corrected = null;
         for (var i = 0; i < runs.Count; i++)
         {
             var run = runs[i];
-            var local = LocalTopic(mentions, run);
+            var local = LocalTopic(text, tokens, mentions, run);
             var type = Classify(text, run, local, _topic);
             if (type is null && i == 0 && isFinal && Continues(speaker, text, run) is { } previous)
             {
@@ -81,7 +89,7 @@ public sealed class RedactionSession
 
         var result = Apply(text, spans);
         var unsettled = lastKept is { } tail && tail.Digits.Length >= 4 && OnlyTrailing(text, tail.End)
-            && LocalTopic(mentions, tail) != Topic.Harmless && !IsHarmless(text, tail);
+            && LocalTopic(text, tokens, mentions, tail) != Topic.Harmless && !IsHarmless(text, tail);
         if (isFinal)
         {
             Advance(text, speaker, mentions, usedTopic);
@@ -181,23 +189,41 @@ public sealed class RedactionSession
         text.Contains("number", StringComparison.OrdinalIgnoreCase) || text.Contains("digits", StringComparison.OrdinalIgnoreCase)
         || text.Contains("code", StringComparison.OrdinalIgnoreCase) || text.Contains("rest of it", StringComparison.OrdinalIgnoreCase);
 
-    private static Topic LocalTopic(List<TopicMention> mentions, NumberRun run)
+    private static Topic LocalTopic(string text, List<Token> tokens, List<TopicMention> mentions, NumberRun run)
     {
-        // the nearest mention wins; one after the number ("467 3395 office") counts only close by
+        // the nearest mention wins; one after the number ("467 3395 office") counts only right beside it
         var best = Topic.None;
         var bestDistance = int.MaxValue;
         foreach (var m in mentions)
         {
-            var distance = m.End <= run.Start ? run.Start - m.End
-                : m.Start >= run.End && m.Start - run.End <= 12 ? m.Start - run.End
+            var distance = m.End <= run.Start ? WordsBetween(text, tokens, m.End, run.Start) is var b && b <= ReachBefore ? b : int.MaxValue
+                : m.Start >= run.End ? WordsBetween(text, tokens, run.End, m.Start) is var a && a <= ReachAfter ? a : int.MaxValue
                 : int.MaxValue;
-            if (distance <= MentionReach && distance < bestDistance)
+            if (distance < bestDistance)
             {
                 best = m.Topic;
                 bestDistance = distance;
             }
         }
         return best;
+    }
+
+    // Plain words between two offsets: not numbers, fillers or our own placeholders.
+    private static int WordsBetween(string text, List<Token> tokens, int from, int to)
+    {
+        var words = 0;
+        foreach (var t in tokens)
+        {
+            if (t.Start >= to)
+            {
+                break;
+            }
+            if (t.Start >= from && t.Kind == TokenKind.Word && char.IsLetter(text[t.Start]) && (t.Start == 0 || text[t.Start - 1] != '['))
+            {
+                words++;
+            }
+        }
+        return words;
     }
 
     private static EntityType? Classify(string text, NumberRun run, Topic local, Topic conversation)
@@ -330,18 +356,86 @@ public sealed class RedactionSession
         return '\0';
     }
 
-    private static void ClaimPatterns(string text, bool[] claimed, List<RedactedEntity> spans)
+    private static void ClaimPatterns(string text, Cues cues, Span<bool> claimed, List<RedactedEntity> spans)
     {
-        Claim(Patterns.WrittenEmail(), EntityType.Email, text, claimed, spans, null);
-        Claim(Patterns.SpokenEmail(), EntityType.Email, text, claimed, spans, null);
-        Claim(Patterns.UnfinishedSpokenEmail(), EntityType.Email, text, claimed, spans, null);
-        ClaimIbans(text, claimed, spans);
-        Claim(Patterns.IpV4(), EntityType.IpAddress, text, claimed, spans, null);
-        Claim(Patterns.IpV6(), EntityType.IpAddress, text, claimed, spans, static s => s.Count(':') >= 2 && s.ContainsAnyInRange('0', '9'));
+        // cheap tests first: most utterances hold none of these, and the patterns are the costly part
+        if (text.Contains('@'))
+        {
+            Claim(Patterns.WrittenEmail(), EntityType.Email, text, claimed, spans, null);
+        }
+        // a spoken address always says "dot" (or "underscore"), written ones hold '@' or '.'
+        if ((cues & Cues.SpokenDot) != 0 || ((cues & Cues.SpokenAt) != 0 && AtWrittenDomain(text)))
+        {
+            Claim(Patterns.SpokenEmail(), EntityType.Email, text, claimed, spans, null);
+            Claim(Patterns.UnfinishedSpokenEmail(), EntityType.Email, text, claimed, spans, null);
+        }
+        var digit = text.AsSpan().IndexOfAnyInRange('0', '9');
+        if (digit < 0)
+        {
+            return;
+        }
+        if (MayHoldIban(text))
+        {
+            ClaimIbans(text, claimed, spans);
+        }
+        if (HasDigitDotDigit(text))
+        {
+            Claim(Patterns.IpV4(), EntityType.IpAddress, text, claimed, spans, null);
+        }
+        if (text.AsSpan().Count(':') >= 2)
+        {
+            Claim(Patterns.IpV6(), EntityType.IpAddress, text, claimed, spans, static s => s.Count(':') >= 2 && s.ContainsAnyInRange('0', '9'));
+        }
+    }
+
+    // "john at gmail.com": " at " followed by a word with a dot inside it
+    private static bool AtWrittenDomain(string text)
+    {
+        var at = text.IndexOf(" at ", StringComparison.OrdinalIgnoreCase);
+        while (at >= 0)
+        {
+            var word = text.AsSpan(at + 4);
+            var end = word.IndexOfAny(' ', '\n');
+            word = end < 0 ? word : word[..end];
+            var dot = word.IndexOf('.');
+            if (dot > 0 && dot + 1 < word.Length && char.IsAsciiLetter(word[dot + 1]))
+            {
+                return true;
+            }
+            at = text.IndexOf(" at ", at + 4, StringComparison.OrdinalIgnoreCase);
+        }
+        return false;
+    }
+
+    private static bool HasDigitDotDigit(string text)
+    {
+        var dot = text.IndexOf('.', StringComparison.Ordinal);
+        while (dot > 0 && dot + 1 < text.Length)
+        {
+            if (char.IsAsciiDigit(text[dot - 1]) && char.IsAsciiDigit(text[dot + 1]))
+            {
+                return true;
+            }
+            dot = text.IndexOf('.', dot + 1);
+        }
+        return false;
+    }
+
+    // An IBAN starts with two letters and two digits; without that, the pattern need not run.
+    private static bool MayHoldIban(string text)
+    {
+        for (var i = 2; i + 1 < text.Length; i++)
+        {
+            if (char.IsAsciiDigit(text[i]) && char.IsAsciiDigit(text[i + 1]) && char.IsAsciiLetter(text[i - 1]) && char.IsAsciiLetter(text[i - 2]))
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     // The pattern may run on into the next word ("GB29…19 to"); the checksum finds where the IBAN ends.
-    private static void ClaimIbans(string text, bool[] claimed, List<RedactedEntity> spans)
+    private static void ClaimIbans(string text, Span<bool> claimed, List<RedactedEntity> spans)
     {
         foreach (var m in Patterns.Iban().EnumerateMatches(text))
         {
@@ -351,9 +445,9 @@ public sealed class RedactionSession
                 var cut = text.AsSpan(m.Index, length).LastIndexOf(' ');
                 length = cut < 0 ? 0 : cut;
             }
-            if (length >= 15 && !claimed.AsSpan(m.Index, length).Contains(true))
+            if (length >= 15 && !claimed.Slice(m.Index, length).Contains(true))
             {
-                Array.Fill(claimed, true, m.Index, length);
+                claimed.Slice(m.Index, length).Fill(true);
                 spans.Add(new RedactedEntity(EntityType.Iban, m.Index, m.Index + length));
             }
         }
@@ -361,16 +455,16 @@ public sealed class RedactionSession
 
     private delegate bool Validator(ReadOnlySpan<char> value);
 
-    private static void Claim(System.Text.RegularExpressions.Regex regex, EntityType type, string text, bool[] claimed, List<RedactedEntity> spans, Validator? valid)
+    private static void Claim(System.Text.RegularExpressions.Regex regex, EntityType type, string text, Span<bool> claimed, List<RedactedEntity> spans, Validator? valid)
     {
         foreach (var m in regex.EnumerateMatches(text))
         {
             // an earlier, more specific pattern may already own part of this match: spans never overlap
-            if (claimed.AsSpan(m.Index, m.Length).Contains(true) || (valid is not null && !valid(text.AsSpan(m.Index, m.Length))))
+            if (claimed.Slice(m.Index, m.Length).Contains(true) || (valid is not null && !valid(text.AsSpan(m.Index, m.Length))))
             {
                 continue;
             }
-            Array.Fill(claimed, true, m.Index, m.Length);
+            claimed.Slice(m.Index, m.Length).Fill(true);
             spans.Add(new RedactedEntity(type, m.Index, m.Index + m.Length));
         }
     }

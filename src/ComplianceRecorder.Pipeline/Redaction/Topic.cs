@@ -1,5 +1,3 @@
-using System.Text.RegularExpressions;
-
 namespace ComplianceRecorder.Pipeline.Redaction;
 
 /// <summary>What the people on the call are talking about when a number is said.</summary>
@@ -7,50 +5,76 @@ internal enum Topic : byte { None, Card, Cvv, Expiry, Pin, Ssn, Phone, BankAccou
 
 internal readonly record struct TopicMention(Topic Topic, int Start, int End);
 
-internal static partial class Topics
+/// <summary>Finds the words and phrases that give a number its meaning, over the lexicon's scan.</summary>
+internal static class Topics
 {
-    // Longer phrases first: the regex takes the first alternative that matches at a position.
-    [GeneratedRegex("""
-        \b(?:
-          (?<cvv>cvv2?|cvc2?|csc|security\s+code|verification\s+(?:code|value)|(?:three|3|four|4)[\s-]+digit\s+code|code\s+on\s+the\s+back|on\s+the\s+back|(?:three|3|four|4)\s+digits?\s+(?:on|at)\s+the\s+back|digits?\s+on\s+the\s+back|back\s+of\s+the\s+card)
-        | (?<exp>expir(?:y|ation|es|ing|ed)|exp\s+date|valid\s+(?:thru|through|until)|good\s+(?:thru|through)|month\s+and\s+year)
-        | (?<card>(?:credit|debit|bank|payment)\s+card|card\s+(?:number|no|ending)|card|cc|visa|master\s?card|amex|american\s+express|discover|long\s+number|ending\s+in|last\s+(?:four|4)\s+(?:digits\s+)?of\s+(?:the|your|my)\s+card)
-        | (?<ssn>social\s+security|social|ssn|ss\s+number|tax\s+id|itin|taxpayer)
-        | (?<pin>pin(?:\s+number|\s+code)?|passcode|pass\s+code)
-        | (?<routing>routing|aba|sort\s+code|transit\s+number)
-        | (?<account>(?:bank\s+|checking\s+|savings\s+)?account(?:\s+number|\s+no)?|acct|iban)
-        | (?<phone>(?:tele)?phone|tel|mobile|cell|fax|call\s+(?:me|you|us|him|her)|call\s?back|reach\s+(?:me|you|us)|text\s+(?:me|you)|contact\s+number|whats\s?app|answering\s+at|messages?\s+to|office|desk|registered|landline|(?:work|cell|home|phone)\s+line|(?:my|your|the\s+best|a\s+good)\s+number)
-        | (?<harmless>order|case|ticket|reference|ref|confirmation|invoice|tracking|version|room|flight|model|claim|item|page|step|zip|zip\s+code|postal|postcode|apartment|apt|suite|unit|box|street|st|avenue|road|floor|route|extension|ext|license|licence|year|years|minutes?|hours?|days?|weeks?|months?|dollars?|bucks|cents?|euros?|pounds?|percent|times|items?|people)
-        )\b
-        """, RegexOptions.IgnoreCase | RegexOptions.IgnorePatternWhitespace | RegexOptions.ExplicitCapture | RegexOptions.CultureInvariant)]
-    private static partial Regex Keywords();
-
-    private static readonly (string Group, Topic Topic)[] Groups =
+    public static readonly (Topic Topic, string[] Phrases)[] Table =
     [
-        ("cvv", Topic.Cvv), ("exp", Topic.Expiry), ("card", Topic.Card), ("ssn", Topic.Ssn), ("pin", Topic.Pin),
-        ("routing", Topic.Routing), ("account", Topic.BankAccount), ("phone", Topic.Phone), ("harmless", Topic.Harmless),
+        (Topic.Cvv, ["cvv", "cvc", "csc", "security code", "verification code", "verification value", "digit code",
+            "code on the back", "on the back", "digits on the back", "digit on the back", "back of the card"]),
+        (Topic.Expiry, ["expiry", "expiration", "expires", "expiring", "expired", "expire", "exp date", "valid thru",
+            "valid through", "valid until", "good thru", "good through", "month and year"]),
+        (Topic.Card, ["card", "credit card", "debit card", "bank card", "payment card", "card number", "card no", "card ending",
+            "cc", "visa", "mastercard", "master card", "amex", "american express", "discover", "long number", "ending in"]),
+        (Topic.Ssn, ["social security", "social", "ssn", "ss number", "tax id", "itin", "taxpayer"]),
+        (Topic.Pin, ["pin", "pin number", "pin code", "passcode", "pass code"]),
+        (Topic.Routing, ["routing", "aba", "sort code", "transit number"]),
+        (Topic.BankAccount, ["account", "account number", "account no", "bank account", "checking account", "savings account", "acct", "iban"]),
+        (Topic.Phone, ["phone", "telephone", "tel", "mobile", "cell", "fax", "call me", "call you", "call us", "call him", "call her",
+            "callback", "call back", "reach me", "reach you", "reach us", "text me", "text you", "contact number", "whatsapp",
+            "whats app", "answering at", "message to", "messages to", "office", "desk", "registered", "landline", "work line",
+            "cell line", "home line", "phone line", "my number", "your number", "the best number", "a good number"]),
+        (Topic.Harmless, ["order", "case", "ticket", "reference", "ref", "confirmation", "invoice", "tracking", "version", "room",
+            "flight", "model", "claim", "item", "items", "page", "step", "zip", "zip code", "postal", "postcode", "apartment", "apt",
+            "suite", "unit", "box", "street", "st", "avenue", "road", "floor", "route", "extension", "ext", "license", "licence",
+            "year", "years", "minute", "minutes", "hour", "hours", "day", "days", "week", "weeks", "month", "months", "dollar",
+            "dollars", "bucks", "cent", "cents", "euro", "euros", "pound", "pounds", "percent", "times", "people"]),
     ];
 
-    public static List<TopicMention> Find(string text)
+    private static readonly List<TopicMention> Empty = [];
+
+    public static List<TopicMention> Find(string text, List<Token> toks)
     {
-        var found = new List<TopicMention>();
-        foreach (Match m in Keywords().Matches(text))
+        List<TopicMention>? found = null;
+        for (var i = 0; i < toks.Count; i++)
         {
+            var t = toks[i];
             // our own placeholders ("[CARD]") are not somebody talking about cards: redaction stays idempotent
-            if (m.Index > 0 && text[m.Index - 1] == '[')
+            if (t.Phrases is null || (t.Start > 0 && text[t.Start - 1] == '['))
             {
                 continue;
             }
-            foreach (var (group, topic) in Groups)
+            foreach (var phrase in t.Phrases)
             {
-                if (m.Groups[group].Success)
+                if (Matches(text, toks, i, phrase.Words) is { } last)
                 {
-                    found.Add(new TopicMention(topic, m.Index, m.Index + m.Length));
+                    (found ??= []).Add(new TopicMention(phrase.Topic, t.Start, toks[last].End));
+                    i = last;
                     break;
                 }
             }
         }
-        return found;
+        return found ?? Empty;
+    }
+
+    /// <returns>The index of the phrase's last token when its other words follow token <paramref name="first"/>.</returns>
+    private static int? Matches(string text, List<Token> toks, int first, string[] words)
+    {
+        var k = first;
+        for (var w = 1; w < words.Length; w++)
+        {
+            // words of one phrase are separated by spaces or a hyphen, not by a sentence break
+            k++;
+            while (k < toks.Count && (toks[k].Kind == TokenKind.Space || (toks[k].Kind == TokenKind.Punct && text[toks[k].Start] == '-')))
+            {
+                k++;
+            }
+            if (k >= toks.Count || k == first + 1 || !text.AsSpan(toks[k].Start, toks[k].End - toks[k].Start).Equals(words[w], StringComparison.OrdinalIgnoreCase))
+            {
+                return null;
+            }
+        }
+        return k;
     }
 
     /// <summary>Is this a sensitive topic, one that makes a bare number said under it personal data?</summary>

@@ -1,0 +1,148 @@
+using System.Buffers;
+using System.Collections.Frozen;
+
+namespace ComplianceRecorder.Pipeline.Redaction;
+
+internal enum TokenKind : byte { Digits, Unit, Teen, Tens, Zero, Multiplier, Magnitude, Filler, Word, Space, Punct }
+
+/// <summary>One word, digit group, space run or punctuation mark, with what the lexicon knows of it.</summary>
+internal readonly record struct Token(TokenKind Kind, int Start, int End, int Value, TopicPhrase[]? Phrases);
+
+/// <summary>Words whose mere presence makes a costlier pattern worth running.</summary>
+[Flags]
+internal enum Cues : byte { None = 0, SpokenDot = 1, SpokenAt = 2 }
+
+/// <summary>A phrase that gives nearby numbers their meaning ("security code", "card number").</summary>
+internal sealed record TopicPhrase(string[] Words, Topic Topic);
+
+/// <summary>
+/// Every word the redactor knows — number words, fillers, topic phrases — in one table, so an
+/// utterance is scanned once and each word looked up once: the scan runs on every partial.
+/// </summary>
+internal static class Lexicon
+{
+    private readonly record struct Entry(TokenKind Kind, int Value, TopicPhrase[]? Phrases, Cues Cues = Cues.None);
+
+    // vectorized skips over runs of one class of character; the scan is per character otherwise
+    private static readonly SearchValues<char> Digits = SearchValues.Create("0123456789");
+    private static readonly SearchValues<char> AsciiWord = SearchValues.Create("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ'");
+    private static readonly SearchValues<char> Blanks = SearchValues.Create(" \t\r\n");
+
+    private static readonly FrozenDictionary<string, Entry>.AlternateLookup<ReadOnlySpan<char>> Words = Build().GetAlternateLookup<ReadOnlySpan<char>>();
+
+    private static FrozenDictionary<string, Entry> Build()
+    {
+        var d = new Dictionary<string, Entry>(StringComparer.OrdinalIgnoreCase);
+        void Number(string w, TokenKind k, int v) => d[w] = new Entry(k, v, null);
+        string[] units = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"];
+        for (var i = 0; i < units.Length; i++)
+        {
+            Number(units[i], TokenKind.Unit, i);
+        }
+        Number("oh", TokenKind.Zero, 0);
+        Number("o", TokenKind.Zero, 0);
+        string[] teens = ["ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"];
+        for (var i = 0; i < teens.Length; i++)
+        {
+            Number(teens[i], TokenKind.Teen, 10 + i);
+        }
+        string[] tens = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"];
+        for (var i = 0; i < tens.Length; i++)
+        {
+            Number(tens[i], TokenKind.Tens, (i + 2) * 10);
+        }
+        Number("double", TokenKind.Multiplier, 2);
+        Number("triple", TokenKind.Multiplier, 3);
+        Number("hundred", TokenKind.Magnitude, 2);
+        Number("thousand", TokenKind.Magnitude, 3);
+        // fillers and spoken separators may stand between the digits of one number
+        foreach (var f in new[] { "uh", "um", "uhm", "umm", "er", "erm", "ah", "hmm", "mm", "dash", "hyphen", "slash" })
+        {
+            Number(f, TokenKind.Filler, 0);
+        }
+        d["dot"] = new Entry(TokenKind.Word, 0, null, Cues.SpokenDot);
+        d["underscore"] = new Entry(TokenKind.Word, 0, null, Cues.SpokenDot);
+        d["at"] = new Entry(TokenKind.Word, 0, null, Cues.SpokenAt);
+        // topic phrases hang off their first word, longest first, so "card number" wins over "card"
+        foreach (var group in Topics.Table
+            .SelectMany(t => t.Phrases.Select(p => new TopicPhrase(p.Split(' '), t.Topic)))
+            .GroupBy(p => p.Words[0], StringComparer.OrdinalIgnoreCase))
+        {
+            var phrases = group.OrderByDescending(p => p.Words.Length).ToArray();
+            d[group.Key] = d.TryGetValue(group.Key, out var e) ? e with { Phrases = phrases } : new Entry(TokenKind.Word, 0, phrases);
+        }
+        // keys in lower case and compared ordinally: the scan lowers each word into a stack buffer,
+        // which measured cheaper than case-insensitive hashing of every word
+        return d.ToFrozenDictionary(kv => kv.Key.ToLowerInvariant(), kv => kv.Value, StringComparer.Ordinal);
+    }
+
+    /// <summary>Scans <paramref name="text"/> into <paramref name="into"/>, which is cleared first and may be reused.</summary>
+    public static List<Token> Scan(string text, List<Token> into, out Cues cues)
+    {
+        into.Clear();
+        cues = Cues.None;
+        var i = 0;
+        while (i < text.Length)
+        {
+            var c = text[i];
+            var start = i;
+            if (char.IsAsciiDigit(c))
+            {
+                i = SkipRun(text, i, Digits);
+                into.Add(new Token(TokenKind.Digits, start, i, 0, null));
+            }
+            else if (char.IsLetter(c))
+            {
+                i = SkipRun(text, i, AsciiWord);
+                // words with letters beyond ASCII ("Szöllösy") go on character by character
+                while (i < text.Length && (char.IsLetter(text[i]) || text[i] == '\''))
+                {
+                    i++;
+                }
+                var entry = Lookup(text.AsSpan(start, i - start));
+                if (entry is { } found)
+                {
+                    cues |= found.Cues;
+                    into.Add(new Token(found.Kind, start, i, found.Value, found.Phrases));
+                }
+                else
+                {
+                    into.Add(new Token(TokenKind.Word, start, i, 0, null));
+                }
+            }
+            else if (char.IsWhiteSpace(c))
+            {
+                i = SkipRun(text, i, Blanks);
+                while (i < text.Length && char.IsWhiteSpace(text[i]))
+                {
+                    i++;
+                }
+                into.Add(new Token(TokenKind.Space, start, i, 0, null));
+            }
+            else
+            {
+                i++;
+                // only these join the groups of one number; anything else ends it
+                into.Add(new Token(c is '-' or '.' or ',' or '/' or '(' or ')' or '+' ? TokenKind.Punct : TokenKind.Word, start, i, 0, null));
+            }
+        }
+        return into;
+    }
+
+    private static Entry? Lookup(ReadOnlySpan<char> word)
+    {
+        if (word.Length > 13)
+        {
+            return null;
+        }
+        Span<char> lower = stackalloc char[word.Length];
+        word.ToLowerInvariant(lower);
+        return Words.TryGetValue(lower, out var e) ? e : null;
+    }
+
+    private static int SkipRun(string text, int i, SearchValues<char> values)
+    {
+        var n = text.AsSpan(i).IndexOfAnyExcept(values);
+        return n < 0 ? text.Length : i + n;
+    }
+}
