@@ -42,6 +42,25 @@ public sealed class RedactionSessionTests
     }
 
     [Fact]
+    public void Bank_details_follow_the_question_that_asked_for_them()
+    {
+        var s = new RedactionSession();
+        Agent(s, "Please give me your routing number.");
+        Assert.Equal("[ROUTING]", Customer(s, "021000021"));
+        Agent(s, "And the account number?");
+        Assert.Equal("it's [BANK_ACCOUNT]", Customer(s, "it's 4471 2093 8"));
+    }
+
+    [Fact]
+    public void An_agent_reading_a_number_back_is_redacted_too()
+    {
+        var s = new RedactionSession();
+        Agent(s, "What's the best number to reach you?");
+        Customer(s, "five five five, two one two, nine eight seven six");
+        Assert.Equal("Let me read that back, [PHONE]?", Agent(s, "Let me read that back, 555 212 9876?"));
+    }
+
+    [Fact]
     public void A_card_dictated_over_several_turns_is_masked_in_every_turn()
     {
         var s = new RedactionSession();
