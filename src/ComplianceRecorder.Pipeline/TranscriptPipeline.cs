@@ -16,6 +16,9 @@ public sealed record PipelineOptions
     /// <summary>Offsets may jump this far between consecutive finals before it counts as a coverage gap.</summary>
     public TimeSpan OffsetTolerance { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>Media dialect: how many messages may arrive ahead of a missing one before it is declared lost.</summary>
+    public int ReorderWindow { get; init; } = 8;
+
     /// <summary>How long a final ending in an unsettled number waits for the speaker's next final.</summary>
     public TimeSpan HoldUnsettled { get; init; } = TimeSpan.FromSeconds(2);
 
@@ -51,7 +54,7 @@ public static class TranscriptPipeline
                 var redaction = new RedactionSession();
                 return call
                     .Select(e => e.Event)
-                    .Scan(new CoverageTracker(options.OffsetTolerance), (tracker, e) => tracker.Next(e))
+                    .Scan(new CoverageTracker(options.OffsetTolerance, options.ReorderWindow), (tracker, e) => tracker.Next(e))
                     .SelectMany(tracker => tracker.Emitted.ToArray())
                     .Select(item => item switch
                     {

@@ -15,16 +15,24 @@ public sealed class CoverageTracker
 {
     private readonly Dictionary<string, ChannelState> _channels = new(StringComparer.Ordinal);
 
-    public CoverageTracker(TimeSpan offsetTolerance) => OffsetTolerance = offsetTolerance;
+    private readonly List<TranscriptReceived> _ready = new(4);
+
+    public CoverageTracker(TimeSpan offsetTolerance, int reorderWindow = 8)
+    {
+        OffsetTolerance = offsetTolerance;
+        ReorderWindow = reorderWindow;
+    }
 
     public TimeSpan OffsetTolerance { get; }
+
+    public int ReorderWindow { get; }
 
     /// <summary>What the last event produced: transcripts to redact and gaps to record.</summary>
     public List<object> Emitted { get; } = new(4);
 
     private sealed class ChannelState
     {
-        public long? LastSequence;
+        public SequenceWindow? Sequence;
         public long LastFinalEndMs = -1;
         public DateTimeOffset LastReceived;
         public readonly Dictionary<string, int> Revisions = new(StringComparer.Ordinal);
@@ -43,11 +51,13 @@ public sealed class CoverageTracker
             case SourceDisconnected d:
                 foreach (var call in d.ConversationIds)
                 {
+                    FlushSequences(call, d.ReceivedAt, reset: true);
                     Emitted.Add(new CoverageGapRecorded(call, null, GapKind.Disconnected, d.From, d.ReceivedAt, null, null, 0,
                         $"source socket down: {d.Reason}"));
                 }
                 break;
             case CallFinished f:
+                FlushSequences(f.ConversationId, f.ReceivedAt, reset: false);
                 foreach (var (channel, state) in _channels)
                 {
                     foreach (var (utterance, offset) in state.OpenPartials)
@@ -62,16 +72,47 @@ public sealed class CoverageTracker
         return this;
     }
 
+    private void FlushSequences(string conversationId, DateTimeOffset at, bool reset)
+    {
+        foreach (var (channel, state) in _channels)
+        {
+            if (state.Sequence is { } window)
+            {
+                _ready.Clear();
+                window.Flush(conversationId, channel, at, Emitted, _ready);
+                foreach (var r in _ready)
+                {
+                    OnInOrder(r, state);
+                }
+                if (reset)
+                {
+                    window.Reset();
+                }
+            }
+        }
+    }
+
     private void OnTranscript(TranscriptReceived t)
     {
         if (!_channels.TryGetValue(t.Channel, out var ch))
         {
             _channels[t.Channel] = ch = new ChannelState();
         }
-        if (t.Sequence is { } seq && !OnSequence(t, ch, seq))
+        if (t.Sequence is null)
         {
+            OnInOrder(t, ch);
             return;
         }
+        _ready.Clear();
+        (ch.Sequence ??= new SequenceWindow(ReorderWindow)).Accept(t, Emitted, _ready);
+        foreach (var r in _ready)
+        {
+            OnInOrder(r, ch);
+        }
+    }
+
+    private void OnInOrder(TranscriptReceived t, ChannelState ch)
+    {
         if (ch.Finished.Contains(t.UtteranceId))
         {
             // a revision after the final: a redelivery; the final stands
@@ -109,37 +150,5 @@ public sealed class CoverageTracker
             ch.OpenPartials[t.UtteranceId] = t.OffsetMs;
         }
         Emitted.Add(new TrackedTranscript(t, revision));
-    }
-
-    /// <returns>False when the message is a duplicate to drop.</returns>
-    private bool OnSequence(TranscriptReceived t, ChannelState ch, long seq)
-    {
-        if (ch.LastSequence is not { } last)
-        {
-            ch.LastSequence = seq;
-            return true;
-        }
-        if (seq == last + 1)
-        {
-            ch.LastSequence = seq;
-            return true;
-        }
-        if (seq > last + 1)
-        {
-            Emitted.Add(new CoverageGapRecorded(t.ConversationId, t.Channel, GapKind.SequenceGap, ch.LastReceived, t.ReceivedAt,
-                last + 1, seq - 1, (int)Math.Min(int.MaxValue, seq - last - 1), $"eventSequence jumped from {last} to {seq}"));
-            ch.LastSequence = seq;
-            return true;
-        }
-        // a restart, not a late duplicate: the source began again from the start well past any reorder window
-        if (seq <= 1 && last > 10)
-        {
-            Emitted.Add(new CoverageGapRecorded(t.ConversationId, t.Channel, GapKind.SequenceRestart, t.ReceivedAt, t.ReceivedAt,
-                last, seq, 0, $"eventSequence restarted at {seq} after {last}"));
-            ch.LastSequence = seq;
-            return true;
-        }
-        // seq <= last: a duplicate or a late arrival whose place has passed
-        return false;
     }
 }

@@ -24,19 +24,83 @@ public sealed class TranscriptPipelineTests
         return (scheduler, source, recorded);
     }
 
+    private static CallFinished End() => new("call-1", "SESSION_ENDED", T0.AddMinutes(1));
+
     [Fact]
-    public void Gap_is_recorded_when_the_sequence_jumps()
+    public void Gap_is_recorded_when_the_missing_messages_never_come()
     {
         var (_, source, recorded) = Run();
         source.OnNext(Media(1, "hello"));
         source.OnNext(Media(2, "there"));
         source.OnNext(Media(6, "again"));
+        Assert.Empty(recorded.OfType<CoverageGapRecorded>());
+
+        source.OnNext(End());
 
         var gap = Assert.Single(recorded.OfType<CoverageGapRecorded>());
         Assert.Equal(GapKind.SequenceGap, gap.Kind);
         Assert.Equal(3, gap.LostCount);
         Assert.Equal((3L, 5L), (gap.FromSequence!.Value, gap.ToSequence!.Value));
-        Assert.Equal(3, recorded.OfType<SegmentRecorded>().Count());
+        Assert.Equal(["hello", "there", "again"], recorded.OfType<SegmentRecorded>().Select(s => s.Text));
+    }
+
+    [Fact]
+    public void Gap_is_recorded_as_soon_as_the_reorder_window_overflows()
+    {
+        var (_, source, recorded) = Run(new PipelineOptions { ReorderWindow = 2 });
+        source.OnNext(Media(1, "a"));
+        source.OnNext(Media(3, "c"));
+        source.OnNext(Media(4, "d"));
+        Assert.Empty(recorded.OfType<CoverageGapRecorded>());
+
+        source.OnNext(Media(5, "e"));
+
+        var gap = Assert.Single(recorded.OfType<CoverageGapRecorded>());
+        Assert.Equal((2L, 2L, 1), (gap.FromSequence!.Value, gap.ToSequence!.Value, gap.LostCount));
+        Assert.Equal(["a", "c", "d", "e"], recorded.OfType<SegmentRecorded>().Select(s => s.Text));
+    }
+
+    [Fact]
+    public void Messages_reordered_within_the_window_are_put_back_in_order()
+    {
+        var (_, source, recorded) = Run();
+        foreach (var seq in new long[] { 1, 3, 2, 5, 4, 6 })
+        {
+            source.OnNext(Media(seq, $"m{seq}"));
+        }
+        source.OnNext(End());
+
+        Assert.Equal(["m1", "m2", "m3", "m4", "m5", "m6"], recorded.OfType<SegmentRecorded>().Select(s => s.Text));
+        Assert.Empty(recorded.OfType<CoverageGapRecorded>());
+    }
+
+    [Fact]
+    public void A_message_after_its_gap_was_declared_is_recorded_as_late_and_kept()
+    {
+        var (_, source, recorded) = Run(new PipelineOptions { ReorderWindow = 1 });
+        source.OnNext(Media(1, "a"));
+        source.OnNext(Media(3, "c"));
+        source.OnNext(Media(4, "d"));
+        source.OnNext(Media(2, "b"));
+
+        Assert.Equal([GapKind.SequenceGap, GapKind.LateArrival], recorded.OfType<CoverageGapRecorded>().Select(g => g.Kind));
+        Assert.Equal(["a", "c", "d", "b"], recorded.OfType<SegmentRecorded>().Select(s => s.Text));
+    }
+
+    [Fact]
+    public void A_sequence_that_starts_again_from_one_is_recorded_as_a_restart()
+    {
+        var (_, source, recorded) = Run(new PipelineOptions { ReorderWindow = 2 });
+        for (var seq = 1; seq <= 5; seq++)
+        {
+            source.OnNext(Media(seq, $"m{seq}"));
+        }
+        // the restarted stream's first message has a new utterance: it is not a redelivery of the old seq 1
+        source.OnNext(new TranscriptReceived("call-1", "EXTERNAL", "r1", true, "after restart", 0, 500, T0, 1, "ms-1", "media", false, T0.AddMinutes(1)));
+        source.OnNext(Media(1, "hello"));
+
+        Assert.Equal(GapKind.SequenceRestart, Assert.Single(recorded.OfType<CoverageGapRecorded>()).Kind);
+        Assert.Equal(6, recorded.OfType<SegmentRecorded>().Count());
     }
 
     [Fact]
@@ -47,9 +111,73 @@ public sealed class TranscriptPipelineTests
         source.OnNext(Media(2, "there"));
         source.OnNext(Media(2, "there"));
         source.OnNext(Media(1, "hello"));
+        source.OnNext(Media(3, "x"));
+        source.OnNext(Media(3, "x"));
 
-        Assert.Equal(2, recorded.OfType<SegmentRecorded>().Count());
+        Assert.Equal(3, recorded.OfType<SegmentRecorded>().Count());
         Assert.Empty(recorded.OfType<CoverageGapRecorded>());
+    }
+
+    /// <summary>
+    /// Any delivery of a stream — messages lost, duplicated, and shuffled no further than the reorder window —
+    /// records each delivered message once, in order, and exactly the lost ranges as gaps.
+    /// </summary>
+    [FsCheck.Xunit.Property(MaxTest = 300)]
+    public bool Shuffled_and_duplicated_delivery_records_the_same_utterances_and_exactly_the_real_gaps(int seed, byte length)
+    {
+        const int Window = 4;
+        var rnd = new Random(seed);
+        var n = 2 + (length % 60);
+        // the first and last always arrive: a stream's edges can't be told from its start and end
+        var lost = Enumerable.Range(2, n - 2).Where(_ => rnd.NextDouble() < 0.15).ToHashSet();
+        var delivered = Enumerable.Range(1, n).Where(s => !lost.Contains(s)).ToList();
+        var wire = new List<int>();
+        foreach (var s in delivered)
+        {
+            wire.Add(s);
+            if (rnd.NextDouble() < 0.1)
+            {
+                wire.Add(s);
+            }
+        }
+        // shuffle locally: each message moves at most a little, so its place is never given up
+        for (var i = 1; i + 1 < wire.Count; i++)
+        {
+            if (rnd.NextDouble() < 0.3 && Math.Abs(wire[i] - wire[i + 1]) <= 1)
+            {
+                (wire[i], wire[i + 1]) = (wire[i + 1], wire[i]);
+            }
+        }
+
+        var (_, source, recorded) = Run(new PipelineOptions { ReorderWindow = Window });
+        foreach (var s in wire)
+        {
+            source.OnNext(Media(s, $"m{s}"));
+        }
+        source.OnNext(End());
+
+        var texts = recorded.OfType<SegmentRecorded>().Select(s => s.Text).ToList();
+        var expectedGaps = Runs(lost.Order().ToList());
+        var gaps = recorded.OfType<CoverageGapRecorded>().Select(g => (g.Kind, g.FromSequence, g.ToSequence)).ToList();
+        return texts.SequenceEqual(delivered.Select(s => $"m{s}"))
+            && gaps.SequenceEqual(expectedGaps.Select(r => (GapKind.SequenceGap, (long?)r.From, (long?)r.To)));
+    }
+
+    private static List<(int From, int To)> Runs(List<int> sorted)
+    {
+        var runs = new List<(int, int)>();
+        foreach (var s in sorted)
+        {
+            if (runs.Count > 0 && runs[^1].Item2 == s - 1)
+            {
+                runs[^1] = (runs[^1].Item1, s);
+            }
+            else
+            {
+                runs.Add((s, s));
+            }
+        }
+        return runs;
     }
 
     [Fact]
