@@ -22,6 +22,9 @@ public sealed record PipelineOptions
     /// <summary>How long a final ending in an unsettled number waits for the speaker's next final.</summary>
     public TimeSpan HoldUnsettled { get; init; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>Latency and throughput windows, by event time.</summary>
+    public TimeSpan MetricsWindow { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Quarantined frames are kept up to this many characters.</summary>
     public int QuarantineCap { get; init; } = 4096;
 }

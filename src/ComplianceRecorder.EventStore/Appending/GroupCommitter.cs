@@ -40,6 +40,23 @@ public sealed class GroupCommitter : IAsyncDisposable
     /// <summary>True while the last commit attempt failed (PostgreSQL unreachable or refusing).</summary>
     public bool Failing => Volatile.Read(ref _failing) != 0;
 
+    /// <summary>
+    /// Queues an event and returns when it is queued, not when it is durable: the task says that.
+    /// While the queue is full this blocks the calling thread — on purpose: called from the pipeline,
+    /// it stops the socket reader, so a slow database slows reading instead of growing memory.
+    /// </summary>
+    public Task<Appended> Enqueue(RecordedEvent e)
+    {
+        var done = new TaskCompletionSource<Appended>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Interlocked.Increment(ref _backlog);
+        var item = new Item(e, done);
+        if (!_queue.Writer.TryWrite(item))
+        {
+            _queue.Writer.WriteAsync(item).AsTask().GetAwaiter().GetResult();
+        }
+        return done.Task;
+    }
+
     public async ValueTask<Appended> AppendAsync(RecordedEvent e, CancellationToken ct = default)
     {
         var done = new TaskCompletionSource<Appended>(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Reactive.Concurrency;
 using System.Reactive.Linq;
 using System.Reactive.Subjects;
@@ -7,42 +6,41 @@ using ComplianceRecorder.Pipeline;
 using ComplianceRecorder.Pipeline.Captions;
 using ComplianceRecorder.Pipeline.Events;
 using ComplianceRecorder.Pipeline.Input;
+using ComplianceRecorder.Pipeline.Metrics;
 using Microsoft.Extensions.Logging;
 
 namespace ComplianceRecorder.Recording;
 
 /// <summary>
-/// Runs the pipeline into the store: every event the query emits is appended through the group
-/// committer, and only once it is durable does it become a caption. Keeps the running figures the
-/// one-line summary prints.
+/// Runs the pipeline into the store: every event the query emits is queued on the group committer
+/// (which blocks the source while it is full), and only once it is durable does it become a caption and
+/// count towards the latency windows, which are recorded as events in their turn.
 /// </summary>
 public sealed class Recorder : IAsyncDisposable
 {
     private readonly GroupCommitter _committer;
+    private readonly IScheduler _scheduler;
     private readonly Subject<Caption> _captions = new();
     private readonly ILogger _log;
     private readonly IDisposable _subscription;
     private readonly TaskCompletionSource _completed = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly List<double> _durableLatencies = [];
     private readonly Lock _gate = new();
+    private readonly HashSet<string> _calls = [];
+    private MetricsWindowClosed? _lastWindow;
 
     public Recorder(IObservable<SourceEvent> source, GroupCommitter committer, PipelineOptions options, IScheduler scheduler, ILogger log)
     {
         _committer = committer;
+        _scheduler = scheduler;
         _log = log;
-        _subscription = TranscriptPipeline.Build(source, options, scheduler)
-            .Select(e => Observable.FromAsync(async ct =>
-            {
-                var started = Stopwatch.GetTimestamp();
-                var appended = await committer.AppendAsync(e, ct).ConfigureAwait(false);
-                return (Event: e, Appended: appended, DurableMs: Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-            }))
-            .Merge(maxConcurrent: 4096)
-            .Subscribe(OnRecorded, e =>
-            {
-                _log.LogError(e, "Recording stopped");
-                _completed.TrySetException(e);
-            }, () => _completed.TrySetResult());
+        var durable = TranscriptPipeline.Build(source, options, scheduler)
+            .Select(e => (Event: e, Commit: committer.Enqueue(e)))
+            .SelectMany(async pending => new Durable(pending.Event, (await pending.Commit.ConfigureAwait(false)).Seq, scheduler.Now))
+            .Publish();
+        _subscription = new System.Reactive.Disposables.CompositeDisposable(
+            durable.Windows(options.MetricsWindow, scheduler).Subscribe(OnWindow),
+            durable.Subscribe(OnDurable, OnFailed, () => _completed.TrySetResult()),
+            durable.Connect());
     }
 
     /// <summary>Redacted captions of what is durable, as the tutorial's registerCaptionConsumer but observable.</summary>
@@ -54,7 +52,16 @@ public sealed class Recorder : IAsyncDisposable
 
     public long Quarantined { get; private set; }
 
-    public HashSet<string> Calls { get; } = [];
+    public int Calls
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _calls.Count;
+            }
+        }
+    }
 
     public int Backlog => _committer.Backlog;
 
@@ -62,53 +69,59 @@ public sealed class Recorder : IAsyncDisposable
 
     public Task Completion => _completed.Task;
 
-    public (double P50, double P99) DurableLatency()
+    private void OnDurable(Durable d)
     {
+        var seq = d.Seq;
         lock (_gate)
         {
-            if (_durableLatencies.Count == 0)
-            {
-                return (0, 0);
-            }
-            var sorted = _durableLatencies.Order().ToArray();
-            return (sorted[(int)(sorted.Length * 0.5)], sorted[Math.Min(sorted.Length - 1, (int)(sorted.Length * 0.99))]);
-        }
-    }
-
-    private void OnRecorded((RecordedEvent Event, Appended Appended, double DurableMs) r)
-    {
-        lock (_gate)
-        {
-            switch (r.Event)
+            switch (d.Event)
             {
                 case SegmentRecorded s:
                     Segments++;
-                    Calls.Add(s.ConversationId);
-                    _durableLatencies.Add(r.DurableMs);
-                    if (_durableLatencies.Count > 10_000)
-                    {
-                        _durableLatencies.RemoveRange(0, 5_000);
-                    }
-                    _captions.OnNext(Caption.Of(s, r.Appended.Seq));
+                    _calls.Add(s.ConversationId);
+                    RecorderMetrics.Durable(s, d.DurableAt);
+                    _captions.OnNext(Caption.Of(s, seq));
+                    RecorderMetrics.Captioned(s, _scheduler.Now);
                     break;
                 case CoverageGapRecorded g:
                     Gaps++;
-                    _captions.OnNext(Caption.Of(g, r.Appended.Seq));
+                    RecorderMetrics.Gap(g);
+                    _captions.OnNext(Caption.Of(g, seq));
                     break;
                 case FrameQuarantined:
                     Quarantined++;
+                    RecorderMetrics.Quarantined();
                     break;
                 case CallEnded c:
-                    _captions.OnNext(Caption.Ended(c.ConversationId, r.Appended.Seq));
+                    _captions.OnNext(Caption.Ended(c.ConversationId, seq));
                     break;
             }
         }
     }
 
+    private void OnWindow(MetricsWindowClosed w)
+    {
+        if (w.Scope == "all")
+        {
+            _lastWindow = w;
+        }
+        // a closed window is itself recorded; its commit is not waited for here
+        _committer.Enqueue(w).ContinueWith(t => _log.LogWarning(t.Exception, "A metrics window could not be recorded"), TaskContinuationOptions.OnlyOnFaulted);
+    }
+
+    private void OnFailed(Exception e)
+    {
+        _log.LogError(e, "Recording stopped");
+        _completed.TrySetException(e);
+    }
+
+    /// <summary>The tutorial's ten-second line, from the last closed window and the running totals.</summary>
     public string Summary()
     {
-        var (p50, p99) = DurableLatency();
-        return $"calls {Calls.Count} | segments {Segments} | receive→durable p50 {p50:F1} ms p99 {p99:F1} ms | gaps {Gaps} | quarantined {Quarantined} | backlog {Backlog}";
+        var w = _lastWindow;
+        var window = w is null ? "no window closed yet"
+            : $"last {(w.WindowEnd - w.WindowStart).TotalSeconds:F0} s: {w.Segments} segments, receive→durable p50 {w.P50Ms:F1} ms p99 {w.P99Ms:F1} ms, {w.Tokens / (w.WindowEnd - w.WindowStart).TotalSeconds:F1} tokens/s";
+        return $"calls {Calls} | segments {Segments} | gaps {Gaps} | quarantined {Quarantined} | backlog {Backlog} | {window}";
     }
 
     public async ValueTask DisposeAsync()
