@@ -5,7 +5,9 @@ using System.Text.Json;
 using System.Threading.Channels;
 using ComplianceRecorder.Emulator;
 using ComplianceRecorder.EventStore.Appending;
+using ComplianceRecorder.EventStore.Projections;
 using ComplianceRecorder.EventStore.Schema;
+using ComplianceRecorder.EventStore.Verification;
 using ComplianceRecorder.Genesys;
 using ComplianceRecorder.Pipeline;
 using ComplianceRecorder.Pipeline.Captions;
@@ -80,8 +82,12 @@ internal static class Service
             var store = new EventStore.Appending.EventStore(db, $"{Environment.MachineName}:{Environment.ProcessId}");
             var committer = new GroupCommitter(store, log, TimeProvider.System);
             await using var recorder = new Recorder(source.Events(), committer, new PipelineOptions(), DefaultScheduler.Instance, log);
+            var daemon = new ProjectionDaemon(db, TimeProvider.System, log);
+            var background = Task.WhenAll(
+                daemon.RunAsync(cts.Token),
+                SignCheckpointsAsync(db, Settings.CheckpointKey(config), TimeSpan.FromSeconds(Settings.Number(config, "Recorder:CheckpointSeconds", 60, 1, 86_400)), log, cts.Token));
 
-            MapEndpoints(app, recorder, source, db);
+            MapEndpoints(app, recorder, source, daemon, db);
             await app.StartAsync(cts.Token).ConfigureAwait(false);
             Console.WriteLine($"Live captions: {url}/   (Ctrl+C stops)");
 
@@ -95,6 +101,13 @@ internal static class Service
             }
             Console.WriteLine("stopping: draining the pipeline and committing what was received…");
             await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
+            try
+            {
+                await background.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+            }
             Console.WriteLine(recorder.Summary());
             return 0;
         }
@@ -111,7 +124,24 @@ internal static class Service
         }
     }
 
-    internal static void MapEndpoints(WebApplication app, Recorder recorder, NotificationsSource source, NpgsqlDataSource db)
+    private static async Task SignCheckpointsAsync(NpgsqlDataSource db, CheckpointKey key, TimeSpan every, ILogger log, CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            await Task.Delay(every, ct).ConfigureAwait(false);
+            try
+            {
+                var signed = await ChainCheckpoints.SignAsync(db, key, ct).ConfigureAwait(false);
+                log.LogDebug("Signed {Count} stream heads with key {KeyId}", signed, key.Id);
+            }
+            catch (NpgsqlException e)
+            {
+                log.LogWarning("Signing checkpoints failed, will retry: {Error}", e.Message);
+            }
+        }
+    }
+
+    internal static void MapEndpoints(WebApplication app, Recorder recorder, NotificationsSource source, ProjectionDaemon daemon, NpgsqlDataSource db)
     {
         var page = Embedded("wwwroot/index.html");
         var script = Embedded("wwwroot/app.js");
@@ -119,9 +149,12 @@ internal static class Service
         app.MapGet("/app.js", () => Results.Content(script, "text/javascript; charset=utf-8"));
         app.MapGet("/health/live", () => Results.Ok("live"));
         app.MapGet("/health/ready", () =>
-            !recorder.StoreFailing && source.Connected
-                ? Results.Ok(new { status = "ready", backlog = recorder.Backlog })
-                : Results.Json(new { status = "not ready", storeFailing = recorder.StoreFailing, genesysConnected = source.Connected, backlog = recorder.Backlog }, statusCode: 503));
+        {
+            var state = new { storeReachable = !recorder.StoreFailing, genesysConnected = source.Connected, backlog = recorder.Backlog, projectionLag = daemon.Lag };
+            return !recorder.StoreFailing && source.Connected
+                ? Results.Json(new { status = "ready", state })
+                : Results.Json(new { status = "not ready", state }, statusCode: 503);
+        });
         app.MapGet("/api/calls", async () =>
         {
             await using var cmd = db.CreateCommand("""

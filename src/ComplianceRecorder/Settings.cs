@@ -1,4 +1,6 @@
+using System.Security.Cryptography;
 using ComplianceRecorder.EventStore.Provisioning;
+using ComplianceRecorder.EventStore.Verification;
 using ComplianceRecorder.Genesys;
 using Microsoft.Extensions.Configuration;
 
@@ -46,6 +48,46 @@ internal static class Settings
         var pg = await LocalPostgres.StartAsync(dir, stopOnDispose: true).ConfigureAwait(false);
         Console.WriteLine($"PostgreSQL: private cluster in {pg.DataDirectory} on 127.0.0.1:{pg.Port}");
         return (pg.ConnectionString(), pg);
+    }
+
+    /// <summary>
+    /// The key that signs stream heads: Recorder:CheckpointKey (base64) or Recorder:CheckpointKeyFile.
+    /// With neither, a key is made once in the data folder, as the demo needs; production sets its own.
+    /// </summary>
+    public static CheckpointKey CheckpointKey(IConfiguration config)
+    {
+        byte[] secret;
+        if (config["Recorder:CheckpointKey"] is { Length: > 0 } b64)
+        {
+            try
+            {
+                secret = Convert.FromBase64String(b64);
+            }
+            catch (FormatException)
+            {
+                throw new SettingsException("Recorder:CheckpointKey is not base64");
+            }
+        }
+        else
+        {
+            var file = config["Recorder:CheckpointKeyFile"] is { Length: > 0 } f ? f : Path.Combine(FindRoot(), ".data", "checkpoint.key");
+            if (!File.Exists(file))
+            {
+                if (config["Recorder:CheckpointKeyFile"] is { Length: > 0 })
+                {
+                    throw new SettingsException($"Recorder:CheckpointKeyFile names '{file}', which does not exist");
+                }
+                Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+                File.WriteAllText(file, Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
+            }
+            secret = Convert.FromBase64String(File.ReadAllText(file).Trim());
+        }
+        if (secret.Length < 16)
+        {
+            throw new SettingsException("Recorder:CheckpointKey must be at least 16 bytes");
+        }
+        // the id names the key without revealing it
+        return new CheckpointKey(Convert.ToHexStringLower(SHA256.HashData(secret))[..12], secret);
     }
 
     public static T Number<T>(IConfiguration config, string key, T fallback, T min, T max) where T : struct, IParsable<T>, IComparable<T>

@@ -7,7 +7,7 @@ namespace ComplianceRecorder.EventStore.Verification;
 /// <summary>The first event whose stored hash does not match what its bytes and predecessor give.</summary>
 public sealed record BrokenLink(string StreamId, int Version, long Seq, string Reason);
 
-public sealed record VerifyReport(long Streams, long Events, IReadOnlyList<BrokenLink> Broken)
+public sealed record VerifyReport(long Streams, long Events, IReadOnlyList<BrokenLink> Broken, int CheckpointsBroken = 0)
 {
     public bool Ok => Broken.Count == 0;
 }
@@ -18,7 +18,15 @@ public sealed record VerifyReport(long Streams, long Events, IReadOnlyList<Broke
 /// </summary>
 public static class ChainVerifier
 {
-    public static async Task<VerifyReport> VerifyAsync(NpgsqlDataSource db, CancellationToken ct = default)
+    /// <param name="key">When given, signed checkpoints are checked against it too.</param>
+    public static async Task<VerifyReport> VerifyAsync(NpgsqlDataSource db, CheckpointKey? key = null, CancellationToken ct = default)
+    {
+        var report = await VerifyChainsAsync(db, ct).ConfigureAwait(false);
+        var checkpoints = await ChainCheckpoints.CheckAsync(db, key, ct).ConfigureAwait(false);
+        return checkpoints.Count == 0 ? report : report with { Broken = [.. report.Broken, .. checkpoints], CheckpointsBroken = checkpoints.Count };
+    }
+
+    private static async Task<VerifyReport> VerifyChainsAsync(NpgsqlDataSource db, CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
         await using var tx = await conn.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct).ConfigureAwait(false);

@@ -16,8 +16,8 @@ internal static class StoreVerbs
 
     public static Task<int> VerifyAsync(string[] args) => WithStoreAsync(args, async db =>
     {
-        var report = await ChainVerifier.VerifyAsync(db).ConfigureAwait(false);
-        Console.WriteLine($"verified {report.Events} events in {report.Streams} streams");
+        var report = await ChainVerifier.VerifyAsync(db, Settings.CheckpointKey(Settings.Load(args))).ConfigureAwait(false);
+        Console.WriteLine($"verified {report.Events} events in {report.Streams} streams, and their signed checkpoints");
         foreach (var b in report.Broken)
         {
             Console.WriteLine($"BROKEN stream {b.StreamId} version {b.Version} (seq {b.Seq}): {b.Reason}");

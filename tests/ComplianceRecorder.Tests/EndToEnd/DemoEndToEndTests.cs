@@ -24,7 +24,7 @@ public sealed class DemoEndToEndTests(Database db) : IClassFixture<Database>
             ClientSecret = "emulator-secret", QueueIds = [emulator.Scenario.QueueId],
         };
         var source = new NotificationsSource(http, options, TimeProvider.System, NullLogger.Instance);
-        var committer = new GroupCommitter(new global::ComplianceRecorder.EventStore.Appending.EventStore(db.DataSource, "e2e"), NullLogger.Instance, TimeProvider.System);
+        var committer = new GroupCommitter(db.Store("e2e"), NullLogger.Instance, TimeProvider.System);
         var expectedFinals = emulator.Scenario.Calls.Sum(c => c.Utterances.Count);
         await using (var recorder = new Recorder(source.Events(), committer, new PipelineOptions(), DefaultScheduler.Instance, NullLogger.Instance))
         {

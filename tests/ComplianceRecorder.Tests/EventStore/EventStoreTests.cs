@@ -4,7 +4,6 @@ using ComplianceRecorder.EventStore.Verification;
 using ComplianceRecorder.Pipeline.Events;
 using ComplianceRecorder.Tests.Infrastructure;
 using Npgsql;
-using Store = ComplianceRecorder.EventStore.Appending.EventStore;
 
 namespace ComplianceRecorder.Tests.EventStore;
 
@@ -17,13 +16,12 @@ public sealed class EventStoreTests(Database db) : IClassFixture<Database>
             cards > 0 ? new Dictionary<string, int> { ["CARD"] = cards } : [], 1000 * revision, 500, null, null,
             T0, T0.AddMilliseconds(40), T0.AddMilliseconds(41), 40, false, "notifications");
 
-    private Store NewStore(string writer = "test") => new(db.DataSource, writer);
 
     [Fact]
     public async Task Appending_a_batch_gives_consecutive_versions_and_inline_audit_rows()
     {
         var call = "call-" + Guid.NewGuid();
-        var result = await NewStore().AppendAsync([
+        var result = await db.Store().AppendAsync([
             new PendingEvent(new CallStarted(call, "notifications", T0)),
             new PendingEvent(Segment(call, "u1", 1, false)),
             new PendingEvent(Segment(call, "u1", 2, true)),
@@ -40,8 +38,8 @@ public sealed class EventStoreTests(Database db) : IClassFixture<Database>
     public async Task A_redelivered_utterance_revision_is_not_a_second_event()
     {
         var call = "call-" + Guid.NewGuid();
-        var first = await NewStore("writer-a").AppendAsync([new PendingEvent(Segment(call, "u1", 1, true))]);
-        var again = await NewStore("writer-b").AppendAsync([new PendingEvent(Segment(call, "u1", 1, true))]);
+        var first = await db.Store("writer-a").AppendAsync([new PendingEvent(Segment(call, "u1", 1, true))]);
+        var again = await db.Store("writer-b").AppendAsync([new PendingEvent(Segment(call, "u1", 1, true))]);
 
         Assert.False(first[0].Duplicate);
         Assert.True(again[0].Duplicate);
@@ -54,10 +52,10 @@ public sealed class EventStoreTests(Database db) : IClassFixture<Database>
     public async Task A_wrong_expected_version_raises_a_concurrency_error_and_appends_nothing()
     {
         var call = "call-" + Guid.NewGuid();
-        await NewStore().AppendAsync([new PendingEvent(Segment(call, "u1", 1, true))]);
+        await db.Store().AppendAsync([new PendingEvent(Segment(call, "u1", 1, true))]);
 
         await Assert.ThrowsAsync<ConcurrencyException>(() =>
-            NewStore().AppendAsync([new PendingEvent(Segment(call, "u2", 1, true), ExpectedVersion: 0)]));
+            db.Store().AppendAsync([new PendingEvent(Segment(call, "u2", 1, true), ExpectedVersion: 0)]));
         Assert.Equal(1L, await db.ScalarAsync<long>($"SELECT count(*) FROM events WHERE stream_id = '{call}'"));
     }
 
@@ -67,7 +65,7 @@ public sealed class EventStoreTests(Database db) : IClassFixture<Database>
     [InlineData("TRUNCATE events CASCADE")]
     public async Task The_database_refuses_to_change_recorded_events(string sql)
     {
-        await NewStore().AppendAsync([new PendingEvent(Segment("call-" + Guid.NewGuid(), "u1", 1, true))]);
+        await db.Store().AppendAsync([new PendingEvent(Segment("call-" + Guid.NewGuid(), "u1", 1, true))]);
 
         var e = await Assert.ThrowsAsync<PostgresException>(async () =>
         {
@@ -80,7 +78,7 @@ public sealed class EventStoreTests(Database db) : IClassFixture<Database>
     [Fact]
     public async Task The_recorder_role_may_insert_and_read_but_not_update()
     {
-        await NewStore().AppendAsync([new PendingEvent(Segment("call-" + Guid.NewGuid(), "u1", 1, true))]);
+        await db.Store().AppendAsync([new PendingEvent(Segment("call-" + Guid.NewGuid(), "u1", 1, true))]);
         await using var conn = await db.DataSource.OpenConnectionAsync();
         await using (var role = new NpgsqlCommand("SET ROLE compliance_recorder", conn))
         {
@@ -99,7 +97,7 @@ public sealed class EventStoreTests(Database db) : IClassFixture<Database>
     public async Task Verify_names_the_event_a_superuser_altered_behind_the_triggers()
     {
         var call = "call-" + Guid.NewGuid();
-        await NewStore().AppendAsync([.. Enumerable.Range(1, 5).Select(i => new PendingEvent(Segment(call, $"u{i}", 1, true)))]);
+        await db.Store().AppendAsync([.. Enumerable.Range(1, 5).Select(i => new PendingEvent(Segment(call, $"u{i}", 1, true)))]);
         Assert.DoesNotContain((await ChainVerifier.VerifyAsync(db.DataSource)).Broken, b => b.StreamId == call);
 
         await using (var cmd = db.DataSource.CreateCommand($"""
@@ -122,7 +120,7 @@ public sealed class EventStoreTests(Database db) : IClassFixture<Database>
         for (var c = 0; c < 3; c++)
         {
             var call = $"rebuild-{c}-{Guid.NewGuid()}";
-            await NewStore().AppendAsync([
+            await db.Store().AppendAsync([
                 new PendingEvent(new CallStarted(call, "media", T0)),
                 .. Enumerable.Range(1, 4).Select(i => new PendingEvent(Segment(call, $"u{i}", 1, i % 2 == 0, cards: i % 3))),
                 new PendingEvent(new CoverageGapRecorded(call, "EXTERNAL", GapKind.SequenceGap, T0, T0.AddSeconds(1), 4, 7, 2, "eventSequence jumped")),

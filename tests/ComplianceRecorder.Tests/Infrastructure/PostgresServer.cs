@@ -111,6 +111,9 @@ public sealed class Database : IAsyncLifetime
         }
     }
 
+    /// <summary>An event store on this database, appending as <paramref name="writer"/>.</summary>
+    public global::ComplianceRecorder.EventStore.Appending.EventStore Store(string writer = "test") => new(DataSource, writer);
+
     public async Task<T> ScalarAsync<T>(string sql)
     {
         await using var cmd = DataSource.CreateCommand(sql);

@@ -1,0 +1,133 @@
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace ComplianceRecorder.EventStore.Projections;
+
+/// <summary>
+/// The async projection of metrics windows. One leader among however many recorders run (a session
+/// advisory lock on a dedicated connection); it reads <c>seq &gt; checkpoint AND seq &lt;= high water</c> and
+/// moves the checkpoint in the same transaction as the rows it writes, so a crash neither repeats nor
+/// skips an event. The high-water mark is read under an exclusive advisory lock that every append
+/// holds shared: once it is granted, no append is in flight, so no lower sequence can still commit.
+/// Numbers below it that no event holds were burned by rollbacks; they are counted, never waited for.
+/// </summary>
+public sealed class ProjectionDaemon(NpgsqlDataSource db, TimeProvider time, ILogger log)
+{
+    public const string Name = "metrics";
+    private const long LeaderKey = 727275;
+    private const long AppendKey = 727274;
+    private const int BatchSize = 1000;
+
+    public long Checkpoint { get; private set; }
+
+    public long HighWater { get; private set; }
+
+    /// <summary>Events the projection has not reached yet (for readiness).</summary>
+    public long Lag => Math.Max(0, HighWater - Checkpoint);
+
+    public bool IsLeader { get; private set; }
+
+    public async Task RunAsync(CancellationToken ct)
+    {
+        await using var leader = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        while (!ct.IsCancellationRequested)
+        {
+            await using (var cmd = new NpgsqlCommand($"SELECT pg_try_advisory_lock({LeaderKey})", leader))
+            {
+                IsLeader = (bool)(await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false))!;
+            }
+            if (IsLeader)
+            {
+                break;
+            }
+            await Task.Delay(TimeSpan.FromSeconds(2), time, ct).ConfigureAwait(false);
+        }
+        log.LogInformation("Projection daemon leads '{Projection}'", Name);
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                if (await StepAsync(ct).ConfigureAwait(false) == 0)
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(500), time, ct).ConfigureAwait(false);
+                }
+            }
+            catch (Exception e) when (e is NpgsqlException or TimeoutException)
+            {
+                log.LogWarning("Projection step failed, retrying: {Error}", e.Message);
+                await Task.Delay(TimeSpan.FromSeconds(1), time, ct).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Projects one batch; returns how many events it consumed (0: caught up).</summary>
+    public async Task<int> StepAsync(CancellationToken ct = default)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        HighWater = await ReadHighWaterAsync(conn, ct).ConfigureAwait(false);
+
+        await using var tx = await conn.BeginTransactionAsync(ct).ConfigureAwait(false);
+        await Exec(conn, tx, $"SELECT pg_advisory_xact_lock(hashtext('projection:{Name}'))", ct).ConfigureAwait(false);
+        await Exec(conn, tx, $"INSERT INTO progression (name, last_seq) VALUES ('{Name}', 0) ON CONFLICT (name) DO NOTHING", ct).ConfigureAwait(false);
+        long from;
+        await using (var cmd = new NpgsqlCommand($"SELECT last_seq FROM progression WHERE name = '{Name}' FOR UPDATE", conn, tx))
+        {
+            from = (long)(await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false))!;
+        }
+        var to = from;
+        var projected = 0;
+        await using (var cmd = new NpgsqlCommand("""
+            SELECT seq, project_metrics(seq, data) IS NULL FROM (
+              SELECT seq, data FROM events
+               WHERE seq > $1 AND seq <= $2 AND type = 'metrics_window_closed'
+               ORDER BY seq LIMIT $3) batch
+            """, conn, tx))
+        {
+            cmd.Parameters.AddWithValue(from);
+            cmd.Parameters.AddWithValue(HighWater);
+            cmd.Parameters.AddWithValue(BatchSize);
+            await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+            while (await r.ReadAsync(ct).ConfigureAwait(false))
+            {
+                to = r.GetInt64(0);
+                projected++;
+            }
+        }
+        // a short batch means nothing of ours lies below the high-water mark any more
+        if (projected < BatchSize)
+        {
+            to = HighWater;
+        }
+        if (to > from)
+        {
+            await using var move = new NpgsqlCommand("""
+                UPDATE progression SET last_seq = $2, updated_at = clock_timestamp(),
+                       skipped = skipped + ($2 - $1) - (SELECT count(*) FROM events WHERE seq > $1 AND seq <= $2)
+                 WHERE name = $3
+                """, conn, tx);
+            move.Parameters.AddWithValue(from);
+            move.Parameters.AddWithValue(to);
+            move.Parameters.AddWithValue(Name);
+            await move.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        }
+        await tx.CommitAsync(ct).ConfigureAwait(false);
+        Checkpoint = to;
+        return (int)Math.Min(int.MaxValue, to - from);
+    }
+
+    internal static async Task<long> ReadHighWaterAsync(NpgsqlConnection conn, CancellationToken ct)
+    {
+        await using var tx = await conn.BeginTransactionAsync(ct).ConfigureAwait(false);
+        await Exec(conn, tx, $"SELECT pg_advisory_xact_lock({AppendKey})", ct).ConfigureAwait(false);
+        await using var cmd = new NpgsqlCommand("SELECT coalesce(max(seq), 0) FROM events", conn, tx);
+        var hw = (long)(await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false))!;
+        await tx.CommitAsync(ct).ConfigureAwait(false);
+        return hw;
+    }
+
+    private static async Task Exec(NpgsqlConnection conn, NpgsqlTransaction tx, string sql, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand(sql, conn, tx);
+        await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+    }
+}

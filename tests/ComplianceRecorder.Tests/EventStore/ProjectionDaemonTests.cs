@@ -1,0 +1,186 @@
+using System.Text.Json;
+using ComplianceRecorder.EventStore.Appending;
+using ComplianceRecorder.EventStore.Projections;
+using ComplianceRecorder.EventStore.Verification;
+using ComplianceRecorder.Pipeline.Events;
+using ComplianceRecorder.Tests.Infrastructure;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+
+namespace ComplianceRecorder.Tests.EventStore;
+
+public sealed class ProjectionDaemonTests(Database db) : IClassFixture<Database>
+{
+    private static readonly DateTimeOffset T0 = new(2026, 11, 24, 10, 0, 0, TimeSpan.Zero);
+
+    private static int _window;
+
+    private static MetricsWindowClosed Window(string scope = "all") =>
+        new(scope, T0.AddSeconds(10 * Interlocked.Increment(ref _window)), T0.AddSeconds(10 * (_window + 1)), 20, 80, 3, 9, 12, 15, 1);
+
+    private ProjectionDaemon Daemon() => new(db.DataSource, TimeProvider.System, NullLogger.Instance);
+
+    private async Task CatchUpAsync(ProjectionDaemon daemon)
+    {
+        while (await daemon.StepAsync() > 0)
+        {
+        }
+    }
+
+    [Fact]
+    public async Task Windows_are_projected_per_window_and_per_day_and_the_checkpoint_moves_with_them()
+    {
+        var store = db.Store("t");
+        var before = await db.ScalarAsync<long>("SELECT count(*) FROM metrics_windows");
+        var appended = await store.AppendAsync([new PendingEvent(Window()), new PendingEvent(Window()), new PendingEvent(Window("call-x"))]);
+        var daemon = Daemon();
+
+        await CatchUpAsync(daemon);
+
+        Assert.Equal(before + 3, await db.ScalarAsync<long>("SELECT count(*) FROM metrics_windows"));
+        Assert.True(daemon.Checkpoint >= appended.Max(a => a.Seq));
+        Assert.Equal(0, daemon.Lag);
+        Assert.True(await db.ScalarAsync<long>("SELECT segments FROM metrics_daily WHERE scope = 'all'") >= 40);
+    }
+
+    [Fact]
+    public async Task The_high_water_mark_waits_for_an_append_still_in_flight_instead_of_skipping_it()
+    {
+        var daemon = Daemon();
+        await CatchUpAsync(daemon);
+        var slow = Window();
+        await using var conn = await db.DataSource.OpenConnectionAsync();
+        await using var tx = await conn.BeginTransactionAsync();
+        long slowSeq;
+        await using (var cmd = new NpgsqlCommand(
+            "SELECT seq FROM append_events(ARRAY['$metrics'], ARRAY[NULL]::integer[], ARRAY['metrics_window_closed'], ARRAY[1], ARRAY[$1::jsonb], ARRAY['{}'::jsonb], ARRAY[$2], 'slow')", conn, tx))
+        {
+            cmd.Parameters.AddWithValue(EventJson.Serialize(slow));
+            cmd.Parameters.AddWithValue(slow.SourceKey!);
+            slowSeq = (long)(await cmd.ExecuteScalarAsync())!;
+        }
+        // a later append commits first, with a higher sequence number
+        var fast = await Task.Run(() => db.Store("fast").AppendAsync([new PendingEvent(Window())]))
+            .WaitAsync(TimeSpan.FromSeconds(1)).ContinueWith(t => t.IsCompletedSuccessfully ? t.Result[0].Seq : -1);
+
+        var step = daemon.StepAsync();
+        await Task.Delay(700);
+        Assert.False(step.IsCompleted, "the daemon must not read past a transaction that may still commit");
+
+        await tx.CommitAsync();
+        await step.WaitAsync(TimeSpan.FromSeconds(10));
+        await CatchUpAsync(daemon);
+
+        Assert.True(daemon.Checkpoint >= slowSeq);
+        Assert.Equal(1L, await db.ScalarAsync<long>($"SELECT count(*) FROM metrics_windows WHERE seq = {slowSeq}"));
+        if (fast > 0)
+        {
+            Assert.Equal(1L, await db.ScalarAsync<long>($"SELECT count(*) FROM metrics_windows WHERE seq = {fast}"));
+        }
+    }
+
+    [Fact]
+    public async Task A_rolled_back_append_burns_a_number_that_is_counted_as_skipped_not_waited_for()
+    {
+        var daemon = Daemon();
+        await CatchUpAsync(daemon);
+        await using (var conn = await db.DataSource.OpenConnectionAsync())
+        await using (var tx = await conn.BeginTransactionAsync())
+        {
+            var w = Window();
+            await using var cmd = new NpgsqlCommand(
+                "SELECT seq FROM append_events(ARRAY['$metrics'], ARRAY[NULL]::integer[], ARRAY['metrics_window_closed'], ARRAY[1], ARRAY[$1::jsonb], ARRAY['{}'::jsonb], ARRAY[$2], 'rolled-back')", conn, tx);
+            cmd.Parameters.AddWithValue(EventJson.Serialize(w));
+            cmd.Parameters.AddWithValue(w.SourceKey!);
+            await cmd.ExecuteScalarAsync();
+            await tx.RollbackAsync();
+        }
+        var skippedBefore = await db.ScalarAsync<long>("SELECT skipped FROM progression WHERE name = 'metrics'");
+        await db.Store("t").AppendAsync([new PendingEvent(Window())]);
+
+        await CatchUpAsync(daemon).WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(skippedBefore + 1, await db.ScalarAsync<long>("SELECT skipped FROM progression WHERE name = 'metrics'"));
+    }
+
+    [Fact]
+    public async Task A_rebuilt_metrics_projection_equals_the_live_one_row_for_row()
+    {
+        var store = db.Store("t");
+        await store.AppendAsync([.. Enumerable.Range(0, 5).Select(_ => new PendingEvent(Window())), new PendingEvent(Window("call-y"))]);
+        await CatchUpAsync(Daemon());
+        const string Snapshot = """
+            SELECT string_agg(t, E'\n' ORDER BY t) FROM (
+              SELECT w::text AS t FROM metrics_windows w UNION ALL SELECT d::text FROM metrics_daily d) x
+            """;
+        var live = await db.ScalarAsync<string>(Snapshot);
+
+        await Rebuilder.RebuildAsync(db.DataSource, "metrics");
+
+        Assert.Equal(live, await db.ScalarAsync<string>(Snapshot));
+    }
+
+    [Fact]
+    public async Task Of_two_daemons_only_one_leads()
+    {
+        using var cts = new CancellationTokenSource();
+        var a = Daemon();
+        var b = Daemon();
+        var runs = new[] { a.RunAsync(cts.Token), b.RunAsync(cts.Token) };
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!(a.IsLeader || b.IsLeader) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+        await Task.Delay(300);
+
+        Assert.True(a.IsLeader ^ b.IsLeader);
+        await cts.CancelAsync();
+        await Task.WhenAll(runs.Select(r => r.ContinueWith(_ => { })));
+    }
+}
+
+public sealed class ChainCheckpointTests(Database db) : IClassFixture<Database>
+{
+    private static readonly CheckpointKey Key = new("test-key", Enumerable.Range(0, 32).Select(i => (byte)i).ToArray());
+
+    [Fact]
+    public async Task A_chain_rewritten_with_recomputed_hashes_still_fails_at_its_signed_checkpoint()
+    {
+        var call = "cp-" + Guid.NewGuid();
+        await db.Store("t").AppendAsync(
+            [.. Enumerable.Range(1, 3).Select(i => new PendingEvent(EventStoreTests.Segment(call, $"u{i}", 1, true)))]);
+        Assert.True(await ChainCheckpoints.SignAsync(db.DataSource, Key) >= 1);
+        Assert.True((await ChainVerifier.VerifyAsync(db.DataSource, Key)).Ok);
+
+        // a superuser rewrites the last event and recomputes its hash, so the chain itself looks whole
+        await using (var cmd = db.DataSource.CreateCommand($"""
+            SET session_replication_role = replica;
+            UPDATE events SET data = jsonb_set(data, '{"{text}"}', '"rewritten"') WHERE stream_id = '{call}' AND version = 3;
+            UPDATE events SET hash = sha256(prev_hash || event_canonical(stream_id, version, type, schema_version, data, metadata))
+             WHERE stream_id = '{call}' AND version = 3;
+            SET session_replication_role = origin;
+            """))
+        {
+            await cmd.ExecuteNonQueryAsync();
+        }
+
+        var report = await ChainVerifier.VerifyAsync(db.DataSource, Key);
+        var broken = Assert.Single(report.Broken, b => b.StreamId == call);
+        Assert.Equal(3, broken.Version);
+        Assert.Contains("signed checkpoint", broken.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_checkpoint_signed_with_another_key_does_not_verify()
+    {
+        var call = "cp-" + Guid.NewGuid();
+        await db.Store("t").AppendAsync([new PendingEvent(EventStoreTests.Segment(call, "u1", 1, true))]);
+        var forger = new CheckpointKey(Key.Id, new byte[32]);
+        await ChainCheckpoints.SignAsync(db.DataSource, forger);
+
+        var report = await ChainVerifier.VerifyAsync(db.DataSource, Key);
+
+        Assert.Contains(report.Broken, b => b.StreamId == call && b.Reason.Contains("signature", StringComparison.Ordinal));
+    }
+}
