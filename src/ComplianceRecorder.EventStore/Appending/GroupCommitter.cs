@@ -47,22 +47,23 @@ public sealed class GroupCommitter : IAsyncDisposable
     /// </summary>
     public Task<Appended> Enqueue(RecordedEvent e)
     {
-        var done = new TaskCompletionSource<Appended>(TaskCreationOptions.RunContinuationsAsynchronously);
-        Interlocked.Increment(ref _backlog);
-        var item = new Item(e, done);
-        if (!_queue.Writer.TryWrite(item))
-        {
-            _queue.Writer.WriteAsync(item).AsTask().GetAwaiter().GetResult();
-        }
-        return done.Task;
+        var queued = EnqueueAsync(e);
+        return queued.IsCompleted ? queued.Result : queued.AsTask().GetAwaiter().GetResult();
     }
 
-    public async ValueTask<Appended> AppendAsync(RecordedEvent e, CancellationToken ct = default)
+    /// <summary>As <see cref="Enqueue"/>, but waits for room without holding a thread.</summary>
+    public ValueTask<Task<Appended>> EnqueueAsync(RecordedEvent e, CancellationToken ct = default)
     {
         var done = new TaskCompletionSource<Appended>(TaskCreationOptions.RunContinuationsAsynchronously);
         Interlocked.Increment(ref _backlog);
-        await _queue.Writer.WriteAsync(new Item(e, done), ct).ConfigureAwait(false);
-        return await done.Task.ConfigureAwait(false);
+        var item = new Item(e, done);
+        return _queue.Writer.TryWrite(item) ? ValueTask.FromResult(done.Task) : WaitForRoomAsync(item, ct);
+    }
+
+    private async ValueTask<Task<Appended>> WaitForRoomAsync(Item item, CancellationToken ct)
+    {
+        await _queue.Writer.WriteAsync(item, ct).ConfigureAwait(false);
+        return item.Done.Task;
     }
 
     private async Task LoopAsync()

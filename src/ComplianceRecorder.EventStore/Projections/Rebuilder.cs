@@ -3,8 +3,8 @@ using Npgsql;
 namespace ComplianceRecorder.EventStore.Projections;
 
 /// <summary>
-/// Rebuilds the inline projections by replaying every event through the same SQL function that
-/// writes them live, so a rebuilt table cannot drift from the live one.
+/// Rebuilds a projection by replaying every event through the same SQL the live path uses (the
+/// audit views, the metrics function), so a rebuilt table cannot drift from the live one.
 /// </summary>
 public static class Rebuilder
 {
@@ -50,11 +50,8 @@ public static class Rebuilder
         await using (var cmd = new NpgsqlCommand("""
             LOCK TABLE audit_log, call_summaries IN EXCLUSIVE MODE;
             TRUNCATE audit_log, call_summaries;
-            SELECT count(*) FROM (
-              SELECT project_inline(e.seq, e.stream_id, e.type, e.data, e.recorded_at)
-                FROM events e
-               WHERE e.type IN ('segment_recorded', 'coverage_gap_recorded', 'call_started', 'call_ended')
-               ORDER BY e.seq) replayed;
+            INSERT INTO audit_log SELECT * FROM audit_log_source;
+            INSERT INTO call_summaries SELECT * FROM call_summaries_source;
             """, conn, tx))
         {
             cmd.CommandTimeout = 0;
