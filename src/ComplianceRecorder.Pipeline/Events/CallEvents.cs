@@ -29,9 +29,21 @@ public sealed record SegmentRecorded(
 
     public override string Type => TypeName;
 
+    /// <summary>
+    /// The media dialect numbers its messages; the notifications dialect does not, so a revision is
+    /// known by its utterance, finality and (redacted) words: the same revision delivered twice, or
+    /// heard by two recorders, gets the same key whatever revision number each counted.
+    /// </summary>
     public override string? SourceKey => SourceSequence is { } s
         ? $"seq:{s}"
-        : $"utt:{Channel}:{UtteranceId}:{Revision}{(Backfilled ? ":backfill" : "")}";
+        : $"utt:{Channel}:{UtteranceId}:{(IsFinal ? "F" : "P")}:{TextKey(Text)}{(Backfilled ? ":backfill" : "")}";
+
+    private static string TextKey(string text)
+    {
+        Span<byte> hash = stackalloc byte[32];
+        System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text), hash);
+        return Convert.ToHexStringLower(hash[..8]);
+    }
 }
 
 public enum GapKind

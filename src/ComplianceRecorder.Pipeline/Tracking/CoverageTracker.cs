@@ -36,6 +36,7 @@ public sealed class CoverageTracker
         public long LastFinalEndMs = -1;
         public DateTimeOffset LastReceived;
         public readonly Dictionary<string, int> Revisions = new(StringComparer.Ordinal);
+        public readonly Dictionary<string, string> LastText = new(StringComparer.Ordinal);
         public readonly HashSet<string> Finished = new(StringComparer.Ordinal);
         public readonly Dictionary<string, long> OpenPartials = new(StringComparer.Ordinal);
     }
@@ -118,6 +119,12 @@ public sealed class CoverageTracker
             // a revision after the final: a redelivery; the final stands
             return;
         }
+        if (!t.IsFinal && ch.LastText.TryGetValue(t.UtteranceId, out var last) && last == t.Text)
+        {
+            // the same partial again: a redelivery, not a revision
+            return;
+        }
+        ch.LastText[t.UtteranceId] = t.Text;
         var revision = ch.Revisions.TryGetValue(t.UtteranceId, out var r) ? r + 1 : 1;
         ch.Revisions[t.UtteranceId] = revision;
         ch.LastReceived = t.ReceivedAt;
@@ -125,6 +132,7 @@ public sealed class CoverageTracker
         if (t.IsFinal)
         {
             ch.Finished.Add(t.UtteranceId);
+            ch.LastText.Remove(t.UtteranceId);
             ch.OpenPartials.Remove(t.UtteranceId);
             // any other utterance still open and older than this final will never be finished
             foreach (var (utterance, offset) in ch.OpenPartials)

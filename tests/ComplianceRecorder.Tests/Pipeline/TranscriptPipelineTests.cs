@@ -204,6 +204,22 @@ public sealed class TranscriptPipelineTests
     }
 
     [Fact]
+    public void A_redelivered_partial_is_not_a_new_revision_and_keeps_its_source_key()
+    {
+        var (_, source, recorded) = Run();
+        var partial = new TranscriptReceived("call-1", "EXTERNAL", "a", false, "my order", 0, 300, null, null, null, "notifications", false, T0);
+        source.OnNext(partial);
+        source.OnNext(partial);
+        source.OnNext(partial with { IsFinal = true, Text = "my order is late" });
+        source.OnNext(partial with { IsFinal = true, Text = "my order is late" });
+
+        var segments = recorded.OfType<SegmentRecorded>().ToList();
+        Assert.Equal([1, 2], segments.Select(s => s.Revision));
+        Assert.Equal(segments[0].SourceKey, (segments[0] with { Revision = 7 }).SourceKey);
+        Assert.NotEqual(segments[0].SourceKey, segments[1].SourceKey);
+    }
+
+    [Fact]
     public void A_disconnected_interval_becomes_a_gap_for_every_call_on_the_socket()
     {
         var (_, source, recorded) = Run();
