@@ -38,7 +38,7 @@ internal static class Settings
     }
 
     /// <summary>The configured server, or a private cluster under the data folder that keeps its data across runs.</summary>
-    public static async Task<(string ConnectionString, LocalPostgres? Local)> EventStoreAsync(IConfiguration config)
+    public static async Task<(string ConnectionString, LocalPostgres? Local)> EventStoreAsync(IConfiguration config, bool quiet = false)
     {
         if (config.GetConnectionString("EventStore") is { Length: > 0 } cs)
         {
@@ -46,7 +46,7 @@ internal static class Settings
         }
         var dir = config["Recorder:DataDirectory"] is { Length: > 0 } d ? d : Path.Combine(FindRoot(), ".data", "postgres");
         var pg = await LocalPostgres.StartAsync(dir, stopOnDispose: true).ConfigureAwait(false);
-        Console.WriteLine($"PostgreSQL: private cluster in {pg.DataDirectory} on 127.0.0.1:{pg.Port}");
+        (quiet ? Console.Error : Console.Out).WriteLine($"PostgreSQL: private cluster in {pg.DataDirectory} on 127.0.0.1:{pg.Port}");
         return (pg.ConnectionString(), pg);
     }
 

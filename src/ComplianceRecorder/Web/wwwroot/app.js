@@ -12,8 +12,14 @@ function el(tag, cls, text) {
 }
 
 function callOf(id) {
-  if (!calls.has(id)) calls.set(id, { lines: new Map(), order: [], segments: 0, gaps: 0, latency: [] });
+  if (!calls.has(id)) calls.set(id, { lines: new Map(), order: [], segments: 0, gaps: 0, latency: [], loaded: false });
   return calls.get(id);
+}
+
+function median(xs) {
+  if (!xs.length) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
 }
 
 function renderList() {
@@ -22,9 +28,9 @@ function renderList() {
     const li = el('li', id === current ? 'active' : '');
     li.dataset.call = id;
     li.append(el('div', '', id.slice(0, 8) + '…' + id.slice(-4)));
-    const p = c.latency.length ? Math.round(c.latency.sort((a, b) => a - b)[Math.floor(c.latency.length / 2)]) : '–';
-    li.append(el('div', 'meta', `${c.segments} segments · ${c.gaps} gaps · p50 ${p} ms${c.ended ? ' · ended' : ''}`));
-    li.onclick = () => { current = id; renderList(); renderCall(); };
+    const p = c.p50 ?? median(c.latency);
+    li.append(el('div', 'meta', `${c.segments} utterances · ${c.gaps} gaps · p50 ${p == null ? '–' : Math.round(p) + ' ms'}${c.ended ? ' · ended' : ''}`));
+    li.onclick = () => select(id);
     list.append(li);
   }
 }
@@ -44,25 +50,59 @@ function renderCall() {
   captions.replaceChildren(...(c ? c.order.map(k => lineNode(c.lines.get(k))) : []));
 }
 
-function onCaption(cap) {
+// Merges one caption into its call; returns whether anything changed.
+function merge(cap) {
   const c = callOf(cap.conversationId);
-  if (cap.kind === 'ended') { c.ended = true; renderList(); return; }
+  if (cap.kind === 'ended') { c.ended = true; return true; }
   const key = cap.kind === 'gap' ? 'gap-' + cap.seq : cap.utteranceId;
   const prev = c.lines.get(key);
-  if (prev && prev.revision > cap.revision) return;
-  if (!prev) c.order.push(key);
+  if (prev && (prev.isFinal || prev.revision > cap.revision) && !(cap.isFinal && !prev.isFinal)) return false;
+  if (!prev) {
+    c.order.push(key);
+    if (cap.kind === 'gap') c.gaps++; else c.segments++;
+  }
   c.lines.set(key, cap);
-  if (cap.kind === 'gap') c.gaps++; else c.segments++;
   if (cap.latencyMs != null) c.latency.push(cap.latencyMs);
-  if (current === null) current = cap.conversationId;
-  if (cap.conversationId === current) {
+  return true;
+}
+
+function onCaption(cap) {
+  if (!merge(cap)) return;
+  if (cap.conversationId === current && cap.kind !== 'ended') {
+    const key = cap.kind === 'gap' ? 'gap-' + cap.seq : cap.utteranceId;
     const existing = captions.querySelector(`[data-utterance="${CSS.escape(key)}"]`);
-    const node = lineNode(cap);
+    const node = lineNode(calls.get(current).lines.get(key));
     if (existing) existing.replaceWith(node); else captions.append(node);
   }
   renderList();
-  if (cap.conversationId === current) document.getElementById('title').textContent = 'Call ' + current;
 }
 
+// A call opened mid-way (or after it ended) first gets what the store already holds.
+async function select(id) {
+  current = id;
+  const c = callOf(id);
+  if (!c.loaded) {
+    c.loaded = true;
+    const res = await fetch(`/api/calls/${encodeURIComponent(id)}/captions`);
+    if (res.ok) for (const cap of await res.json()) merge(cap);
+  }
+  renderList();
+  renderCall();
+}
+
+async function loadCalls() {
+  const res = await fetch('/api/calls');
+  if (!res.ok) return;
+  for (const s of await res.json()) {
+    const c = callOf(s.conversationId);
+    c.ended = s.ended;
+    c.p50 = s.p50LatencyMs;
+    c.segments = Math.max(c.segments, s.finals);
+    c.gaps = Math.max(c.gaps, s.gaps);
+  }
+  renderList();
+}
+
+loadCalls();
 const source = new EventSource('/api/captions/stream');
 source.onmessage = e => onCaption(JSON.parse(e.data));

@@ -1,0 +1,202 @@
+using System.Reactive.Concurrency;
+using ComplianceRecorder.Emulator;
+using ComplianceRecorder.EventStore.Appending;
+using ComplianceRecorder.EventStore.Projections;
+using ComplianceRecorder.EventStore.Provisioning;
+using ComplianceRecorder.EventStore.Schema;
+using ComplianceRecorder.EventStore.Verification;
+using ComplianceRecorder.Genesys;
+using ComplianceRecorder.Pipeline;
+using ComplianceRecorder.Recording;
+using ComplianceRecorder.Web;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace ComplianceRecorder.Hosting;
+
+/// <summary>
+/// Everything that runs: the store (a private cluster when none is configured), the Genesys source
+/// (the emulator in the demo), the recorder, the projection daemon, the checkpoint signer and the
+/// web endpoints. The verbs and the end-to-end tests start it the same way.
+/// </summary>
+public sealed class RecorderHost : IAsyncDisposable
+{
+    private readonly CancellationTokenSource _stop = new();
+    private LocalPostgres? _local;
+    private GenesysEmulator? _emulator;
+    private NpgsqlDataSource? _db;
+    private WebApplication? _app;
+    private HttpClient? _http;
+    private Task _background = Task.CompletedTask;
+
+    private RecorderHost()
+    {
+    }
+
+    public Recorder Recorder { get; private set; } = null!;
+
+    public NotificationsSource Source { get; private set; } = null!;
+
+    public ProjectionDaemon Daemon { get; private set; } = null!;
+
+    public NpgsqlDataSource DataSource => _db!;
+
+    public GroupCommitter Committer { get; private set; } = null!;
+
+    public AccessControl Access { get; private set; } = null!;
+
+    public GenesysEmulator? Emulator => _emulator;
+
+    public Uri Url { get; private set; } = null!;
+
+    public static async Task<RecorderHost> StartAsync(IConfiguration config, bool demo, ILoggerProvider? logs = null)
+    {
+        var host = new RecorderHost();
+        try
+        {
+            await host.StartCoreAsync(config, demo, logs).ConfigureAwait(false);
+            return host;
+        }
+        catch
+        {
+            await host.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private async Task StartCoreAsync(IConfiguration config, bool demo, ILoggerProvider? logs)
+    {
+        var url = config["Recorder:Url"] is { Length: > 0 } u ? u : "http://127.0.0.1:5080";
+        var genesys = Settings.Genesys(config);
+        var pipeline = new PipelineOptions
+        {
+            MetricsWindow = TimeSpan.FromSeconds(Settings.Number(config, "Recorder:MetricsWindowSeconds", 10, 1, 3600)),
+            HoldUnsettled = TimeSpan.FromMilliseconds(Settings.Number(config, "Recorder:HoldUnsettledMs", 2000, 0, 60_000)),
+        };
+        var checkpointKey = Settings.CheckpointKey(config);
+        Access = AccessControl.FromConfiguration(config, demo);
+
+        string cs;
+        (cs, _local) = await Settings.EventStoreAsync(config).ConfigureAwait(false);
+        _db = NpgsqlDataSource.Create(cs);
+        var applied = await Migrator.MigrateAsync(_db).ConfigureAwait(false);
+        if (applied.Count > 0)
+        {
+            Console.WriteLine("migrations applied: " + string.Join(", ", applied));
+        }
+
+        if (demo)
+        {
+            var speed = Settings.Number(config, "Emulator:Speed", 1.0, 0.01, 1000);
+            _emulator = await GenesysEmulator.StartAsync(new EmulatorOptions
+            {
+                Speed = speed,
+                Loop = config["Emulator:Loop"] != "false",
+                Scenario = config["Emulator:Scenario"] is { Length: > 0 } sc ? sc : "demo",
+            }).ConfigureAwait(false);
+            genesys = genesys with
+            {
+                LoginBaseUrl = _emulator.BaseUri,
+                ApiBaseUrl = _emulator.BaseUri,
+                ClientId = "emulator-client",
+                ClientSecret = "emulator-secret",
+                QueueIds = [_emulator.Scenario.QueueId],
+            };
+            Console.WriteLine($"Genesys emulator on {_emulator.BaseUri} (speed x{speed})");
+        }
+        else if (genesys.ClientId.Length == 0 || genesys.ClientSecret.Length == 0)
+        {
+            throw new SettingsException("Genesys:ClientId and Genesys:ClientSecret are required for 'run' (set them in the environment: Genesys__ClientId, Genesys__ClientSecret or Genesys__ClientSecretFile)");
+        }
+
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        if (logs is not null)
+        {
+            builder.Logging.AddProvider(logs);
+        }
+        else
+        {
+            builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+        }
+        builder.Logging.SetMinimumLevel(LogLevel.Information).AddFilter("Microsoft", LogLevel.Warning);
+        builder.WebHost.UseUrls(url);
+        builder.Services.AddOpenApi();
+        _app = builder.Build();
+        var log = _app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("ComplianceRecorder");
+
+        _http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        Source = new NotificationsSource(_http, genesys, TimeProvider.System, log);
+        Committer = new GroupCommitter(new EventStore.Appending.EventStore(_db, $"{Environment.MachineName}:{Environment.ProcessId}"), log, TimeProvider.System);
+        Recorder = new Recorder(Source.Events(), Committer, pipeline, DefaultScheduler.Instance, log);
+        Daemon = new ProjectionDaemon(_db, TimeProvider.System, log);
+        _background = Task.WhenAll(
+            Daemon.RunAsync(_stop.Token),
+            SignCheckpointsAsync(_db, checkpointKey, TimeSpan.FromSeconds(Settings.Number(config, "Recorder:CheckpointSeconds", 60, 1, 86_400)), log, _stop.Token));
+
+        Endpoints.Map(_app, this);
+        await _app.StartAsync().ConfigureAwait(false);
+        Url = new Uri(_app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+    }
+
+    private static async Task SignCheckpointsAsync(NpgsqlDataSource db, CheckpointKey key, TimeSpan every, ILogger log, CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            await Task.Delay(every, ct).ConfigureAwait(false);
+            try
+            {
+                var signed = await ChainCheckpoints.SignAsync(db, key, ct).ConfigureAwait(false);
+                log.LogDebug("Signed {Count} stream heads with key {KeyId}", signed, key.Id);
+            }
+            catch (NpgsqlException e)
+            {
+                log.LogWarning("Signing checkpoints failed, will retry: {Error}", e.Message);
+            }
+        }
+    }
+
+    /// <summary>Stops taking frames, drains the pipeline, commits what was received, then stops the rest.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_app is not null)
+        {
+            await _app.StopAsync().ConfigureAwait(false);
+        }
+        if (Recorder is not null)
+        {
+            await Recorder.DisposeAsync().ConfigureAwait(false);
+        }
+        await _stop.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await _background.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        if (_app is not null)
+        {
+            await _app.DisposeAsync().ConfigureAwait(false);
+        }
+        _http?.Dispose();
+        if (_emulator is not null)
+        {
+            await _emulator.DisposeAsync().ConfigureAwait(false);
+        }
+        if (_db is not null)
+        {
+            await _db.DisposeAsync().ConfigureAwait(false);
+        }
+        if (_local is not null)
+        {
+            await _local.DisposeAsync().ConfigureAwait(false);
+        }
+        _stop.Dispose();
+    }
+}

@@ -1,0 +1,274 @@
+using System.Globalization;
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+using ComplianceRecorder.Hosting;
+using ComplianceRecorder.Pipeline.Captions;
+using ComplianceRecorder.Pipeline.Events;
+using ComplianceRecorder.Reports;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace ComplianceRecorder.Web;
+
+/// <summary>
+/// The HTTP surface: the live page, captions over SSE and WebSocket (resumable with Last-Event-ID),
+/// WebVTT, reports and exports, OpenAPI, health. Everything but health needs a key; every report or
+/// export is itself recorded as an access event before it is served.
+/// </summary>
+internal static class Endpoints
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public static void Map(WebApplication app, RecorderHost host)
+    {
+        var access = host.Access;
+        app.UseWebSockets();
+        app.Use(async (ctx, next) =>
+        {
+            var path = ctx.Request.Path.Value ?? "/";
+            if (path.StartsWith("/health/", StringComparison.Ordinal))
+            {
+                await next(ctx).ConfigureAwait(false);
+                return;
+            }
+            if (access.Identify(ctx) is not { } caller)
+            {
+                ctx.Response.StatusCode = StatusCodes.Status401Unauthorized;
+                await ctx.Response.WriteAsJsonAsync(new { error = "an API key is required (Authorization: Bearer, X-Api-Key, or ?key= on the page)" }).ConfigureAwait(false);
+                return;
+            }
+            var auditorOnly = path.StartsWith("/api/reports", StringComparison.Ordinal) || path.StartsWith("/openapi", StringComparison.Ordinal) || path.EndsWith(".vtt", StringComparison.Ordinal);
+            if (auditorOnly && caller.Role != Role.Auditor)
+            {
+                ctx.Response.StatusCode = StatusCodes.Status403Forbidden;
+                await ctx.Response.WriteAsJsonAsync(new { error = $"'{caller.Name}' is a viewer; reports and exports need the auditor role" }).ConfigureAwait(false);
+                return;
+            }
+            ctx.Items[nameof(Caller)] = caller;
+            if (path == "/" && ctx.Request.Query["key"].Count > 0)
+            {
+                // the key moves into an HttpOnly cookie and out of the address bar and history
+                ctx.Response.Cookies.Append(AccessControl.Cookie, ctx.Request.Query["key"]!, new CookieOptions { HttpOnly = true, SameSite = SameSiteMode.Strict });
+                ctx.Response.Redirect("/");
+                return;
+            }
+            await next(ctx).ConfigureAwait(false);
+        });
+
+        var page = Embedded("wwwroot/index.html");
+        var script = Embedded("wwwroot/app.js");
+        app.MapGet("/", () => Results.Content(page, "text/html; charset=utf-8")).ExcludeFromDescription();
+        app.MapGet("/app.js", () => Results.Content(script, "text/javascript; charset=utf-8")).ExcludeFromDescription();
+        app.MapGet("/health/live", () => Results.Ok(new { status = "live" }));
+        app.MapGet("/health/ready", () =>
+        {
+            var state = new
+            {
+                storeReachable = !host.Recorder.StoreFailing, genesysConnected = host.Source.Connected,
+                backlog = host.Recorder.Backlog, projectionLag = host.Daemon.Lag,
+            };
+            return !host.Recorder.StoreFailing && host.Source.Connected
+                ? Results.Json(new { status = "ready", state })
+                : Results.Json(new { status = "not ready", state }, statusCode: 503);
+        });
+        app.MapOpenApi();
+
+        app.MapGet("/api/calls", CallsAsync).WithSummary("Live and recent calls with their counts and latency");
+        app.MapGet("/api/captions/stream", StreamAsync).WithSummary("Captions as Server-Sent Events (?call= for one call; Last-Event-ID resumes)");
+        app.Map("/api/captions/ws", SocketAsync).WithSummary("Captions over a WebSocket (?call=, ?after= resumes)");
+        app.MapGet("/api/calls/{id}/captions.vtt", VttAsync).WithSummary("A call's finals as WebVTT");
+        app.MapGet("/api/calls/{id}/captions", async (HttpContext ctx, string id) =>
+        {
+            var captions = new List<Caption>();
+            await foreach (var c in CaptionFeed.MissedAsync(host.DataSource, 0, id, ctx.RequestAborted).ConfigureAwait(false))
+            {
+                captions.Add(c);
+            }
+            await ctx.Response.WriteAsJsonAsync(captions, Json, ctx.RequestAborted).ConfigureAwait(false);
+        }).WithSummary("A call's recorded finals and gaps so far, for a page opened mid-call");
+        foreach (var kind in ReportRequest.Kinds)
+        {
+            app.MapGet($"/api/reports/{kind}", (HttpContext ctx, string? call, string? from, string? to, string? flag, string? format) =>
+                ReportAsync(ctx, kind, call, from, to, flag, format)).WithSummary($"The {kind} projection as csv, jsonl or json, streamed");
+        }
+
+        async Task CallsAsync(HttpContext ctx)
+        {
+            await using var cmd = host.DataSource.CreateCommand("""
+                SELECT s.conversation_id, s.started_at, s.ended_at IS NOT NULL, s.segments, s.finals, s.gaps, s.redactions, l.p50_latency_ms, l.p99_latency_ms
+                  FROM call_summaries s LEFT JOIN audit_call_latency l USING (conversation_id)
+                 ORDER BY s.started_at DESC LIMIT 50
+                """);
+            await using var r = await cmd.ExecuteReaderAsync(ctx.RequestAborted).ConfigureAwait(false);
+            var calls = new List<object>();
+            while (await r.ReadAsync(ctx.RequestAborted).ConfigureAwait(false))
+            {
+                calls.Add(new
+                {
+                    conversationId = r.GetString(0), startedAt = r.GetDateTime(1), ended = r.GetBoolean(2), segments = r.GetInt32(3),
+                    finals = r.GetInt32(4), gaps = r.GetInt32(5), redactions = r.GetInt32(6),
+                    p50LatencyMs = r.IsDBNull(7) ? (double?)null : r.GetDouble(7), p99LatencyMs = r.IsDBNull(8) ? (double?)null : r.GetDouble(8),
+                });
+            }
+            await ctx.Response.WriteAsJsonAsync(calls, Json, ctx.RequestAborted).ConfigureAwait(false);
+        }
+
+        async Task StreamAsync(HttpContext ctx)
+        {
+            var call = ctx.Request.Query["call"].ToString() is { Length: > 0 } c ? c : null;
+            var after = long.TryParse(ctx.Request.Headers["Last-Event-ID"].ToString(), CultureInfo.InvariantCulture, out var id) ? id
+                : long.TryParse(ctx.Request.Query["after"], CultureInfo.InvariantCulture, out var q) ? q : (long?)null;
+            ctx.Response.Headers.ContentType = "text/event-stream";
+            ctx.Response.Headers.CacheControl = "no-cache";
+            await ctx.Response.WriteAsync("retry: 1000\n\n", ctx.RequestAborted).ConfigureAwait(false);
+            await ctx.Response.Body.FlushAsync(ctx.RequestAborted).ConfigureAwait(false);
+            await foreach (var caption in Captions(call, after, ctx.RequestAborted).ConfigureAwait(false))
+            {
+                await ctx.Response.WriteAsync($"id: {caption.Seq}\ndata: {JsonSerializer.Serialize(caption, Json)}\n\n", ctx.RequestAborted).ConfigureAwait(false);
+                await ctx.Response.Body.FlushAsync(ctx.RequestAborted).ConfigureAwait(false);
+            }
+        }
+
+        async Task SocketAsync(HttpContext ctx)
+        {
+            if (!ctx.WebSockets.IsWebSocketRequest)
+            {
+                ctx.Response.StatusCode = StatusCodes.Status400BadRequest;
+                return;
+            }
+            var call = ctx.Request.Query["call"].ToString() is { Length: > 0 } c ? c : null;
+            var after = long.TryParse(ctx.Request.Query["after"], CultureInfo.InvariantCulture, out var id) ? id : (long?)null;
+            using var ws = await ctx.WebSockets.AcceptWebSocketAsync().ConfigureAwait(false);
+            try
+            {
+                await foreach (var caption in Captions(call, after, ctx.RequestAborted).ConfigureAwait(false))
+                {
+                    await ws.SendAsync(JsonSerializer.SerializeToUtf8Bytes(caption, Json), WebSocketMessageType.Text, true, ctx.RequestAborted).ConfigureAwait(false);
+                }
+                await ws.CloseAsync(WebSocketCloseStatus.PolicyViolation, "too slow; reconnect with ?after=", CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is WebSocketException or OperationCanceledException)
+            {
+            }
+        }
+
+        async IAsyncEnumerable<Caption> Captions(string? call, long? after, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+        {
+            // subscribe first, then replay: nothing can fall between what the store gave and the live feed
+            using var feed = new CaptionFeed(host.Recorder.Captions, call);
+            var last = after ?? long.MaxValue;
+            if (after is { } from)
+            {
+                await foreach (var missed in CaptionFeed.MissedAsync(host.DataSource, from, call, ct).ConfigureAwait(false))
+                {
+                    last = missed.Seq;
+                    yield return missed;
+                }
+            }
+            IAsyncEnumerator<Caption> live;
+            try
+            {
+                live = feed.LiveAsync(ct).GetAsyncEnumerator(ct);
+            }
+            catch (OperationCanceledException)
+            {
+                yield break;
+            }
+            await using (live.ConfigureAwait(false))
+            {
+                while (true)
+                {
+                    try
+                    {
+                        if (!await live.MoveNextAsync().ConfigureAwait(false))
+                        {
+                            yield break;
+                        }
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        yield break;
+                    }
+                    if (after is null || live.Current.Seq > last)
+                    {
+                        yield return live.Current;
+                    }
+                }
+            }
+        }
+
+        async Task VttAsync(HttpContext ctx, string id)
+        {
+            await RecordAccessAsync(ctx, $"/api/calls/{id}/captions.vtt", "").ConfigureAwait(false);
+            ctx.Response.ContentType = "text/vtt; charset=utf-8";
+            await using var cmd = host.DataSource.CreateCommand("""
+                SELECT data->>'channel', (data->>'offsetMs')::bigint, (data->>'durationMs')::bigint, data->>'text'
+                  FROM events WHERE stream_id = $1 AND type = 'segment_recorded' AND (data->>'isFinal')::boolean
+                 ORDER BY (data->>'offsetMs')::bigint, seq
+                """);
+            cmd.Parameters.AddWithValue(id);
+            await using var r = await cmd.ExecuteReaderAsync(ctx.RequestAborted).ConfigureAwait(false);
+            var vtt = new StringBuilder("WEBVTT\n\n");
+            var n = 0;
+            while (await r.ReadAsync(ctx.RequestAborted).ConfigureAwait(false))
+            {
+                var start = r.GetInt64(1);
+                var end = start + Math.Max(1, r.GetInt64(2));
+                var who = r.GetString(0) == "INTERNAL" ? "Agent" : "Customer";
+                vtt.Append(CultureInfo.InvariantCulture, $"{++n}\n{Cue(start)} --> {Cue(end)}\n<v {who}>{VttText(r.GetString(3))}\n\n");
+            }
+            await ctx.Response.WriteAsync(vtt.ToString(), ctx.RequestAborted).ConfigureAwait(false);
+        }
+
+        async Task ReportAsync(HttpContext ctx, string kind, string? call, string? from, string? to, string? flag, string? format)
+        {
+            ReportRequest request;
+            ReportFormat fmt;
+            try
+            {
+                request = new ReportRequest(kind, call, Report.ParseTime(from, "from"), Report.ParseTime(to, "to"), flag);
+                fmt = Report.ParseFormat(format, ReportFormat.Jsonl);
+                if (fmt == ReportFormat.Table)
+                {
+                    throw new ArgumentException("format 'table' is for the CLI; use csv, jsonl or json");
+                }
+            }
+            catch (ArgumentException e)
+            {
+                ctx.Response.StatusCode = StatusCodes.Status400BadRequest;
+                await ctx.Response.WriteAsJsonAsync(new { error = e.Message }).ConfigureAwait(false);
+                return;
+            }
+            await RecordAccessAsync(ctx, $"/api/reports/{kind}", request.Describe()).ConfigureAwait(false);
+            ctx.Response.ContentType = fmt switch
+            {
+                ReportFormat.Csv => "text/csv; charset=utf-8",
+                ReportFormat.Json => "application/json; charset=utf-8",
+                _ => "application/x-ndjson; charset=utf-8",
+            };
+            await using var writer = new StreamWriter(ctx.Response.Body, new UTF8Encoding(false), 16 * 1024, leaveOpen: true);
+            await Report.WriteAsync(host.DataSource, request, fmt, writer, ctx.RequestAborted).ConfigureAwait(false);
+        }
+
+        async Task RecordAccessAsync(HttpContext ctx, string what, string query)
+        {
+            var caller = (Caller)ctx.Items[nameof(Caller)]!;
+            var commit = await host.Committer.EnqueueAsync(new ReportAccessed(caller.Name, what, query, DateTimeOffset.UtcNow), ctx.RequestAborted).ConfigureAwait(false);
+            await commit.ConfigureAwait(false);
+        }
+    }
+
+    private static string Cue(long ms) => TimeSpan.FromMilliseconds(ms).ToString(@"hh\:mm\:ss\.fff", CultureInfo.InvariantCulture);
+
+    // WebVTT cue text is markup: its own escapes keep a transcript's "<" or "-->" from being read as such
+    private static string VttText(string s) => s.Replace("&", "&amp;", StringComparison.Ordinal).Replace("<", "&lt;", StringComparison.Ordinal).Replace(">", "&gt;", StringComparison.Ordinal);
+
+    private static string Embedded(string name)
+    {
+        using var s = typeof(Endpoints).Assembly.GetManifestResourceStream(name) ?? throw new FileNotFoundException(name);
+        using var r = new StreamReader(s);
+        return r.ReadToEnd();
+    }
+}
