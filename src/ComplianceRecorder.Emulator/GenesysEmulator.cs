@@ -66,6 +66,14 @@ public sealed class GenesysEmulator : IAsyncDisposable
     /// <summary>Frames sent on sockets so far, by kind; tests read it to know what was said.</summary>
     public ConcurrentDictionary<string, int> Sent { get; } = new();
 
+    public EmulatorFaults Faults { get; } = new();
+
+    /// <summary>Token requests served, to show that clients cache and share tokens.</summary>
+    public int TokensIssued => _tokensIssued;
+
+    private int _tokensIssued;
+    private readonly Random _chaos = new(7);
+
     public static async Task<GenesysEmulator> StartAsync(EmulatorOptions options, int port = 0)
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -95,11 +103,51 @@ public sealed class GenesysEmulator : IAsyncDisposable
             }
             var token = Convert.ToHexString(Guid.NewGuid().ToByteArray());
             _tokens[token] = _options.ClientId;
+            Interlocked.Increment(ref _tokensIssued);
             return Results.Json(new JsonObject { ["access_token"] = token, ["token_type"] = "bearer", ["expires_in"] = 86399 });
         });
 
         var api = app.MapGroup("/api/v2/notifications/channels").AddEndpointFilter(async (ctx, next) =>
-            Authorized(ctx.HttpContext) ? await next(ctx).ConfigureAwait(false) : Results.Json(new JsonObject { ["message"] = "Invalid login credentials.", ["code"] = "bad.credentials", ["status"] = 401 }, statusCode: 401));
+        {
+            if (!Authorized(ctx.HttpContext))
+            {
+                return Results.Json(new JsonObject { ["message"] = "Invalid login credentials.", ["code"] = "bad.credentials", ["status"] = 401 }, statusCode: 401);
+            }
+            if (Faults.TakeForbidden())
+            {
+                return Results.Json(new JsonObject
+                {
+                    ["message"] = "Unable to perform the requested action. You are missing the following permission(s): [conversation:transcription:view]",
+                    ["code"] = "missing.permissions", ["status"] = 403,
+                }, statusCode: 403);
+            }
+            if (Faults.TakeTooManyRequests())
+            {
+                ctx.HttpContext.Response.Headers.RetryAfter = Faults.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                return Results.Json(new JsonObject { ["message"] = "Rate limit exceeded the maximum", ["code"] = "too.many.requests.retry.after", ["status"] = 429 }, statusCode: 429);
+            }
+            return await next(ctx).ConfigureAwait(false);
+        });
+        app.MapPost("/emulator/faults", async (HttpContext ctx) =>
+        {
+            var body = await JsonNode.ParseAsync(ctx.Request.Body).ConfigureAwait(false);
+            if (body?["dropSockets"]?.GetValue<bool>() == true)
+            {
+                DropSockets();
+            }
+            if (body?["expireTokens"]?.GetValue<bool>() == true)
+            {
+                ExpireTokens();
+            }
+            if (body?["tooManyRequests"]?.GetValue<int>() is { } n)
+            {
+                Faults.TooManyRequests(n, body["retryAfterSeconds"]?.GetValue<int>() ?? 1);
+            }
+            Faults.DuplicateRate = body?["duplicateRate"]?.GetValue<double>() ?? Faults.DuplicateRate;
+            Faults.ReorderRate = body?["reorderRate"]?.GetValue<double>() ?? Faults.ReorderRate;
+            Faults.SkipRate = body?["skipRate"]?.GetValue<double>() ?? Faults.SkipRate;
+            return Results.NoContent();
+        });
 
         api.MapPost("", (HttpContext ctx) =>
         {
@@ -206,6 +254,25 @@ public sealed class GenesysEmulator : IAsyncDisposable
         }
     }
 
+    private async Task PublishTranscriptAsync(string topic, string frame, string kind)
+    {
+        double roll;
+        lock (_chaos)
+        {
+            roll = _chaos.NextDouble();
+        }
+        if (roll < Faults.SkipRate)
+        {
+            Sent.AddOrUpdate("skipped", 1, (_, n) => n + 1);
+            return;
+        }
+        await PublishAsync(topic, frame, kind).ConfigureAwait(false);
+        if (roll > 1 - Faults.DuplicateRate)
+        {
+            await PublishAsync(topic, frame, "duplicate").ConfigureAwait(false);
+        }
+    }
+
     private static async Task SendAsync(Channel ch, string frame)
     {
         if (ch.Socket is not { State: WebSocketState.Open } ws)
@@ -223,6 +290,27 @@ public sealed class GenesysEmulator : IAsyncDisposable
         finally
         {
             ch.SendLock.Release();
+        }
+    }
+
+    /// <summary>Every token issued so far stops working: the next REST call gets 401.</summary>
+    public void ExpireTokens() => _tokens.Clear();
+
+    /// <summary>Closes every socket with a close frame and this code (1001 "idle timeout", say).</summary>
+    public async Task CloseSocketsAsync(WebSocketCloseStatus status, string reason)
+    {
+        foreach (var ch in _channels.Values)
+        {
+            if (ch.Socket is { State: WebSocketState.Open } ws)
+            {
+                try
+                {
+                    await ws.CloseOutputAsync(status, reason, CancellationToken.None).ConfigureAwait(false);
+                }
+                catch (WebSocketException)
+                {
+                }
+            }
         }
     }
 
@@ -275,7 +363,7 @@ public sealed class GenesysEmulator : IAsyncDisposable
                     // at least half a real second, so a recorder that subscribes on the queue event hears the first words
                     var at = call.StartMs + (long)Math.Max(1000, 500 * _options.Speed) + e.AtMs;
                     end = Math.Max(end, at);
-                    timeline.Add((at, () => PublishAsync($"v2.conversations.{id}.transcription",
+                    timeline.Add((at, () => PublishTranscriptAsync($"v2.conversations.{id}.transcription",
                         Envelope($"v2.conversations.{id}.transcription", Transcript(id, communicationId, e, callClock)), e.IsFinal ? "final" : "partial")));
                 }
                 timeline.Add((end + 500, () => PublishAsync($"v2.conversations.{id}.transcription",

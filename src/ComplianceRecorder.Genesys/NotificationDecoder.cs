@@ -50,7 +50,8 @@ public static class NotificationDecoder
                 result.Add(new ChannelNotice(topic, message, now));
             }
         }
-        catch (Exception e) when (e is JsonException or InvalidOperationException or KeyNotFoundException or FormatException or ArgumentException)
+        // the decoder's promise is to never throw: whatever a frame does to the reader, it becomes a value
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
             result.Clear();
             result.Add(Malformed(frame, e.GetType().Name + ": " + e.Message, now));
@@ -62,11 +63,22 @@ public static class NotificationDecoder
     {
         var conversationId = body.TryGetProperty("conversationId", out var c) ? c.GetString()! : topic["v2.conversations.".Length..^".transcription".Length];
         var sessionStart = body.TryGetProperty("sessionStartTimeMs", out var s) && s.ValueKind == JsonValueKind.Number ? DateTimeOffset.FromUnixTimeMilliseconds(s.GetInt64()) : (DateTimeOffset?)null;
-        if (body.TryGetProperty("transcripts", out var transcripts) && transcripts.ValueKind == JsonValueKind.Array)
+        var hasTranscripts = body.TryGetProperty("transcripts", out var transcripts) && transcripts.ValueKind == JsonValueKind.Array;
+        if (!hasTranscripts && !(body.TryGetProperty("status", out var st0) && st0.ValueKind == JsonValueKind.Object))
+        {
+            // a status-only message (SESSION_ONGOING) is nothing to record; a body with neither is broken
+            throw new FormatException("a transcription message with neither transcripts nor status");
+        }
+        if (hasTranscripts)
         {
             foreach (var t in transcripts.EnumerateArray())
             {
-                var alt = t.GetProperty("alternatives")[0];
+                var alternatives = t.GetProperty("alternatives");
+                if (alternatives.GetArrayLength() == 0)
+                {
+                    throw new FormatException("a transcript without alternatives");
+                }
+                var alt = alternatives[0];
                 var offset = alt.GetProperty("offsetMs").GetInt64();
                 var duration = alt.TryGetProperty("durationMs", out var d) ? d.GetInt64() : 0;
                 // the end of the utterance on the source's clock: latency is measured from there

@@ -95,6 +95,7 @@ public sealed class NotificationsSource(HttpClient http, GenesysOptions options,
     {
         var buffer = new byte[64 * 1024];
         using var message = new MemoryStream();
+        long total = 0;
         while (true)
         {
             WebSocketReceiveResult r;
@@ -114,11 +115,23 @@ public sealed class NotificationsSource(HttpClient http, GenesysOptions options,
             {
                 return r.CloseStatus == WebSocketCloseStatus.NormalClosure && ct.IsCancellationRequested ? null : $"closed {(int?)r.CloseStatus} {r.CloseStatusDescription}";
             }
-            message.Write(buffer, 0, r.Count);
+            // a frame past the cap keeps only its start, for the quarantine; the rest is counted, not held
+            total += r.Count;
+            var room = (int)Math.Max(0, MaxFrameBytes - message.Length);
+            message.Write(buffer, 0, Math.Min(room, r.Count));
             if (!r.EndOfMessage)
             {
                 continue;
             }
+            if (total > MaxFrameBytes)
+            {
+                var start = Encoding.UTF8.GetString(message.GetBuffer(), 0, (int)Math.Min(8192, message.Length));
+                observer.OnNext(new MalformedFrame(start, (int)Math.Min(int.MaxValue, total), $"frame of {total} bytes is over the {MaxFrameBytes / 1024} KiB limit", time.GetUtcNow()));
+                message.SetLength(0);
+                total = 0;
+                continue;
+            }
+            total = 0;
             string text;
             try
             {
@@ -153,6 +166,8 @@ public sealed class NotificationsSource(HttpClient http, GenesysOptions options,
             }
         }
     }
+
+    private const int MaxFrameBytes = 1024 * 1024;
 
     private static string TranscriptionTopic(string conversationId) => $"v2.conversations.{conversationId}.transcription";
 

@@ -153,6 +153,12 @@ internal static class NumberRuns
     // "3rd", "70s", "5pm", "A123" are words; "3560x4587" (an extension) is still a number
     private static bool GluedToLetters(string text, Tok t)
     {
+        // four or more digits stay a number whatever they touch ("isY4111"): a card glued to a word
+        // by a transcription slip is still a card
+        if (t.End - t.Start >= 4)
+        {
+            return false;
+        }
         if (t.Start > 0 && char.IsLetter(text[t.Start - 1]))
         {
             return text[t.Start - 1] is not ('x' or 'X') || t.Start < 2 || !char.IsAsciiDigit(text[t.Start - 2]);

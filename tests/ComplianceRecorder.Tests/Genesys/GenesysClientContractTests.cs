@@ -1,0 +1,216 @@
+using System.Collections.Concurrent;
+using System.Net.WebSockets;
+using System.Reactive.Linq;
+using ComplianceRecorder.Emulator;
+using ComplianceRecorder.Genesys;
+using ComplianceRecorder.Pipeline.Input;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+
+namespace ComplianceRecorder.Tests.Genesys;
+
+/// <summary>The Genesys client against the emulator over real HTTP and WebSockets, fault by fault.</summary>
+public sealed class GenesysClientContractTests : IAsyncLifetime
+{
+    private GenesysEmulator _emulator = null!;
+    private readonly HttpClient _http = new();
+
+    public async Task InitializeAsync() => _emulator = await GenesysEmulator.StartAsync(new EmulatorOptions { Speed = 20 });
+
+    public async Task DisposeAsync()
+    {
+        await _emulator.DisposeAsync();
+        _http.Dispose();
+    }
+
+    private GenesysOptions Options => new()
+    {
+        LoginBaseUrl = _emulator.BaseUri, ApiBaseUrl = _emulator.BaseUri, ClientId = "emulator-client",
+        ClientSecret = "emulator-secret", QueueIds = [_emulator.Scenario.QueueId],
+    };
+
+    /// <summary>Subscribes to the source and collects what it says until disposed.</summary>
+    private sealed class Listening : IDisposable
+    {
+        public readonly ConcurrentQueue<SourceEvent> Events = new();
+        public Exception? Error;
+        private readonly IDisposable _sub;
+
+        public Listening(NotificationsSource source) =>
+            _sub = source.Events().Subscribe(Events.Enqueue, e => Error = e);
+
+        public async Task UntilAsync(Func<Listening, bool> done, int seconds = 30)
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(seconds);
+            while (!done(this) && Error is null && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(50);
+            }
+        }
+
+        public int Finals => Events.OfType<TranscriptReceived>().Count(t => t.IsFinal);
+
+        public void Dispose() => _sub.Dispose();
+    }
+
+    private NotificationsSource Source(TimeProvider? time = null) => new(_http, Options, time ?? TimeProvider.System, NullLogger.Instance);
+
+    [Fact]
+    public async Task Concurrent_callers_share_one_token_fetch()
+    {
+        var tokens = new TokenProvider(_http, Options, TimeProvider.System);
+
+        var all = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => Task.Run(async () => await tokens.GetAsync(CancellationToken.None))));
+
+        Assert.Single(all.Distinct());
+        Assert.Equal(1, _emulator.TokensIssued);
+    }
+
+    [Fact]
+    public async Task A_token_is_refreshed_sixty_seconds_before_it_expires_in_virtual_time()
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 24, 10, 0, 0, TimeSpan.Zero));
+        var tokens = new TokenProvider(_http, Options, time);
+        var first = await tokens.GetAsync(CancellationToken.None);
+
+        time.Advance(TimeSpan.FromSeconds(86399 - 61));
+        Assert.Equal(first, await tokens.GetAsync(CancellationToken.None));
+        time.Advance(TimeSpan.FromSeconds(2));
+
+        Assert.NotEqual(first, await tokens.GetAsync(CancellationToken.None));
+        Assert.Equal(2, _emulator.TokensIssued);
+    }
+
+    [Fact]
+    public async Task Wrong_credentials_fail_with_a_message_naming_the_settings()
+    {
+        var tokens = new TokenProvider(_http, Options with { ClientSecret = "wrong" }, TimeProvider.System);
+
+        var e = await Assert.ThrowsAsync<GenesysAuthException>(() => tokens.GetAsync(CancellationToken.None).AsTask());
+
+        Assert.Contains("Genesys:ClientSecret", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("wrong", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Calls_announced_on_the_queue_are_followed_and_every_final_arrives()
+    {
+        using var listening = new Listening(Source());
+        var expected = _emulator.Scenario.Calls.Sum(c => c.Utterances.Count);
+
+        await listening.UntilAsync(l => l.Finals >= expected && l.Events.OfType<CallFinished>().Count() == _emulator.Scenario.Calls.Count);
+
+        Assert.Null(listening.Error);
+        Assert.Equal(expected, listening.Finals);
+        Assert.Equal(_emulator.Scenario.Calls.Select(c => c.ConversationId).Order(), listening.Events.OfType<CallFinished>().Select(f => f.ConversationId).Order());
+    }
+
+    [Fact]
+    public async Task An_expired_token_gets_a_401_that_is_refreshed_once_and_the_call_retried()
+    {
+        var source = Source();
+        using var listening = new Listening(source);
+        await listening.UntilAsync(l => l.Events.OfType<TranscriptReceived>().Any());
+        _emulator.ExpireTokens();
+        // the reconnect's REST calls meet the 401
+        _emulator.DropSockets();
+
+        await listening.UntilAsync(l => l.Events.OfType<SourceDisconnected>().Any() && source.Connected);
+
+        Assert.Null(listening.Error);
+        Assert.True(source.Connected);
+        Assert.Equal(2, _emulator.TokensIssued);
+    }
+
+    [Fact]
+    public async Task Rate_limited_calls_wait_for_Retry_After_and_then_succeed()
+    {
+        _emulator.Faults.TooManyRequests(2, retryAfterSeconds: 1);
+        var started = DateTime.UtcNow;
+        var source = Source();
+        using var listening = new Listening(source);
+
+        await listening.UntilAsync(_ => source.Connected);
+
+        Assert.Null(listening.Error);
+        Assert.True(source.Connected);
+        Assert.True(DateTime.UtcNow - started >= TimeSpan.FromSeconds(1.9), "two 429s with Retry-After: 1 were honoured");
+    }
+
+    [Fact]
+    public async Task A_missing_permission_fails_with_a_message_naming_it()
+    {
+        _emulator.Faults.Forbid(1);
+        using var listening = new Listening(Source());
+
+        await listening.UntilAsync(l => l.Error is not null, seconds: 10);
+
+        var e = Assert.IsType<GenesysAuthException>(listening.Error);
+        Assert.Contains("conversation:transcription:view", e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("abort")]
+    [InlineData("1001")]
+    public async Task A_dropped_socket_reconnects_resubscribes_and_reports_the_interval_it_was_down(string how)
+    {
+        var source = Source();
+        using var listening = new Listening(source);
+        await listening.UntilAsync(l => l.Events.OfType<TranscriptReceived>().Any());
+
+        if (how == "abort")
+        {
+            _emulator.DropSockets();
+        }
+        else
+        {
+            await _emulator.CloseSocketsAsync(WebSocketCloseStatus.EndpointUnavailable, "idle timeout");
+        }
+        await listening.UntilAsync(l => l.Events.OfType<SourceDisconnected>().Any());
+        var before = listening.Events.OfType<TranscriptReceived>().Count();
+        await listening.UntilAsync(l => l.Events.OfType<TranscriptReceived>().Count() > before + 3);
+
+        var down = Assert.Single(listening.Events.OfType<SourceDisconnected>());
+        Assert.True(down.ReceivedAt > down.From);
+        Assert.NotEmpty(down.ConversationIds);
+        Assert.True(source.Reconnects >= 1);
+        Assert.True(listening.Events.OfType<TranscriptReceived>().Count() > before, "transcripts flow again after resubscribing");
+    }
+
+    [Fact]
+    public async Task Malformed_and_oversized_frames_become_quarantine_values_and_the_stream_goes_on()
+    {
+        using var listening = new Listening(Source());
+        await listening.UntilAsync(l => l.Events.OfType<TranscriptReceived>().Any());
+
+        await _emulator.InjectFrameAsync("{\"topicName\": \"v2.conversations.x.transcription\", \"eventBody\": {\"transcripts\": [");
+        await _emulator.InjectFrameAsync("{\"topicName\": 42}");
+        await _emulator.InjectFrameAsync("{\"topicName\": \"v2.conversations.x.transcription\", \"eventBody\": {\"transcripts\": [{\"utteranceId\": 1}]}}");
+        await _emulator.InjectFrameAsync(new string('[', 5000));
+        var oversized = "{\"pad\": \"" + new string('x', 2_000_000) + "\"}";
+        await _emulator.InjectFrameAsync(oversized);
+        var before = listening.Finals;
+        await listening.UntilAsync(l => l.Events.OfType<MalformedFrame>().Count() >= 5 && l.Finals > before);
+
+        var bad = listening.Events.OfType<MalformedFrame>().ToList();
+        Assert.Equal(5, bad.Count);
+        Assert.All(bad, b => Assert.False(string.IsNullOrEmpty(b.Reason)));
+        var big = Assert.Single(bad, b => b.Length == oversized.Length);
+        Assert.True(big.Raw.Length <= 8192 && big.Reason.Contains("over", StringComparison.Ordinal), big.Reason);
+        Assert.True(listening.Finals > before);
+    }
+
+    [Fact]
+    public async Task Duplicated_and_skipped_messages_reach_the_pipeline_as_they_were_sent()
+    {
+        _emulator.Faults.DuplicateRate = 0.2;
+        _emulator.Faults.SkipRate = 0.1;
+        using var listening = new Listening(Source());
+        await listening.UntilAsync(l => l.Events.OfType<CallFinished>().Count() == _emulator.Scenario.Calls.Count);
+
+        var sent = _emulator.Sent;
+        Assert.True(sent.GetValueOrDefault("duplicate") > 0 && sent.GetValueOrDefault("skipped") > 0);
+        Assert.Equal(sent.GetValueOrDefault("partial") + sent.GetValueOrDefault("final") + sent.GetValueOrDefault("duplicate"),
+            listening.Events.OfType<TranscriptReceived>().Count());
+    }
+}
