@@ -13,7 +13,12 @@ public sealed record FrameQuarantined(string Reason, string RedactedFrame, int L
     public override string Type => TypeName;
 }
 
-/// <summary>Latency and throughput over one window of event time, overall or for one call.</summary>
+/// <summary>
+/// Latency and throughput over one window of event time, overall or for one call. The P-figures are
+/// receive→durable, on our clock alone. <see cref="SourceSkewMs"/> is the smallest source→receive gap
+/// seen in the window: transport is never faster than zero, so it bounds how far the source's clock
+/// runs behind ours (negative: ahead). It is reported beside latency, never added into it.
+/// </summary>
 public sealed record MetricsWindowClosed(
     string Scope,
     DateTimeOffset WindowStart,
@@ -24,7 +29,8 @@ public sealed record MetricsWindowClosed(
     double P95Ms,
     double P99Ms,
     double MaxMs,
-    int Gaps) : RecordedEvent
+    int Gaps,
+    double? SourceSkewMs = null) : RecordedEvent
 {
     public const string TypeName = "metrics_window_closed";
 

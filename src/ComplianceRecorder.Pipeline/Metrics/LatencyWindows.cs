@@ -19,6 +19,7 @@ public static class LatencyWindows
         public readonly List<double> Latencies = [];
         public int Tokens;
         public int Gaps;
+        public double? MinSourceLag;
     }
 
     public static IObservable<MetricsWindowClosed> Windows(this IObservable<Durable> source, TimeSpan window, IScheduler scheduler) =>
@@ -78,6 +79,10 @@ public static class LatencyWindows
         {
             b.Latencies.Add((d.DurableAt - s.ReceivedAt).TotalMilliseconds);
             b.Tokens += s.Tokens;
+            if (s.LatencyMs is { } lag && (b.MinSourceLag is null || lag < b.MinSourceLag))
+            {
+                b.MinSourceLag = lag;
+            }
         }
         else
         {
@@ -109,7 +114,7 @@ public static class LatencyWindows
         var sorted = b.Latencies.ToArray();
         Array.Sort(sorted);
         return new MetricsWindowClosed(scope, from, from + window, sorted.Length, b.Tokens,
-            Percentile(sorted, 0.50), Percentile(sorted, 0.95), Percentile(sorted, 0.99), sorted.Length == 0 ? 0 : sorted[^1], b.Gaps);
+            Percentile(sorted, 0.50), Percentile(sorted, 0.95), Percentile(sorted, 0.99), sorted.Length == 0 ? 0 : sorted[^1], b.Gaps, b.MinSourceLag);
     }
 
     /// <summary>Nearest rank: the smallest value with at least p of the values at or below it.</summary>

@@ -36,6 +36,8 @@ public sealed class LatencyWindowsTests
         var all = Assert.Single(windows, w => w.Scope == "all");
         Assert.Equal((T0, T0.AddSeconds(10), 2, 4), (all.WindowStart, all.WindowEnd, all.Segments, all.Tokens));
         Assert.Equal(1200, all.MaxMs, 3);
+        // the segments say their source was 40 ms behind at best: that is skew, reported apart
+        Assert.Equal(40, all.SourceSkewMs);
         Assert.Equal(["a", "all"], windows.Select(w => w.Scope).Order());
 
         scheduler.AdvanceTo(T0.AddSeconds(30));
