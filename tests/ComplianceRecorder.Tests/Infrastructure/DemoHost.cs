@@ -22,6 +22,8 @@ public class DemoHost : IAsyncLifetime
 
     public Database Database => _db;
 
+    public CapturedLogs Logs { get; } = new();
+
     public Uri Url => Host.Url;
 
     public HttpClient Client(string? key)
@@ -52,7 +54,7 @@ public class DemoHost : IAsyncLifetime
             ["Auth:Keys:1:Sha256"] = AccessControl.Hash(AuditorKey),
             ["Auth:Keys:1:Role"] = "auditor",
         }).Build();
-        Host = await RecorderHost.StartAsync(config, demo: true, logs: Microsoft.Extensions.Logging.Abstractions.NullLoggerProvider.Instance);
+        Host = await RecorderHost.StartAsync(config, demo: true, logs: Logs);
     }
 
     /// <summary>Waits until every scripted call has ended and its events are recorded.</summary>

@@ -85,6 +85,53 @@ public sealed class LivePageAndReportsTests(DemoHost demo) : IClassFixture<DemoH
     }
 
     [Fact]
+    public async Task The_WebSocket_feed_resumes_after_a_sequence_number_and_wants_a_key()
+    {
+        await demo.CallsEndedAsync();
+        var ws = new UriBuilder(demo.Url) { Scheme = "ws", Path = "/api/captions/ws", Query = $"call={FraudCall}&after=0" }.Uri;
+        using (var anonymous = new System.Net.WebSockets.ClientWebSocket())
+        {
+            await Assert.ThrowsAsync<System.Net.WebSockets.WebSocketException>(() => anonymous.ConnectAsync(ws, CancellationToken.None));
+        }
+        using var client = new System.Net.WebSockets.ClientWebSocket();
+        client.Options.SetRequestHeader("Authorization", "Bearer " + DemoHost.ViewerKey);
+        await client.ConnectAsync(ws, CancellationToken.None);
+        var expected = await demo.Database.ScalarAsync<long>($"SELECT count(*) FROM audit_log WHERE conversation_id = '{FraudCall}' AND is_final");
+
+        var finals = 0;
+        var buffer = new byte[64 * 1024];
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        while (finals < expected)
+        {
+            var r = await client.ReceiveAsync(buffer, cts.Token);
+            var caption = JsonNode.Parse(System.Text.Encoding.UTF8.GetString(buffer, 0, r.Count))!;
+            Assert.Equal(FraudCall, caption["conversationId"]!.GetValue<string>());
+            finals += caption["kind"]!.GetValue<string>() == "segment" && caption["isFinal"]!.GetValue<bool>() ? 1 : 0;
+        }
+
+        Assert.Equal(expected, finals);
+    }
+
+    [Fact]
+    public async Task Logs_of_a_run_over_dictated_cards_hold_no_transcript_text_no_pii_and_no_secrets()
+    {
+        await demo.CallsEndedAsync();
+        using var auditor = demo.Client(DemoHost.AuditorKey);
+        await auditor.GetStringAsync("/api/reports/audit?format=csv");
+        demo.Host.Emulator!.DropSockets();
+        await Task.Delay(1500);
+
+        var logs = string.Join('\n', demo.Logs.Lines);
+        Assert.Contains("Genesys channel", logs, StringComparison.Ordinal);
+        Assert.Contains("socket down", logs, StringComparison.Ordinal);
+        foreach (var secret in new[] { "4111", "5555 5555", "four one one one", "seven three seven", "double five", "jane dot doe", "nine eight seven six",
+            "emulator-secret", DemoHost.AuditorKey, DemoHost.ViewerKey, "Northwind", "[CARD]" })
+        {
+            Assert.DoesNotContain(secret, logs, StringComparison.OrdinalIgnoreCase);
+        }
+    }
+
+    [Fact]
     public async Task A_calls_finals_export_as_WebVTT_with_speakers_and_escaped_text()
     {
         await demo.CallsEndedAsync();
