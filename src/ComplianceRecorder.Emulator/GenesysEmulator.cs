@@ -97,7 +97,8 @@ public sealed class GenesysEmulator : IAsyncDisposable
             var auth = ctx.Request.Headers.Authorization.ToString();
             var expected = "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{_options.ClientId}:{_options.ClientSecret}"));
             var form = await ctx.Request.ReadFormAsync().ConfigureAwait(false);
-            if (auth != expected || form["grant_type"] != "client_credentials")
+            var inBody = form["client_id"] == _options.ClientId && form["client_secret"] == _options.ClientSecret;
+            if ((auth != expected && !inBody) || form["grant_type"] != "client_credentials")
             {
                 return Results.Json(new JsonObject { ["error"] = "invalid_client", ["description"] = "authentication failed", ["error_description"] = "authentication failed" }, statusCode: 400);
             }
@@ -168,6 +169,8 @@ public sealed class GenesysEmulator : IAsyncDisposable
             }
             return Results.NoContent();
         });
+
+        new MediaDialect(this, _options, Authorized).Map(app);
 
         app.Map("/channels/{id}", async (string id, HttpContext ctx) =>
         {
@@ -314,9 +317,17 @@ public sealed class GenesysEmulator : IAsyncDisposable
         }
     }
 
+    private readonly ConcurrentBag<WebSocket> _mediaSockets = [];
+
+    internal void TrackMediaSocket(WebSocket ws) => _mediaSockets.Add(ws);
+
     /// <summary>Drops every socket abruptly (no close handshake), as a network failure would.</summary>
     public void DropSockets()
     {
+        foreach (var ws in _mediaSockets)
+        {
+            ws.Abort();
+        }
         foreach (var ch in _channels.Values)
         {
             ch.Socket?.Abort();

@@ -22,6 +22,19 @@ public sealed record GenesysOptions
     /// <summary>Calls to follow from the start.</summary>
     public IReadOnlyList<string> ConversationIds { get; init; } = [];
 
+    /// <summary>"notifications" (Genesys Cloud's Notifications API, the default) or "media" (the seed tutorial's dialect).</summary>
+    public string Dialect { get; init; } = "notifications";
+
+    /// <summary>Media dialect: the organization whose host serves activation and the socket.</summary>
+    public string OrgId { get; init; } = "";
+
+    /// <summary>Media dialect: the sessions to activate and follow.</summary>
+    public IReadOnlyList<string> MediaSessionIds { get; init; } = [];
+
+    public string Codec { get; init; } = "opus";
+
+    public string Language { get; init; } = "en-US";
+
     public static readonly IReadOnlyDictionary<string, string> Hosts = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
     {
         ["us-east-1"] = "mypurecloud.com", ["us-east-2"] = "use2.us-gov-pure.cloud", ["us-west-2"] = "usw2.pure.cloud",

@@ -52,11 +52,19 @@ public sealed class TokenProvider(HttpClient http, GenesysOptions options, TimeP
 
     private async Task<string> FetchAsync(CancellationToken ct)
     {
-        using var req = new HttpRequestMessage(HttpMethod.Post, new Uri(options.Login, "/oauth/token"))
+        using var req = new HttpRequestMessage(HttpMethod.Post, new Uri(options.Login, "/oauth/token"));
+        if (options.Dialect == "media")
         {
-            Content = new FormUrlEncodedContent([new("grant_type", "client_credentials")]),
-        };
-        req.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{options.ClientId}:{options.ClientSecret}")));
+            // the tutorial's dialect sends the credentials and its scopes in the form
+            req.Content = new FormUrlEncodedContent([
+                new("client_id", options.ClientId), new("client_secret", options.ClientSecret), new("grant_type", "client_credentials"),
+                new("scope", "media:transcription conversation:transcription:view analytics:call:view")]);
+        }
+        else
+        {
+            req.Content = new FormUrlEncodedContent([new("grant_type", "client_credentials")]);
+            req.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{options.ClientId}:{options.ClientSecret}")));
+        }
         using var resp = await http.SendAsync(req, ct).ConfigureAwait(false);
         var body = await resp.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
         if (!resp.IsSuccessStatusCode)

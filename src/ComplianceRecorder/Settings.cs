@@ -116,7 +116,16 @@ internal static class Settings
             ClientSecret = Secret(g, "ClientSecret"),
             QueueIds = g.GetSection("QueueIds").Get<string[]>() ?? [],
             ConversationIds = g.GetSection("ConversationIds").Get<string[]>() ?? [],
+            Dialect = g["Dialect"] is { Length: > 0 } d ? d : "notifications",
+            OrgId = g["OrgId"] ?? "",
+            MediaSessionIds = g.GetSection("MediaSessionIds").Get<string[]>() ?? [],
+            Codec = g["Codec"] is { Length: > 0 } c ? c : "opus",
+            Language = g["Language"] is { Length: > 0 } l ? l : "en-US",
         };
+        if (options.Dialect is not ("notifications" or "media"))
+        {
+            throw new SettingsException($"Genesys:Dialect = '{options.Dialect}' is neither 'notifications' nor 'media'");
+        }
         try
         {
             _ = options.Host;

@@ -40,7 +40,7 @@ public sealed class RecorderHost : IAsyncDisposable
 
     public Recorder Recorder { get; private set; } = null!;
 
-    public NotificationsSource Source { get; private set; } = null!;
+    public ITranscriptSource Source { get; private set; } = null!;
 
     public ProjectionDaemon Daemon { get; private set; } = null!;
 
@@ -93,10 +93,12 @@ public sealed class RecorderHost : IAsyncDisposable
         if (demo)
         {
             var speed = Settings.Number(config, "Emulator:Speed", 1.0, 0.01, 1000);
+            var media = genesys.Dialect == "media";
             _emulator = await GenesysEmulator.StartAsync(new EmulatorOptions
             {
                 Speed = speed,
-                Loop = config["Emulator:Loop"] != "false",
+                // media sessions are named up front, so the media demo plays its calls once
+                Loop = !media && config["Emulator:Loop"] != "false",
                 Scenario = config["Emulator:Scenario"] is { Length: > 0 } sc ? sc : "demo",
             }).ConfigureAwait(false);
             genesys = genesys with
@@ -106,8 +108,13 @@ public sealed class RecorderHost : IAsyncDisposable
                 ClientId = "emulator-client",
                 ClientSecret = "emulator-secret",
                 QueueIds = [_emulator.Scenario.QueueId],
+                MediaSessionIds = media ? [.. _emulator.Scenario.Calls.Select(c => c.ConversationId)] : genesys.MediaSessionIds,
             };
-            Console.WriteLine($"Genesys emulator on {_emulator.BaseUri} (speed x{speed})");
+            Console.WriteLine($"Genesys emulator on {_emulator.BaseUri} ({genesys.Dialect} dialect, speed x{speed})");
+        }
+        else if (genesys.Dialect == "media" && (genesys.OrgId.Length == 0 || genesys.MediaSessionIds.Count == 0))
+        {
+            throw new SettingsException("Genesys:OrgId and Genesys:MediaSessionIds are required for the media dialect");
         }
         else if (genesys.ClientId.Length == 0 || genesys.ClientSecret.Length == 0)
         {
@@ -131,7 +138,9 @@ public sealed class RecorderHost : IAsyncDisposable
         var log = _app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("ComplianceRecorder");
 
         _http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
-        Source = new NotificationsSource(_http, genesys, TimeProvider.System, log);
+        Source = genesys.Dialect == "media"
+            ? new MediaSource(_http, genesys, TimeProvider.System, log)
+            : new NotificationsSource(_http, genesys, TimeProvider.System, log);
         Committer = new GroupCommitter(new EventStore.Appending.EventStore(_db, $"{Environment.MachineName}:{Environment.ProcessId}"), log, TimeProvider.System);
         Recorder = new Recorder(Source.Events(), Committer, pipeline, DefaultScheduler.Instance, log);
         Daemon = new ProjectionDaemon(_db, TimeProvider.System, log);

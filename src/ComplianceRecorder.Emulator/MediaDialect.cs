@@ -1,0 +1,116 @@
+using System.Collections.Concurrent;
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+
+namespace ComplianceRecorder.Emulator;
+
+/// <summary>
+/// The seed tutorial's Media API dialect (../shared/genesys/seed-media-api.md): activation by POST,
+/// then a WebSocket on which the client subscribes with a mediaSessionId filter and receives JSON
+/// arrays of transcription messages numbered by eventSequence. A scenario call's conversationId is
+/// its mediaSessionId here.
+/// </summary>
+internal sealed class MediaDialect(GenesysEmulator emulator, EmulatorOptions options, Func<HttpContext, bool> authorized)
+{
+    private readonly ConcurrentDictionary<string, bool> _active = new();
+    private readonly Random _chaos = new(11);
+
+    public void Map(WebApplication app)
+    {
+        app.MapPost("/api/v2/media/transcriptions", async (HttpContext ctx) =>
+        {
+            if (!authorized(ctx))
+            {
+                return Results.Json(new JsonObject { ["message"] = "token expired or invalid", ["status"] = 401 }, statusCode: 401);
+            }
+            if (emulator.Faults.TakeTooManyRequests())
+            {
+                ctx.Response.Headers.RetryAfter = emulator.Faults.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                return Results.Json(new JsonObject { ["message"] = "rate limited", ["status"] = 429 }, statusCode: 429);
+            }
+            var body = await JsonNode.ParseAsync(ctx.Request.Body).ConfigureAwait(false);
+            var session = body?["mediaSessionId"]?.GetValue<string>();
+            if (session is null || !emulator.Scenario.Calls.Any(c => c.ConversationId == session))
+            {
+                return Results.Json(new JsonObject { ["message"] = $"media session {session} not found", ["status"] = 404 }, statusCode: 404);
+            }
+            _active[session] = true;
+            return Results.Json(new JsonObject
+            {
+                ["id"] = "trans-" + Math.Abs(session.GetHashCode(StringComparison.Ordinal)), ["status"] = "active",
+                ["mediaSessionId"] = session, ["createdTime"] = DateTimeOffset.UtcNow.ToString("O"),
+            }, statusCode: 201);
+        });
+
+        app.Map("/api/v2/websocket", async (HttpContext ctx) =>
+        {
+            if (!ctx.WebSockets.IsWebSocketRequest)
+            {
+                ctx.Response.StatusCode = 400;
+                return;
+            }
+            using var ws = await ctx.WebSockets.AcceptWebSocketAsync().ConfigureAwait(false);
+            emulator.TrackMediaSocket(ws);
+            var buffer = new byte[8192];
+            try
+            {
+                var r = await ws.ReceiveAsync(buffer, ctx.RequestAborted).ConfigureAwait(false);
+                var subscribe = JsonNode.Parse(Encoding.UTF8.GetString(buffer, 0, r.Count));
+                var session = subscribe?["filter"]?["mediaSessionId"]?.GetValue<string>();
+                var call = emulator.Scenario.Calls.FirstOrDefault(c => c.ConversationId == session);
+                if (subscribe?["action"]?.GetValue<string>() != "subscribe" || call is null || !_active.ContainsKey(session!))
+                {
+                    await ws.CloseAsync(WebSocketCloseStatus.PolicyViolation, "subscribe to an activated mediaSessionId first", CancellationToken.None).ConfigureAwait(false);
+                    return;
+                }
+                await PlayAsync(ws, call, ctx.RequestAborted).ConfigureAwait(false);
+                // the session is over: the tutorial closes normally (1000)
+                await ws.CloseAsync(WebSocketCloseStatus.NormalClosure, "session ended", CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is WebSocketException or OperationCanceledException)
+            {
+            }
+        });
+    }
+
+    private async Task PlayAsync(WebSocket ws, ScriptedCall call, CancellationToken ct)
+    {
+        var started = DateTimeOffset.UtcNow;
+        long sequence = 0;
+        foreach (var e in Transcriber.Emissions(call, options.Seed))
+        {
+            var due = started + TimeSpan.FromMilliseconds(e.AtMs / options.Speed);
+            if (due > DateTimeOffset.UtcNow)
+            {
+                await Task.Delay(due - DateTimeOffset.UtcNow, ct).ConfigureAwait(false);
+            }
+            sequence++;
+            var message = new JsonObject
+            {
+                ["eventType"] = "transcription", ["eventSequence"] = sequence, ["mediaSessionId"] = call.ConversationId,
+                ["transcript"] = e.Text, ["isPartial"] = !e.IsFinal, ["timestamp"] = DateTimeOffset.UtcNow.ToString("O"),
+            };
+            double roll;
+            lock (_chaos)
+            {
+                roll = _chaos.NextDouble();
+            }
+            if (roll < emulator.Faults.SkipRate)
+            {
+                emulator.Sent.AddOrUpdate("skipped", 1, (_, n) => n + 1);
+                continue;
+            }
+            var frame = Encoding.UTF8.GetBytes(new JsonArray(message).ToJsonString());
+            await ws.SendAsync(frame, WebSocketMessageType.Text, true, ct).ConfigureAwait(false);
+            emulator.Sent.AddOrUpdate(e.IsFinal ? "final" : "partial", 1, (_, n) => n + 1);
+            if (roll > 1 - emulator.Faults.DuplicateRate)
+            {
+                await ws.SendAsync(frame, WebSocketMessageType.Text, true, ct).ConfigureAwait(false);
+                emulator.Sent.AddOrUpdate("duplicate", 1, (_, n) => n + 1);
+            }
+        }
+    }
+}
