@@ -68,6 +68,9 @@ public sealed class GenesysEmulator : IAsyncDisposable
 
     public EmulatorFaults Faults { get; } = new();
 
+    /// <summary>Every topic subscribed on any channel now.</summary>
+    public IReadOnlyList<string> SubscribedTopics => [.. _channels.Values.SelectMany(c => c.Topics.Keys)];
+
     /// <summary>Token requests served, to show that clients cache and share tokens.</summary>
     public int TokensIssued => _tokensIssued;
 

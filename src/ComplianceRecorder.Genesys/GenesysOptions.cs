@@ -31,6 +31,12 @@ public sealed record GenesysOptions
     /// <summary>Media dialect: the sessions to activate and follow.</summary>
     public IReadOnlyList<string> MediaSessionIds { get; init; } = [];
 
+    /// <summary>No message (heartbeats come about every 30 s) for this long means the socket is dead.</summary>
+    public TimeSpan HeartbeatTimeout { get; init; } = TimeSpan.FromSeconds(90);
+
+    /// <summary>How often subscriptions are put again, which extends the channel's 24 h life.</summary>
+    public TimeSpan ChannelRenewal { get; init; } = TimeSpan.FromHours(12);
+
     public string Codec { get; init; } = "opus";
 
     public string Language { get; init; } = "en-US";

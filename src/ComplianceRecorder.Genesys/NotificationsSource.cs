@@ -46,8 +46,7 @@ public sealed class NotificationsSource(HttpClient http, GenesysOptions options,
                 var connectUri = new Uri(channel["connectUri"]!.GetValue<string>());
                 using var ws = new ClientWebSocket();
                 await ws.ConnectAsync(connectUri, ct).ConfigureAwait(false);
-                var topics = options.QueueIds.Select(q => $"v2.routing.queues.{q}.conversations").Concat(_calls.Keys.Select(TranscriptionTopic));
-                await _rest.SendAsync(HttpMethod.Put, $"/api/v2/notifications/channels/{channelId}/subscriptions", Topics(topics), ct).ConfigureAwait(false);
+                await PutSubscriptionsAsync(channelId, ct).ConfigureAwait(false);
                 Connected = true;
                 if (downSince is { } from)
                 {
@@ -91,16 +90,30 @@ public sealed class NotificationsSource(HttpClient http, GenesysOptions options,
     private async Task<string?> ReceiveAsync(ClientWebSocket ws, string channelId, IObserver<SourceEvent> observer, CancellationToken ct)
     {
         var frames = new FrameReader(ws, time);
+        var renewAt = time.GetUtcNow() + options.ChannelRenewal;
         while (true)
         {
             Frame frame;
+            using var quiet = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            quiet.CancelAfter(options.HeartbeatTimeout);
             try
             {
-                frame = await frames.NextAsync(ct).ConfigureAwait(false);
+                frame = await frames.NextAsync(quiet.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
                 return null;
+            }
+            catch (OperationCanceledException)
+            {
+                ws.Abort();
+                return $"no message or heartbeat for {options.HeartbeatTimeout.TotalSeconds:F0} s";
+            }
+            if (time.GetUtcNow() >= renewAt)
+            {
+                // subscribing again extends the channel before its 24 hours run out
+                await PutSubscriptionsAsync(channelId, ct).ConfigureAwait(false);
+                renewAt = time.GetUtcNow() + options.ChannelRenewal;
             }
             if (frame.Closed)
             {
@@ -120,8 +133,12 @@ public sealed class NotificationsSource(HttpClient http, GenesysOptions options,
                         await _rest.SendAsync(HttpMethod.Post, $"/api/v2/notifications/channels/{channelId}/subscriptions", Topics([TranscriptionTopic(q.ConversationId)]), ct).ConfigureAwait(false);
                         break;
                     case CallFinished f:
-                        _calls.TryRemove(f.ConversationId, out _);
                         observer.OnNext(f);
+                        if (_calls.TryRemove(f.ConversationId, out _))
+                        {
+                            // the call is over: its topic leaves the channel, as Genesys' own blueprint does
+                            await PutSubscriptionsAsync(channelId, ct).ConfigureAwait(false);
+                        }
                         break;
                     case ChannelNotice:
                     case QueueCallChanged:
@@ -133,6 +150,10 @@ public sealed class NotificationsSource(HttpClient http, GenesysOptions options,
             }
         }
     }
+
+    private Task PutSubscriptionsAsync(string channelId, CancellationToken ct) =>
+        _rest.SendAsync(HttpMethod.Put, $"/api/v2/notifications/channels/{channelId}/subscriptions",
+            Topics(options.QueueIds.Select(q => $"v2.routing.queues.{q}.conversations").Concat(_calls.Keys.Select(TranscriptionTopic))), ct);
 
     private static string TranscriptionTopic(string conversationId) => $"v2.conversations.{conversationId}.transcription";
 

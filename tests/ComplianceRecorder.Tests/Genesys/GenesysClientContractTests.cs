@@ -106,6 +106,32 @@ public sealed class GenesysClientContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_call_that_ends_leaves_the_channels_subscriptions()
+    {
+        using var listening = new Listening(Source());
+        await listening.UntilAsync(l => l.Events.OfType<CallFinished>().Count() == _emulator.Scenario.Calls.Count);
+        await Task.Delay(300);
+
+        Assert.Equal([$"v2.routing.queues.{_emulator.Scenario.QueueId}.conversations"], _emulator.SubscribedTopics);
+    }
+
+    [Fact]
+    public async Task A_socket_silent_past_the_heartbeat_timeout_is_declared_dead_and_replaced()
+    {
+        var source = new NotificationsSource(_http, Options with { HeartbeatTimeout = TimeSpan.FromSeconds(1) }, TimeProvider.System, NullLogger.Instance);
+        using var listening = new Listening(source);
+        await listening.UntilAsync(l => l.Events.OfType<CallFinished>().Count() == _emulator.Scenario.Calls.Count);
+
+        // the scenario is over and the emulator's heartbeat comes only every 30 s
+        await listening.UntilAsync(l => l.Events.OfType<SourceDisconnected>().Any(), seconds: 10);
+
+        var down = Assert.Single(listening.Events.OfType<SourceDisconnected>().Take(1));
+        Assert.Contains("heartbeat", down.Reason, StringComparison.Ordinal);
+        await listening.UntilAsync(_ => source.Connected);
+        Assert.True(source.Connected);
+    }
+
+    [Fact]
     public async Task An_expired_token_gets_a_401_that_is_refreshed_once_and_the_call_retried()
     {
         var source = Source();
