@@ -33,6 +33,7 @@ internal static class PostgresServer
             AppDomain.CurrentDomain.ProcessExit += (_, _) => container.DisposeAsync().AsTask().GetAwaiter().GetResult();
             return new Server(container.GetConnectionString(), null);
         }
+        SweepStaleClusters();
         var dir = Path.Combine(Path.GetTempPath(), "cr-test-pg-" + Guid.NewGuid().ToString("N")[..8]);
         var pg = await LocalPostgres.StartAsync(dir, stopOnDispose: true);
         AppDomain.CurrentDomain.ProcessExit += (_, _) =>
@@ -48,6 +49,43 @@ internal static class PostgresServer
             }
         };
         return new Server(pg.ConnectionString(), pg);
+    }
+
+    /// <summary>
+    /// The test host may be ended before its exit handler has removed its cluster's folder; the next run
+    /// removes every such folder whose server is no longer running.
+    /// </summary>
+    private static void SweepStaleClusters()
+    {
+        foreach (var dir in Directory.GetDirectories(Path.GetTempPath(), "cr-test-pg-*"))
+        {
+            var pidFile = Path.Combine(dir, "postmaster.pid");
+            try
+            {
+                if (File.Exists(pidFile) && int.TryParse(File.ReadLines(pidFile).First(), out var pid) && Alive(pid))
+                {
+                    continue;
+                }
+                Directory.Delete(dir, recursive: true);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException)
+            {
+                // another run's cluster, still starting or stopping: its own run will see to it
+            }
+        }
+    }
+
+    private static bool Alive(int pid)
+    {
+        try
+        {
+            using var p = System.Diagnostics.Process.GetProcessById(pid);
+            return !p.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
     }
 
     private static bool DockerAnswers()
