@@ -55,7 +55,16 @@ public static class TranscriptPipeline
             .SelectMany(call =>
             {
                 var redaction = new RedactionSession();
+                // why the group ended, for the record: the source said so, or the call went quiet (or the recorder stopped)
+                var endReason = "no transcript within the idle time, or the recorder stopped listening";
                 return call
+                    .Do(e =>
+                    {
+                        if (e.Event is CallFinished f)
+                        {
+                            endReason = f.Reason;
+                        }
+                    })
                     .Select(e => e.Event)
                     .Scan(new CoverageTracker(options.OffsetTolerance, options.ReorderWindow), (tracker, e) => tracker.Next(e))
                     .SelectMany(tracker => tracker.Emitted.ToArray())
@@ -67,7 +76,7 @@ public static class TranscriptPipeline
                     })
                     .HoldUnsettled(options.HoldUnsettled, scheduler)
                     .StartWith(new CallStarted(call.Key, "", scheduler.Now))
-                    .Concat(Observable.Defer(() => Observable.Return<RecordedEvent>(new CallEnded(call.Key, "ended or idle", scheduler.Now))));
+                    .Concat(Observable.Defer(() => Observable.Return<RecordedEvent>(new CallEnded(call.Key, endReason, scheduler.Now))));
             });
 
         return perCall.Merge(quarantined);

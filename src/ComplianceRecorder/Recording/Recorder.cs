@@ -21,6 +21,7 @@ public sealed class Recorder : IAsyncDisposable
     private readonly GroupCommitter _committer;
     private readonly IScheduler _scheduler;
     private readonly Subject<Caption> _captions = new();
+    private readonly AsyncSubject<System.Reactive.Unit> _stop = new();
     private readonly ILogger _log;
     private readonly IDisposable _subscription;
     private readonly TaskCompletionSource _completed = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -33,7 +34,9 @@ public sealed class Recorder : IAsyncDisposable
         _committer = committer;
         _scheduler = scheduler;
         _log = log;
-        var durable = TranscriptPipeline.Build(source, options, scheduler)
+        // stopping ends the source rather than dropping the subscription, so what the pipeline still
+        // holds (a final waiting on its number, an open metrics window) flows out and is committed
+        var durable = TranscriptPipeline.Build(source.TakeUntil(_stop), options, scheduler)
             .Select(e => (Event: e, Commit: committer.Enqueue(e)))
             .SelectMany(async pending => new Durable(pending.Event, (await pending.Commit.ConfigureAwait(false)).Seq, scheduler.Now))
             .Publish();
@@ -124,8 +127,24 @@ public sealed class Recorder : IAsyncDisposable
         return $"calls {Calls} | segments {Segments} | gaps {Gaps} | quarantined {Quarantined} | backlog {Backlog} | {window}";
     }
 
+    /// <summary>Stops taking frames, lets the pipeline drain, and waits (bounded) until all of it is committed.</summary>
+    public async Task StopAsync(TimeSpan timeout)
+    {
+        _stop.OnNext(System.Reactive.Unit.Default);
+        _stop.OnCompleted();
+        try
+        {
+            await Completion.WaitAsync(timeout).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            _log.LogWarning("The pipeline did not drain within {Timeout}; stopping anyway", timeout);
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
+        await StopAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
         _subscription.Dispose();
         await _committer.DisposeAsync().ConfigureAwait(false);
         _captions.OnCompleted();

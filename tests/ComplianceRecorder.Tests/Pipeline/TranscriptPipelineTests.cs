@@ -273,6 +273,19 @@ public sealed class TranscriptPipelineTests
     }
 
     [Fact]
+    public void When_the_source_ends_a_held_final_is_still_recorded_and_the_call_end_says_why()
+    {
+        var (_, source, recorded) = Run(new PipelineOptions { HoldUnsettled = TimeSpan.FromSeconds(2) });
+        source.OnNext(Final("a", "it is 1234"));
+        Assert.Empty(recorded.OfType<SegmentRecorded>());
+
+        source.OnCompleted();
+
+        Assert.Equal(["it is 1234"], recorded.OfType<SegmentRecorded>().Select(s => s.Text));
+        Assert.Contains("recorder stopped", Assert.Single(recorded.OfType<CallEnded>()).Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_malformed_frame_is_quarantined_redacted_and_the_stream_goes_on()
     {
         var (_, source, recorded) = Run();
