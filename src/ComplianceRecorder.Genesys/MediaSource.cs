@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net.WebSockets;
+using System.Reactive;
 using System.Reactive.Linq;
 using System.Text;
 using System.Text.Json;
@@ -67,7 +68,9 @@ public sealed class MediaSource(HttpClient http, GenesysOptions options, TimePro
             observer.OnError(e);
             return;
         }
-        await Task.WhenAll(options.MediaSessionIds.Select(s => SessionAsync(s, observer, ct))).ConfigureAwait(false);
+        // the sessions' sockets run side by side; an observer must never be called from two at once
+        var serialized = Observer.Synchronize(observer);
+        await Task.WhenAll(options.MediaSessionIds.Select(s => SessionAsync(s, serialized, ct))).ConfigureAwait(false);
         observer.OnCompleted();
     });
 
