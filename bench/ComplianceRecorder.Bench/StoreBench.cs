@@ -173,10 +173,10 @@ internal static class StoreBench
         var sw = Stopwatch.StartNew();
         for (var i = 0; i < total; i++)
         {
-            var due = TimeSpan.FromSeconds((double)i / perSecond);
-            if (due > sw.Elapsed)
+            var wait = TimeSpan.FromSeconds((double)i / perSecond) - sw.Elapsed;
+            if (wait > TimeSpan.Zero)
             {
-                await Task.Delay(due - sw.Elapsed);
+                await Task.Delay(wait);
             }
             var started = Stopwatch.GetTimestamp();
             var slot = i;

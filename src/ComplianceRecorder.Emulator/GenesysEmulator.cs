@@ -393,7 +393,8 @@ public sealed class GenesysEmulator : IAsyncDisposable
                 var due = started + TimeSpan.FromMilliseconds(at / _options.Speed);
                 while (DateTimeOffset.UtcNow < due)
                 {
-                    var wait = due - DateTimeOffset.UtcNow;
+                    // the clock moves between the check and here: never a negative delay
+                    var wait = TimeSpan.FromTicks(Math.Max(0, (due - DateTimeOffset.UtcNow).Ticks));
                     await Task.Delay(wait > TimeSpan.FromMilliseconds(200) ? TimeSpan.FromMilliseconds(200) : wait, ct).ConfigureAwait(false);
                     if (DateTimeOffset.UtcNow - started > nextHeartbeat)
                     {

@@ -82,10 +82,10 @@ internal sealed class MediaDialect(GenesysEmulator emulator, EmulatorOptions opt
         long sequence = 0;
         foreach (var e in Transcriber.Emissions(call, options.Seed))
         {
-            var due = started + TimeSpan.FromMilliseconds(e.AtMs / options.Speed);
-            if (due > DateTimeOffset.UtcNow)
+            var wait = started + TimeSpan.FromMilliseconds(e.AtMs / options.Speed) - DateTimeOffset.UtcNow;
+            if (wait > TimeSpan.Zero)
             {
-                await Task.Delay(due - DateTimeOffset.UtcNow, ct).ConfigureAwait(false);
+                await Task.Delay(wait, ct).ConfigureAwait(false);
             }
             sequence++;
             var message = new JsonObject
