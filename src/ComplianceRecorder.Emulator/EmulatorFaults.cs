@@ -10,9 +10,10 @@ public sealed class EmulatorFaults
     private int _forbidden;
 
     /// <summary>Answer this many REST calls with 429 before serving again.</summary>
-    public void TooManyRequests(int times, int retryAfterSeconds)
+    public void TooManyRequests(int times, int retryAfterSeconds, bool asDate = false)
     {
         RetryAfterSeconds = retryAfterSeconds;
+        RetryAfterAsDate = asDate;
         Volatile.Write(ref _tooManyRequests, times);
     }
 
@@ -21,7 +22,34 @@ public sealed class EmulatorFaults
 
     public int RetryAfterSeconds { get; private set; }
 
-    internal bool TakeTooManyRequests() => Interlocked.Decrement(ref _tooManyRequests) >= 0;
+    /// <summary>Send Retry-After as an HTTP date rather than seconds.</summary>
+    public bool RetryAfterAsDate { get; private set; }
+
+    /// <summary>Answer this many REST calls with 503.</summary>
+    public void ServerErrors(int times) => Volatile.Write(ref _serverErrors, times);
+
+    /// <summary>429s and 503s answered so far.</summary>
+    public int TooManyRequestsServed => Volatile.Read(ref _tooManyRequestsServed);
+
+    public int ServerErrorsServed => Volatile.Read(ref _serverErrorsServed);
+
+    private int _serverErrors;
+    private int _tooManyRequestsServed;
+    private int _serverErrorsServed;
+
+    internal bool TakeTooManyRequests() => Take(ref _tooManyRequests, ref _tooManyRequestsServed);
+
+    internal bool TakeServerError() => Take(ref _serverErrors, ref _serverErrorsServed);
+
+    private static bool Take(ref int left, ref int served)
+    {
+        if (Interlocked.Decrement(ref left) < 0)
+        {
+            return false;
+        }
+        Interlocked.Increment(ref served);
+        return true;
+    }
 
     internal bool TakeForbidden() => Interlocked.Decrement(ref _forbidden) >= 0;
 

@@ -19,6 +19,9 @@ public sealed record GenesysOptions
     /// <summary>Queues whose new voice calls are followed (auto mode).</summary>
     public IReadOnlyList<string> QueueIds { get; init; } = [];
 
+    /// <summary>Agents whose calls are followed (auto mode), through v2.users.{id}.conversations.</summary>
+    public IReadOnlyList<string> UserIds { get; init; } = [];
+
     /// <summary>Calls to follow from the start.</summary>
     public IReadOnlyList<string> ConversationIds { get; init; } = [];
 
@@ -36,6 +39,24 @@ public sealed record GenesysOptions
 
     /// <summary>How often subscriptions are put again, which extends the channel's 24 h life.</summary>
     public TimeSpan ChannelRenewal { get; init; } = TimeSpan.FromHours(12);
+
+    /// <summary>Topics per channel before another channel is opened; Genesys allows 1,000.</summary>
+    public int TopicsPerChannel { get; init; } = 1000;
+
+    /// <summary>Channels this process may open; Genesys allows 20 per OAuth client.</summary>
+    public int MaxChannels { get; init; } = 20;
+
+    /// <summary>Retries of one REST call after 429, 5xx, a network error or a timeout.</summary>
+    public int MaxRetries { get; init; } = 6;
+
+    /// <summary>The first backoff when Genesys gives no Retry-After; it doubles, with jitter.</summary>
+    public TimeSpan RetryDelay { get; init; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>One REST attempt's time limit.</summary>
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>When a call with recorded gaps ends, fetch Genesys' stored transcript and record what the gaps lost.</summary>
+    public bool Backfill { get; init; } = true;
 
     public string Codec { get; init; } = "opus";
 

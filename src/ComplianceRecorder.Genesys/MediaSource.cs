@@ -63,7 +63,7 @@ public sealed class MediaSource(HttpClient http, GenesysOptions options, TimePro
                 log.LogInformation("Transcription activated for a media session");
             }
         }
-        catch (Exception e) when (e is ArgumentException or GenesysAuthException or HttpRequestException)
+        catch (Exception e) when (e is ArgumentException or GenesysAuthException or HttpRequestException or Polly.Timeout.TimeoutRejectedException)
         {
             observer.OnError(e);
             return;

@@ -12,8 +12,13 @@ public sealed class GenesysAuthException(string message) : Exception(message);
 /// OAuth client credentials, cached and shared: refreshed 60 s before expiry, one refresh in flight
 /// however many callers ask. The secret and the token never reach a log.
 /// </summary>
-public sealed class TokenProvider(HttpClient http, GenesysOptions options, TimeProvider time)
+public sealed class TokenProvider(HttpClient http, GenesysOptions options, TimeProvider time, Polly.ResiliencePipeline<HttpResponseMessage> resilience)
 {
+    public TokenProvider(HttpClient http, GenesysOptions options, TimeProvider time)
+        : this(http, options, time, GenesysRest.Resilience(options, time))
+    {
+    }
+
     private readonly SemaphoreSlim _refresh = new(1, 1);
     private string? _token;
     private DateTimeOffset _expires;
@@ -52,20 +57,13 @@ public sealed class TokenProvider(HttpClient http, GenesysOptions options, TimeP
 
     private async Task<string> FetchAsync(CancellationToken ct)
     {
-        using var req = new HttpRequestMessage(HttpMethod.Post, new Uri(options.Login, "/oauth/token"));
-        if (options.Dialect == "media")
-        {
-            // the tutorial's dialect sends the credentials and its scopes in the form
-            req.Content = new FormUrlEncodedContent([
-                new("client_id", options.ClientId), new("client_secret", options.ClientSecret), new("grant_type", "client_credentials"),
-                new("scope", "media:transcription conversation:transcription:view analytics:call:view")]);
-        }
-        else
-        {
-            req.Content = new FormUrlEncodedContent([new("grant_type", "client_credentials")]);
-            req.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{options.ClientId}:{options.ClientSecret}")));
-        }
-        using var resp = await http.SendAsync(req, ct).ConfigureAwait(false);
+        using var resp = await resilience.ExecuteAsync(
+            async c =>
+            {
+                using var req = Request();
+                return await http.SendAsync(req, c).ConfigureAwait(false);
+            },
+            ct).ConfigureAwait(false);
         var body = await resp.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
         if (!resp.IsSuccessStatusCode)
         {
@@ -78,5 +76,23 @@ public sealed class TokenProvider(HttpClient http, GenesysOptions options, TimeP
         _expires = time.GetUtcNow().AddSeconds(doc.RootElement.GetProperty("expires_in").GetInt32());
         Refreshes++;
         return _token;
+    }
+
+    private HttpRequestMessage Request()
+    {
+        var req = new HttpRequestMessage(HttpMethod.Post, new Uri(options.Login, "/oauth/token"));
+        if (options.Dialect == "media")
+        {
+            // the tutorial's dialect sends the credentials and its scopes in the form
+            req.Content = new FormUrlEncodedContent([
+                new("client_id", options.ClientId), new("client_secret", options.ClientSecret), new("grant_type", "client_credentials"),
+                new("scope", "media:transcription conversation:transcription:view analytics:call:view")]);
+        }
+        else
+        {
+            req.Content = new FormUrlEncodedContent([new("grant_type", "client_credentials")]);
+            req.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{options.ClientId}:{options.ClientSecret}")));
+        }
+        return req;
     }
 }

@@ -90,6 +90,13 @@ internal static class Settings
         return new CheckpointKey(Convert.ToHexStringLower(SHA256.HashData(secret))[..12], secret);
     }
 
+    public static bool Flag(IConfiguration config, string key, bool fallback) => config[key] switch
+    {
+        null or "" => fallback,
+        var raw when bool.TryParse(raw, out var v) => v,
+        var raw => throw new SettingsException($"{key} = '{raw}' is neither true nor false"),
+    };
+
     public static T Number<T>(IConfiguration config, string key, T fallback, T min, T max) where T : struct, IParsable<T>, IComparable<T>
     {
         var raw = config[key];
@@ -116,6 +123,13 @@ internal static class Settings
             ClientSecret = Secret(g, "ClientSecret"),
             QueueIds = g.GetSection("QueueIds").Get<string[]>() ?? [],
             ConversationIds = g.GetSection("ConversationIds").Get<string[]>() ?? [],
+            UserIds = g.GetSection("UserIds").Get<string[]>() ?? [],
+            TopicsPerChannel = Number(config, "Genesys:TopicsPerChannel", 1000, 1, 1000),
+            MaxChannels = Number(config, "Genesys:MaxChannels", 20, 1, 20),
+            MaxRetries = Number(config, "Genesys:MaxRetries", 6, 0, 20),
+            RetryDelay = TimeSpan.FromMilliseconds(Number(config, "Genesys:RetryDelayMs", 250, 1, 60_000)),
+            RequestTimeout = TimeSpan.FromSeconds(Number(config, "Genesys:RequestTimeoutSeconds", 30, 1, 600)),
+            Backfill = Flag(config, "Genesys:Backfill", true),
             Dialect = g["Dialect"] is { Length: > 0 } d ? d : "notifications",
             OrgId = g["OrgId"] ?? "",
             MediaSessionIds = g.GetSection("MediaSessionIds").Get<string[]>() ?? [],
