@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -29,6 +30,12 @@ public sealed record EmulatorOptions
 
     /// <summary>Play the scenario again from the start when it ends (the demo keeps calls coming).</summary>
     public bool Loop { get; init; }
+
+    /// <summary>A channel lives this long unless subscribing again extends it; then it is closed and forgotten.</summary>
+    public TimeSpan ChannelLifetime { get; init; } = TimeSpan.FromHours(24);
+
+    /// <summary>Genesys allows 20 channels per OAuth client.</summary>
+    public int MaxChannels { get; init; } = 20;
 }
 
 /// <summary>
@@ -45,9 +52,10 @@ public sealed class GenesysEmulator : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private Task _play = Task.CompletedTask;
 
-    private sealed class Channel(string id)
+    private sealed class Channel(string id, DateTimeOffset expires)
     {
         public string Id { get; } = id;
+        public DateTimeOffset Expires { get; set; } = expires;
         public ConcurrentDictionary<string, bool> Topics { get; } = new();
         public WebSocket? Socket { get; set; }
         public SemaphoreSlim SendLock { get; } = new(1, 1);
@@ -68,8 +76,23 @@ public sealed class GenesysEmulator : IAsyncDisposable
 
     public EmulatorFaults Faults { get; } = new();
 
-    /// <summary>Every topic subscribed on any channel now.</summary>
+    /// <summary>Every topic subscribed on any channel now (a topic twice if two channels carry it).</summary>
     public IReadOnlyList<string> SubscribedTopics => [.. _channels.Values.SelectMany(c => c.Topics.Keys)];
+
+    /// <summary>How many topics each live channel carries.</summary>
+    public IReadOnlyList<int> TopicsPerChannel => [.. _channels.Values.Select(c => c.Topics.Count)];
+
+    /// <summary>Channels created so far, and channels that ran out their life.</summary>
+    public int ChannelsCreated => _channelsCreated;
+
+    public int ChannelsExpired => _channelsExpired;
+
+    /// <summary>Stored transcripts fetched through their transcripturl, to show backfill asked.</summary>
+    public int TranscriptsServed => _transcriptsServed;
+
+    private int _channelsCreated;
+    private int _channelsExpired;
+    private int _transcriptsServed;
 
     /// <summary>Token requests served, to show that clients cache and share tokens.</summary>
     public int TokensIssued => _tokensIssued;
@@ -89,7 +112,9 @@ public sealed class GenesysEmulator : IAsyncDisposable
         await app.StartAsync().ConfigureAwait(false);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         emulator.BaseUri = new Uri(address);
-        emulator._play = Task.Run(() => emulator.PlayAsync(emulator._stop.Token));
+        emulator._play = Task.WhenAll(
+            Task.Run(() => emulator.PlayAsync(emulator._stop.Token)),
+            Task.Run(() => emulator.ExpireAsync(emulator._stop.Token)));
         return emulator;
     }
 
@@ -111,7 +136,7 @@ public sealed class GenesysEmulator : IAsyncDisposable
             return Results.Json(new JsonObject { ["access_token"] = token, ["token_type"] = "bearer", ["expires_in"] = 86399 });
         });
 
-        var api = app.MapGroup("/api/v2/notifications/channels").AddEndpointFilter(async (ctx, next) =>
+        var api = app.MapGroup("/api/v2").AddEndpointFilter(async (ctx, next) =>
         {
             if (!Authorized(ctx.HttpContext))
             {
@@ -127,8 +152,14 @@ public sealed class GenesysEmulator : IAsyncDisposable
             }
             if (Faults.TakeTooManyRequests())
             {
-                ctx.HttpContext.Response.Headers.RetryAfter = Faults.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                ctx.HttpContext.Response.Headers.RetryAfter = Faults.RetryAfterAsDate
+                    ? (DateTimeOffset.UtcNow + TimeSpan.FromSeconds(Faults.RetryAfterSeconds)).ToString("R")
+                    : Faults.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
                 return Results.Json(new JsonObject { ["message"] = "Rate limit exceeded the maximum", ["code"] = "too.many.requests.retry.after", ["status"] = 429 }, statusCode: 429);
+            }
+            if (Faults.TakeServerError())
+            {
+                return Results.Json(new JsonObject { ["message"] = "Service Unavailable", ["code"] = "service.unavailable", ["status"] = 503 }, statusCode: 503);
             }
             return await next(ctx).ConfigureAwait(false);
         });
@@ -143,9 +174,17 @@ public sealed class GenesysEmulator : IAsyncDisposable
             {
                 ExpireTokens();
             }
+            if (body?["expireChannels"]?.GetValue<bool>() == true)
+            {
+                await ExpireChannelsAsync(all: true).ConfigureAwait(false);
+            }
+            if (body?["serverErrors"]?.GetValue<int>() is { } e)
+            {
+                Faults.ServerErrors(e);
+            }
             if (body?["tooManyRequests"]?.GetValue<int>() is { } n)
             {
-                Faults.TooManyRequests(n, body["retryAfterSeconds"]?.GetValue<int>() ?? 1);
+                Faults.TooManyRequests(n, body["retryAfterSeconds"]?.GetValue<int>() ?? 1, body["retryAfterAsDate"]?.GetValue<bool>() ?? false);
             }
             Faults.DuplicateRate = body?["duplicateRate"]?.GetValue<double>() ?? Faults.DuplicateRate;
             Faults.ReorderRate = body?["reorderRate"]?.GetValue<double>() ?? Faults.ReorderRate;
@@ -153,12 +192,20 @@ public sealed class GenesysEmulator : IAsyncDisposable
             return Results.NoContent();
         });
 
+        MapArchive(api);
+        api = api.MapGroup("notifications/channels");
         api.MapPost("", (HttpContext ctx) =>
         {
+            if (_channels.Count >= _options.MaxChannels)
+            {
+                return Results.Json(new JsonObject { ["message"] = $"channel limit of {_options.MaxChannels} reached", ["code"] = "channel.limit.exceeded", ["status"] = 400 }, statusCode: 400);
+            }
             var id = "streaming-0-" + Guid.NewGuid().ToString("N");
-            _channels[id] = new Channel(id);
+            var channel = new Channel(id, DateTimeOffset.UtcNow + _options.ChannelLifetime);
+            _channels[id] = channel;
+            Interlocked.Increment(ref _channelsCreated);
             var ws = new UriBuilder(BaseUri) { Scheme = "ws", Path = $"/channels/{id}" }.Uri;
-            return Results.Json(new JsonObject { ["id"] = id, ["connectUri"] = ws.ToString(), ["expires"] = DateTimeOffset.UtcNow.AddHours(24).ToString("O") });
+            return Results.Json(new JsonObject { ["id"] = id, ["connectUri"] = ws.ToString(), ["expires"] = channel.Expires.ToString("O") });
         });
         api.MapMethods("{id}", ["HEAD"], (string id) => _channels.ContainsKey(id) ? Results.Ok() : Results.NotFound());
         api.MapGet("{id}/subscriptions", (string id) => _channels.TryGetValue(id, out var ch) ? Results.Json(Entities(ch.Topics.Keys)) : Results.NotFound());
@@ -223,6 +270,8 @@ public sealed class GenesysEmulator : IAsyncDisposable
             return Results.NotFound();
         }
         var body = await JsonNode.ParseAsync(ctx.Request.Body).ConfigureAwait(false) as JsonArray ?? [];
+        // subscribing again extends the channel's life
+        ch.Expires = DateTimeOffset.UtcNow + _options.ChannelLifetime;
         if (replace)
         {
             ch.Topics.Clear();
@@ -299,6 +348,44 @@ public sealed class GenesysEmulator : IAsyncDisposable
         }
     }
 
+    private async Task ExpireAsync(CancellationToken ct)
+    {
+        var every = TimeSpan.FromTicks(Math.Clamp(_options.ChannelLifetime.Ticks / 4, TimeSpan.TicksPerMillisecond * 50, TimeSpan.TicksPerSecond));
+        while (!ct.IsCancellationRequested)
+        {
+            await Task.Delay(every, ct).ConfigureAwait(false);
+            await ExpireChannelsAsync(all: false).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Channels past their life (or all of them, on demand) are closed and forgotten, as Genesys does.</summary>
+    public async Task ExpireChannelsAsync(bool all)
+    {
+        var now = DateTimeOffset.UtcNow;
+        foreach (var ch in _channels.Values)
+        {
+            if ((all || ch.Expires <= now) && _channels.TryRemove(ch.Id, out _))
+            {
+                Interlocked.Increment(ref _channelsExpired);
+                if (ch.Socket is { State: WebSocketState.Open } ws)
+                {
+                    await ch.SendLock.WaitAsync().ConfigureAwait(false);
+                    try
+                    {
+                        await ws.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "channel expired", CancellationToken.None).ConfigureAwait(false);
+                    }
+                    catch (WebSocketException)
+                    {
+                    }
+                    finally
+                    {
+                        ch.SendLock.Release();
+                    }
+                }
+            }
+        }
+    }
+
     /// <summary>Every token issued so far stops working: the next REST call gets 401.</summary>
     public void ExpireTokens() => _tokens.Clear();
 
@@ -364,6 +451,7 @@ public sealed class GenesysEmulator : IAsyncDisposable
                 var id = _options.Loop ? round + call.ConversationId[Math.Min(8, call.ConversationId.Length)..] : call.ConversationId;
                 var communicationId = Guid.NewGuid().ToString();
                 var callClock = new CallClock(_options.Speed);
+                _stored[(id, communicationId)] = (call, callClock);
                 timeline.Add((call.StartMs, () =>
                 {
                     callClock.Start = DateTimeOffset.UtcNow;
@@ -374,8 +462,8 @@ public sealed class GenesysEmulator : IAsyncDisposable
                 // transcripts start a moment after the call is announced, as transcription spins up
                 foreach (var e in Transcriber.Emissions(call, _options.Seed))
                 {
-                    // at least half a real second, so a recorder that subscribes on the queue event hears the first words
-                    var at = call.StartMs + (long)Math.Max(1000, 500 * _options.Speed) + e.AtMs;
+                    // at least a real second, so a recorder that subscribes on the queue event hears the first words even on a loaded machine
+                    var at = call.StartMs + (long)Math.Max(1000, 1000 * _options.Speed) + e.AtMs;
                     end = Math.Max(end, at);
                     timeline.Add((at, () => PublishTranscriptAsync($"v2.conversations.{id}.transcription",
                         Envelope($"v2.conversations.{id}.transcription", Transcript(id, communicationId, e, callClock)), e.IsFinal ? "final" : "partial")));
@@ -410,6 +498,49 @@ public sealed class GenesysEmulator : IAsyncDisposable
             }
         }
         while (_options.Loop && !ct.IsCancellationRequested);
+    }
+
+    private readonly ConcurrentDictionary<(string Conversation, string Communication), (ScriptedCall Call, CallClock Clock)> _stored = new();
+
+    /// <summary>
+    /// What Genesys keeps after a call: transcripturl answers a short-lived URL, and that URL serves the
+    /// whole transcript (every final, with speaker and times) whatever the live stream lost.
+    /// </summary>
+    private void MapArchive(RouteGroupBuilder api)
+    {
+        api.MapGet("speechandtextanalytics/conversations/{conversation}/communications/{communication}/transcripturl", (string conversation, string communication) =>
+            _stored.ContainsKey((conversation, communication))
+                ? Results.Json(new JsonObject { ["url"] = new Uri(BaseUri, $"/emulator/transcripts/{conversation}/{communication}?X-Amz-Expires=300").ToString() })
+                : Results.Json(new JsonObject { ["message"] = "transcript not found", ["code"] = "not.found", ["status"] = 404 }, statusCode: 404));
+        _app.MapGet("/emulator/transcripts/{conversation}/{communication}", (string conversation, string communication) =>
+        {
+            if (!_stored.TryGetValue((conversation, communication), out var stored))
+            {
+                return Results.NotFound();
+            }
+            Interlocked.Increment(ref _transcriptsServed);
+            var start = stored.Clock.Start.ToUnixTimeMilliseconds();
+            var phrases = new JsonArray();
+            foreach (var e in Transcriber.Emissions(stored.Call, _options.Seed).Where(e => e.IsFinal))
+            {
+                // the same offsets the live stream sent, so what was heard live can be told apart
+                var offset = stored.Clock.Real(e.OffsetMs + 1000);
+                phrases.Add(new JsonObject
+                {
+                    ["text"] = e.Text, ["decoratedText"] = e.Text, ["stability"] = 0.9, ["startTimeMs"] = start + offset,
+                    ["duration"] = new JsonObject { ["milliseconds"] = stored.Clock.Real(e.DurationMs) },
+                    ["participantPurpose"] = e.Channel == "INTERNAL" ? "internal" : "external", ["phraseIndex"] = phrases.Count,
+                });
+            }
+            return Results.Json(new JsonObject
+            {
+                ["organizationId"] = "emulated-org", ["conversationId"] = conversation, ["communicationId"] = communication, ["mediaType"] = "call",
+                ["transcripts"] = new JsonArray(new JsonObject
+                {
+                    ["transcriptId"] = Guid.NewGuid().ToString(), ["language"] = "en-US", ["startTime"] = start, ["phrases"] = phrases,
+                }),
+            });
+        });
     }
 
     private async Task HeartbeatAsync()

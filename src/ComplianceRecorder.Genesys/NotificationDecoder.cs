@@ -62,6 +62,7 @@ public static class NotificationDecoder
     private static void DecodeTranscription(string topic, JsonElement body, DateTimeOffset now, List<SourceEvent> result)
     {
         var conversationId = body.TryGetProperty("conversationId", out var c) ? c.GetString()! : topic["v2.conversations.".Length..^".transcription".Length];
+        var communicationId = body.TryGetProperty("communicationId", out var comm) && comm.ValueKind == JsonValueKind.String ? comm.GetString() : null;
         var sessionStart = body.TryGetProperty("sessionStartTimeMs", out var s) && s.ValueKind == JsonValueKind.Number ? DateTimeOffset.FromUnixTimeMilliseconds(s.GetInt64()) : (DateTimeOffset?)null;
         var hasTranscripts = body.TryGetProperty("transcripts", out var transcripts) && transcripts.ValueKind == JsonValueKind.Array;
         if (!hasTranscripts && !(body.TryGetProperty("status", out var st0) && st0.ValueKind == JsonValueKind.Object))
@@ -86,7 +87,7 @@ public static class NotificationDecoder
                 result.Add(new TranscriptReceived(
                     conversationId, t.GetProperty("channel").GetString()!, t.GetProperty("utteranceId").GetString()!,
                     t.GetProperty("isFinal").GetBoolean(), alt.GetProperty("transcript").GetString()!, offset, duration,
-                    sourceTime, null, null, "notifications", false, now));
+                    sourceTime, null, null, "notifications", false, now) { CommunicationId = communicationId });
             }
         }
         if (body.TryGetProperty("status", out var status) && status.TryGetProperty("status", out var st) && st.GetString() == "SESSION_ENDED")

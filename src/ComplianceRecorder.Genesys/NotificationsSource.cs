@@ -1,10 +1,7 @@
 using System.Collections.Concurrent;
-using System.Net;
-using System.Net.Http.Headers;
-using System.Net.Http.Json;
 using System.Net.WebSockets;
+using System.Reactive;
 using System.Reactive.Linq;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using ComplianceRecorder.Pipeline.Input;
@@ -13,27 +10,163 @@ using Microsoft.Extensions.Logging;
 namespace ComplianceRecorder.Genesys;
 
 /// <summary>
-/// The Notifications API as one observable of decoded transcript events: a channel, its socket, a
-/// subscription per followed call (one per call per process, so streams never interleave), queue
-/// topics to find new calls, and reconnection with backoff that reports how long the socket was down.
+/// The Notifications API as one observable of decoded transcript events. Followed calls are spread
+/// over channels of at most <see cref="GenesysOptions.TopicsPerChannel"/> topics, each call on exactly
+/// one channel (two sockets on one call would interleave its stream and defeat gap detection). Queue
+/// and agent topics find new calls. Each channel reconnects on its own with backoff and reports how
+/// long its calls went unheard.
 /// </summary>
 public sealed class NotificationsSource(HttpClient http, GenesysOptions options, TimeProvider time, ILogger log) : ITranscriptSource
 {
     private readonly GenesysRest _rest = new(http, options, time);
-    private readonly ConcurrentDictionary<string, bool> _calls = new();
+    private readonly Lock _gate = new();
+    private readonly List<Link> _links = [];
+    private readonly ConcurrentDictionary<string, Link> _calls = new();
 
-    public bool Connected { get; private set; }
+    /// <summary>One channel and its socket, and the calls it carries.</summary>
+    private sealed class Link(int index)
+    {
+        public int Index { get; } = index;
 
-    public int Reconnects { get; private set; }
+        public ConcurrentDictionary<string, bool> Calls { get; } = new();
 
-    public IObservable<SourceEvent> Events() => Observable.Create<SourceEvent>((observer, ct) => RunAsync(observer, ct));
+        /// <summary>Set while the channel's socket is open; subscribing on it meanwhile goes straight to Genesys.</summary>
+        public volatile string? ChannelId;
+
+        public volatile bool Connected;
+
+        public int Reconnects;
+
+        public Task Loop { get; set; } = Task.CompletedTask;
+
+        /// <summary>The channel last used, reconnected to while Genesys still has it (channels count against a limit of 20).</summary>
+        public (string Id, Uri ConnectUri)? Last { get; set; }
+    }
+
+    public GenesysRest Rest => _rest;
+
+    public bool Connected
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _links.Count > 0 && _links.TrueForAll(l => l.Connected);
+            }
+        }
+    }
+
+    public int Reconnects
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _links.Sum(l => l.Reconnects);
+            }
+        }
+    }
+
+    /// <summary>Channels open or being opened.</summary>
+    public int Channels
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _links.Count;
+            }
+        }
+    }
+
+    public IObservable<SourceEvent> Events() =>
+        Observable.Create<SourceEvent>((observer, ct) => RunAsync(Observer.Synchronize(observer), ct));
 
     private async Task RunAsync(IObserver<SourceEvent> observer, CancellationToken ct)
     {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        Exception? fatal = null;
+        void Start(Link link) => link.Loop = Task.Run(async () =>
+        {
+            try
+            {
+                await RunLinkAsync(link, observer, Start, stop.Token).ConfigureAwait(false);
+            }
+            catch (GenesysAuthException e)
+            {
+                // credentials or permissions: no channel can work, so the whole source fails with the reason
+                Interlocked.CompareExchange(ref fatal, e, null);
+                await stop.CancelAsync().ConfigureAwait(false);
+            }
+        });
+
+        lock (_gate)
+        {
+            _links.Add(new Link(0));
+        }
         foreach (var id in options.ConversationIds)
         {
-            _calls[id] = true;
+            Assign(id, observer);
         }
+        Start(_links[0]);
+        await Task.Delay(Timeout.Infinite, stop.Token).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
+        Task[] loops;
+        lock (_gate)
+        {
+            loops = [.. _links.Select(l => l.Loop)];
+        }
+        await Task.WhenAll(loops).ConfigureAwait(false);
+        if (fatal is not null)
+        {
+            observer.OnError(fatal);
+        }
+        else
+        {
+            observer.OnCompleted();
+        }
+    }
+
+    /// <summary>Puts a call on the first channel with room, opening another when all are full.</summary>
+    /// <returns>The call's channel, whether it is new (and must be started), or null when every channel allowed is full.</returns>
+    private (Link? Link, bool Created) Assign(string call, IObserver<SourceEvent> observer)
+    {
+        lock (_gate)
+        {
+            if (_calls.TryGetValue(call, out var existing))
+            {
+                return (existing, false);
+            }
+            var link = _links.Find(l => l.Calls.Count + FixedTopics(l).Count() < options.TopicsPerChannel);
+            var created = false;
+            if (link is null)
+            {
+                if (_links.Count >= options.MaxChannels)
+                {
+                    link = null;
+                }
+                else
+                {
+                    link = new Link(_links.Count);
+                    _links.Add(link);
+                    created = true;
+                }
+            }
+            if (link is not null)
+            {
+                link.Calls[call] = true;
+                _calls[call] = link;
+                return (link, created);
+            }
+        }
+        log.LogError("Cannot follow call {Call}: all {Channels} channels carry {Topics} topics", call, options.MaxChannels, options.TopicsPerChannel);
+        // the call is known and will not be heard: an auditor sees it as a recorded gap, not as silence
+        var now = time.GetUtcNow();
+        observer.OnNext(new SourceDisconnected([call], now, "not followed: every channel allowed is full", now));
+        return (null, false);
+    }
+
+    private async Task RunLinkAsync(Link link, IObserver<SourceEvent> observer, Action<Link> start, CancellationToken ct)
+    {
         var backoff = TimeSpan.FromMilliseconds(200);
         DateTimeOffset? downSince = null;
         var downReason = "";
@@ -41,21 +174,28 @@ public sealed class NotificationsSource(HttpClient http, GenesysOptions options,
         {
             try
             {
-                var channel = await _rest.SendAsync(HttpMethod.Post, "/api/v2/notifications/channels", null, ct).ConfigureAwait(false);
-                var channelId = channel!["id"]!.GetValue<string>();
-                var connectUri = new Uri(channel["connectUri"]!.GetValue<string>());
+                var (channelId, connectUri) = await ChannelAsync(link, ct).ConfigureAwait(false);
                 using var ws = new ClientWebSocket();
                 await ws.ConnectAsync(connectUri, ct).ConfigureAwait(false);
-                await PutSubscriptionsAsync(channelId, ct).ConfigureAwait(false);
-                Connected = true;
+                // published before the list is put: a call assigned meanwhile is either in the list or posted on its own
+                link.ChannelId = channelId;
+                await PutSubscriptionsAsync(link, channelId, ct).ConfigureAwait(false);
+                link.Connected = true;
                 if (downSince is { } from)
                 {
-                    observer.OnNext(new SourceDisconnected([.. _calls.Keys], from, downReason, time.GetUtcNow()));
+                    observer.OnNext(new SourceDisconnected([.. link.Calls.Keys], from, downReason, time.GetUtcNow()));
                     downSince = null;
                 }
                 backoff = TimeSpan.FromMilliseconds(200);
-                log.LogInformation("Genesys channel {Channel} connected, following {Calls} calls", channelId, _calls.Count);
-                var reason = await ReceiveAsync(ws, channelId, observer, ct).ConfigureAwait(false);
+                log.LogInformation("Genesys channel {Index} ({Channel}) connected, following {Calls} calls", link.Index, channelId, link.Calls.Count);
+                string? reason;
+                using (var renewing = CancellationTokenSource.CreateLinkedTokenSource(ct))
+                {
+                    var renewal = RenewAsync(link, channelId, renewing.Token);
+                    reason = await ReceiveAsync(ws, link, observer, start, ct).ConfigureAwait(false);
+                    await renewing.CancelAsync().ConfigureAwait(false);
+                    await renewal.ConfigureAwait(false);
+                }
                 if (reason is null)
                 {
                     break;
@@ -66,31 +206,72 @@ public sealed class NotificationsSource(HttpClient http, GenesysOptions options,
             {
                 break;
             }
-            catch (GenesysAuthException e)
-            {
-                observer.OnError(e);
-                return;
-            }
-            catch (Exception e) when (e is WebSocketException or HttpRequestException or IOException or JsonException)
+            catch (Exception e) when (e is WebSocketException or HttpRequestException or IOException or JsonException or OperationCanceledException or Polly.Timeout.TimeoutRejectedException)
             {
                 downReason = e.GetType().Name + ": " + e.Message;
             }
-            Connected = false;
+            link.ChannelId = null;
+            link.Connected = false;
             downSince ??= time.GetUtcNow();
-            Reconnects++;
-            log.LogWarning("Genesys socket down ({Reason}); reconnecting in {Delay} ms", downReason, backoff.TotalMilliseconds);
-            await Task.Delay(backoff + TimeSpan.FromMilliseconds(Random.Shared.Next(50)), time, ct).ConfigureAwait(false);
+            Interlocked.Increment(ref link.Reconnects);
+            log.LogWarning("Genesys channel {Index} down ({Reason}); reconnecting in {Delay} ms", link.Index, downReason, backoff.TotalMilliseconds);
+            try
+            {
+                await Task.Delay(backoff + TimeSpan.FromMilliseconds(Random.Shared.Next(50)), time, ct).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
             backoff = TimeSpan.FromMilliseconds(Math.Min(backoff.TotalMilliseconds * 2, 10_000));
         }
-        Connected = false;
-        observer.OnCompleted();
+        link.ChannelId = null;
+        link.Connected = false;
+    }
+
+    private async Task<(string Id, Uri ConnectUri)> ChannelAsync(Link link, CancellationToken ct)
+    {
+        if (link.Last is { } last)
+        {
+            try
+            {
+                await _rest.SendAsync(HttpMethod.Head, $"/api/v2/notifications/channels/{last.Id}", null, ct).ConfigureAwait(false);
+                return last;
+            }
+            catch (HttpRequestException e) when (e.StatusCode == System.Net.HttpStatusCode.NotFound)
+            {
+                log.LogInformation("Genesys channel {Index} ({Channel}) has expired; opening a new one", link.Index, last.Id);
+            }
+        }
+        var channel = await _rest.SendAsync(HttpMethod.Post, "/api/v2/notifications/channels", null, ct).ConfigureAwait(false);
+        var opened = (channel!["id"]!.GetValue<string>(), new Uri(channel["connectUri"]!.GetValue<string>()));
+        link.Last = opened;
+        return opened;
+    }
+
+    /// <summary>
+    /// Subscribing again extends a channel before its 24 hours run out. On a timer of its own, since a
+    /// quiet channel hears nothing that could remind it; a failure is left to the socket's reconnect.
+    /// </summary>
+    private async Task RenewAsync(Link link, string channelId, CancellationToken ct)
+    {
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(options.ChannelRenewal, time, ct).ConfigureAwait(false);
+                await OnOtherChannelAsync(link, HttpMethod.Put, channelId, SubscriptionList(link), ct).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
     }
 
     /// <returns>null on a deliberate close; otherwise why the socket went away.</returns>
-    private async Task<string?> ReceiveAsync(ClientWebSocket ws, string channelId, IObserver<SourceEvent> observer, CancellationToken ct)
+    private async Task<string?> ReceiveAsync(ClientWebSocket ws, Link link, IObserver<SourceEvent> observer, Action<Link> start, CancellationToken ct)
     {
         var frames = new FrameReader(ws, time);
-        var renewAt = time.GetUtcNow() + options.ChannelRenewal;
         while (true)
         {
             Frame frame;
@@ -109,12 +290,6 @@ public sealed class NotificationsSource(HttpClient http, GenesysOptions options,
                 ws.Abort();
                 return $"no message or heartbeat for {options.HeartbeatTimeout.TotalSeconds:F0} s";
             }
-            if (time.GetUtcNow() >= renewAt)
-            {
-                // subscribing again extends the channel before its 24 hours run out
-                await PutSubscriptionsAsync(channelId, ct).ConfigureAwait(false);
-                renewAt = time.GetUtcNow() + options.ChannelRenewal;
-            }
             if (frame.Closed)
             {
                 return frame.Status == WebSocketCloseStatus.NormalClosure && ct.IsCancellationRequested ? null : frame.Reason;
@@ -124,21 +299,21 @@ public sealed class NotificationsSource(HttpClient http, GenesysOptions options,
                 observer.OnNext(bad);
                 continue;
             }
-            var text = frame.Text!;
-            foreach (var e in NotificationDecoder.Decode(text, time.GetUtcNow()))
+            foreach (var e in NotificationDecoder.Decode(frame.Text!, time.GetUtcNow()))
             {
                 switch (e)
                 {
-                    case QueueCallChanged q when !q.Disconnected && _calls.TryAdd(q.ConversationId, true):
-                        await _rest.SendAsync(HttpMethod.Post, $"/api/v2/notifications/channels/{channelId}/subscriptions", Topics([TranscriptionTopic(q.ConversationId)]), ct).ConfigureAwait(false);
+                    case QueueCallChanged q when !q.Disconnected && !_calls.ContainsKey(q.ConversationId):
+                        await FollowAsync(q.ConversationId, observer, start, ct).ConfigureAwait(false);
                         break;
                     case CallFinished f:
                         observer.OnNext(f);
-                        if (_calls.TryRemove(f.ConversationId, out _))
-                        {
-                            // the call is over: its topic leaves the channel, as Genesys' own blueprint does
-                            await PutSubscriptionsAsync(channelId, ct).ConfigureAwait(false);
-                        }
+                        await LeaveAsync(f.ConversationId, ct).ConfigureAwait(false);
+                        break;
+                    case QueueCallChanged { Disconnected: true } q when _calls.ContainsKey(q.ConversationId):
+                        // the call hung up and its SESSION_ENDED never came (lost, or transcription stopped first)
+                        observer.OnNext(new CallFinished(q.ConversationId, "the call disconnected", q.ReceivedAt));
+                        await LeaveAsync(q.ConversationId, ct).ConfigureAwait(false);
                         break;
                     case ChannelNotice:
                     case QueueCallChanged:
@@ -151,9 +326,58 @@ public sealed class NotificationsSource(HttpClient http, GenesysOptions options,
         }
     }
 
-    private Task PutSubscriptionsAsync(string channelId, CancellationToken ct) =>
-        _rest.SendAsync(HttpMethod.Put, $"/api/v2/notifications/channels/{channelId}/subscriptions",
-            Topics(options.QueueIds.Select(q => $"v2.routing.queues.{q}.conversations").Concat(_calls.Keys.Select(TranscriptionTopic))), ct);
+    private async Task FollowAsync(string call, IObserver<SourceEvent> observer, Action<Link> start, CancellationToken ct)
+    {
+        var (link, created) = Assign(call, observer);
+        if (created)
+        {
+            log.LogInformation("Opening Genesys channel {Index}: the others carry {Topics} topics each", link!.Index, options.TopicsPerChannel);
+            start(link);
+        }
+        else if (link?.ChannelId is { } channelId)
+        {
+            await OnOtherChannelAsync(link, HttpMethod.Post, channelId, Topics([TranscriptionTopic(call)]), ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The call is over: its topic leaves its channel, as Genesys' own blueprint does.</summary>
+    private async Task LeaveAsync(string call, CancellationToken ct)
+    {
+        if (!_calls.TryRemove(call, out var link))
+        {
+            return;
+        }
+        link.Calls.TryRemove(call, out _);
+        if (link.ChannelId is { } channelId)
+        {
+            await OnOtherChannelAsync(link, HttpMethod.Put, channelId, SubscriptionList(link), ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Changes a channel's subscriptions from whichever socket heard the news. A failure there is
+    /// that channel's business (its reconnect puts the whole list again), not this socket's.
+    /// </summary>
+    private async Task OnOtherChannelAsync(Link link, HttpMethod method, string channelId, JsonArray topics, CancellationToken ct)
+    {
+        try
+        {
+            await _rest.SendAsync(method, $"/api/v2/notifications/channels/{channelId}/subscriptions", topics, ct).ConfigureAwait(false);
+        }
+        catch (HttpRequestException e)
+        {
+            log.LogWarning("Changing the subscriptions of channel {Index} failed ({Reason}); its reconnect will put them again", link.Index, e.Message);
+        }
+    }
+
+    private Task PutSubscriptionsAsync(Link link, string channelId, CancellationToken ct) =>
+        _rest.SendAsync(HttpMethod.Put, $"/api/v2/notifications/channels/{channelId}/subscriptions", SubscriptionList(link), ct);
+
+    private JsonArray SubscriptionList(Link link) => Topics(FixedTopics(link).Concat(link.Calls.Keys.Select(TranscriptionTopic)));
+
+    /// <summary>The first channel also listens for new calls, on queues and on agents.</summary>
+    private IEnumerable<string> FixedTopics(Link link) => link.Index != 0 ? [] :
+        options.QueueIds.Select(q => $"v2.routing.queues.{q}.conversations").Concat(options.UserIds.Select(u => $"v2.users.{u}.conversations"));
 
     private static string TranscriptionTopic(string conversationId) => $"v2.conversations.{conversationId}.transcription";
 

@@ -38,7 +38,7 @@ public sealed record PipelineOptions
 /// </summary>
 public static class TranscriptPipeline
 {
-    public static IObservable<RecordedEvent> Build(IObservable<SourceEvent> source, PipelineOptions options, IScheduler scheduler)
+    public static IObservable<RecordedEvent> Build(IObservable<SourceEvent> source, PipelineOptions options, IScheduler scheduler, ITranscriptArchive? archive = null)
     {
         var shared = source.Publish().RefCount();
 
@@ -55,6 +55,7 @@ public static class TranscriptPipeline
             .SelectMany(call =>
             {
                 var redaction = new RedactionSession();
+                var heard = new HeardLive();
                 // why the group ended, for the record: the source said so, or the call went quiet (or the recorder stopped)
                 var endReason = "no transcript within the idle time, or the recorder stopped listening";
                 return call
@@ -68,6 +69,8 @@ public static class TranscriptPipeline
                     .Select(e => e.Event)
                     .Scan(new CoverageTracker(options.OffsetTolerance, options.ReorderWindow), (tracker, e) => tracker.Next(e))
                     .SelectMany(tracker => tracker.Emitted.ToArray())
+                    .Do(heard.Note)
+                    .Concat(Observable.Defer(() => Backfill(call.Key, heard, archive)))
                     .Select(item => item switch
                     {
                         TrackedTranscript t => Redact(t, redaction, scheduler),
@@ -83,6 +86,19 @@ public static class TranscriptPipeline
     }
 
     private readonly record struct CallEvent(string Call, SourceEvent Event);
+
+    /// <summary>
+    /// After a call that had recorded gaps, what Genesys stored of it and was not heard live (no live
+    /// final near that offset on that channel) is recorded as backfilled segments. A failed fetch leaves
+    /// the gaps as they were recorded; the archive logs why.
+    /// </summary>
+    private static IObservable<object> Backfill(string call, HeardLive heard, ITranscriptArchive? archive) =>
+        archive is null || heard.Gaps == 0 || heard.CommunicationId is not { } communication
+            ? Observable.Empty<object>()
+            : Observable.FromAsync(ct => archive.FetchAsync(call, communication, ct))
+                .SelectMany(heard.Unheard)
+                .Select(object (t) => new TrackedTranscript(t, 0))
+                .Catch(Observable.Empty<object>());
 
     private static IEnumerable<CallEvent> SplitPerCall(SourceEvent e) => e switch
     {

@@ -17,7 +17,11 @@ public sealed record TranscriptReceived(
     string? MediaSessionId,
     string Dialect,
     bool Backfilled,
-    DateTimeOffset ReceivedAt) : SourceEvent(ReceivedAt);
+    DateTimeOffset ReceivedAt) : SourceEvent(ReceivedAt)
+{
+    /// <summary>Notifications dialect: the transcribed communication, which names the call's stored transcript.</summary>
+    public string? CommunicationId { get; init; }
+}
 
 /// <summary>The source said a call's transcription ended (SESSION_ENDED, or the call disconnected).</summary>
 public sealed record CallFinished(string ConversationId, string Reason, DateTimeOffset ReceivedAt) : SourceEvent(ReceivedAt);

@@ -1,4 +1,5 @@
 using System.Reactive.Concurrency;
+using System.Reactive.Linq;
 using ComplianceRecorder.Emulator;
 using ComplianceRecorder.EventStore.Appending;
 using ComplianceRecorder.EventStore.Projections;
@@ -7,6 +8,7 @@ using ComplianceRecorder.EventStore.Schema;
 using ComplianceRecorder.EventStore.Verification;
 using ComplianceRecorder.Genesys;
 using ComplianceRecorder.Pipeline;
+using ComplianceRecorder.Pipeline.Input;
 using ComplianceRecorder.Recording;
 using ComplianceRecorder.Web;
 using Microsoft.AspNetCore.Builder;
@@ -137,12 +139,30 @@ public sealed class RecorderHost : IAsyncDisposable
         _app = builder.Build();
         var log = _app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("ComplianceRecorder");
 
+        var open = await Resumption.OpenCallsAsync(_db).ConfigureAwait(false);
+        if (open.Count > 0)
+        {
+            log.LogWarning("Resuming {Calls} calls the last run did not finish; the time unheard is recorded as a gap on each", open.Count);
+            if (genesys.Dialect != "media")
+            {
+                genesys = genesys with { ConversationIds = [.. genesys.ConversationIds.Union(open.Select(o => o.Call))] };
+            }
+        }
         _http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
-        Source = genesys.Dialect == "media"
-            ? new MediaSource(_http, genesys, TimeProvider.System, log)
-            : new NotificationsSource(_http, genesys, TimeProvider.System, log);
+        ITranscriptArchive? archive = null;
+        if (genesys.Dialect == "media")
+        {
+            Source = new MediaSource(_http, genesys, TimeProvider.System, log);
+        }
+        else
+        {
+            var notifications = new NotificationsSource(_http, genesys, TimeProvider.System, log);
+            archive = genesys.Backfill ? new TranscriptArchive(notifications.Rest, TimeProvider.System, log) : null;
+            Source = notifications;
+        }
         Committer = new GroupCommitter(new EventStore.Appending.EventStore(_db, $"{Environment.MachineName}:{Environment.ProcessId}"), log, TimeProvider.System);
-        Recorder = new Recorder(Source.Events(), Committer, pipeline, DefaultScheduler.Instance, log);
+        var events = Source.Events().StartWith(Resumption.Gaps(open, DateTimeOffset.UtcNow));
+        Recorder = new Recorder(events, Committer, pipeline, DefaultScheduler.Instance, log, archive);
         Daemon = new ProjectionDaemon(_db, TimeProvider.System, log);
         _background = Task.WhenAll(
             Daemon.RunAsync(_stop.Token),

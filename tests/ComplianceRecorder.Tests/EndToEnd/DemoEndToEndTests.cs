@@ -18,12 +18,7 @@ public sealed class DemoEndToEndTests(Database db) : IClassFixture<Database>
     {
         await using var emulator = await GenesysEmulator.StartAsync(new EmulatorOptions { Speed = 10 });
         using var http = new HttpClient();
-        var options = new GenesysOptions
-        {
-            LoginBaseUrl = emulator.BaseUri, ApiBaseUrl = emulator.BaseUri, ClientId = "emulator-client",
-            ClientSecret = "emulator-secret", QueueIds = [emulator.Scenario.QueueId],
-        };
-        var source = new NotificationsSource(http, options, TimeProvider.System, NullLogger.Instance);
+        var source = new NotificationsSource(http, emulator.ClientOptions(), TimeProvider.System, NullLogger.Instance);
         var committer = new GroupCommitter(db.Store("e2e"), NullLogger.Instance, TimeProvider.System);
         var expectedFinals = emulator.Scenario.Calls.Sum(c => c.Utterances.Count);
         await using (var recorder = new Recorder(source.Events(), committer, new PipelineOptions(), DefaultScheduler.Instance, NullLogger.Instance))
@@ -35,7 +30,10 @@ public sealed class DemoEndToEndTests(Database db) : IClassFixture<Database>
             }
         }
 
-        Assert.Equal(expectedFinals, await db.ScalarAsync<long>("SELECT count(*) FROM audit_log WHERE is_final"));
+        var perCall = await db.ScalarAsync<string>("SELECT string_agg(conversation_id || '=' || n, ', ') FROM (SELECT conversation_id, count(*) n FROM audit_log WHERE is_final GROUP BY conversation_id) x");
+        var gaps = await db.ScalarAsync<string>("SELECT coalesce(string_agg(data->>'detail', ' | '), '') FROM events WHERE type = 'coverage_gap_recorded'");
+        Assert.True(expectedFinals == await db.ScalarAsync<long>("SELECT count(*) FROM audit_log WHERE is_final"),
+            $"expected {expectedFinals} finals ({string.Join(", ", emulator.Scenario.Calls.Select(c => c.ConversationId + "=" + c.Utterances.Count))}); recorded {perCall}; gaps: {gaps}");
         Assert.Equal(emulator.Scenario.Calls.Count, (int)await db.ScalarAsync<long>("SELECT count(*) FROM call_summaries"));
         var texts = await db.ScalarAsync<string>("SELECT string_agg(data->>'text', ' | ') FROM events WHERE type = 'segment_recorded'");
         foreach (var secret in new[] { "four one one one", "5555 5555 5555 4444", "seven three seven", "jane dot doe", "double five two one", "nine eight seven six" })

@@ -4,6 +4,7 @@ using System.Reactive.Linq;
 using ComplianceRecorder.Emulator;
 using ComplianceRecorder.Genesys;
 using ComplianceRecorder.Pipeline.Input;
+using ComplianceRecorder.Tests.Infrastructure;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 
@@ -23,11 +24,7 @@ public sealed class GenesysClientContractTests : IAsyncLifetime
         _http.Dispose();
     }
 
-    private GenesysOptions Options => new()
-    {
-        LoginBaseUrl = _emulator.BaseUri, ApiBaseUrl = _emulator.BaseUri, ClientId = "emulator-client",
-        ClientSecret = "emulator-secret", QueueIds = [_emulator.Scenario.QueueId],
-    };
+    private GenesysOptions Options => _emulator.ClientOptions();
 
     /// <summary>Subscribes to the source and collects what it says until disposed.</summary>
     private sealed class Listening : IDisposable
@@ -53,7 +50,181 @@ public sealed class GenesysClientContractTests : IAsyncLifetime
         public void Dispose() => _sub.Dispose();
     }
 
-    private NotificationsSource Source(TimeProvider? time = null) => new(_http, Options, time ?? TimeProvider.System, NullLogger.Instance);
+    private NotificationsSource Source(TimeProvider? time = null, GenesysOptions? options = null) =>
+        new(_http, options ?? Options, time ?? TimeProvider.System, NullLogger.Instance);
+
+    /// <summary>Waits in real time for the emulator to have answered something, as virtual-time tests must before advancing.</summary>
+    private static async Task UntilAsync(Func<bool> done, int seconds = 10)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        while (!done() && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+        Assert.True(done(), "the emulator answered in time");
+    }
+
+    [Theory]
+    [InlineData(false, 3)]
+    // a date is read on the wall clock the emulator writes it by, which virtual time leaves behind after one wait
+    [InlineData(true, 1)]
+    public async Task A_429_sequence_waits_out_each_Retry_After_in_virtual_time_whether_seconds_or_a_date(bool asDate, int times)
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var rest = new GenesysRest(_http, Options, time);
+        await rest.Tokens.GetAsync(CancellationToken.None);
+        _emulator.Faults.TooManyRequests(times, retryAfterSeconds: 30, asDate);
+
+        var call = rest.SendAsync(HttpMethod.Post, "/api/v2/notifications/channels", null, CancellationToken.None);
+
+        for (var n = 1; n <= times; n++)
+        {
+            await UntilAsync(() => _emulator.Faults.TooManyRequestsServed == n);
+            // a date has whole seconds, so it may ask for a little under 30 s
+            time.Advance(TimeSpan.FromSeconds(28));
+            await Task.Delay(300);
+            Assert.Equal(n, _emulator.Faults.TooManyRequestsServed);
+            Assert.False(call.IsCompleted, $"retry {n} went out before Retry-After had passed");
+            time.Advance(TimeSpan.FromSeconds(2));
+        }
+        var channel = await call;
+        Assert.StartsWith("streaming-", channel!["id"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Rate_limiting_past_the_bounded_retries_fails_naming_the_status()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var rest = new GenesysRest(_http, Options with { MaxRetries = 2 }, time);
+        await rest.Tokens.GetAsync(CancellationToken.None);
+        _emulator.Faults.TooManyRequests(10, retryAfterSeconds: 5);
+
+        var call = rest.SendAsync(HttpMethod.Post, "/api/v2/notifications/channels", null, CancellationToken.None);
+        for (var n = 1; n <= 2; n++)
+        {
+            await UntilAsync(() => _emulator.Faults.TooManyRequestsServed == n);
+            time.Advance(TimeSpan.FromSeconds(5));
+        }
+
+        var e = await Assert.ThrowsAsync<HttpRequestException>(() => call);
+        Assert.Contains("429", e.Message, StringComparison.Ordinal);
+        Assert.Equal(3, _emulator.Faults.TooManyRequestsServed);
+    }
+
+    [Fact]
+    public async Task Server_errors_are_retried_with_growing_backoff_and_the_call_then_succeeds()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var rest = new GenesysRest(_http, Options, time);
+        await rest.Tokens.GetAsync(CancellationToken.None);
+        _emulator.Faults.ServerErrors(3);
+
+        var call = rest.SendAsync(HttpMethod.Post, "/api/v2/notifications/channels", null, CancellationToken.None);
+        var waited = TimeSpan.Zero;
+        for (var n = 1; n <= 3; n++)
+        {
+            await UntilAsync(() => _emulator.Faults.ServerErrorsServed == n);
+            // step the virtual clock until the backoff lets the next attempt out
+            while (_emulator.Faults.ServerErrorsServed == n && !call.IsCompleted)
+            {
+                time.Advance(TimeSpan.FromMilliseconds(50));
+                waited += TimeSpan.FromMilliseconds(50);
+                await Task.Delay(5);
+            }
+        }
+
+        Assert.NotNull(await call);
+        // 250 ms doubling, with jitter: well over the first delay alone, far under a fixed long wait
+        Assert.InRange(waited, TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public async Task Calls_past_a_channels_topic_limit_spread_over_more_channels_each_call_on_exactly_one()
+    {
+        // two topics per channel: the queue and one call on the first, two calls on the next
+        var source = Source(options: Options with { TopicsPerChannel = 2 });
+        using var listening = new Listening(source);
+        var largest = 0;
+        var twice = new List<string>();
+        var watching = Task.Run(async () =>
+        {
+            while (listening.Events.OfType<CallFinished>().Count() < _emulator.Scenario.Calls.Count && listening.Error is null)
+            {
+                largest = Math.Max(largest, _emulator.TopicsPerChannel.DefaultIfEmpty().Max());
+                twice.AddRange(_emulator.SubscribedTopics.GroupBy(t => t).Where(g => g.Count() > 1).Select(g => g.Key));
+                await Task.Delay(10);
+            }
+        });
+
+        await listening.UntilAsync(l => l.Events.OfType<CallFinished>().Count() == _emulator.Scenario.Calls.Count, seconds: 60);
+        await watching;
+
+        Assert.Null(listening.Error);
+        Assert.True(source.Channels >= 2, $"{source.Channels} channel(s)");
+        Assert.True(largest <= 2, $"a channel carried {largest} topics");
+        Assert.Empty(twice);
+        Assert.Equal(_emulator.Scenario.Calls.Sum(c => c.Utterances.Count), listening.Finals);
+    }
+
+    [Fact]
+    public async Task Agent_topics_find_calls_as_queue_topics_do()
+    {
+        var source = Source(options: Options with { QueueIds = [], UserIds = ["agent-7"] });
+        using var listening = new Listening(source);
+
+        await UntilAsync(() => source.Connected);
+
+        Assert.Contains("v2.users.agent-7.conversations", _emulator.SubscribedTopics);
+        Assert.DoesNotContain(_emulator.SubscribedTopics, t => t.StartsWith("v2.routing.queues.", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Subscribing_again_in_time_keeps_a_quiet_channel_alive_past_its_lifetime(bool renew)
+    {
+        // calls play in under two seconds; after that the channel hears nothing at all
+        await using var emulator = await GenesysEmulator.StartAsync(new EmulatorOptions { Speed = 50, ChannelLifetime = TimeSpan.FromSeconds(2) });
+        var options = emulator.ClientOptions() with
+        {
+            ChannelRenewal = renew ? TimeSpan.FromMilliseconds(500) : TimeSpan.FromHours(12),
+        };
+        var source = new NotificationsSource(_http, options, TimeProvider.System, NullLogger.Instance);
+        using var listening = new Listening(source);
+
+        await Task.Delay(TimeSpan.FromSeconds(5));
+
+        Assert.Null(listening.Error);
+        if (renew)
+        {
+            Assert.Equal(0, emulator.ChannelsExpired);
+            Assert.Equal(1, emulator.ChannelsCreated);
+            Assert.Empty(listening.Events.OfType<SourceDisconnected>());
+        }
+        else
+        {
+            Assert.True(emulator.ChannelsExpired >= 1, "without renewal the channel runs out");
+            Assert.True(emulator.ChannelsCreated >= 2, "and the client opens a new one");
+        }
+    }
+
+    [Fact]
+    public async Task An_expired_channel_is_replaced_by_a_new_one_and_the_unheard_interval_reported()
+    {
+        var source = Source();
+        using var listening = new Listening(source);
+        await listening.UntilAsync(l => l.Events.OfType<TranscriptReceived>().Any());
+
+        await _emulator.ExpireChannelsAsync(all: true);
+        await listening.UntilAsync(l => l.Events.OfType<SourceDisconnected>().Any() && source.Connected);
+
+        var down = Assert.Single(listening.Events.OfType<SourceDisconnected>());
+        Assert.Contains("expired", down.Reason, StringComparison.Ordinal);
+        Assert.Equal(2, _emulator.ChannelsCreated);
+        var before = listening.Finals;
+        await listening.UntilAsync(l => l.Finals > before);
+        Assert.True(listening.Finals > before, "transcripts flow on the new channel");
+    }
 
     [Fact]
     public async Task Concurrent_callers_share_one_token_fetch()
@@ -201,6 +372,7 @@ public sealed class GenesysClientContractTests : IAsyncLifetime
         Assert.NotEmpty(down.ConversationIds);
         Assert.True(source.Reconnects >= 1);
         Assert.True(listening.Events.OfType<TranscriptReceived>().Count() > before, "transcripts flow again after resubscribing");
+        Assert.Equal(1, _emulator.ChannelsCreated);
     }
 
     [Fact]

@@ -296,4 +296,65 @@ public sealed class TranscriptPipelineTests
         Assert.DoesNotContain("4111", q.RedactedFrame, StringComparison.Ordinal);
         Assert.Single(recorded.OfType<SegmentRecorded>());
     }
+
+    /// <summary>A call's stored transcript, as the archive would hand it back after the call.</summary>
+    private sealed class StoredTranscript(params TranscriptReceived[] stored) : ITranscriptArchive
+    {
+        public int Fetches { get; private set; }
+
+        public Task<IReadOnlyList<TranscriptReceived>> FetchAsync(string conversationId, string communicationId, CancellationToken ct)
+        {
+            Fetches++;
+            return Task.FromResult<IReadOnlyList<TranscriptReceived>>(stored);
+        }
+    }
+
+    private static TranscriptReceived Said(string utterance, bool final, string text, long offset, bool stored = false) =>
+        new("call-1", "EXTERNAL", utterance, final, text, offset, 300, null, null, null, "notifications", stored, T0) { CommunicationId = "comm-1" };
+
+    [Fact]
+    public async Task After_a_call_with_gaps_what_the_stored_transcript_holds_and_was_not_heard_is_recorded_backfilled_and_redacted()
+    {
+        var archive = new StoredTranscript(
+            Said("s0", true, "hello there", 1000, stored: true),
+            // said 200 ms after the first: close enough to be mistaken for it if one live final could count twice
+            Said("s1", true, "my card is 4111 1111 1111 1111", 1200, stored: true),
+            Said("s2", true, "thank you", 9000, stored: true));
+        var scheduler = new HistoricalScheduler(T0);
+        var source = new Subject<SourceEvent>();
+        var recorded = new List<RecordedEvent>();
+        var done = new TaskCompletionSource();
+        TranscriptPipeline.Build(source, new PipelineOptions(), scheduler, archive).Subscribe(recorded.Add, () => done.SetResult());
+
+        source.OnNext(Said("a", true, "hello there", 1000));
+        source.OnNext(Said("b", false, "my card", 1200));
+        source.OnNext(Said("c", true, "thank you", 9000));
+        source.OnNext(End());
+        source.OnCompleted();
+        await done.Task.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(1, archive.Fetches);
+        var backfilled = Assert.Single(recorded.OfType<SegmentRecorded>(), s => s.Backfilled);
+        Assert.Equal("my card is [CARD]", backfilled.Text);
+        Assert.True(backfilled.IsFinal);
+        Assert.IsType<CallEnded>(recorded[^1]);
+    }
+
+    [Fact]
+    public async Task A_call_heard_without_gaps_never_asks_for_its_stored_transcript()
+    {
+        var archive = new StoredTranscript(Said("s0", true, "hello there", 1000, stored: true));
+        var recorded = new List<RecordedEvent>();
+        var done = new TaskCompletionSource();
+        var source = new Subject<SourceEvent>();
+        TranscriptPipeline.Build(source, new PipelineOptions(), new HistoricalScheduler(T0), archive).Subscribe(recorded.Add, () => done.SetResult());
+
+        source.OnNext(Said("a", true, "hello there", 1000));
+        source.OnNext(End());
+        source.OnCompleted();
+        await done.Task.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(0, archive.Fetches);
+        Assert.DoesNotContain(recorded.OfType<SegmentRecorded>(), s => s.Backfilled);
+    }
 }

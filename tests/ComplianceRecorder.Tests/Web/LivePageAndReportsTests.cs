@@ -123,7 +123,7 @@ public sealed class LivePageAndReportsTests(DemoHost demo) : IClassFixture<DemoH
 
         var logs = string.Join('\n', demo.Logs.Lines);
         Assert.Contains("Genesys channel", logs, StringComparison.Ordinal);
-        Assert.Contains("socket down", logs, StringComparison.Ordinal);
+        Assert.Contains(" down (socket dropped", logs, StringComparison.Ordinal);
         foreach (var secret in new[] { "4111", "5555 5555", "four one one one", "seven three seven", "double five", "jane dot doe", "nine eight seven six",
             "emulator-secret", DemoHost.AuditorKey, DemoHost.ViewerKey, "Northwind", "[CARD]" })
         {
