@@ -30,9 +30,13 @@ public sealed class GroupCommitter : IAsyncDisposable
         _log = log;
         _time = time;
         _maxBatch = maxBatch;
+        Capacity = capacity;
         _queue = Channel.CreateBounded<Item>(new BoundedChannelOptions(capacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
         _loop = Task.Run(LoopAsync);
     }
+
+    /// <summary>How many events may wait before the pipeline's append blocks the socket reader.</summary>
+    public int Capacity { get; }
 
     /// <summary>Events waiting for their commit.</summary>
     public int Backlog => Volatile.Read(ref _backlog);

@@ -136,6 +136,7 @@ public sealed class RecorderHost : IAsyncDisposable
         builder.Logging.SetMinimumLevel(LogLevel.Information).AddFilter("Microsoft", LogLevel.Warning);
         builder.WebHost.UseUrls(url);
         builder.Services.AddOpenApi();
+        Telemetry.Add(builder.Services, config);
         _app = builder.Build();
         var log = _app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("ComplianceRecorder");
 
@@ -168,6 +169,7 @@ public sealed class RecorderHost : IAsyncDisposable
             Daemon.RunAsync(_stop.Token),
             SignCheckpointsAsync(_db, checkpointKey, TimeSpan.FromSeconds(Settings.Number(config, "Recorder:CheckpointSeconds", 60, 1, 86_400)), log, _stop.Token));
 
+        RecorderMetrics.Observe(() => Recorder.Calls, () => Committer.Backlog, () => Daemon.Lag, () => Source.Connected);
         Endpoints.Map(_app, this);
         await _app.StartAsync().ConfigureAwait(false);
         Url = new Uri(_app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());

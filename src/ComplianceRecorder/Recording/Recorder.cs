@@ -55,6 +55,10 @@ public sealed class Recorder : IAsyncDisposable
 
     public long Quarantined { get; private set; }
 
+    /// <summary>Calls heard since the start.</summary>
+    public long CallsSeen { get; private set; }
+
+    /// <summary>Calls heard and not yet ended.</summary>
     public int Calls
     {
         get
@@ -81,7 +85,10 @@ public sealed class Recorder : IAsyncDisposable
             {
                 case SegmentRecorded s:
                     Segments++;
-                    _calls.Add(s.ConversationId);
+                    if (_calls.Add(s.ConversationId))
+                    {
+                        CallsSeen++;
+                    }
                     RecorderMetrics.Durable(s, d.DurableAt);
                     _captions.OnNext(Caption.Of(s, seq));
                     RecorderMetrics.Captioned(s, _scheduler.Now);
@@ -96,6 +103,7 @@ public sealed class Recorder : IAsyncDisposable
                     RecorderMetrics.Quarantined();
                     break;
                 case CallEnded c:
+                    _calls.Remove(c.ConversationId);
                     _captions.OnNext(Caption.Ended(c.ConversationId, seq));
                     break;
             }
@@ -124,7 +132,7 @@ public sealed class Recorder : IAsyncDisposable
         var w = _lastWindow;
         var window = w is null ? "no window closed yet"
             : $"last {(w.WindowEnd - w.WindowStart).TotalSeconds:F0} s: {w.Segments} segments, receive→durable p50 {w.P50Ms:F1} ms p99 {w.P99Ms:F1} ms, {w.Tokens / (w.WindowEnd - w.WindowStart).TotalSeconds:F1} tokens/s";
-        return $"calls {Calls} | segments {Segments} | gaps {Gaps} | quarantined {Quarantined} | backlog {Backlog} | {window}";
+        return $"calls {CallsSeen} ({Calls} active) | segments {Segments} | gaps {Gaps} | quarantined {Quarantined} | backlog {Backlog} | {window}";
     }
 
     /// <summary>Stops taking frames, lets the pipeline drain, and waits (bounded) until all of it is committed.</summary>

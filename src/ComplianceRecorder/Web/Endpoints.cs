@@ -28,7 +28,8 @@ internal static class Endpoints
         app.Use(async (ctx, next) =>
         {
             var path = ctx.Request.Path.Value ?? "/";
-            if (path.StartsWith("/health/", StringComparison.Ordinal))
+            // health and metrics carry no transcript, no call id and no secret: probes and scrapers need no key
+            if (path.StartsWith("/health/", StringComparison.Ordinal) || path == "/metrics")
             {
                 await next(ctx).ConfigureAwait(false);
                 return;
@@ -67,13 +68,16 @@ internal static class Endpoints
             var state = new
             {
                 storeReachable = !host.Recorder.StoreFailing, genesysConnected = host.Source.Connected,
-                backlog = host.Recorder.Backlog, projectionLag = host.Daemon.Lag,
+                backlog = host.Recorder.Backlog, backlogCapacity = host.Committer.Capacity, projectionLag = host.Daemon.Lag,
             };
-            return !host.Recorder.StoreFailing && host.Source.Connected
+            // a backlog near the bound means the socket reader is about to be held back
+            var keepingUp = host.Recorder.Backlog < host.Committer.Capacity * 8 / 10;
+            return !host.Recorder.StoreFailing && host.Source.Connected && keepingUp
                 ? Results.Json(new { status = "ready", state })
                 : Results.Json(new { status = "not ready", state }, statusCode: 503);
         });
         app.MapOpenApi();
+        app.MapPrometheusScrapingEndpoint().ExcludeFromDescription();
 
         app.MapGet("/api/calls", CallsAsync).WithSummary("Live and recent calls with their counts and latency");
         app.MapGet("/api/captions/stream", StreamAsync).WithSummary("Captions as Server-Sent Events (?call= for one call; Last-Event-ID resumes)");

@@ -26,6 +26,24 @@ public sealed class LivePageAndReportsTests(DemoHost demo) : IClassFixture<DemoH
     }
 
     [Fact]
+    public async Task Prometheus_scrapes_latency_histograms_in_seconds_and_the_hosts_gauges_without_a_key_or_a_call_id()
+    {
+        await demo.CallsEndedAsync();
+        using var anonymous = demo.Client(null);
+
+        var text = await anonymous.GetStringAsync("/metrics");
+
+        Assert.Contains("recorder_segment_receive_to_durable_seconds_bucket{", text, StringComparison.Ordinal);
+        Assert.Contains("le=\"0.005\"", text, StringComparison.Ordinal);
+        Assert.Matches(@"recorder_segments_total\{[^}]*final=""true""[^}]*\} [1-9]", text);
+        Assert.Contains("recorder_commit_backlog", text, StringComparison.Ordinal);
+        Assert.Contains("recorder_genesys_connected", text, StringComparison.Ordinal);
+        Assert.Contains("dotnet_gc_", text, StringComparison.Ordinal);
+        Assert.DoesNotContain(FraudCall, text, StringComparison.Ordinal);
+        Assert.DoesNotContain("conversation", text, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
     public async Task An_audit_export_streams_csv_of_the_projection_and_is_itself_recorded_as_an_access()
     {
         await demo.CallsEndedAsync();
