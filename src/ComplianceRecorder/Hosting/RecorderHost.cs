@@ -79,6 +79,7 @@ public sealed class RecorderHost : IAsyncDisposable
         {
             MetricsWindow = TimeSpan.FromSeconds(Settings.Number(config, "Recorder:MetricsWindowSeconds", 10, 1, 3600)),
             HoldUnsettled = TimeSpan.FromMilliseconds(Settings.Number(config, "Recorder:HoldUnsettledMs", 2000, 0, 60_000)),
+            CallIdle = TimeSpan.FromSeconds(Settings.Number(config, "Recorder:CallIdleSeconds", 300, 1, 86_400)),
         };
         var checkpointKey = Settings.CheckpointKey(config);
         Access = AccessControl.FromConfiguration(config, demo);

@@ -38,7 +38,11 @@ public sealed class Recorder : IAsyncDisposable
         // holds (a final waiting on its number, an open metrics window) flows out and is committed
         var durable = TranscriptPipeline.Build(source.TakeUntil(_stop), options, scheduler, archive)
             .Select(e => (Event: e, Commit: committer.Enqueue(e)))
-            .SelectMany(async pending => new Durable(pending.Event, (await pending.Commit.ConfigureAwait(false)).Seq, scheduler.Now))
+            .SelectMany(async pending =>
+            {
+                var appended = await pending.Commit.ConfigureAwait(false);
+                return new Durable(pending.Event, appended.Seq, scheduler.Now, appended.Duplicate);
+            })
             .Publish();
         _subscription = new System.Reactive.Disposables.CompositeDisposable(
             durable.Windows(options.MetricsWindow, scheduler).Subscribe(OnWindow),
@@ -50,6 +54,9 @@ public sealed class Recorder : IAsyncDisposable
     public IObservable<Caption> Captions => _captions;
 
     public long Segments { get; private set; }
+
+    /// <summary>Segments the store already held (the same revision redelivered, or recorded by another recorder).</summary>
+    public long Duplicates { get; private set; }
 
     public long Gaps { get; private set; }
 
@@ -83,6 +90,10 @@ public sealed class Recorder : IAsyncDisposable
         {
             switch (d.Event)
             {
+                case SegmentRecorded when d.Duplicate:
+                    // the store already held this revision: it was captioned when it was first recorded
+                    Duplicates++;
+                    break;
                 case SegmentRecorded s:
                     Segments++;
                     if (_calls.Add(s.ConversationId))

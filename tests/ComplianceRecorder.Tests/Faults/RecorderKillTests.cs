@@ -1,0 +1,94 @@
+using ComplianceRecorder.Emulator;
+using ComplianceRecorder.EventStore.Projections;
+using ComplianceRecorder.EventStore.Verification;
+using ComplianceRecorder.Tests.Infrastructure;
+using ComplianceRecorder.Web;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace ComplianceRecorder.Tests.Faults;
+
+/// <summary>The recorder process is killed with SIGKILL in the middle of calls and started again.</summary>
+public sealed class RecorderKillTests(Database db) : IClassFixture<Database>
+{
+    private const string Projections = """
+        SELECT string_agg(t, E'\n' ORDER BY t) FROM (
+          SELECT a::text AS t FROM audit_log a UNION ALL SELECT s::text FROM call_summaries s
+          UNION ALL SELECT w::text FROM metrics_windows w UNION ALL SELECT d::text FROM metrics_daily d) x
+        """;
+
+    [Fact]
+    public async Task After_a_kill_and_restart_committed_events_stand_chains_verify_projections_equal_a_rebuild_and_the_lost_time_is_a_gap()
+    {
+        await using var emulator = await GenesysEmulator.StartAsync(new EmulatorOptions { Speed = 2 });
+        var settings = new Dictionary<string, string>
+        {
+            ["ConnectionStrings:EventStore"] = db.ConnectionString,
+            ["Recorder:Url"] = "http://127.0.0.1:0",
+            ["Recorder:CheckpointKey"] = Convert.ToBase64String(new byte[32]),
+            ["Recorder:CallIdleSeconds"] = "3",
+            ["Genesys:LoginBaseUrl"] = emulator.BaseUri.ToString(),
+            ["Genesys:ApiBaseUrl"] = emulator.BaseUri.ToString(),
+            ["Genesys:ClientId"] = "emulator-client",
+            ["Genesys:ClientSecret"] = "emulator-secret",
+            ["Genesys:QueueIds:0"] = emulator.Scenario.QueueId,
+            ["Auth:Keys:0:Name"] = "ops",
+            ["Auth:Keys:0:Sha256"] = AccessControl.Hash("ops-key-for-tests"),
+            ["Auth:Keys:0:Role"] = "auditor",
+        };
+        var calls = emulator.Scenario.Calls.Count;
+
+        string committed;
+        long lastSeq;
+        DateTimeOffset killedAt;
+        await using (var first = RecorderProcess.Start(settings))
+        {
+            // every call under way and words recorded on each: then the kernel ends the process
+            await Until(async () => await db.ScalarAsync<long>("SELECT count(DISTINCT stream_id) FROM events WHERE type = 'segment_recorded'") == calls, first);
+            await first.KillAsync();
+            killedAt = DateTimeOffset.UtcNow;
+            lastSeq = await db.ScalarAsync<long>("SELECT max(seq) FROM events");
+            committed = await db.ScalarAsync<string>("SELECT string_agg(seq || ':' || encode(hash, 'hex'), ',' ORDER BY seq) FROM events");
+        }
+        await using (var second = RecorderProcess.Start(settings))
+        {
+            await Until(async () => await db.ScalarAsync<long>("SELECT count(*) FROM events WHERE type = 'call_ended'") == calls, second);
+            Assert.Equal(0, await second.TerminateAsync(TimeSpan.FromSeconds(30)));
+        }
+
+        // what was committed before the kill is all there, unchanged
+        Assert.Equal(committed, await db.ScalarAsync<string>($"SELECT string_agg(seq || ':' || encode(hash, 'hex'), ',' ORDER BY seq) FROM events WHERE seq <= {lastSeq}"));
+        Assert.True((await ChainVerifier.VerifyAsync(db.DataSource)).Ok);
+        Assert.Equal(2L, await db.ScalarAsync<long>("SELECT count(DISTINCT writer) FROM events"));
+        Assert.Equal((long)calls, await db.ScalarAsync<long>("SELECT count(*) FROM events WHERE type = 'call_started'"));
+        Assert.Equal((long)calls, await db.ScalarAsync<long>("SELECT count(*) FROM events WHERE type = 'call_ended'"));
+        // each call lost the time nobody listened, and says so
+        var gaps = await db.ScalarAsync<long>($"""
+            SELECT count(DISTINCT stream_id) FROM events
+             WHERE type = 'coverage_gap_recorded' AND data->>'kind' = 'Disconnected'
+               AND data->>'detail' LIKE '%recorder was not running%'
+               AND (data->>'from')::timestamptz <= '{killedAt:O}' AND (data->>'to')::timestamptz >= '{killedAt:O}'
+            """);
+        Assert.Equal((long)calls, gaps);
+
+        var daemon = new ProjectionDaemon(db.DataSource, TimeProvider.System, NullLogger.Instance);
+        while (await daemon.StepAsync() > 0)
+        {
+        }
+        var live = await db.ScalarAsync<string>(Projections);
+        foreach (var projection in Rebuilder.Projections)
+        {
+            await Rebuilder.RebuildAsync(db.DataSource, projection);
+        }
+        Assert.Equal(live, await db.ScalarAsync<string>(Projections));
+    }
+
+    private static async Task Until(Func<Task<bool>> done, RecorderProcess process, int seconds = 60)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        while (!await done())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "timed out; the recorder printed:\n" + process.Output);
+            await Task.Delay(100);
+        }
+    }
+}

@@ -1,0 +1,95 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace ComplianceRecorder.Tests.Infrastructure;
+
+/// <summary>
+/// The recorder as its own operating-system process (`run`), so a test can kill it outright with
+/// SIGKILL, or stop it with SIGTERM, as an operator or the kernel would.
+/// </summary>
+public sealed class RecorderProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+
+    private RecorderProcess(Process process) => _process = process;
+
+    public int Id => _process.Id;
+
+    /// <summary>What the process printed, for a failing test's message.</summary>
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
+    public static RecorderProcess Start(IReadOnlyDictionary<string, string> settings)
+    {
+        var dll = Path.Combine(AppContext.BaseDirectory, "ComplianceRecorder.dll");
+        var info = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = AppContext.BaseDirectory,
+        };
+        info.ArgumentList.Add(dll);
+        info.ArgumentList.Add("run");
+        foreach (var (key, value) in settings)
+        {
+            info.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+        }
+        var process = new Process { StartInfo = info };
+        var recorder = new RecorderProcess(process);
+        process.OutputDataReceived += (_, e) => recorder.Append(e.Data);
+        process.ErrorDataReceived += (_, e) => recorder.Append(e.Data);
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return recorder;
+    }
+
+    private void Append(string? line)
+    {
+        if (line is not null)
+        {
+            lock (_output)
+            {
+                _output.AppendLine(line);
+            }
+        }
+    }
+
+    /// <summary>SIGKILL: no handler runs, nothing is drained or flushed.</summary>
+    public async Task KillAsync()
+    {
+        _process.Kill();
+        await _process.WaitForExitAsync();
+    }
+
+    /// <summary>SIGTERM, then waits for the drain and the exit.</summary>
+    public async Task<int> TerminateAsync(TimeSpan timeout)
+    {
+        using (var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync();
+        }
+        await _process.WaitForExitAsync().WaitAsync(timeout);
+        return _process.ExitCode;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill();
+            await _process.WaitForExitAsync();
+        }
+        _process.Dispose();
+    }
+}
