@@ -40,6 +40,13 @@ public sealed record GenesysOptions
     /// <summary>How often subscriptions are put again, which extends the channel's 24 h life.</summary>
     public TimeSpan ChannelRenewal { get; init; } = TimeSpan.FromHours(12);
 
+    /// <summary>
+    /// A followed call silent this long is taken to have ended unheard (its SESSION_ENDED and hang-up
+    /// were lost): it is reported finished and its topic leaves the channel, so it does not stay
+    /// subscribed for ever. The recorder keeps this equal to its own idle time.
+    /// </summary>
+    public TimeSpan CallSilence { get; init; } = TimeSpan.FromMinutes(5);
+
     /// <summary>Topics per channel before another channel is opened; Genesys allows 1,000.</summary>
     public int TopicsPerChannel { get; init; } = 1000;
 

@@ -23,6 +23,9 @@ public sealed class NotificationsSource(HttpClient http, GenesysOptions options,
     private readonly List<Link> _links = [];
     private readonly ConcurrentDictionary<string, Link> _calls = new();
 
+    /// <summary>When each followed call was last heard, as timestamps of <see cref="TimeProvider"/>.</summary>
+    private readonly ConcurrentDictionary<string, long> _heard = new();
+
     /// <summary>One channel and its socket, and the calls it carries.</summary>
     private sealed class Link(int index)
     {
@@ -108,7 +111,12 @@ public sealed class NotificationsSource(HttpClient http, GenesysOptions options,
         {
             Assign(id, observer);
         }
-        Start(_links[0]);
+        List<Link> initial;
+        lock (_gate)
+        {
+            initial = [.. _links];
+        }
+        initial.ForEach(Start);
         await Task.Delay(Timeout.Infinite, stop.Token).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
         Task[] loops;
         lock (_gate)
@@ -126,43 +134,55 @@ public sealed class NotificationsSource(HttpClient http, GenesysOptions options,
         }
     }
 
-    /// <summary>Puts a call on the first channel with room, opening another when all are full.</summary>
-    /// <returns>The call's channel, whether it is new (and must be started), or null when every channel allowed is full.</returns>
-    private (Link? Link, bool Created) Assign(string call, IObserver<SourceEvent> observer)
+    /// <summary>Where a call was put: its channel, that channel's id if it was connected then, and channels opened for it.</summary>
+    private readonly record struct Placement(Link? Link, string? ChannelId, List<Link> Opened);
+
+    /// <summary>
+    /// Puts a call on the first channel with room, opening another when all are full. When it takes the
+    /// last room, a spare channel is opened at once, so the next call does not wait for one to connect.
+    /// </summary>
+    private Placement Assign(string call, IObserver<SourceEvent> observer)
     {
+        var opened = new List<Link>();
         lock (_gate)
         {
             if (_calls.TryGetValue(call, out var existing))
             {
-                return (existing, false);
+                return new Placement(existing, null, opened);
             }
-            var link = _links.Find(l => l.Calls.Count + FixedTopics(l).Count() < options.TopicsPerChannel);
-            var created = false;
-            if (link is null)
-            {
-                if (_links.Count >= options.MaxChannels)
-                {
-                    link = null;
-                }
-                else
-                {
-                    link = new Link(_links.Count);
-                    _links.Add(link);
-                    created = true;
-                }
-            }
+            var link = _links.Find(HasRoom) ?? Open(opened);
             if (link is not null)
             {
                 link.Calls[call] = true;
                 _calls[call] = link;
-                return (link, created);
+                _heard[call] = time.GetTimestamp();
+                if (!_links.Exists(HasRoom))
+                {
+                    Open(opened);
+                }
+                return new Placement(link, link.ChannelId, opened);
             }
         }
         log.LogError("Cannot follow call {Call}: all {Channels} channels carry {Topics} topics", call, options.MaxChannels, options.TopicsPerChannel);
         // the call is known and will not be heard: an auditor sees it as a recorded gap, not as silence
         var now = time.GetUtcNow();
         observer.OnNext(new SourceDisconnected([call], now, "not followed: every channel allowed is full", now));
-        return (null, false);
+        return new Placement(null, null, opened);
+    }
+
+    private bool HasRoom(Link link) => link.Calls.Count + FixedTopics(link).Count() < options.TopicsPerChannel;
+
+    /// <summary>A new channel, unless the limit is reached. Called under the gate.</summary>
+    private Link? Open(List<Link> opened)
+    {
+        if (_links.Count >= options.MaxChannels)
+        {
+            return null;
+        }
+        var link = new Link(_links.Count);
+        _links.Add(link);
+        opened.Add(link);
+        return link;
     }
 
     private async Task RunLinkAsync(Link link, IObserver<SourceEvent> observer, Action<Link> start, CancellationToken ct)
@@ -178,8 +198,14 @@ public sealed class NotificationsSource(HttpClient http, GenesysOptions options,
                 using var ws = new ClientWebSocket();
                 await ws.ConnectAsync(connectUri, ct).ConfigureAwait(false);
                 // published before the list is put: a call assigned meanwhile is either in the list or posted on its own
-                link.ChannelId = channelId;
-                await PutSubscriptionsAsync(link, channelId, ct).ConfigureAwait(false);
+                JsonArray subscriptions;
+                lock (_gate)
+                {
+                    // a call placed from now on sees the id and posts its own topic; one placed before is in this list
+                    link.ChannelId = channelId;
+                    subscriptions = SubscriptionList(link);
+                }
+                await _rest.SendAsync(HttpMethod.Put, $"/api/v2/notifications/channels/{channelId}/subscriptions", subscriptions, ct).ConfigureAwait(false);
                 link.Connected = true;
                 if (downSince is { } from)
                 {
@@ -191,7 +217,7 @@ public sealed class NotificationsSource(HttpClient http, GenesysOptions options,
                 string? reason;
                 using (var renewing = CancellationTokenSource.CreateLinkedTokenSource(ct))
                 {
-                    var renewal = RenewAsync(link, channelId, renewing.Token);
+                    var renewal = Task.WhenAll(RenewAsync(link, channelId, renewing.Token), ForgetSilentCallsAsync(link, observer, renewing.Token));
                     reason = await ReceiveAsync(ws, link, observer, start, ct).ConfigureAwait(false);
                     await renewing.CancelAsync().ConfigureAwait(false);
                     await renewal.ConfigureAwait(false);
@@ -268,6 +294,29 @@ public sealed class NotificationsSource(HttpClient http, GenesysOptions options,
         }
     }
 
+    /// <summary>Calls on this channel silent past <see cref="GenesysOptions.CallSilence"/> are finished and left.</summary>
+    private async Task ForgetSilentCallsAsync(Link link, IObserver<SourceEvent> observer, CancellationToken ct)
+    {
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(options.CallSilence / 4, time, ct).ConfigureAwait(false);
+                foreach (var call in link.Calls.Keys)
+                {
+                    if (_heard.TryGetValue(call, out var at) && time.GetElapsedTime(at) >= options.CallSilence)
+                    {
+                        observer.OnNext(new CallFinished(call, $"nothing heard for {options.CallSilence.TotalSeconds:F0} s: the call's end was not heard", time.GetUtcNow()));
+                        await LeaveAsync(call, ct).ConfigureAwait(false);
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
     /// <returns>null on a deliberate close; otherwise why the socket went away.</returns>
     private async Task<string?> ReceiveAsync(ClientWebSocket ws, Link link, IObserver<SourceEvent> observer, Action<Link> start, CancellationToken ct)
     {
@@ -318,6 +367,10 @@ public sealed class NotificationsSource(HttpClient http, GenesysOptions options,
                     case ChannelNotice:
                     case QueueCallChanged:
                         break;
+                    case TranscriptReceived t:
+                        _heard[t.ConversationId] = time.GetTimestamp();
+                        observer.OnNext(t);
+                        break;
                     default:
                         observer.OnNext(e);
                         break;
@@ -328,15 +381,15 @@ public sealed class NotificationsSource(HttpClient http, GenesysOptions options,
 
     private async Task FollowAsync(string call, IObserver<SourceEvent> observer, Action<Link> start, CancellationToken ct)
     {
-        var (link, created) = Assign(call, observer);
-        if (created)
+        var placement = Assign(call, observer);
+        foreach (var link in placement.Opened)
         {
-            log.LogInformation("Opening Genesys channel {Index}: the others carry {Topics} topics each", link!.Index, options.TopicsPerChannel);
+            log.LogInformation("Opening Genesys channel {Index}: the others carry {Topics} topics", link.Index, options.TopicsPerChannel);
             start(link);
         }
-        else if (link?.ChannelId is { } channelId)
+        if (placement is { Link: { } on, ChannelId: { } channelId })
         {
-            await OnOtherChannelAsync(link, HttpMethod.Post, channelId, Topics([TranscriptionTopic(call)]), ct).ConfigureAwait(false);
+            await OnOtherChannelAsync(on, HttpMethod.Post, channelId, Topics([TranscriptionTopic(call)]), ct).ConfigureAwait(false);
         }
     }
 
@@ -348,6 +401,7 @@ public sealed class NotificationsSource(HttpClient http, GenesysOptions options,
             return;
         }
         link.Calls.TryRemove(call, out _);
+        _heard.TryRemove(call, out _);
         if (link.ChannelId is { } channelId)
         {
             await OnOtherChannelAsync(link, HttpMethod.Put, channelId, SubscriptionList(link), ct).ConfigureAwait(false);
@@ -369,9 +423,6 @@ public sealed class NotificationsSource(HttpClient http, GenesysOptions options,
             log.LogWarning("Changing the subscriptions of channel {Index} failed ({Reason}); its reconnect will put them again", link.Index, e.Message);
         }
     }
-
-    private Task PutSubscriptionsAsync(Link link, string channelId, CancellationToken ct) =>
-        _rest.SendAsync(HttpMethod.Put, $"/api/v2/notifications/channels/{channelId}/subscriptions", SubscriptionList(link), ct);
 
     private JsonArray SubscriptionList(Link link) => Topics(FixedTopics(link).Concat(link.Calls.Keys.Select(TranscriptionTopic)));
 

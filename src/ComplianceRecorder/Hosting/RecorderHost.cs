@@ -81,6 +81,8 @@ public sealed class RecorderHost : IAsyncDisposable
             HoldUnsettled = TimeSpan.FromMilliseconds(Settings.Number(config, "Recorder:HoldUnsettledMs", 2000, 0, 60_000)),
             CallIdle = TimeSpan.FromSeconds(Settings.Number(config, "Recorder:CallIdleSeconds", 300, 1, 86_400)),
         };
+        // a call the source stops hearing is let go when the pipeline would close it anyway
+        genesys = genesys with { CallSilence = pipeline.CallIdle };
         var checkpointKey = Settings.CheckpointKey(config);
         Access = AccessControl.FromConfiguration(config, demo);
 

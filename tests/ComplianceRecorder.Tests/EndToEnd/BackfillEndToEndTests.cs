@@ -18,7 +18,7 @@ public sealed class BackfillEndToEndTests(Database db) : IClassFixture<Database>
     {
         await using var emulator = await GenesysEmulator.StartAsync(new EmulatorOptions { Speed = 5 });
         using var http = new HttpClient();
-        var source = new NotificationsSource(http, emulator.ClientOptions(), TimeProvider.System, NullLogger.Instance);
+        var source = new NotificationsSource(http, emulator.ClientOptions() with { CallSilence = TimeSpan.FromSeconds(3) }, TimeProvider.System, NullLogger.Instance);
         var archive = new TranscriptArchive(source.Rest, TimeProvider.System, NullLogger.Instance);
         var committer = new GroupCommitter(db.Store("backfill"), NullLogger.Instance, TimeProvider.System);
         var calls = emulator.Scenario.Calls.Count;
