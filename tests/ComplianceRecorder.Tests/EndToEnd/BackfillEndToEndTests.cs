@@ -1,12 +1,6 @@
-using System.Reactive.Concurrency;
 using ComplianceRecorder.Emulator;
-using ComplianceRecorder.EventStore.Appending;
 using ComplianceRecorder.EventStore.Verification;
-using ComplianceRecorder.Genesys;
-using ComplianceRecorder.Pipeline;
-using ComplianceRecorder.Recording;
 using ComplianceRecorder.Tests.Infrastructure;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace ComplianceRecorder.Tests.EndToEnd;
 
@@ -17,15 +11,10 @@ public sealed class BackfillEndToEndTests(Database db) : IClassFixture<Database>
     public async Task What_a_socket_outage_lost_is_backfilled_from_the_stored_transcript_once_the_call_ends()
     {
         await using var emulator = await GenesysEmulator.StartAsync(new EmulatorOptions { Speed = 5 });
-        using var http = new HttpClient();
-        var source = new NotificationsSource(http, emulator.ClientOptions() with { CallSilence = TimeSpan.FromSeconds(3) }, TimeProvider.System, NullLogger.Instance);
-        var archive = new TranscriptArchive(source.Rest, TimeProvider.System, NullLogger.Instance);
-        var committer = new GroupCommitter(db.Store("backfill"), NullLogger.Instance, TimeProvider.System);
         var calls = emulator.Scenario.Calls.Count;
         var expectedFinals = emulator.Scenario.Calls.Sum(c => c.Utterances.Count);
         // a call whose end is lost in the outage ends by going quiet
-        var pipeline = new PipelineOptions { CallIdle = TimeSpan.FromSeconds(3) };
-        await using (var recorder = new Recorder(source.Events(), committer, pipeline, DefaultScheduler.Instance, NullLogger.Instance, archive))
+        await using (new LiveRecording(emulator, db, "backfill", callIdle: TimeSpan.FromSeconds(3), backfill: true))
         {
             await Until(async () => await db.ScalarAsync<long>("SELECT count(DISTINCT conversation_id) FROM audit_log") == calls);
             // every call is under way: the socket drops, and two 429s keep it down for over two seconds

@@ -1,12 +1,6 @@
-using System.Reactive.Concurrency;
 using ComplianceRecorder.Emulator;
-using ComplianceRecorder.EventStore.Appending;
 using ComplianceRecorder.EventStore.Verification;
-using ComplianceRecorder.Genesys;
-using ComplianceRecorder.Pipeline;
-using ComplianceRecorder.Recording;
 using ComplianceRecorder.Tests.Infrastructure;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace ComplianceRecorder.Tests.EndToEnd;
 
@@ -17,11 +11,8 @@ public sealed class DemoEndToEndTests(Database db) : IClassFixture<Database>
     public async Task Every_scripted_final_is_recorded_redacted_and_the_chains_verify()
     {
         await using var emulator = await GenesysEmulator.StartAsync(new EmulatorOptions { Speed = 10 });
-        using var http = new HttpClient();
-        var source = new NotificationsSource(http, emulator.ClientOptions(), TimeProvider.System, NullLogger.Instance);
-        var committer = new GroupCommitter(db.Store("e2e"), NullLogger.Instance, TimeProvider.System);
         var expectedFinals = emulator.Scenario.Calls.Sum(c => c.Utterances.Count);
-        await using (var recorder = new Recorder(source.Events(), committer, new PipelineOptions(), DefaultScheduler.Instance, NullLogger.Instance))
+        await using (new LiveRecording(emulator, db, "e2e"))
         {
             var deadline = DateTime.UtcNow.AddSeconds(60);
             while (DateTime.UtcNow < deadline && await db.ScalarAsync<long>("SELECT count(*) FROM audit_log WHERE is_final") < expectedFinals)

@@ -1,12 +1,6 @@
 using System.Net.WebSockets;
-using System.Reactive.Concurrency;
 using ComplianceRecorder.Emulator;
-using ComplianceRecorder.EventStore.Appending;
-using ComplianceRecorder.Genesys;
-using ComplianceRecorder.Pipeline;
-using ComplianceRecorder.Recording;
 using ComplianceRecorder.Tests.Infrastructure;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace ComplianceRecorder.Tests.Faults;
 
@@ -17,14 +11,12 @@ public sealed class SocketDropTests(Database db) : IClassFixture<Database>
     public async Task Each_drop_is_a_recorded_interval_nothing_is_doubled_after_resubscribing_and_backfill_completes_every_call()
     {
         await using var emulator = await GenesysEmulator.StartAsync(new EmulatorOptions { Speed = 4 });
-        using var http = new HttpClient();
-        // a call whose end is lost in a drop is let go after three silent seconds, by the source and the pipeline alike
-        var source = new NotificationsSource(http, emulator.ClientOptions() with { CallSilence = TimeSpan.FromSeconds(3) }, TimeProvider.System, NullLogger.Instance);
-        var archive = new TranscriptArchive(source.Rest, TimeProvider.System, NullLogger.Instance);
-        var committer = new GroupCommitter(db.Store("drops"), NullLogger.Instance, TimeProvider.System);
         var calls = emulator.Scenario.Calls.Count;
         var drops = new List<DateTimeOffset>();
-        await using (var recorder = new Recorder(source.Events(), committer, new PipelineOptions { CallIdle = TimeSpan.FromSeconds(3) }, DefaultScheduler.Instance, NullLogger.Instance, archive))
+        // a call whose end is lost in a drop is let go after three silent seconds
+        var recording = new LiveRecording(emulator, db, "drops", callIdle: TimeSpan.FromSeconds(3), backfill: true);
+        var source = recording.Source;
+        await using (recording)
         {
             while (await db.ScalarAsync<long>("SELECT count(*) FROM events WHERE type = 'segment_recorded'") == 0)
             {

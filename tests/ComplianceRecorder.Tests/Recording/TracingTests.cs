@@ -1,13 +1,8 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Reactive.Concurrency;
 using ComplianceRecorder.Emulator;
-using ComplianceRecorder.EventStore.Appending;
-using ComplianceRecorder.Genesys;
-using ComplianceRecorder.Pipeline;
 using ComplianceRecorder.Recording;
 using ComplianceRecorder.Tests.Infrastructure;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace ComplianceRecorder.Tests.Recording;
 
@@ -26,11 +21,9 @@ public sealed class TracingTests(Database db) : IClassFixture<Database>
         };
         ActivitySource.AddActivityListener(listener);
         await using var emulator = await GenesysEmulator.StartAsync(new EmulatorOptions { Speed = 20 });
-        using var http = new HttpClient();
-        var source = new NotificationsSource(http, emulator.ClientOptions(), TimeProvider.System, NullLogger.Instance);
-        var committer = new GroupCommitter(db.Store("tracing"), NullLogger.Instance, TimeProvider.System);
-        await using (var recorder = new Recorder(source.Events(), committer, new PipelineOptions(), DefaultScheduler.Instance, NullLogger.Instance))
+        await using (var recording = new LiveRecording(emulator, db, "tracing"))
         {
+            var recorder = recording.Recorder;
             var deadline = DateTime.UtcNow.AddSeconds(30);
             while (recorder.Segments < 20 && DateTime.UtcNow < deadline)
             {
