@@ -8,6 +8,10 @@ public sealed record Scenario(string QueueId, IReadOnlyList<ScriptedCall> Calls)
 {
     public static Scenario Load(string name)
     {
+        if (LoadScenario.TryParse(name, out var generated))
+        {
+            return generated;
+        }
         if (File.Exists(name))
         {
             return Parse(File.ReadAllText(name));

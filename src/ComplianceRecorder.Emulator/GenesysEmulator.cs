@@ -90,6 +90,10 @@ public sealed class GenesysEmulator : IAsyncDisposable
     /// <summary>Stored transcripts fetched through their transcripturl, to show backfill asked.</summary>
     public int TranscriptsServed => _transcriptsServed;
 
+    /// <summary>PUT and POST requests on subscriptions so far, to show clients batch their changes.</summary>
+    public int SubscriptionRequests => _subscriptionRequests;
+
+    private int _subscriptionRequests;
     private int _channelsCreated;
     private int _channelsExpired;
     private int _transcriptsServed;
@@ -270,6 +274,7 @@ public sealed class GenesysEmulator : IAsyncDisposable
             return Results.NotFound();
         }
         var body = await JsonNode.ParseAsync(ctx.Request.Body).ConfigureAwait(false) as JsonArray ?? [];
+        Interlocked.Increment(ref _subscriptionRequests);
         // subscribing again extends the channel's life
         ch.Expires = DateTimeOffset.UtcNow + _options.ChannelLifetime;
         if (replace)

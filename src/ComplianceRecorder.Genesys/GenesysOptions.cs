@@ -47,6 +47,9 @@ public sealed record GenesysOptions
     /// </summary>
     public TimeSpan CallSilence { get; init; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>How long a channel gathers subscription changes before sending them in one request.</summary>
+    public TimeSpan SubscriptionBatch { get; init; } = TimeSpan.FromMilliseconds(250);
+
     /// <summary>Topics per channel before another channel is opened; Genesys allows 1,000.</summary>
     public int TopicsPerChannel { get; init; } = 1000;
 

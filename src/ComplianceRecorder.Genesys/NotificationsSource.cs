@@ -42,6 +42,13 @@ public sealed class NotificationsSource(HttpClient http, GenesysOptions options,
 
         public Task Loop { get; set; } = Task.CompletedTask;
 
+        /// <summary>Topics to add, and whether any left: sent by the channel's own sender, many at a time.</summary>
+        public ConcurrentQueue<string> Added { get; } = new();
+
+        public volatile bool Removed;
+
+        public SemaphoreSlim Changed { get; } = new(0);
+
         /// <summary>The channel last used, reconnected to while Genesys still has it (channels count against a limit of 20).</summary>
         public (string Id, Uri ConnectUri)? Last { get; set; }
     }
@@ -217,7 +224,10 @@ public sealed class NotificationsSource(HttpClient http, GenesysOptions options,
                 string? reason;
                 using (var renewing = CancellationTokenSource.CreateLinkedTokenSource(ct))
                 {
-                    var renewal = Task.WhenAll(RenewAsync(link, channelId, renewing.Token), ForgetSilentCallsAsync(link, observer, renewing.Token));
+                    var renewal = Task.WhenAll(
+                        RenewAsync(link, channelId, renewing.Token),
+                        SendChangesAsync(link, channelId, renewing.Token),
+                        ForgetSilentCallsAsync(link, observer, renewing.Token));
                     reason = await ReceiveAsync(ws, link, observer, start, ct).ConfigureAwait(false);
                     await renewing.CancelAsync().ConfigureAwait(false);
                     await renewal.ConfigureAwait(false);
@@ -307,7 +317,7 @@ public sealed class NotificationsSource(HttpClient http, GenesysOptions options,
                     if (_heard.TryGetValue(call, out var at) && time.GetElapsedTime(at) >= options.CallSilence)
                     {
                         observer.OnNext(new CallFinished(call, $"nothing heard for {options.CallSilence.TotalSeconds:F0} s: the call's end was not heard", time.GetUtcNow()));
-                        await LeaveAsync(call, ct).ConfigureAwait(false);
+                        Leave(call);
                     }
                 }
             }
@@ -353,16 +363,16 @@ public sealed class NotificationsSource(HttpClient http, GenesysOptions options,
                 switch (e)
                 {
                     case QueueCallChanged q when !q.Disconnected && !_calls.ContainsKey(q.ConversationId):
-                        await FollowAsync(q.ConversationId, observer, start, ct).ConfigureAwait(false);
+                        Follow(q.ConversationId, observer, start);
                         break;
                     case CallFinished f:
                         observer.OnNext(f);
-                        await LeaveAsync(f.ConversationId, ct).ConfigureAwait(false);
+                        Leave(f.ConversationId);
                         break;
                     case QueueCallChanged { Disconnected: true } q when _calls.ContainsKey(q.ConversationId):
                         // the call hung up and its SESSION_ENDED never came (lost, or transcription stopped first)
                         observer.OnNext(new CallFinished(q.ConversationId, "the call disconnected", q.ReceivedAt));
-                        await LeaveAsync(q.ConversationId, ct).ConfigureAwait(false);
+                        Leave(q.ConversationId);
                         break;
                     case ChannelNotice:
                     case QueueCallChanged:
@@ -379,7 +389,7 @@ public sealed class NotificationsSource(HttpClient http, GenesysOptions options,
         }
     }
 
-    private async Task FollowAsync(string call, IObserver<SourceEvent> observer, Action<Link> start, CancellationToken ct)
+    private void Follow(string call, IObserver<SourceEvent> observer, Action<Link> start)
     {
         var placement = Assign(call, observer);
         foreach (var link in placement.Opened)
@@ -387,14 +397,15 @@ public sealed class NotificationsSource(HttpClient http, GenesysOptions options,
             log.LogInformation("Opening Genesys channel {Index}: the others carry {Topics} topics", link.Index, options.TopicsPerChannel);
             start(link);
         }
-        if (placement is { Link: { } on, ChannelId: { } channelId })
+        if (placement is { Link: { } on, ChannelId: not null })
         {
-            await OnOtherChannelAsync(on, HttpMethod.Post, channelId, Topics([TranscriptionTopic(call)]), ct).ConfigureAwait(false);
+            on.Added.Enqueue(TranscriptionTopic(call));
+            on.Changed.Release();
         }
     }
 
     /// <summary>The call is over: its topic leaves its channel, as Genesys' own blueprint does.</summary>
-    private async Task LeaveAsync(string call, CancellationToken ct)
+    private void Leave(string call)
     {
         if (!_calls.TryRemove(call, out var link))
         {
@@ -402,9 +413,48 @@ public sealed class NotificationsSource(HttpClient http, GenesysOptions options,
         }
         link.Calls.TryRemove(call, out _);
         _heard.TryRemove(call, out _);
-        if (link.ChannelId is { } channelId)
+        link.Removed = true;
+        link.Changed.Release();
+    }
+
+    /// <summary>
+    /// Sends a channel's subscription changes, batched: whatever was asked within a short wait, or while
+    /// the last request was on its way, goes in the next one (Genesys allows a client 300 requests a minute, and a busy queue
+    /// starts and ends calls faster than that). An addition is a POST of the new topics; a removal
+    /// puts the whole list. The socket's reader never waits on REST.
+    /// </summary>
+    private async Task SendChangesAsync(Link link, string channelId, CancellationToken ct)
+    {
+        var added = new List<string>();
+        try
         {
-            await OnOtherChannelAsync(link, HttpMethod.Put, channelId, SubscriptionList(link), ct).ConfigureAwait(false);
+            while (true)
+            {
+                await link.Changed.WaitAsync(ct).ConfigureAwait(false);
+                // a moment's wait gathers a burst of new calls into one request
+                await Task.Delay(options.SubscriptionBatch, time, ct).ConfigureAwait(false);
+                while (link.Changed.CurrentCount > 0)
+                {
+                    await link.Changed.WaitAsync(ct).ConfigureAwait(false);
+                }
+                added.Clear();
+                while (link.Added.TryDequeue(out var topic))
+                {
+                    added.Add(topic);
+                }
+                if (link.Removed)
+                {
+                    link.Removed = false;
+                    await OnOtherChannelAsync(link, HttpMethod.Put, channelId, SubscriptionList(link), ct).ConfigureAwait(false);
+                }
+                else if (added.Count > 0)
+                {
+                    await OnOtherChannelAsync(link, HttpMethod.Post, channelId, Topics(added), ct).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
         }
     }
 

@@ -1,7 +1,7 @@
 using ComplianceRecorder;
 using ComplianceRecorder.Verbs;
 
-// The verbs: demo (emulator + everything), run (real Genesys), migrate, redact, verify, rebuild, report.
+// The verbs: demo (emulator + everything), run (real Genesys), migrate, redact, verify, rebuild, report, emulate (the emulator alone).
 var verb = args.Length > 0 ? args[0] : "help";
 var rest = args.Length > 1 ? args[1..] : [];
 try
@@ -14,6 +14,7 @@ try
         "verify" => await StoreVerbs.VerifyAsync(rest),
         "rebuild" => await StoreVerbs.RebuildAsync(rest),
         "redact" => await RedactVerb.RunAsync(Console.In, Console.Out),
+        "emulate" => await EmulateVerb.RunAsync(rest),
         "report" => await ReportVerb.RunAsync(rest),
         _ => Usage(),
     };
@@ -26,6 +27,6 @@ catch (SettingsException e)
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: ComplianceRecorder demo|run|migrate|verify|rebuild [audit|metrics]|redact|report audit|calls|metrics");
+    Console.Error.WriteLine("usage: ComplianceRecorder demo|run|migrate|verify|rebuild [audit|metrics]|redact|report audit|calls|metrics|emulate");
     return 2;
 }

@@ -187,6 +187,20 @@ public sealed class GenesysClientContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_burst_of_new_calls_is_subscribed_in_a_few_batched_requests_not_one_each()
+    {
+        // sixty calls announced within a tenth of a second
+        await using var emulator = await GenesysEmulator.StartAsync(new EmulatorOptions { Scenario = "load:60:20", Speed = 20 });
+        var source = new NotificationsSource(_http, emulator.ClientOptions(), TimeProvider.System, NullLogger.Instance);
+        using var listening = new Listening(source);
+
+        await UntilAsync(() => emulator.SubscribedTopics.Count(t => t.EndsWith(".transcription", StringComparison.Ordinal)) == 60, seconds: 20);
+
+        // the first list, then the burst in a request or two
+        Assert.True(emulator.SubscriptionRequests <= 4, $"{emulator.SubscriptionRequests} subscription requests for 60 calls");
+    }
+
+    [Fact]
     public async Task Agent_topics_find_calls_as_queue_topics_do()
     {
         var source = Source(options: Options with { QueueIds = [], UserIds = ["agent-7"] });
