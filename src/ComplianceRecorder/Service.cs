@@ -1,5 +1,4 @@
 using System.Reactive.Linq;
-using System.Runtime.InteropServices;
 using ComplianceRecorder.Hosting;
 
 namespace ComplianceRecorder;
@@ -14,13 +13,7 @@ internal static class Service
 
         using var stop = new CancellationTokenSource();
         // Ctrl+C and SIGTERM both stop taking frames, drain, commit, then exit
-        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
-        void Stop(PosixSignalContext ctx)
-        {
-            ctx.Cancel = true;
-            stop.Cancel();
-        }
+        using var signals = new StopSignals(stop);
 
         var host = await RecorderHost.StartAsync(config, demo).ConfigureAwait(false);
         await using (host.ConfigureAwait(false))

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using ComplianceRecorder.Emulator;
 
 namespace ComplianceRecorder.Verbs;
@@ -21,13 +20,7 @@ internal static class EmulateVerb
         };
         var port = Settings.Number(config, "Emulator:Port", 0, 0, 65535);
         using var stop = new CancellationTokenSource();
-        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
-        void Stop(PosixSignalContext ctx)
-        {
-            ctx.Cancel = true;
-            stop.Cancel();
-        }
+        using var signals = new StopSignals(stop);
 
         await using var emulator = await GenesysEmulator.StartAsync(options, port).ConfigureAwait(false);
         Console.WriteLine($"Genesys emulator on {emulator.BaseUri} (scenario {options.Scenario}: {emulator.Scenario.Calls.Count} calls on queue {emulator.Scenario.QueueId}, speed x{options.Speed})");
