@@ -27,7 +27,8 @@ internal static class LoadBench
         var speed = args.Length > 3 ? double.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 1.7;
         var pgDir = Path.Combine(Path.GetTempPath(), "cr-bench-" + Guid.NewGuid().ToString("N")[..8]);
         var pg = await LocalPostgres.StartAsync(pgDir, stopOnDispose: true);
-        var scenario = idle ? $"idle:{calls}" : $"load:{calls}:{(int)(seconds * speed * 1.5)}";
+        // calls outlast the warm-up and the measurement, so none ends while it is measured
+        var scenario = idle ? $"idle:{calls}" : $"load:{calls}:{(int)((seconds + 60) * speed)}";
         using var emulator = StartEmulator(scenario, idle ? 1 : speed, out var emulatorUri);
         try
         {
@@ -44,7 +45,7 @@ internal static class LoadBench
                 ["Auth:Keys:0:Name"] = "bench",
                 ["Auth:Keys:0:Sha256"] = AccessControl.Hash("bench-key"),
                 ["Auth:Keys:0:Role"] = "auditor",
-            }).Build();
+            }).AddEnvironmentVariables().Build();
             using var latencies = new Latencies();
             GC.Collect();
             var baseline = GC.GetTotalMemory(forceFullCollection: true);
@@ -72,8 +73,9 @@ internal static class LoadBench
         var warm = Stopwatch.StartNew();
         while (host.Recorder.Calls < calls * 0.98 && warm.Elapsed < TimeSpan.FromSeconds(seconds))
         {
-            await Task.Delay(200);
+            await Task.Delay(1000);
         }
+        var warmUp = warm.Elapsed;
         var process = Process.GetCurrentProcess();
         latencies.Reset();
         var segments0 = host.Recorder.Segments + host.Recorder.Duplicates;
@@ -96,7 +98,7 @@ internal static class LoadBench
         var busy = (machine.Busy - machine0.Busy) / (double)(machine.Total - machine0.Total) * Environment.ProcessorCount;
         var pauses = GC.GetTotalPauseDuration() - pause0;
         var (durable, caption) = latencies.Take();
-        Console.WriteLine($"calls {calls:N0} at x{speed} ({host.Recorder.Calls:N0} active while measured), {wall:F0} s measured after a {warm.Elapsed.TotalSeconds:F0} s warm-up");
+        Console.WriteLine($"calls {calls:N0} at x{speed} ({host.Recorder.Calls:N0} active while measured), {wall:F0} s measured after a {warmUp.TotalSeconds:F0} s warm-up");
         Console.WriteLine($"  segments/s sustained      {segments / wall:N0}  (max commit backlog {backlogMax:N0})");
         Console.WriteLine($"  receive→durable           p50 {Ms(durable, 0.50)} ms  p99 {Ms(durable, 0.99)} ms  max {Ms(durable, 1)} ms  (n={durable.Length:N0})");
         Console.WriteLine($"  receive→caption           p50 {Ms(caption, 0.50)} ms  p99 {Ms(caption, 0.99)} ms");
@@ -129,7 +131,7 @@ internal static class LoadBench
             RedirectStandardOutput = true,
             UseShellExecute = false,
         };
-        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "ComplianceRecorder.dll"), "emulate", $"--Emulator:Scenario={scenario}",
+        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "ComplianceRecorder.dll"), "emulate", $"--Emulator:Scenario={scenario}", "--Emulator:Loop=false",
             $"--Emulator:Speed={speed.ToString(System.Globalization.CultureInfo.InvariantCulture)}" })
         {
             info.ArgumentList.Add(a);
@@ -216,7 +218,7 @@ internal static class LoadBench
         {
             public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
 
-            public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => logLevel >= Microsoft.Extensions.Logging.LogLevel.Warning;
+            public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => logLevel >= (Environment.GetEnvironmentVariable("BENCH_LOGS") == "info" ? Microsoft.Extensions.Logging.LogLevel.Information : Microsoft.Extensions.Logging.LogLevel.Warning);
 
             public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
             {

@@ -453,6 +453,7 @@ public sealed class GenesysEmulator : IAsyncDisposable
             var round = Guid.NewGuid().ToString("N")[..8];
             foreach (var call in Scenario.Calls)
             {
+                // each round's calls are new calls: the round replaces the first part of the id and the rest tells the calls apart
                 var id = _options.Loop ? round + call.ConversationId[Math.Min(8, call.ConversationId.Length)..] : call.ConversationId;
                 var communicationId = Guid.NewGuid().ToString();
                 var callClock = new CallClock(_options.Speed);

@@ -55,7 +55,8 @@ public static class LoadScenario
                 at += (words.Split(' ').Length * 280) + 500 + random.Next(500);
                 channel = channel == "INTERNAL" ? "EXTERNAL" : "INTERNAL";
             }
-            list.Add(new ScriptedCall($"load-{i:D6}-0000-4000-8000-000000000000", start, utterances));
+            // shaped like Genesys' ids, told apart by their last part (a looping emulator renames the first)
+            list.Add(new ScriptedCall($"10ad0000-0000-4000-8000-{i:D12}", start, utterances));
         }
         return new Scenario("load-queue", list);
     }
@@ -66,7 +67,7 @@ public static class LoadScenario
         for (var i = 0; i < calls; i++)
         {
             // one short greeting, then silence until the hour is up
-            list.Add(new ScriptedCall($"idle-{i:D6}-0000-4000-8000-000000000000", i % 5000, [
+            list.Add(new ScriptedCall($"1d1e0000-0000-4000-8000-{i:D12}", i % 5000, [
                 new ScriptedUtterance("INTERNAL", 0, "thank you for calling"),
                 new ScriptedUtterance("INTERNAL", 3_600_000, "goodbye")]));
         }

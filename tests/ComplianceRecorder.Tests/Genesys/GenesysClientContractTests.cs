@@ -201,6 +201,19 @@ public sealed class GenesysClientContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Thirty_calls_over_channels_of_ten_topics_are_all_heard()
+    {
+        await using var emulator = await GenesysEmulator.StartAsync(new EmulatorOptions { Scenario = "load:30:20", Speed = 10 });
+        var source = new NotificationsSource(_http, emulator.ClientOptions() with { TopicsPerChannel = 10 }, TimeProvider.System, NullLogger.Instance);
+        using var listening = new Listening(source);
+
+        await listening.UntilAsync(l => l.Events.OfType<TranscriptReceived>().Select(t => t.ConversationId).Distinct().Count() == 30, seconds: 20);
+
+        Assert.Equal(30, listening.Events.OfType<TranscriptReceived>().Select(t => t.ConversationId).Distinct().Count());
+        Assert.Equal(4, source.Channels);
+    }
+
+    [Fact]
     public async Task Agent_topics_find_calls_as_queue_topics_do()
     {
         var source = Source(options: Options with { QueueIds = [], UserIds = ["agent-7"] });
