@@ -90,9 +90,45 @@ public sealed class NotificationsSource(HttpClient http, GenesysOptions options,
     }
 
     public IObservable<SourceEvent> Events() =>
-        Observable.Create<SourceEvent>((observer, ct) => RunAsync(Observer.Synchronize(observer), ct));
+        Observable.Create<SourceEvent>((observer, ct) => RunAsync(new Emitter(observer), ct));
 
-    private async Task RunAsync(IObserver<SourceEvent> observer, CancellationToken ct)
+    /// <summary>
+    /// One event at a time into the pipeline, from every channel's reader. The wait is asynchronous:
+    /// while the pipeline holds a reader back (the commit queue is full), the other readers wait
+    /// without blocking threads, so the committer that would free the queue still gets one.
+    /// </summary>
+    private sealed class Emitter(IObserver<SourceEvent> observer)
+    {
+        private readonly SemaphoreSlim _gate = new(1, 1);
+
+        public async ValueTask NextAsync(SourceEvent e, CancellationToken ct)
+        {
+            await _gate.WaitAsync(ct).ConfigureAwait(false);
+            try
+            {
+                observer.OnNext(e);
+            }
+            finally
+            {
+                _gate.Release();
+            }
+        }
+
+        public async Task EndAsync(Exception? error)
+        {
+            await _gate.WaitAsync().ConfigureAwait(false);
+            if (error is null)
+            {
+                observer.OnCompleted();
+            }
+            else
+            {
+                observer.OnError(error);
+            }
+        }
+    }
+
+    private async Task RunAsync(Emitter observer, CancellationToken ct)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         Exception? fatal = null;
@@ -116,7 +152,10 @@ public sealed class NotificationsSource(HttpClient http, GenesysOptions options,
         }
         foreach (var id in options.ConversationIds)
         {
-            Assign(id, observer);
+            if (Assign(id).Link is null)
+            {
+                await NotFollowedAsync(id, observer, ct).ConfigureAwait(false);
+            }
         }
         List<Link> initial;
         lock (_gate)
@@ -131,24 +170,25 @@ public sealed class NotificationsSource(HttpClient http, GenesysOptions options,
             loops = [.. _links.Select(l => l.Loop)];
         }
         await Task.WhenAll(loops).ConfigureAwait(false);
-        if (fatal is not null)
-        {
-            observer.OnError(fatal);
-        }
-        else
-        {
-            observer.OnCompleted();
-        }
+        await observer.EndAsync(fatal).ConfigureAwait(false);
     }
 
     /// <summary>Where a call was put: its channel, that channel's id if it was connected then, and channels opened for it.</summary>
     private readonly record struct Placement(Link? Link, string? ChannelId, List<Link> Opened);
 
+    /// <summary>A call no channel could take: known, and not heard. An auditor sees it as a recorded gap, not as silence.</summary>
+    private async ValueTask NotFollowedAsync(string call, Emitter observer, CancellationToken ct)
+    {
+        log.LogError("Cannot follow call {Call}: all {Channels} channels carry {Topics} topics", call, options.MaxChannels, options.TopicsPerChannel);
+        var now = time.GetUtcNow();
+        await observer.NextAsync(new SourceDisconnected([call], now, "not followed: every channel allowed is full", now), ct).ConfigureAwait(false);
+    }
+
     /// <summary>
     /// Puts a call on the first channel with room, opening another when all are full. When it takes the
     /// last room, a spare channel is opened at once, so the next call does not wait for one to connect.
     /// </summary>
-    private Placement Assign(string call, IObserver<SourceEvent> observer)
+    private Placement Assign(string call)
     {
         var opened = new List<Link>();
         lock (_gate)
@@ -170,10 +210,6 @@ public sealed class NotificationsSource(HttpClient http, GenesysOptions options,
                 return new Placement(link, link.ChannelId, opened);
             }
         }
-        log.LogError("Cannot follow call {Call}: all {Channels} channels carry {Topics} topics", call, options.MaxChannels, options.TopicsPerChannel);
-        // the call is known and will not be heard: an auditor sees it as a recorded gap, not as silence
-        var now = time.GetUtcNow();
-        observer.OnNext(new SourceDisconnected([call], now, "not followed: every channel allowed is full", now));
         return new Placement(null, null, opened);
     }
 
@@ -192,7 +228,7 @@ public sealed class NotificationsSource(HttpClient http, GenesysOptions options,
         return link;
     }
 
-    private async Task RunLinkAsync(Link link, IObserver<SourceEvent> observer, Action<Link> start, CancellationToken ct)
+    private async Task RunLinkAsync(Link link, Emitter observer, Action<Link> start, CancellationToken ct)
     {
         var backoff = TimeSpan.FromMilliseconds(200);
         DateTimeOffset? downSince = null;
@@ -216,7 +252,7 @@ public sealed class NotificationsSource(HttpClient http, GenesysOptions options,
                 link.Connected = true;
                 if (downSince is { } from)
                 {
-                    observer.OnNext(new SourceDisconnected([.. link.Calls.Keys], from, downReason, time.GetUtcNow()));
+                    await observer.NextAsync(new SourceDisconnected([.. link.Calls.Keys], from, downReason, time.GetUtcNow()), ct).ConfigureAwait(false);
                     downSince = null;
                 }
                 backoff = TimeSpan.FromMilliseconds(200);
@@ -305,7 +341,7 @@ public sealed class NotificationsSource(HttpClient http, GenesysOptions options,
     }
 
     /// <summary>Calls on this channel silent past <see cref="GenesysOptions.CallSilence"/> are finished and left.</summary>
-    private async Task ForgetSilentCallsAsync(Link link, IObserver<SourceEvent> observer, CancellationToken ct)
+    private async Task ForgetSilentCallsAsync(Link link, Emitter observer, CancellationToken ct)
     {
         try
         {
@@ -316,7 +352,7 @@ public sealed class NotificationsSource(HttpClient http, GenesysOptions options,
                 {
                     if (_heard.TryGetValue(call, out var at) && time.GetElapsedTime(at) >= options.CallSilence)
                     {
-                        observer.OnNext(new CallFinished(call, $"nothing heard for {options.CallSilence.TotalSeconds:F0} s: the call's end was not heard", time.GetUtcNow()));
+                        await observer.NextAsync(new CallFinished(call, $"nothing heard for {options.CallSilence.TotalSeconds:F0} s: the call's end was not heard", time.GetUtcNow()), ct).ConfigureAwait(false);
                         Leave(call);
                     }
                 }
@@ -328,7 +364,7 @@ public sealed class NotificationsSource(HttpClient http, GenesysOptions options,
     }
 
     /// <returns>null on a deliberate close; otherwise why the socket went away.</returns>
-    private async Task<string?> ReceiveAsync(ClientWebSocket ws, Link link, IObserver<SourceEvent> observer, Action<Link> start, CancellationToken ct)
+    private async Task<string?> ReceiveAsync(ClientWebSocket ws, Link link, Emitter observer, Action<Link> start, CancellationToken ct)
     {
         var frames = new FrameReader(ws, time);
         while (true)
@@ -355,7 +391,7 @@ public sealed class NotificationsSource(HttpClient http, GenesysOptions options,
             }
             if (frame.Bad is { } bad)
             {
-                observer.OnNext(bad);
+                await observer.NextAsync(bad, ct).ConfigureAwait(false);
                 continue;
             }
             foreach (var e in NotificationDecoder.Decode(frame.Text!, time.GetUtcNow()))
@@ -363,15 +399,15 @@ public sealed class NotificationsSource(HttpClient http, GenesysOptions options,
                 switch (e)
                 {
                     case QueueCallChanged q when !q.Disconnected && !_calls.ContainsKey(q.ConversationId):
-                        Follow(q.ConversationId, observer, start);
+                        await FollowAsync(q.ConversationId, observer, start, ct).ConfigureAwait(false);
                         break;
                     case CallFinished f:
-                        observer.OnNext(f);
+                        await observer.NextAsync(f, ct).ConfigureAwait(false);
                         Leave(f.ConversationId);
                         break;
                     case QueueCallChanged { Disconnected: true } q when _calls.ContainsKey(q.ConversationId):
                         // the call hung up and its SESSION_ENDED never came (lost, or transcription stopped first)
-                        observer.OnNext(new CallFinished(q.ConversationId, "the call disconnected", q.ReceivedAt));
+                        await observer.NextAsync(new CallFinished(q.ConversationId, "the call disconnected", q.ReceivedAt), ct).ConfigureAwait(false);
                         Leave(q.ConversationId);
                         break;
                     case ChannelNotice:
@@ -379,19 +415,23 @@ public sealed class NotificationsSource(HttpClient http, GenesysOptions options,
                         break;
                     case TranscriptReceived t:
                         _heard[t.ConversationId] = time.GetTimestamp();
-                        observer.OnNext(t);
+                        await observer.NextAsync(t, ct).ConfigureAwait(false);
                         break;
                     default:
-                        observer.OnNext(e);
+                        await observer.NextAsync(e, ct).ConfigureAwait(false);
                         break;
                 }
             }
         }
     }
 
-    private void Follow(string call, IObserver<SourceEvent> observer, Action<Link> start)
+    private async ValueTask FollowAsync(string call, Emitter observer, Action<Link> start, CancellationToken ct)
     {
-        var placement = Assign(call, observer);
+        var placement = Assign(call);
+        if (placement.Link is null)
+        {
+            await NotFollowedAsync(call, observer, ct).ConfigureAwait(false);
+        }
         foreach (var link in placement.Opened)
         {
             log.LogInformation("Opening Genesys channel {Index}: the others carry {Topics} topics", link.Index, options.TopicsPerChannel);
