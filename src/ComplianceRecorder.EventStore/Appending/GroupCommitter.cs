@@ -66,7 +66,16 @@ public sealed class GroupCommitter : IAsyncDisposable
 
     private async ValueTask<Task<Appended>> WaitForRoomAsync(Item item, CancellationToken ct)
     {
-        await _queue.Writer.WriteAsync(item, ct).ConfigureAwait(false);
+        try
+        {
+            await _queue.Writer.WriteAsync(item, ct).ConfigureAwait(false);
+        }
+        catch (ChannelClosedException e)
+        {
+            // the recorder is stopping and gave up draining: the event's task says it was not recorded
+            Interlocked.Decrement(ref _backlog);
+            item.Done.TrySetException(new InvalidOperationException("the committer is closed: the recorder stopped before this event could be queued", e));
+        }
         return item.Done.Task;
     }
 
