@@ -474,8 +474,13 @@ public sealed class GenesysEmulator : IAsyncDisposable
                     timeline.Add((at, () => PublishTranscriptAsync($"v2.conversations.{id}.transcription",
                         Envelope($"v2.conversations.{id}.transcription", Transcript(id, communicationId, e, callClock)), e.IsFinal ? "final" : "partial")));
                 }
-                timeline.Add((end + 500, () => PublishAsync($"v2.conversations.{id}.transcription",
-                    Envelope($"v2.conversations.{id}.transcription", SessionEnded(id, communicationId, end)), "ended")));
+                timeline.Add((end + 500, () =>
+                {
+                    // Genesys keeps the transcript once the call is over, not before
+                    _ended[(id, communicationId)] = true;
+                    return PublishAsync($"v2.conversations.{id}.transcription",
+                        Envelope($"v2.conversations.{id}.transcription", SessionEnded(id, communicationId, end)), "ended");
+                }));
                 timeline.Add((end + 600, () => PublishAsync($"v2.routing.queues.{Scenario.QueueId}.conversations",
                     Envelope($"v2.routing.queues.{Scenario.QueueId}.conversations", QueueEvent(id, "disconnected")), "queue")));
             }
@@ -507,15 +512,16 @@ public sealed class GenesysEmulator : IAsyncDisposable
     }
 
     private readonly ConcurrentDictionary<(string Conversation, string Communication), (ScriptedCall Call, CallClock Clock)> _stored = new();
+    private readonly ConcurrentDictionary<(string Conversation, string Communication), bool> _ended = new();
 
     /// <summary>
-    /// What Genesys keeps after a call: transcripturl answers a short-lived URL, and that URL serves the
-    /// whole transcript (every final, with speaker and times) whatever the live stream lost.
+    /// What Genesys keeps after a call: once the call is over, transcripturl answers a short-lived URL, and
+    /// that URL serves the whole transcript (every final, with speaker and times) whatever the live stream lost.
     /// </summary>
     private void MapArchive(RouteGroupBuilder api)
     {
         api.MapGet("speechandtextanalytics/conversations/{conversation}/communications/{communication}/transcripturl", (string conversation, string communication) =>
-            _stored.ContainsKey((conversation, communication))
+            _ended.ContainsKey((conversation, communication))
                 ? Results.Json(new JsonObject { ["url"] = new Uri(BaseUri, $"/emulator/transcripts/{conversation}/{communication}?X-Amz-Expires=300").ToString() })
                 : Results.Json(new JsonObject { ["message"] = "transcript not found", ["code"] = "not.found", ["status"] = 404 }, statusCode: 404));
         _app.MapGet("/emulator/transcripts/{conversation}/{communication}", (string conversation, string communication) =>

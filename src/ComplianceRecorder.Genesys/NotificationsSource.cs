@@ -250,6 +250,15 @@ public sealed class NotificationsSource(HttpClient http, GenesysOptions options,
                 }
                 await _rest.SendAsync(HttpMethod.Put, $"/api/v2/notifications/channels/{channelId}/subscriptions", subscriptions, ct).ConfigureAwait(false);
                 link.Connected = true;
+                // time with the socket down was unheard, not silent: it does not count towards letting a call go
+                if (downSince is { } wasDown)
+                {
+                    var unheard = (long)((time.GetUtcNow() - wasDown).TotalSeconds * time.TimestampFrequency);
+                    foreach (var call in link.Calls.Keys)
+                    {
+                        _heard.AddOrUpdate(call, time.GetTimestamp(), (_, at) => at + unheard);
+                    }
+                }
                 if (downSince is { } from)
                 {
                     await observer.NextAsync(new SourceDisconnected([.. link.Calls.Keys], from, downReason, time.GetUtcNow()), ct).ConfigureAwait(false);

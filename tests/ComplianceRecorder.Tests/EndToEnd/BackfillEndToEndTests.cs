@@ -13,8 +13,8 @@ public sealed class BackfillEndToEndTests(Database db) : IClassFixture<Database>
         await using var emulator = await GenesysEmulator.StartAsync(new EmulatorOptions { Speed = 5 });
         var calls = emulator.Scenario.Calls.Count;
         var expectedFinals = emulator.Scenario.Calls.Sum(c => c.Utterances.Count);
-        // a call whose end is lost in the outage ends by going quiet
-        await using (new LiveRecording(emulator, db, "backfill", callIdle: TimeSpan.FromSeconds(3), backfill: true))
+        // a call whose end is lost in the outage ends by going quiet; longer than the outage, so no call is cut in two
+        await using (new LiveRecording(emulator, db, "backfill", callIdle: TimeSpan.FromSeconds(8), backfill: true))
         {
             await Until(async () => await db.ScalarAsync<long>("SELECT count(DISTINCT conversation_id) FROM audit_log") == calls);
             // every call is under way: the socket drops, and two 429s keep it down for over two seconds
