@@ -126,11 +126,20 @@ internal static class LoadBench
 
     private static Process StartEmulator(string scenario, double speed, out Uri uri)
     {
-        var info = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } h ? h : "dotnet")
+        var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } h ? h : "dotnet";
+        // BENCH_EMULATOR_NICE=10 lowers the emulator's priority, so the recorder and PostgreSQL come first on a shared machine
+        var nice = Environment.GetEnvironmentVariable("BENCH_EMULATOR_NICE");
+        var info = new ProcessStartInfo(string.IsNullOrEmpty(nice) ? dotnet : "nice")
         {
             RedirectStandardOutput = true,
             UseShellExecute = false,
         };
+        if (!string.IsNullOrEmpty(nice))
+        {
+            info.ArgumentList.Add("-n");
+            info.ArgumentList.Add(nice);
+            info.ArgumentList.Add(dotnet);
+        }
         foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "ComplianceRecorder.dll"), "emulate", $"--Emulator:Scenario={scenario}", "--Emulator:Loop=false",
             $"--Emulator:Speed={speed.ToString(System.Globalization.CultureInfo.InvariantCulture)}" })
         {
