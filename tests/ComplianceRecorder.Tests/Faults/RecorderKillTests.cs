@@ -2,7 +2,6 @@ using ComplianceRecorder.Emulator;
 using ComplianceRecorder.EventStore.Projections;
 using ComplianceRecorder.EventStore.Verification;
 using ComplianceRecorder.Tests.Infrastructure;
-using ComplianceRecorder.Web;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace ComplianceRecorder.Tests.Faults;
@@ -20,21 +19,8 @@ public sealed class RecorderKillTests(Database db) : IClassFixture<Database>
     public async Task After_a_kill_and_restart_committed_events_stand_chains_verify_projections_equal_a_rebuild_and_the_lost_time_is_a_gap()
     {
         await using var emulator = await GenesysEmulator.StartAsync(new EmulatorOptions { Speed = 2 });
-        var settings = new Dictionary<string, string>
-        {
-            ["ConnectionStrings:EventStore"] = db.ConnectionString,
-            ["Recorder:Url"] = "http://127.0.0.1:0",
-            ["Recorder:CheckpointKey"] = Convert.ToBase64String(new byte[32]),
-            ["Recorder:CallIdleSeconds"] = "3",
-            ["Genesys:LoginBaseUrl"] = emulator.BaseUri.ToString(),
-            ["Genesys:ApiBaseUrl"] = emulator.BaseUri.ToString(),
-            ["Genesys:ClientId"] = "emulator-client",
-            ["Genesys:ClientSecret"] = "emulator-secret",
-            ["Genesys:QueueIds:0"] = emulator.Scenario.QueueId,
-            ["Auth:Keys:0:Name"] = "ops",
-            ["Auth:Keys:0:Sha256"] = AccessControl.Hash("ops-key-for-tests"),
-            ["Auth:Keys:0:Role"] = "auditor",
-        };
+        var settings = RecorderProcess.Settings(emulator, db.ConnectionString);
+        settings["Recorder:CallIdleSeconds"] = "3";
         var calls = emulator.Scenario.Calls.Count;
 
         string committed;

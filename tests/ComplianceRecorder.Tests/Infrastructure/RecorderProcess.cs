@@ -28,6 +28,22 @@ public sealed class RecorderProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>What `run` needs against an emulator and a test database: its URLs and credentials, a key, a port of its own.</summary>
+    public static Dictionary<string, string> Settings(ComplianceRecorder.Emulator.GenesysEmulator emulator, string connectionString) => new()
+    {
+        ["ConnectionStrings:EventStore"] = connectionString,
+        ["Recorder:Url"] = "http://127.0.0.1:0",
+        ["Recorder:CheckpointKey"] = Convert.ToBase64String(new byte[32]),
+        ["Genesys:LoginBaseUrl"] = emulator.BaseUri.ToString(),
+        ["Genesys:ApiBaseUrl"] = emulator.BaseUri.ToString(),
+        ["Genesys:ClientId"] = "emulator-client",
+        ["Genesys:ClientSecret"] = "emulator-secret",
+        ["Genesys:QueueIds:0"] = emulator.Scenario.QueueId,
+        ["Auth:Keys:0:Name"] = "ops",
+        ["Auth:Keys:0:Sha256"] = ComplianceRecorder.Web.AccessControl.Hash("ops-key-for-tests"),
+        ["Auth:Keys:0:Role"] = "auditor",
+    };
+
     public static RecorderProcess Start(IReadOnlyDictionary<string, string> settings)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "ComplianceRecorder.dll");
