@@ -38,11 +38,13 @@ public sealed class Recorder : IAsyncDisposable
         // holds (a final waiting on its number, an open metrics window) flows out and is committed
         var durable = TranscriptPipeline.Build(source.TakeUntil(_stop), options, scheduler, archive)
             .Select(e => (Event: e, Commit: committer.Enqueue(e)))
-            .SelectMany(async pending =>
+            // in the order they were queued: a call's end is never seen before its last words, and captions keep the order spoken
+            .Select(pending => Observable.FromAsync(async () =>
             {
                 var appended = await pending.Commit.ConfigureAwait(false);
                 return new Durable(pending.Event, appended.Seq, scheduler.Now, appended.Duplicate);
-            })
+            }))
+            .Concat()
             .Publish();
         _subscription = new System.Reactive.Disposables.CompositeDisposable(
             durable.Windows(options.MetricsWindow, scheduler).Subscribe(OnWindow),
