@@ -240,7 +240,6 @@ public sealed class NotificationsSource(HttpClient http, GenesysOptions options,
                 var (channelId, connectUri) = await ChannelAsync(link, ct).ConfigureAwait(false);
                 using var ws = new ClientWebSocket();
                 await ws.ConnectAsync(connectUri, ct).ConfigureAwait(false);
-                // published before the list is put: a call assigned meanwhile is either in the list or posted on its own
                 JsonArray subscriptions;
                 lock (_gate)
                 {
@@ -250,17 +249,14 @@ public sealed class NotificationsSource(HttpClient http, GenesysOptions options,
                 }
                 await _rest.SendAsync(HttpMethod.Put, $"/api/v2/notifications/channels/{channelId}/subscriptions", subscriptions, ct).ConfigureAwait(false);
                 link.Connected = true;
-                // time with the socket down was unheard, not silent: it does not count towards letting a call go
-                if (downSince is { } wasDown)
+                if (downSince is { } from)
                 {
-                    var unheard = (long)((time.GetUtcNow() - wasDown).TotalSeconds * time.TimestampFrequency);
+                    // time with the socket down was unheard, not silent: it does not count towards letting a call go
+                    var unheard = (long)((time.GetUtcNow() - from).TotalSeconds * time.TimestampFrequency);
                     foreach (var call in link.Calls.Keys)
                     {
                         _heard.AddOrUpdate(call, time.GetTimestamp(), (_, at) => at + unheard);
                     }
-                }
-                if (downSince is { } from)
-                {
                     await observer.NextAsync(new SourceDisconnected([.. link.Calls.Keys], from, downReason, time.GetUtcNow()), ct).ConfigureAwait(false);
                     downSince = null;
                 }
