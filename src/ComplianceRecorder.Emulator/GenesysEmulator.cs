@@ -536,7 +536,7 @@ public sealed class GenesysEmulator : IAsyncDisposable
             foreach (var e in Transcriber.Emissions(stored.Call, _options.Seed).Where(e => e.IsFinal))
             {
                 // the same offsets the live stream sent, so what was heard live can be told apart
-                var offset = stored.Clock.Real(e.OffsetMs + 1000);
+                var offset = stored.Clock.UtteranceOffset(e);
                 phrases.Add(new JsonObject
                 {
                     ["text"] = e.Text, ["decoratedText"] = e.Text, ["stability"] = 0.9, ["startTimeMs"] = start + offset,
@@ -581,6 +581,9 @@ public sealed class GenesysEmulator : IAsyncDisposable
         public DateTimeOffset Start { get; set; } = DateTimeOffset.UtcNow;
 
         public long Real(long scenarioMs) => (long)(scenarioMs / speed);
+
+        /// <summary>Where an utterance starts in the transcription session (which starts a second into the call); live and stored transcripts both say this.</summary>
+        public long UtteranceOffset(Emission e) => Real(e.OffsetMs + 1000);
     }
 
     private static JsonObject Transcript(string conversationId, string communicationId, Emission e, CallClock clock) => new()
@@ -600,7 +603,7 @@ public sealed class GenesysEmulator : IAsyncDisposable
             ["alternatives"] = new JsonArray(new JsonObject
             {
                 ["confidence"] = 0.9,
-                ["offsetMs"] = clock.Real(e.OffsetMs + 1000),
+                ["offsetMs"] = clock.UtteranceOffset(e),
                 ["durationMs"] = clock.Real(e.DurationMs),
                 ["transcript"] = e.Text,
                 ["decoratedTranscript"] = e.Text,
