@@ -38,56 +38,96 @@ internal static class Settings
     }
 
     /// <summary>The configured server, or a private cluster under the data folder that keeps its data across runs.</summary>
-    public static async Task<(string ConnectionString, LocalPostgres? Local)> EventStoreAsync(IConfiguration config, bool quiet = false)
+    public static async Task<StoreConnections> EventStoreAsync(IConfiguration config, bool quiet = false)
     {
+        var owner = config.GetConnectionString("EventStoreOwner") is { Length: > 0 } o ? o : null;
         if (config.GetConnectionString("EventStore") is { Length: > 0 } cs)
         {
-            return (cs, null);
+            return new StoreConnections(cs, owner, null);
+        }
+        if (owner is not null)
+        {
+            throw new SettingsException($"{StoreConnections.OwnerKey} is set but ConnectionStrings:EventStore is empty; set both, or neither for the private cluster");
         }
         var dir = config["Recorder:DataDirectory"] is { Length: > 0 } d ? d : Path.Combine(FindRoot(), ".data", "postgres");
         var pg = await LocalPostgres.StartAsync(dir, stopOnDispose: true).ConfigureAwait(false);
         (quiet ? Console.Error : Console.Out).WriteLine($"PostgreSQL: private cluster in {pg.DataDirectory} on 127.0.0.1:{pg.Port}");
-        return (pg.ConnectionString(), pg);
+        return new StoreConnections(pg.RecorderConnectionString(), pg.ConnectionString(), pg);
     }
 
     /// <summary>
     /// The key that signs stream heads: Recorder:CheckpointKey (base64) or Recorder:CheckpointKeyFile.
     /// With neither, a key is made once in the data folder, as the demo needs; production sets its own.
+    /// Retired keys (Recorder:RetiredCheckpointKeys:N:Key or :KeyFile) still verify what they signed.
     /// </summary>
-    public static CheckpointKey CheckpointKey(IConfiguration config)
+    public static CheckpointKeys CheckpointKeys(IConfiguration config) =>
+        new(CurrentCheckpointKey(config, create: true)!, RetiredCheckpointKeys(config));
+
+    /// <summary>The same keys for verify, which never makes one: null when none is configured or kept.</summary>
+    public static CheckpointKeys? VerifyingCheckpointKeys(IConfiguration config) =>
+        CurrentCheckpointKey(config, create: false) is { } current ? new(current, RetiredCheckpointKeys(config)) : null;
+
+    private static CheckpointKey? CurrentCheckpointKey(IConfiguration config, bool create)
     {
-        byte[] secret;
         if (config["Recorder:CheckpointKey"] is { Length: > 0 } b64)
         {
-            try
-            {
-                secret = Convert.FromBase64String(b64);
-            }
-            catch (FormatException)
-            {
-                throw new SettingsException("Recorder:CheckpointKey is not base64");
-            }
+            return KeyFrom(b64, "Recorder:CheckpointKey");
         }
-        else
+        if (config["Recorder:CheckpointKeyFile"] is { Length: > 0 } named)
         {
-            var file = config["Recorder:CheckpointKeyFile"] is { Length: > 0 } f ? f : Path.Combine(FindRoot(), ".data", "checkpoint.key");
-            if (!File.Exists(file))
-            {
-                if (config["Recorder:CheckpointKeyFile"] is { Length: > 0 })
-                {
-                    throw new SettingsException($"Recorder:CheckpointKeyFile names '{file}', which does not exist");
-                }
-                Directory.CreateDirectory(Path.GetDirectoryName(file)!);
-                File.WriteAllText(file, Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
-            }
-            secret = Convert.FromBase64String(File.ReadAllText(file).Trim());
+            return File.Exists(named)
+                ? KeyFrom(File.ReadAllText(named).Trim(), "Recorder:CheckpointKeyFile")
+                : throw new SettingsException($"Recorder:CheckpointKeyFile names '{named}', which does not exist");
         }
-        if (secret.Length < 16)
+        var file = Path.Combine(FindRoot(), ".data", "checkpoint.key");
+        if (!File.Exists(file))
         {
-            throw new SettingsException("Recorder:CheckpointKey must be at least 16 bytes");
+            if (!create)
+            {
+                return null;
+            }
+            Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+            SecretFile.Write(file, Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)), createNew: true);
         }
-        // the id names the key without revealing it
-        return new CheckpointKey(Convert.ToHexStringLower(SHA256.HashData(secret))[..12], secret);
+        return KeyFrom(File.ReadAllText(file).Trim(), "Recorder:CheckpointKeyFile");
+    }
+
+    private static List<CheckpointKey> RetiredCheckpointKeys(IConfiguration config)
+    {
+        var keys = new List<CheckpointKey>();
+        foreach (var entry in config.GetSection("Recorder:RetiredCheckpointKeys").GetChildren())
+        {
+            var name = $"Recorder:RetiredCheckpointKeys:{entry.Key}";
+            if (entry["Key"] is { Length: > 0 } b64)
+            {
+                keys.Add(KeyFrom(b64, name + ":Key"));
+            }
+            else if (entry["KeyFile"] is { Length: > 0 } file)
+            {
+                keys.Add(File.Exists(file)
+                    ? KeyFrom(File.ReadAllText(file).Trim(), name + ":KeyFile")
+                    : throw new SettingsException($"{name}:KeyFile names '{file}', which does not exist"));
+            }
+            else
+            {
+                throw new SettingsException($"{name} has neither Key (base64) nor KeyFile");
+            }
+        }
+        return keys;
+    }
+
+    private static CheckpointKey KeyFrom(string base64, string setting)
+    {
+        byte[] secret;
+        try
+        {
+            secret = Convert.FromBase64String(base64);
+        }
+        catch (FormatException)
+        {
+            throw new SettingsException($"{setting} is not base64");
+        }
+        return secret.Length >= 16 ? CheckpointKey.FromSecret(secret) : throw new SettingsException($"{setting} must be at least 16 bytes");
     }
 
     public static bool Flag(IConfiguration config, string key, bool fallback) => config[key] switch

@@ -66,51 +66,16 @@ public sealed class ProjectionDaemon(NpgsqlDataSource db, TimeProvider time, ILo
         await using var conn = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
         HighWater = await ReadHighWaterAsync(conn, ct).ConfigureAwait(false);
 
-        await using var tx = await conn.BeginTransactionAsync(ct).ConfigureAwait(false);
-        await Exec(conn, tx, $"SELECT pg_advisory_xact_lock(hashtext('projection:{Name}'))", ct).ConfigureAwait(false);
-        await Exec(conn, tx, $"INSERT INTO progression (name, last_seq) VALUES ('{Name}', 0) ON CONFLICT (name) DO NOTHING", ct).ConfigureAwait(false);
-        long from;
-        await using (var cmd = new NpgsqlCommand($"SELECT last_seq FROM progression WHERE name = '{Name}' FOR UPDATE", conn, tx))
+        // the step runs as the schema's owner (a definer function): the recorder's role writes no table itself
+        long from, to;
+        await using (var cmd = new NpgsqlCommand("SELECT from_seq, to_seq FROM project_metrics_batch($1, $2)", conn))
         {
-            from = (long)(await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false))!;
-        }
-        var to = from;
-        var projected = 0;
-        await using (var cmd = new NpgsqlCommand("""
-            SELECT seq, project_metrics(seq, data) IS NULL FROM (
-              SELECT seq, data FROM events
-               WHERE seq > $1 AND seq <= $2 AND type = 'metrics_window_closed'
-               ORDER BY seq LIMIT $3) batch
-            """, conn, tx))
-        {
-            cmd.Parameters.AddWithValue(from);
             cmd.Parameters.AddWithValue(HighWater);
             cmd.Parameters.AddWithValue(BatchSize);
             await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
-            while (await r.ReadAsync(ct).ConfigureAwait(false))
-            {
-                to = r.GetInt64(0);
-                projected++;
-            }
+            await r.ReadAsync(ct).ConfigureAwait(false);
+            (from, to) = (r.GetInt64(0), r.GetInt64(1));
         }
-        // a short batch means nothing of ours lies below the high-water mark any more
-        if (projected < BatchSize)
-        {
-            to = HighWater;
-        }
-        if (to > from)
-        {
-            await using var move = new NpgsqlCommand("""
-                UPDATE progression SET last_seq = $2, updated_at = clock_timestamp(),
-                       skipped = skipped + ($2 - $1) - (SELECT count(*) FROM events WHERE seq > $1 AND seq <= $2)
-                 WHERE name = $3
-                """, conn, tx);
-            move.Parameters.AddWithValue(from);
-            move.Parameters.AddWithValue(to);
-            move.Parameters.AddWithValue(Name);
-            await move.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
-        }
-        await tx.CommitAsync(ct).ConfigureAwait(false);
         Checkpoint = to;
         return (int)Math.Min(int.MaxValue, to - from);
     }

@@ -2,12 +2,16 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using System.Security.Cryptography;
+using Npgsql;
 
 namespace ComplianceRecorder.EventStore.Provisioning;
 
 /// <summary>
 /// A private PostgreSQL cluster made with initdb and run with pg_ctl, for machines with no server
-/// and no Docker engine. Trust authentication on loopback only; as root the server runs as the
+/// and no Docker engine. Loopback only, scram-sha-256 passwords for everyone: the owner (the
+/// <c>postgres</c> superuser, for migrations and rebuilds) and the recorder's restricted login, each
+/// generated once and kept in a file of mode 0600 in the data folder. As root the server runs as the
 /// <c>postgres</c> user, since PostgreSQL refuses to run as root.
 /// </summary>
 public sealed class LocalPostgres : IAsyncDisposable
@@ -28,8 +32,26 @@ public sealed class LocalPostgres : IAsyncDisposable
 
     public string DataDirectory => _dataDir;
 
-    public string ConnectionString(string database = "postgres") =>
-        $"Host=127.0.0.1;Port={Port};Username=postgres;Database={database};Pooling=true;Maximum Pool Size=32";
+    /// <summary>The owner's (superuser's) connection: migrations, rebuilds, tests that play an attacker.</summary>
+    public string ConnectionString(string database = "postgres") => Connection("postgres", OwnerPasswordFile, database);
+
+    /// <summary>The recorder's login: reads, and writes only through the store's functions.</summary>
+    public string RecorderConnectionString(string database = "postgres") => Connection(RecorderRole.Name, RecorderPasswordFile, database);
+
+    private string OwnerPasswordFile => Path.Combine(_dataDir, "owner.password");
+
+    private string RecorderPasswordFile => Path.Combine(_dataDir, "recorder.password");
+
+    private string Connection(string user, string passwordFile, string database) => new NpgsqlConnectionStringBuilder
+    {
+        Host = "127.0.0.1",
+        Port = Port,
+        Username = user,
+        Password = File.ReadAllText(passwordFile).Trim(),
+        Database = database,
+        Pooling = true,
+        MaxPoolSize = 32,
+    }.ConnectionString;
 
     /// <summary>Starts the cluster in <paramref name="dataDir"/>, creating it when missing, or reuses one already running there.</summary>
     /// <param name="stopOnDispose">A throwaway test cluster is stopped on dispose; the demo's keeps running between runs only while the program lives.</param>
@@ -40,18 +62,80 @@ public sealed class LocalPostgres : IAsyncDisposable
         Directory.CreateDirectory(dataDir);
         if (RunningPort(dataDir) is { } running)
         {
-            return new LocalPostgres(dataDir, bin, running, ownsServer: false);
+            var reused = new LocalPostgres(dataDir, bin, running, ownsServer: false);
+            await reused.SecureAsync(ct).ConfigureAwait(false);
+            return reused;
         }
         if (!File.Exists(Path.Combine(dataDir, "PG_VERSION")))
         {
-            GiveToServerUser(dataDir);
-            await RunAsync(bin, "initdb", ["-D", dataDir, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-locale", "--no-sync"], ct).ConfigureAwait(false);
+            await InitAsync(bin, dataDir, ct).ConfigureAwait(false);
         }
         var port = FreePort();
         var pg = new LocalPostgres(dataDir, bin, port, stopOnDispose);
         await pg.StartServerAsync(ct).ConfigureAwait(false);
+        await pg.SecureAsync(ct).ConfigureAwait(false);
         return pg;
     }
+
+    /// <summary>initdb with the owner's password from a file only the server user reads, removed at once.</summary>
+    private static async Task InitAsync(string bin, string dataDir, CancellationToken ct)
+    {
+        GiveToServerUser(dataDir);
+        var password = NewPassword();
+        var pwfile = Path.Combine(Path.GetTempPath(), "cr-pw-" + Guid.NewGuid().ToString("N"));
+        SecretFile.Write(pwfile, password);
+        GiveToServerUser(pwfile);
+        try
+        {
+            await RunAsync(bin, "initdb", ["-D", dataDir, "-U", "postgres", "-A", "scram-sha-256", "--pwfile", pwfile, "-E", "UTF8", "--no-locale", "--no-sync"], ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            File.Delete(pwfile);
+        }
+        // initdb wants an empty folder, so the secret joins the cluster only now
+        SecretFile.Write(Path.Combine(dataDir, "owner.password"), password);
+    }
+
+    /// <summary>
+    /// The owner's password set (a cluster made before passwords were: it trusted loopback), password
+    /// authentication in force, and the recorder's login made with its own password.
+    /// </summary>
+    private async Task SecureAsync(CancellationToken ct)
+    {
+        if (!File.Exists(OwnerPasswordFile))
+        {
+            var password = NewPassword();
+            await using (var trusted = new NpgsqlConnection($"Host=127.0.0.1;Port={Port};Username=postgres;Database=postgres;Pooling=false"))
+            {
+                await trusted.OpenAsync(ct).ConfigureAwait(false);
+                await using var cmd = new NpgsqlCommand($"ALTER ROLE postgres PASSWORD '{password}'", trusted);
+                await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            }
+            SecretFile.Write(OwnerPasswordFile, password);
+        }
+        var hba = Path.Combine(_dataDir, "pg_hba.conf");
+        const string PasswordsOnly = """
+            # every connection proves a password (scram-sha-256); the server listens on loopback only
+            local all all scram-sha-256
+            host all all 127.0.0.1/32 scram-sha-256
+            host all all ::1/128 scram-sha-256
+
+            """;
+        if (File.ReadAllText(hba) != PasswordsOnly)
+        {
+            await File.WriteAllTextAsync(hba, PasswordsOnly, ct).ConfigureAwait(false);
+            await RunAsync(_binDir, "pg_ctl", ["-D", _dataDir, "reload"], ct).ConfigureAwait(false);
+        }
+        if (!File.Exists(RecorderPasswordFile))
+        {
+            SecretFile.Write(RecorderPasswordFile, NewPassword());
+        }
+        await RecorderRole.EnsureLoginAsync(ConnectionString(), File.ReadAllText(RecorderPasswordFile).Trim(), ct).ConfigureAwait(false);
+    }
+
+    // hex: nothing in it needs quoting in the SQL that sets it
+    private static string NewPassword() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
 
     public async Task StopAsync()
     {
@@ -125,13 +209,13 @@ public sealed class LocalPostgres : IAsyncDisposable
 
     private static bool IsRoot => Environment.UserName == "root";
 
-    private static void GiveToServerUser(string dir)
+    private static void GiveToServerUser(string path)
     {
         if (!IsRoot)
         {
             return;
         }
-        using var p = Process.Start(new ProcessStartInfo("chown", ["-R", "postgres:postgres", dir]) { UseShellExecute = false })!;
+        using var p = Process.Start(new ProcessStartInfo("chown", ["-R", "postgres:postgres", path]) { UseShellExecute = false })!;
         p.WaitForExit();
     }
 

@@ -28,6 +28,26 @@ public static class Migrator
         return list;
     }
 
+    /// <summary>Migrations not yet applied, read with any role that may see schema_migrations.</summary>
+    public static async Task<IReadOnlyList<string>> PendingAsync(NpgsqlDataSource db, CancellationToken ct = default)
+    {
+        var applied = new HashSet<int>();
+        try
+        {
+            await using var cmd = db.CreateCommand("SELECT version FROM schema_migrations");
+            await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+            while (await r.ReadAsync(ct).ConfigureAwait(false))
+            {
+                applied.Add(r.GetInt32(0));
+            }
+        }
+        catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.UndefinedTable or PostgresErrorCodes.InsufficientPrivilege)
+        {
+            // no schema yet, or one from before the recorder's role could read this table: all to do
+        }
+        return [.. Embedded().Where(m => !applied.Contains(m.Version)).Select(m => m.Name)];
+    }
+
     /// <returns>The names of the migrations applied now.</returns>
     public static Task<IReadOnlyList<string>> MigrateAsync(NpgsqlDataSource db, CancellationToken ct = default) =>
         MigrateAsync(db, Embedded(), ct);

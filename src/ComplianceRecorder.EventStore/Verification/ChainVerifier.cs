@@ -7,23 +7,47 @@ namespace ComplianceRecorder.EventStore.Verification;
 /// <summary>The first event whose stored hash does not match what its bytes and predecessor give.</summary>
 public sealed record BrokenLink(string StreamId, int Version, long Seq, string Reason);
 
+/// <summary>
+/// What verify found. <c>SignaturesChecked</c> is false when no key set was given: the chains, the
+/// checkpoints' structure and the projections were checked, the signatures were not.
+/// </summary>
 public sealed record VerifyReport(long Streams, long Events, IReadOnlyList<BrokenLink> Broken, int CheckpointsBroken = 0)
 {
-    public bool Ok => Broken.Count == 0;
+    public bool Ok => Broken.Count == 0 && Projections.Count == 0;
+
+    public bool SignaturesChecked { get; init; }
+
+    public long Checkpoints { get; init; }
+
+    public IReadOnlyList<ProjectionMismatch> Projections { get; init; } = [];
 }
 
 /// <summary>
 /// Recomputes every stream's hash chain from the stored columns, independently of the database
-/// function that wrote it, and names the first broken link of each stream.
+/// function that wrote it, and names the first broken link of each stream; then checks the signed
+/// checkpoints and that the projections are what a replay of the events gives.
 /// </summary>
 public static class ChainVerifier
 {
-    /// <param name="key">When given, signed checkpoints are checked against it too.</param>
-    public static async Task<VerifyReport> VerifyAsync(NpgsqlDataSource db, CheckpointKey? key = null, CancellationToken ct = default)
+    /// <param name="keys">When given, checkpoint signatures are checked against them; without, only their structure.</param>
+    /// <param name="unsignedBefore">When given, events recorded before it must be covered by a signed checkpoint.</param>
+    public static async Task<VerifyReport> VerifyAsync(NpgsqlDataSource db, CheckpointKeys? keys = null, DateTimeOffset? unsignedBefore = null, CancellationToken ct = default)
     {
         var report = await VerifyChainsAsync(db, ct).ConfigureAwait(false);
-        var checkpoints = await ChainCheckpoints.CheckAsync(db, key, ct).ConfigureAwait(false);
-        return checkpoints.Count == 0 ? report : report with { Broken = [.. report.Broken, .. checkpoints], CheckpointsBroken = checkpoints.Count };
+        var (checkpoints, n) = await ChainCheckpoints.CheckAsync(db, keys, ct).ConfigureAwait(false);
+        if (unsignedBefore is { } before)
+        {
+            checkpoints.AddRange(await ChainCheckpoints.UnsignedAsync(db, before, ct).ConfigureAwait(false));
+        }
+        var projections = await ProjectionCheck.MismatchesAsync(db, ct).ConfigureAwait(false);
+        return report with
+        {
+            Broken = [.. report.Broken, .. checkpoints],
+            CheckpointsBroken = checkpoints.Count,
+            Checkpoints = n,
+            SignaturesChecked = keys is not null,
+            Projections = projections,
+        };
     }
 
     private static async Task<VerifyReport> VerifyChainsAsync(NpgsqlDataSource db, CancellationToken ct)

@@ -4,7 +4,6 @@ using ComplianceRecorder.Emulator;
 using ComplianceRecorder.EventStore.Appending;
 using ComplianceRecorder.EventStore.Projections;
 using ComplianceRecorder.EventStore.Provisioning;
-using ComplianceRecorder.EventStore.Schema;
 using ComplianceRecorder.EventStore.Verification;
 using ComplianceRecorder.Genesys;
 using ComplianceRecorder.Pipeline;
@@ -35,6 +34,8 @@ public sealed class RecorderHost : IAsyncDisposable
     private WebApplication? _app;
     private HttpClient? _http;
     private Task _background = Task.CompletedTask;
+    private CheckpointKey? _checkpointKey;
+    private ILogger? _log;
 
     private RecorderHost()
     {
@@ -83,17 +84,13 @@ public sealed class RecorderHost : IAsyncDisposable
         };
         // a call the source stops hearing is let go when the pipeline would close it anyway
         genesys = genesys with { CallSilence = pipeline.CallIdle };
-        var checkpointKey = Settings.CheckpointKey(config);
+        _checkpointKey = Settings.CheckpointKeys(config).Current;
         Access = AccessControl.FromConfiguration(config, demo);
 
-        string cs;
-        (cs, _local) = await Settings.EventStoreAsync(config).ConfigureAwait(false);
-        _db = NpgsqlDataSource.Create(cs);
-        var applied = await Migrator.MigrateAsync(_db).ConfigureAwait(false);
-        if (applied.Count > 0)
-        {
-            Console.WriteLine("migrations applied: " + string.Join(", ", applied));
-        }
+        var store = await Settings.EventStoreAsync(config).ConfigureAwait(false);
+        _local = store.Local;
+        _db = NpgsqlDataSource.Create(store.Recorder);
+        await store.MigrateAsync(_db, Console.Out).ConfigureAwait(false);
 
         if (demo)
         {
@@ -141,7 +138,7 @@ public sealed class RecorderHost : IAsyncDisposable
         builder.Services.AddOpenApi();
         Telemetry.Add(builder.Services, config);
         _app = builder.Build();
-        var log = _app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("ComplianceRecorder");
+        var log = _log = _app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("ComplianceRecorder");
 
         var open = await Resumption.OpenCallsAsync(_db).ConfigureAwait(false);
         if (open.Count > 0)
@@ -170,7 +167,7 @@ public sealed class RecorderHost : IAsyncDisposable
         Daemon = new ProjectionDaemon(_db, TimeProvider.System, log);
         _background = Task.WhenAll(
             Daemon.RunAsync(_stop.Token),
-            SignCheckpointsAsync(_db, checkpointKey, TimeSpan.FromSeconds(Settings.Number(config, "Recorder:CheckpointSeconds", 60, 1, 86_400)), log, _stop.Token));
+            SignCheckpointsAsync(_db, _checkpointKey, TimeSpan.FromSeconds(Settings.Number(config, "Recorder:CheckpointSeconds", 60, 1, 86_400)), log, _stop.Token));
 
         RecorderMetrics.Observe(() => Recorder.Calls, () => Committer.Backlog, () => Daemon.Lag, () => Source.Connected);
         Endpoints.Map(_app, this);
@@ -183,15 +180,20 @@ public sealed class RecorderHost : IAsyncDisposable
         while (!ct.IsCancellationRequested)
         {
             await Task.Delay(every, ct).ConfigureAwait(false);
-            try
-            {
-                var signed = await ChainCheckpoints.SignAsync(db, key, ct).ConfigureAwait(false);
-                log.LogDebug("Signed {Count} stream heads with key {KeyId}", signed, key.Id);
-            }
-            catch (NpgsqlException e)
-            {
-                log.LogWarning("Signing checkpoints failed, will retry: {Error}", e.Message);
-            }
+            await SignOnceAsync(db, key, log, ct).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task SignOnceAsync(NpgsqlDataSource db, CheckpointKey key, ILogger log, CancellationToken ct)
+    {
+        try
+        {
+            var signed = await ChainCheckpoints.SignAsync(db, key, ct).ConfigureAwait(false);
+            log.LogDebug("Signed {Count} stream heads with key {KeyId}", signed, key.Id);
+        }
+        catch (NpgsqlException e)
+        {
+            log.LogWarning("Signing checkpoints failed: {Error}", e.Message);
         }
     }
 
@@ -205,6 +207,11 @@ public sealed class RecorderHost : IAsyncDisposable
         if (Recorder is not null)
         {
             await Recorder.DisposeAsync().ConfigureAwait(false);
+        }
+        if (_db is not null && _checkpointKey is not null && _log is not null)
+        {
+            // the drain's last commits are signed now, not at a timer tick that never comes
+            await SignOnceAsync(_db, _checkpointKey, _log, CancellationToken.None).ConfigureAwait(false);
         }
         await _stop.CancelAsync().ConfigureAwait(false);
         try

@@ -1,5 +1,4 @@
 using ComplianceRecorder.EventStore.Appending;
-using ComplianceRecorder.EventStore.Schema;
 using ComplianceRecorder.Pipeline.Events;
 using ComplianceRecorder.Reports;
 using Npgsql;
@@ -41,11 +40,12 @@ internal static class ReportVerb
         }
 
         var config = Settings.Load([]);
-        var (cs, local) = await Settings.EventStoreAsync(config, quiet: true).ConfigureAwait(false);
+        var store = await Settings.EventStoreAsync(config, quiet: true).ConfigureAwait(false);
+        var local = store.Local;
         try
         {
-            await using var db = NpgsqlDataSource.Create(cs);
-            await Migrator.MigrateAsync(db).ConfigureAwait(false);
+            await using var db = NpgsqlDataSource.Create(store.Recorder);
+            await store.MigrateAsync(db, Console.Error).ConfigureAwait(false);
             var who = $"cli:{Environment.UserName}@{Environment.MachineName}";
             await new EventStore.Appending.EventStore(db, who).AppendAsync([new PendingEvent(new ReportAccessed(who, "report " + request.Kind, request.Describe(), DateTimeOffset.UtcNow))]).ConfigureAwait(false);
             await Report.WriteAsync(db, request, format, Console.Out, CancellationToken.None).ConfigureAwait(false);

@@ -17,6 +17,7 @@ public sealed class PostgresOutageTests(PrivateCluster cluster) : IClassFixture<
         var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["ConnectionStrings:EventStore"] = cluster.ImpatientConnectionString,
+            ["ConnectionStrings:EventStoreOwner"] = cluster.ConnectionString,
             ["Recorder:Url"] = "http://127.0.0.1:0",
             ["Recorder:CheckpointKey"] = Convert.ToBase64String(new byte[32]),
             ["Emulator:Speed"] = "2",

@@ -63,7 +63,7 @@ public sealed class RecorderKillTests(Database db) : IClassFixture<Database>
         var live = await db.ScalarAsync<string>(Projections);
         foreach (var projection in Rebuilder.Projections)
         {
-            await Rebuilder.RebuildAsync(db.DataSource, projection);
+            await Rebuilder.RebuildAsync(db.OwnerDataSource, projection);
         }
         Assert.Equal(live, await db.ScalarAsync<string>(Projections));
     }

@@ -8,7 +8,9 @@ namespace ComplianceRecorder.Tests.Infrastructure;
 /// <summary>
 /// The one real PostgreSQL server the whole suite shares, found in this order: the connection string
 /// in COMPLIANCE_RECORDER_TEST_PG; a Testcontainers container when a Docker engine answers; otherwise
-/// a throwaway cluster made with initdb in a temp folder, stopped and deleted when the run ends.
+/// a throwaway cluster made with initdb in a temp folder (password authentication), stopped and
+/// deleted when the run ends. The admin connection plays the schema's owner; the recorder's restricted
+/// role is given a login on it once.
 /// </summary>
 internal static class PostgresServer
 {
@@ -16,22 +18,42 @@ internal static class PostgresServer
 
     private static readonly Lazy<Task<Server>> Instance = new(StartAsync);
 
-    public sealed record Server(string AdminConnectionString, LocalPostgres? Local);
+    public sealed record Server(string AdminConnectionString, string RecorderPassword, LocalPostgres? Local)
+    {
+        /// <summary>The recorder's login on <paramref name="database"/>, as the recorder itself connects.</summary>
+        public string RecorderConnectionString(string database) => new NpgsqlConnectionStringBuilder(AdminConnectionString)
+        {
+            Database = database,
+            Username = RecorderRole.Name,
+            Password = RecorderPassword,
+        }.ConnectionString;
+    }
 
     public static Task<Server> GetAsync() => Instance.Value;
 
     private static async Task<Server> StartAsync()
     {
+        var server = await StartServerAsync();
+        await RecorderRole.EnsureLoginAsync(server.AdminConnectionString, server.RecorderPassword);
+        return server;
+    }
+
+    // the same password for the same server, so runs sharing one (COMPLIANCE_RECORDER_TEST_PG) agree on it
+    private static string RecorderPasswordFor(string adminConnectionString) =>
+        Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes("recorder:" + adminConnectionString)))[..32];
+
+    private static async Task<Server> StartServerAsync()
+    {
         if (Environment.GetEnvironmentVariable(EnvironmentVariable) is { Length: > 0 } cs)
         {
-            return new Server(cs, null);
+            return new Server(cs, RecorderPasswordFor(cs), null);
         }
         if (DockerAnswers())
         {
             var container = new PostgreSqlBuilder("postgres:15").Build();
             await container.StartAsync();
             AppDomain.CurrentDomain.ProcessExit += (_, _) => container.DisposeAsync().AsTask().GetAwaiter().GetResult();
-            return new Server(container.GetConnectionString(), null);
+            return new Server(container.GetConnectionString(), RecorderPasswordFor(container.GetConnectionString()), null);
         }
         SweepStaleClusters();
         var dir = Path.Combine(Path.GetTempPath(), "cr-test-pg-" + Guid.NewGuid().ToString("N")[..8]);
@@ -48,7 +70,7 @@ internal static class PostgresServer
                 // a leftover temp folder is harmless; the server itself is already stopped
             }
         };
-        return new Server(pg.ConnectionString(), pg);
+        return new Server(pg.ConnectionString(), RecorderPasswordFor(pg.ConnectionString()), pg);
     }
 
     /// <summary>
@@ -115,16 +137,27 @@ internal static class PostgresServer
     }
 }
 
-/// <summary>A database of its own for one test class, migrated, so classes run in parallel without sharing state.</summary>
+/// <summary>
+/// A database of its own for one test class, migrated by the owner, so classes run in parallel without
+/// sharing state. <see cref="DataSource"/> logs in as the recorder does (its restricted role);
+/// <see cref="OwnerDataSource"/> is for what only the owner does: migrations, rebuilds, and tests that
+/// play someone editing the store behind the recorder's back.
+/// </summary>
 public sealed class Database : IAsyncLifetime
 {
     private NpgsqlDataSource? _source;
+    private NpgsqlDataSource? _owner;
 
+    /// <summary>The recorder's login.</summary>
     public string ConnectionString { get; private set; } = "";
+
+    public string OwnerConnectionString { get; private set; } = "";
 
     public string Name { get; } = "t_" + Guid.NewGuid().ToString("N")[..12];
 
     public NpgsqlDataSource DataSource => _source ?? throw new InvalidOperationException("not started");
+
+    public NpgsqlDataSource OwnerDataSource => _owner ?? throw new InvalidOperationException("not started");
 
     internal PostgresServer.Server Server { get; private set; } = null!;
 
@@ -136,9 +169,11 @@ public sealed class Database : IAsyncLifetime
         {
             await cmd.ExecuteNonQueryAsync();
         }
-        ConnectionString = new NpgsqlConnectionStringBuilder(Server.AdminConnectionString) { Database = Name }.ConnectionString;
+        OwnerConnectionString = new NpgsqlConnectionStringBuilder(Server.AdminConnectionString) { Database = Name }.ConnectionString;
+        ConnectionString = Server.RecorderConnectionString(Name);
+        _owner = NpgsqlDataSource.Create(OwnerConnectionString);
+        await Migrator.MigrateAsync(_owner);
         _source = NpgsqlDataSource.Create(ConnectionString);
-        await Migrator.MigrateAsync(_source);
     }
 
     public async Task DisposeAsync()
@@ -146,6 +181,10 @@ public sealed class Database : IAsyncLifetime
         if (_source is not null)
         {
             await _source.DisposeAsync();
+        }
+        if (_owner is not null)
+        {
+            await _owner.DisposeAsync();
         }
     }
 

@@ -13,10 +13,11 @@ public sealed class PrivateCluster : IAsyncLifetime
 
     public LocalPostgres Server { get; private set; } = null!;
 
+    /// <summary>The owner's (superuser's) connection: migrations, and reading what the recorder left.</summary>
     public string ConnectionString => Server.ConnectionString();
 
-    /// <summary>Fails fast while the server is down, so outages show within seconds.</summary>
-    public string ImpatientConnectionString => new NpgsqlConnectionStringBuilder(ConnectionString) { Timeout = 2, CommandTimeout = 5 }.ConnectionString;
+    /// <summary>The recorder's login. Fails fast while the server is down, so outages show within seconds.</summary>
+    public string ImpatientConnectionString => new NpgsqlConnectionStringBuilder(Server.RecorderConnectionString()) { Timeout = 2, CommandTimeout = 5 }.ConnectionString;
 
     public async Task InitializeAsync() => Server = await LocalPostgres.StartAsync(_dir, stopOnDispose: true);
 

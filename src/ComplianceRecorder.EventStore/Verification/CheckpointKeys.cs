@@ -1,0 +1,51 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace ComplianceRecorder.EventStore.Verification;
+
+/// <summary>A key for signing stream heads. The key id is recorded with each signature; the key never is.</summary>
+public sealed record CheckpointKey(string Id, byte[] Secret)
+{
+    /// <summary>A key named by the start of its own SHA-256, which names it without revealing it.</summary>
+    public static CheckpointKey FromSecret(byte[] secret) => new(Convert.ToHexStringLower(SHA256.HashData(secret))[..12], secret);
+
+    /// <summary>
+    /// A chained checkpoint signs the previous checkpoint of its stream as well, so removing one breaks
+    /// the signature of the next.
+    /// </summary>
+    public byte[] Sign(string streamId, int version, byte[] headHash, byte[]? previousSignature) =>
+        HMACSHA256.HashData(Secret, Encoding.UTF8.GetBytes(
+            $"{streamId}\n{version}\n{Convert.ToHexStringLower(headHash)}\n{Convert.ToHexStringLower(previousSignature ?? [])}"));
+
+    /// <summary>What checkpoints signed before they were chained cover.</summary>
+    public byte[] SignUnchained(string streamId, int version, byte[] headHash) =>
+        HMACSHA256.HashData(Secret, Encoding.UTF8.GetBytes($"{streamId}\n{version}\n{Convert.ToHexStringLower(headHash)}"));
+}
+
+/// <summary>
+/// The keys a checkpoint may be signed with: the current one, which signs, and retired ones, which
+/// only verify what they signed before a rotation. A checkpoint naming any other key id is refused.
+/// </summary>
+public sealed class CheckpointKeys
+{
+    private readonly Dictionary<string, CheckpointKey> _byId = new(StringComparer.Ordinal);
+
+    public CheckpointKeys(CheckpointKey current, params IEnumerable<CheckpointKey> retired)
+    {
+        Current = current;
+        foreach (var key in retired.Prepend(current))
+        {
+            if (_byId.TryGetValue(key.Id, out var known) && !known.Secret.AsSpan().SequenceEqual(key.Secret))
+            {
+                throw new ArgumentException($"two different checkpoint keys claim the id {key.Id}", nameof(retired));
+            }
+            _byId[key.Id] = key;
+        }
+    }
+
+    public CheckpointKey Current { get; }
+
+    public IEnumerable<string> Ids => _byId.Keys;
+
+    public CheckpointKey? Find(string id) => _byId.GetValueOrDefault(id);
+}

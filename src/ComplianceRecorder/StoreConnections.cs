@@ -1,0 +1,43 @@
+using ComplianceRecorder.EventStore.Provisioning;
+using ComplianceRecorder.EventStore.Schema;
+using Npgsql;
+
+namespace ComplianceRecorder;
+
+/// <summary>
+/// The two ways into the store: the recorder's login (ConnectionStrings:EventStore: reads, appends
+/// through the store's functions) and the owner's (ConnectionStrings:EventStoreOwner: migrations and
+/// rebuilds). For the private cluster both are derived.
+/// </summary>
+public sealed record StoreConnections(string Recorder, string? Owner, LocalPostgres? Local)
+{
+    public const string OwnerKey = "ConnectionStrings:EventStoreOwner";
+
+    /// <summary>
+    /// Applies pending migrations as the owner. Without the owner's connection nothing is applied; a
+    /// schema that is up to date is used as it is, and one that is behind fails the start naming the key.
+    /// </summary>
+    public async Task MigrateAsync(NpgsqlDataSource recorder, TextWriter output)
+    {
+        if (Owner is null)
+        {
+            var pending = await Migrator.PendingAsync(recorder).ConfigureAwait(false);
+            if (pending.Count > 0)
+            {
+                throw new SettingsException(
+                    $"the schema lacks {string.Join(", ", pending)}; set {OwnerKey} (a role that owns the schema) so they are applied, or run `migrate` with it");
+            }
+            return;
+        }
+        await using var owner = NpgsqlDataSource.Create(Owner);
+        var applied = await Migrator.MigrateAsync(owner).ConfigureAwait(false);
+        if (applied.Count > 0)
+        {
+            await output.WriteLineAsync("migrations applied: " + string.Join(", ", applied)).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The owner's connection, for verbs that need it.</summary>
+    public string RequireOwner(string verb) =>
+        Owner ?? throw new SettingsException($"`{verb}` runs as the schema's owner: set {OwnerKey}");
+}

@@ -1,0 +1,141 @@
+using ComplianceRecorder.EventStore.Appending;
+using ComplianceRecorder.EventStore.Verification;
+using ComplianceRecorder.Tests.Infrastructure;
+
+namespace ComplianceRecorder.Tests.EventStore;
+
+public sealed class ChainCheckpointTests(Database db) : IClassFixture<Database>
+{
+    private static readonly CheckpointKey Key = CheckpointKey.FromSecret([.. Enumerable.Range(0, 32).Select(i => (byte)i)]);
+    private static readonly CheckpointKey Retired = CheckpointKey.FromSecret([.. Enumerable.Range(100, 32).Select(i => (byte)i)]);
+    private static readonly CheckpointKeys Keys = new(Key);
+
+    private async Task<string> CallAsync(int events)
+    {
+        var call = "cp-" + Guid.NewGuid();
+        await AppendAsync(call, 1, events);
+        return call;
+    }
+
+    private Task AppendAsync(string call, int from, int count) => db.Store("t").AppendAsync(
+        [.. Enumerable.Range(from, count).Select(i => new PendingEvent(EventStoreTests.Segment(call, $"u{i}", 1, true)))]);
+
+    /// <summary>What someone with the owner's (or a superuser's) connection can do behind the triggers.</summary>
+    private async Task AsOwnerBehindTheTriggersAsync(string sql)
+    {
+        await using var cmd = db.OwnerDataSource.CreateCommand($"""
+            SET session_replication_role = replica;
+            {sql};
+            SET session_replication_role = origin;
+            """);
+        await cmd.ExecuteNonQueryAsync();
+    }
+
+    private Task RewriteLastEventAsync(string call, int version) => AsOwnerBehindTheTriggersAsync($"""
+        UPDATE events SET data = jsonb_set(data, '{"{text}"}', '"rewritten"') WHERE stream_id = '{call}' AND version = {version};
+        UPDATE events SET hash = sha256(prev_hash || event_canonical(stream_id, version, type, schema_version, data, metadata))
+         WHERE stream_id = '{call}' AND version = {version};
+        UPDATE streams s SET head_hash = e.hash FROM events e WHERE s.id = '{call}' AND e.stream_id = s.id AND e.version = s.version
+        """);
+
+    [Fact]
+    public async Task A_chain_rewritten_with_recomputed_hashes_still_fails_at_its_signed_checkpoint()
+    {
+        var call = await CallAsync(3);
+        Assert.True(await ChainCheckpoints.SignAsync(db.DataSource, Key) >= 1);
+        Assert.DoesNotContain((await ChainVerifier.VerifyAsync(db.DataSource, Keys)).Broken, b => b.StreamId == call);
+
+        await RewriteLastEventAsync(call, 3);
+
+        var report = await ChainVerifier.VerifyAsync(db.DataSource, Keys);
+        var broken = Assert.Single(report.Broken, b => b.StreamId == call);
+        Assert.Equal(3, broken.Version);
+        Assert.Contains("signed checkpoint", broken.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_rewritten_chain_whose_checkpoints_were_deleted_fails_once_its_events_are_older_than_the_signing_interval()
+    {
+        var call = await CallAsync(3);
+        await ChainCheckpoints.SignAsync(db.DataSource, Key);
+
+        await AsOwnerBehindTheTriggersAsync($"DELETE FROM chain_checkpoints WHERE stream_id = '{call}'");
+        await RewriteLastEventAsync(call, 3);
+
+        // verify as it runs an hour later: the recorder would have signed these events long before
+        var report = await ChainVerifier.VerifyAsync(db.DataSource, Keys, unsignedBefore: DateTimeOffset.UtcNow.AddHours(1));
+        var broken = Assert.Single(report.Broken, b => b.StreamId == call);
+        Assert.Equal(1, broken.Version);
+        Assert.Contains("no signed checkpoint covers", broken.Reason, StringComparison.Ordinal);
+        Assert.False(report.Ok);
+    }
+
+    [Fact]
+    public async Task A_deleted_checkpoint_between_two_others_is_found()
+    {
+        var call = await CallAsync(1);
+        await ChainCheckpoints.SignAsync(db.DataSource, Key);
+        await AppendAsync(call, 2, 1);
+        await ChainCheckpoints.SignAsync(db.DataSource, Key);
+        await AppendAsync(call, 3, 1);
+        await ChainCheckpoints.SignAsync(db.DataSource, Key);
+        Assert.DoesNotContain((await ChainVerifier.VerifyAsync(db.DataSource, Keys)).Broken, b => b.StreamId == call);
+
+        await AsOwnerBehindTheTriggersAsync($"DELETE FROM chain_checkpoints WHERE stream_id = '{call}' AND version = 2");
+
+        var broken = Assert.Single((await ChainVerifier.VerifyAsync(db.DataSource, Keys)).Broken, b => b.StreamId == call);
+        Assert.Equal(3, broken.Version);
+        Assert.Contains("checkpoint before this one is missing", broken.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_checkpoint_signed_with_a_key_id_outside_the_key_set_is_refused()
+    {
+        var call = await CallAsync(1);
+        await ChainCheckpoints.SignAsync(db.DataSource, CheckpointKey.FromSecret(new byte[32]));
+
+        var broken = Assert.Single((await ChainVerifier.VerifyAsync(db.DataSource, Keys)).Broken, b => b.StreamId == call);
+        Assert.Contains("not in the configured key set", broken.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_checkpoint_signed_with_another_key_under_the_same_id_does_not_verify()
+    {
+        var call = await CallAsync(1);
+        await ChainCheckpoints.SignAsync(db.DataSource, new CheckpointKey(Key.Id, new byte[32]));
+
+        var report = await ChainVerifier.VerifyAsync(db.DataSource, Keys);
+
+        Assert.Contains(report.Broken, b => b.StreamId == call && b.Reason.Contains("signature does not verify", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Checkpoints_signed_with_a_retired_key_verify_while_it_is_configured_as_retired()
+    {
+        var call = await CallAsync(1);
+        await ChainCheckpoints.SignAsync(db.DataSource, Retired);
+        await AppendAsync(call, 2, 1);
+        await ChainCheckpoints.SignAsync(db.DataSource, Key);
+
+        var rotated = await ChainVerifier.VerifyAsync(db.DataSource, new CheckpointKeys(Key, Retired));
+        var forgotten = await ChainVerifier.VerifyAsync(db.DataSource, Keys);
+
+        Assert.DoesNotContain(rotated.Broken, b => b.StreamId == call);
+        Assert.True(rotated.SignaturesChecked);
+        var broken = Assert.Single(forgotten.Broken, b => b.StreamId == call);
+        Assert.Equal(1, broken.Version);
+        Assert.Contains(Retired.Id, broken.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Without_keys_verify_reports_that_it_checked_no_signature()
+    {
+        await CallAsync(1);
+        await ChainCheckpoints.SignAsync(db.DataSource, CheckpointKey.FromSecret(new byte[32]));
+
+        var report = await ChainVerifier.VerifyAsync(db.DataSource);
+
+        Assert.False(report.SignaturesChecked);
+        Assert.True(report.Checkpoints > 0);
+    }
+}

@@ -1,0 +1,58 @@
+using System.Diagnostics;
+using ComplianceRecorder.EventStore.Appending;
+using ComplianceRecorder.EventStore.Verification;
+using ComplianceRecorder.Tests.Infrastructure;
+
+namespace ComplianceRecorder.Tests.EventStore;
+
+/// <summary>The `verify` verb as an operator runs it: its own process, the recorder's login, a key or none.</summary>
+public sealed class VerifyVerbTests(Database db) : IClassFixture<Database>, IDisposable
+{
+    private static readonly byte[] Secret = [.. Enumerable.Range(7, 32).Select(i => (byte)i)];
+
+    // a folder of its own with an empty appsettings.json, so no key kept in the repository's .data is found
+    private readonly string _dir = Directory.CreateTempSubdirectory("cr-verify-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private async Task<(int Exit, string Output)> VerifyAsync(IReadOnlyDictionary<string, string> settings)
+    {
+        await File.WriteAllTextAsync(Path.Combine(_dir, "appsettings.json"), "{}");
+        var info = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = _dir,
+        };
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "ComplianceRecorder.dll"));
+        info.ArgumentList.Add("verify");
+        info.Environment["ConnectionStrings__EventStore"] = db.ConnectionString;
+        foreach (var (key, value) in settings)
+        {
+            info.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+        }
+        using var p = Process.Start(info)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        await p.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(120));
+        return (p.ExitCode, await stdout + await stderr);
+    }
+
+    [Fact]
+    public async Task Verify_without_the_key_says_signatures_were_not_checked_and_exits_non_zero()
+    {
+        await db.Store().AppendAsync([new PendingEvent(EventStoreTests.Segment("verb-" + Guid.NewGuid(), "u1", 1, true))]);
+        await ChainCheckpoints.SignAsync(db.DataSource, CheckpointKey.FromSecret(Secret));
+
+        var (withoutKey, said) = await VerifyAsync(new Dictionary<string, string>());
+        var (withKey, saidWithKey) = await VerifyAsync(new Dictionary<string, string> { ["Recorder:CheckpointKey"] = Convert.ToBase64String(Secret) });
+
+        Assert.Equal(2, withoutKey);
+        Assert.Contains("NOT VERIFIED: checkpoint signatures could not be checked", said, StringComparison.Ordinal);
+        Assert.DoesNotContain("and their signed checkpoints", said, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(_dir, ".data", "checkpoint.key")), "verify must not make a key of its own");
+        Assert.True(withKey == 0, saidWithKey);
+        Assert.Contains("signed checkpoints (key ids: " + CheckpointKey.FromSecret(Secret).Id, saidWithKey, StringComparison.Ordinal);
+    }
+}
