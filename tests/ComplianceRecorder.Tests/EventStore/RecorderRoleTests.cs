@@ -46,13 +46,9 @@ public sealed class RecorderRoleTests(Database db) : IClassFixture<Database>
         Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, e.SqlState);
     }
 
-    [Fact]
-    public async Task The_recorders_role_appends_projects_and_signs_through_the_stores_functions()
+    /// <summary>A call's start, a segment and a metrics window, appended and projected as the recorder does.</summary>
+    internal static async Task RecordAndProjectAsync(Database db, string call)
     {
-        Assert.Equal("compliance_recorder", await db.ScalarAsync<string>("SELECT current_user::text"));
-        Assert.False(await db.ScalarAsync<bool>("SELECT rolsuper FROM pg_roles WHERE rolname = current_user"));
-        var call = "role-" + Guid.NewGuid();
-
         await db.Store().AppendAsync([
             new PendingEvent(new CallStarted(call, "notifications", T0)),
             new PendingEvent(EventStoreTests.Segment(call, "u1", 1, true)),
@@ -62,6 +58,16 @@ public sealed class RecorderRoleTests(Database db) : IClassFixture<Database>
         while (await daemon.StepAsync() > 0)
         {
         }
+    }
+
+    [Fact]
+    public async Task The_recorders_role_appends_projects_and_signs_through_the_stores_functions()
+    {
+        Assert.Equal("compliance_recorder", await db.ScalarAsync<string>("SELECT current_user::text"));
+        Assert.False(await db.ScalarAsync<bool>("SELECT rolsuper FROM pg_roles WHERE rolname = current_user"));
+        var call = "role-" + Guid.NewGuid();
+
+        await RecordAndProjectAsync(db, call);
         await ChainCheckpoints.SignAsync(db.DataSource, CheckpointKey.FromSecret(new byte[32]));
 
         Assert.Equal(1L, await db.ScalarAsync<long>($"SELECT count(*) FROM audit_log WHERE conversation_id = '{call}'"));
@@ -74,8 +80,6 @@ public sealed class RecorderRoleTests(Database db) : IClassFixture<Database>
 /// <summary>verify replays the events and compares each projection row with what the replay gives.</summary>
 public sealed class ProjectionVerifyTests(Database db) : IClassFixture<Database>
 {
-    private static readonly DateTimeOffset T0 = new(2026, 11, 24, 10, 0, 0, TimeSpan.Zero);
-
     [Theory]
     [InlineData("audit_log", "UPDATE audit_log SET compliance_flag = 'CLEAN' WHERE conversation_id = '{0}'")]
     [InlineData("audit_log", "DELETE FROM audit_log WHERE conversation_id = '{0}'")]
@@ -84,15 +88,7 @@ public sealed class ProjectionVerifyTests(Database db) : IClassFixture<Database>
     public async Task An_edited_projection_row_makes_verify_fail_naming_it(string table, string edit)
     {
         var call = "proj-" + Guid.NewGuid();
-        await db.Store().AppendAsync([
-            new PendingEvent(new CallStarted(call, "notifications", T0)),
-            new PendingEvent(EventStoreTests.Segment(call, "u1", 1, true)),
-            new PendingEvent(new MetricsWindowClosed(call, T0, T0.AddSeconds(10), 1, 4, 0, 9, 12, 15, 1)),
-        ]);
-        var daemon = new ProjectionDaemon(db.DataSource, TimeProvider.System, NullLogger.Instance);
-        while (await daemon.StepAsync() > 0)
-        {
-        }
+        await RecorderRoleTests.RecordAndProjectAsync(db, call);
         Assert.True((await ChainVerifier.VerifyAsync(db.DataSource)).Ok);
 
         await using (var cmd = db.OwnerDataSource.CreateCommand(string.Format(System.Globalization.CultureInfo.InvariantCulture, edit, call)))
