@@ -131,7 +131,25 @@ public sealed class LocalPostgres : IAsyncDisposable
         {
             SecretFile.Write(RecorderPasswordFile, NewPassword());
         }
-        await RecorderRole.EnsureLoginAsync(ConnectionString(), File.ReadAllText(RecorderPasswordFile).Trim(), ct).ConfigureAwait(false);
+        if (!await RecorderCanLogInAsync(ct).ConfigureAwait(false))
+        {
+            await RecorderRole.EnsureLoginAsync(ConnectionString(), File.ReadAllText(RecorderPasswordFile).Trim(), ct).ConfigureAwait(false);
+        }
+    }
+
+    // a second process on a running cluster (a report while the demo runs) need not alter the role again
+    private async Task<bool> RecorderCanLogInAsync(CancellationToken ct)
+    {
+        try
+        {
+            await using var conn = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(RecorderConnectionString()) { Pooling = false }.ConnectionString);
+            await conn.OpenAsync(ct).ConfigureAwait(false);
+            return true;
+        }
+        catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.InvalidPassword or PostgresErrorCodes.InvalidAuthorizationSpecification)
+        {
+            return false;
+        }
     }
 
     // hex: nothing in it needs quoting in the SQL that sets it

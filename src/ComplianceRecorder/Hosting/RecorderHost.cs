@@ -195,6 +195,10 @@ public sealed class RecorderHost : IAsyncDisposable
         {
             log.LogWarning("Signing checkpoints failed: {Error}", e.Message);
         }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            log.LogWarning("Signing checkpoints did not finish in time; the next start signs these heads");
+        }
     }
 
     /// <summary>Stops taking frames, drains the pipeline, commits what was received, then stops the rest.</summary>
@@ -210,8 +214,9 @@ public sealed class RecorderHost : IAsyncDisposable
         }
         if (_db is not null && _checkpointKey is not null && _log is not null)
         {
-            // the drain's last commits are signed now, not at a timer tick that never comes
-            await SignOnceAsync(_db, _checkpointKey, _log, CancellationToken.None).ConfigureAwait(false);
+            // the drain's last commits are signed now, not at a timer tick that never comes; bounded, as the store may be down
+            using var signing = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            await SignOnceAsync(_db, _checkpointKey, _log, signing.Token).ConfigureAwait(false);
         }
         await _stop.CancelAsync().ConfigureAwait(false);
         try
