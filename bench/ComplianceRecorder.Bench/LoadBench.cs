@@ -34,7 +34,9 @@ internal static class LoadBench
         {
             var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
             {
-                ["ConnectionStrings:EventStore"] = pg.ConnectionString() + ";Maximum Pool Size=50",
+                // as in production: the recorder's restricted login, the owner's for migrations
+                ["ConnectionStrings:EventStore"] = pg.RecorderConnectionString() + ";Maximum Pool Size=50",
+                ["ConnectionStrings:EventStoreOwner"] = pg.ConnectionString(),
                 ["Recorder:Url"] = "http://127.0.0.1:0",
                 ["Recorder:CheckpointKey"] = Convert.ToBase64String(new byte[32]),
                 ["Genesys:LoginBaseUrl"] = emulatorUri.ToString(),
