@@ -60,12 +60,23 @@ internal static class Settings
     /// With neither, a key is made once in the data folder, as the demo needs; production sets its own.
     /// Retired keys (Recorder:RetiredCheckpointKeys:N:Key or :KeyFile) still verify what they signed.
     /// </summary>
-    public static CheckpointKeys CheckpointKeys(IConfiguration config) =>
-        new(CurrentCheckpointKey(config, create: true)!, RetiredCheckpointKeys(config));
+    public static CheckpointKeys CheckpointKeys(IConfiguration config) => KeySet(CurrentCheckpointKey(config, create: true)!, config);
 
     /// <summary>The same keys for verify, which never makes one: null when none is configured or kept.</summary>
     public static CheckpointKeys? VerifyingCheckpointKeys(IConfiguration config) =>
-        CurrentCheckpointKey(config, create: false) is { } current ? new(current, RetiredCheckpointKeys(config)) : null;
+        CurrentCheckpointKey(config, create: false) is { } current ? KeySet(current, config) : null;
+
+    private static CheckpointKeys KeySet(CheckpointKey current, IConfiguration config)
+    {
+        try
+        {
+            return new CheckpointKeys(current, RetiredCheckpointKeys(config));
+        }
+        catch (ArgumentException e)
+        {
+            throw new SettingsException("Recorder:RetiredCheckpointKeys: " + e.Message);
+        }
+    }
 
     private static CheckpointKey? CurrentCheckpointKey(IConfiguration config, bool create)
     {

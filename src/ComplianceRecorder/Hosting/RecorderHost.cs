@@ -197,7 +197,7 @@ public sealed class RecorderHost : IAsyncDisposable
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
-            log.LogWarning("Signing checkpoints did not finish in time; the next start signs these heads");
+            log.LogWarning("Signing checkpoints was cut short; heads left unsigned are signed by the next pass or the next start");
         }
     }
 
