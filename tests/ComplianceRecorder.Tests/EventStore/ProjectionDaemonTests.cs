@@ -1,7 +1,6 @@
 using System.Text.Json;
 using ComplianceRecorder.EventStore.Appending;
 using ComplianceRecorder.EventStore.Projections;
-using ComplianceRecorder.EventStore.Verification;
 using ComplianceRecorder.Pipeline.Events;
 using ComplianceRecorder.Tests.Infrastructure;
 using Microsoft.Extensions.Logging.Abstractions;
