@@ -53,7 +53,15 @@ public sealed class NotificationsSource(HttpClient http, GenesysOptions options,
         public (string Id, Uri ConnectUri)? Last { get; set; }
     }
 
+    private long _unknownTopics;
+
     public GenesysRest Rest => _rest;
+
+    /// <summary>Whether a call is followed (placed on a channel) now.</summary>
+    public bool Follows(string conversationId) => _calls.ContainsKey(conversationId);
+
+    /// <summary>Messages on topics this client does not follow (presence, queue membership, …): ignored, counted here.</summary>
+    public long UnknownTopics => Interlocked.Read(ref _unknownTopics);
 
     public bool Connected
     {
@@ -414,6 +422,9 @@ public sealed class NotificationsSource(HttpClient http, GenesysOptions options,
                         // the call hung up and its SESSION_ENDED never came (lost, or transcription stopped first)
                         await observer.NextAsync(new CallFinished(q.ConversationId, "the call disconnected", q.ReceivedAt), ct).ConfigureAwait(false);
                         Leave(q.ConversationId);
+                        break;
+                    case UnknownTopic:
+                        Interlocked.Increment(ref _unknownTopics);
                         break;
                     case ChannelNotice:
                     case QueueCallChanged:

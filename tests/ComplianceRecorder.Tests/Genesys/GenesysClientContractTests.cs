@@ -471,4 +471,25 @@ public sealed class GenesysClientContractTests : IAsyncLifetime
         Assert.Equal(sent.GetValueOrDefault("partial") + sent.GetValueOrDefault("final") + sent.GetValueOrDefault("duplicate"),
             listening.Events.OfType<TranscriptReceived>().Count());
     }
+
+    [Fact]
+    public async Task Frames_on_topics_of_another_shape_are_counted_and_ignored_never_quarantined_or_followed_as_calls()
+    {
+        var source = Source();
+        using var listening = new Listening(source);
+        await listening.UntilAsync(l => l.Events.OfType<TranscriptReceived>().Any());
+
+        await _emulator.InjectFrameAsync("""{"topicName":"v2.users.agent-7.presence","eventBody":{"presenceDefinition":{"systemPresence":"Available"}}}""");
+        await _emulator.InjectFrameAsync("""{"topicName":"v2.routing.queues.q-1.users","eventBody":{"id":"agent-7","joined":true}}""");
+        await _emulator.InjectFrameAsync("""{"topicName":"v2.users.agent-8.conversations.calls","eventBody":{"id":"agent-8"}}""");
+        // frames on one socket are read in order: once this marker is in, the three before it were handled
+        await _emulator.InjectFrameAsync("""{"topicName": 42}""");
+        await listening.UntilAsync(l => l.Events.OfType<MalformedFrame>().Any());
+
+        Assert.Equal("not a notification envelope (no topicName)", Assert.Single(listening.Events.OfType<MalformedFrame>()).Reason);
+        Assert.Equal(3, source.UnknownTopics);
+        Assert.False(source.Follows("agent-7"));
+        Assert.False(source.Follows("agent-8"));
+        Assert.DoesNotContain(listening.Events.OfType<SourceDisconnected>(), d => d.ConversationIds.Contains("agent-7"));
+    }
 }
