@@ -357,4 +357,33 @@ public sealed class TranscriptPipelineTests
         Assert.Equal(0, archive.Fetches);
         Assert.DoesNotContain(recorded.OfType<SegmentRecorded>(), s => s.Backfilled);
     }
+
+    /// <summary>One media-dialect frame as the socket carries it, decoded as the media source decodes it.</summary>
+    private static SourceEvent MediaFrame(long seq, bool final, string text) =>
+        Assert.Single(ComplianceRecorder.Genesys.MediaSource.Decode("call-1",
+            $$"""[{"eventType":"transcription","eventSequence":{{seq}},"mediaSessionId":"call-1","transcript":"{{text}}","isPartial":{{(final ? "false" : "true")}},"timestamp":"{{T0.AddSeconds(seq):O}}"}]""",
+            T0.AddSeconds(seq)));
+
+    [Fact]
+    public void Media_messages_swapped_in_the_reorder_window_are_numbered_by_sequence_so_no_revision_is_lost()
+    {
+        // utterances: 1-2, 3-5, 6-7, 8-10 (partials, then the final)
+        var finals = new long[] { 2, 5, 7, 10 };
+        var (scheduler, source, recorded) = Run();
+        foreach (var seq in new long[] { 1, 2, 3, 4, 5, 6, 8, 7, 9, 10 })
+        {
+            scheduler.AdvanceBy(TimeSpan.FromSeconds(1));
+            source.OnNext(MediaFrame(seq, finals.Contains(seq), $"m{seq}"));
+        }
+        source.OnNext(End());
+
+        var segments = recorded.OfType<SegmentRecorded>().ToList();
+        Assert.Equal(Enumerable.Range(1, 10).Select(s => $"m{s}"), segments.Select(s => s.Text));
+        var utterance = segments.ToDictionary(s => s.SourceSequence!.Value, s => s.UtteranceId);
+        Assert.Equal(utterance[8], utterance[10]);
+        Assert.Equal(utterance[6], utterance[7]);
+        Assert.NotEqual(utterance[7], utterance[8]);
+        Assert.Equal([1, 2, 3], segments.Where(s => s.UtteranceId == utterance[10]).Select(s => s.Revision));
+        Assert.Empty(recorded.OfType<CoverageGapRecorded>());
+    }
 }
