@@ -36,6 +36,9 @@ public sealed record EmulatorOptions
 
     /// <summary>Genesys allows 20 channels per OAuth client.</summary>
     public int MaxChannels { get; init; } = 20;
+
+    /// <summary>The stored transcript's clock against the live stream's: its phrase times are shifted by this much.</summary>
+    public long StoredDriftMs { get; init; }
 }
 
 /// <summary>
@@ -539,7 +542,7 @@ public sealed class GenesysEmulator : IAsyncDisposable
                 var offset = stored.Clock.UtteranceOffset(e);
                 phrases.Add(new JsonObject
                 {
-                    ["text"] = e.Text, ["decoratedText"] = e.Text, ["stability"] = 0.9, ["startTimeMs"] = start + offset,
+                    ["text"] = e.Text, ["decoratedText"] = e.Text, ["stability"] = 0.9, ["startTimeMs"] = start + offset + _options.StoredDriftMs,
                     ["duration"] = new JsonObject { ["milliseconds"] = stored.Clock.Real(e.DurationMs) },
                     ["participantPurpose"] = e.Channel == "INTERNAL" ? "internal" : "external", ["phraseIndex"] = phrases.Count,
                 });
