@@ -193,6 +193,11 @@ public sealed class GenesysEmulator : IAsyncDisposable
             {
                 Faults.TooManyRequests(n, body["retryAfterSeconds"]?.GetValue<int>() ?? 1, body["retryAfterAsDate"]?.GetValue<bool>() ?? false);
             }
+            if (body?["subscriptionTimeouts"] is not null || body?["subscriptionServerErrors"] is not null || body?["subscriptionTooManyRequests"] is not null)
+            {
+                Faults.FailSubscriptionAdds(body["subscriptionTimeouts"]?.GetValue<int>() ?? 0, body["subscriptionServerErrors"]?.GetValue<int>() ?? 0,
+                    body["subscriptionTooManyRequests"]?.GetValue<int>() ?? 0);
+            }
             Faults.DuplicateRate = body?["duplicateRate"]?.GetValue<double>() ?? Faults.DuplicateRate;
             Faults.ReorderRate = body?["reorderRate"]?.GetValue<double>() ?? Faults.ReorderRate;
             Faults.SkipRate = body?["skipRate"]?.GetValue<double>() ?? Faults.SkipRate;
@@ -217,7 +222,28 @@ public sealed class GenesysEmulator : IAsyncDisposable
         api.MapMethods("{id}", ["HEAD"], (string id) => _channels.ContainsKey(id) ? Results.Ok() : Results.NotFound());
         api.MapGet("{id}/subscriptions", (string id) => _channels.TryGetValue(id, out var ch) ? Results.Json(Entities(ch.Topics.Keys)) : Results.NotFound());
         api.MapPut("{id}/subscriptions", async (string id, HttpContext ctx) => await Subscribe(id, ctx, replace: true).ConfigureAwait(false));
-        api.MapPost("{id}/subscriptions", async (string id, HttpContext ctx) => await Subscribe(id, ctx, replace: false).ConfigureAwait(false));
+        api.MapPost("{id}/subscriptions", async (string id, HttpContext ctx) =>
+        {
+            switch (Faults.TakeSubscriptionFault())
+            {
+                case SubscriptionFault.Timeout:
+                    try
+                    {
+                        await Task.Delay(TimeSpan.FromMinutes(1), ctx.RequestAborted).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                    }
+                    return Results.Empty;
+                case SubscriptionFault.ServerError:
+                    return Results.Json(new JsonObject { ["message"] = "Service Unavailable", ["code"] = "service.unavailable", ["status"] = 503 }, statusCode: 503);
+                case SubscriptionFault.TooManyRequests:
+                    ctx.Response.Headers.RetryAfter = "1";
+                    return Results.Json(new JsonObject { ["message"] = "Rate limit exceeded the maximum", ["code"] = "too.many.requests.retry.after", ["status"] = 429 }, statusCode: 429);
+                default:
+                    return await Subscribe(id, ctx, replace: false).ConfigureAwait(false);
+            }
+        });
         api.MapDelete("{id}/subscriptions", (string id) =>
         {
             if (_channels.TryGetValue(id, out var ch))

@@ -492,4 +492,66 @@ public sealed class GenesysClientContractTests : IAsyncLifetime
         Assert.False(source.Follows("agent-8"));
         Assert.DoesNotContain(listening.Events.OfType<SourceDisconnected>(), d => d.ConversationIds.Contains("agent-7"));
     }
+
+    [Fact]
+    public async Task Subscription_changes_that_time_out_or_are_refused_are_retried_and_a_call_subscribed_late_gets_one_gap_from_when_it_was_found()
+    {
+        await using var emulator = await GenesysEmulator.StartAsync(new EmulatorOptions { Speed = 4 });
+        emulator.Faults.FailSubscriptionAdds(timeouts: 1, serverErrors: 1, tooManyRequests: 1);
+        var options = emulator.ClientOptions() with
+        {
+            MaxRetries = 1, RetryDelay = TimeSpan.FromMilliseconds(100), RequestTimeout = TimeSpan.FromMilliseconds(500), SubscribeWithin = TimeSpan.FromSeconds(1),
+        };
+        var calls = emulator.Scenario.Calls.Select(c => c.ConversationId).ToList();
+        using var listening = new Listening(new NotificationsSource(_http, options, TimeProvider.System, NullLogger.Instance));
+
+        await listening.UntilAsync(l => l.Events.OfType<CallFinished>().Count() == calls.Count, seconds: 60);
+
+        Assert.Null(listening.Error);
+        Assert.Equal(3, emulator.Faults.SubscriptionFaultsServed);
+        // the sender outlived the timeout: every call, the ones found after it too, was subscribed and heard
+        Assert.All(calls, c => Assert.Contains(listening.Events.OfType<TranscriptReceived>(), t => t.ConversationId == c));
+        var late = listening.Events.OfType<SourceDisconnected>().Where(d => d.Reason.StartsWith("not subscribed", StringComparison.Ordinal)).ToList();
+        Assert.Contains(late, d => d.ConversationIds.SequenceEqual([calls[0]]));
+        Assert.Equal(late.Count, late.Select(d => d.ConversationIds.Single()).Distinct().Count());
+        Assert.All(late, d => Assert.True(d.ReceivedAt - d.From > options.SubscribeWithin, $"{d.From:O}..{d.ReceivedAt:O}"));
+        Assert.All(late, d => Assert.Contains("Exception", d.Reason, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_call_never_subscribed_before_it_ends_is_recorded_unheard_from_when_it_was_found_to_its_end()
+    {
+        _emulator.Faults.FailSubscriptionAdds(timeouts: 1000, serverErrors: 0, tooManyRequests: 0);
+        var options = Options with { MaxRetries = 1, RetryDelay = TimeSpan.FromMilliseconds(100), RequestTimeout = TimeSpan.FromMilliseconds(200), SubscribeWithin = TimeSpan.FromSeconds(1) };
+        var calls = _emulator.Scenario.Calls.Select(c => c.ConversationId).ToList();
+        using var listening = new Listening(new NotificationsSource(_http, options, TimeProvider.System, NullLogger.Instance));
+
+        await listening.UntilAsync(l => l.Events.OfType<CallFinished>().Count() == calls.Count, seconds: 60);
+
+        Assert.Null(listening.Error);
+        var events = listening.Events.ToList();
+        // a call's end puts the channel's whole list (a PUT, which works), so calls still open then are subscribed then
+        var neverSubscribed = 0;
+        foreach (var call in calls)
+        {
+            var gaps = events.OfType<SourceDisconnected>().Where(d => d.ConversationIds.Contains(call)).ToList();
+            Assert.True(gaps.Count <= 1, $"{gaps.Count} gaps for {call}: recorded once");
+            if (gaps.Count == 0)
+            {
+                Assert.Contains(events.OfType<TranscriptReceived>(), t => t.ConversationId == call);
+                continue;
+            }
+            if (gaps[0].Reason.StartsWith("not subscribed until", StringComparison.Ordinal))
+            {
+                continue;
+            }
+            neverSubscribed++;
+            Assert.StartsWith("never subscribed before the call ended: TimeoutRejectedException", gaps[0].Reason, StringComparison.Ordinal);
+            Assert.DoesNotContain(events.OfType<TranscriptReceived>(), t => t.ConversationId == call);
+            var end = Assert.Single(events.OfType<CallFinished>(), f => f.ConversationId == call);
+            Assert.Equal(end.ReceivedAt, gaps[0].ReceivedAt);
+            Assert.True(events.IndexOf(gaps[0]) < events.IndexOf(end), "the gap is recorded before the call's end");
+        }
+        Assert.True(neverSubscribed > 0, "the first call to end was never subscribed");
+    }
 }
