@@ -275,6 +275,7 @@ public sealed class GenesysEmulator : IAsyncDisposable
                     var r = await ws.ReceiveAsync(buffer, _stop.Token).ConfigureAwait(false);
                     if (r.MessageType == WebSocketMessageType.Close)
                     {
+                        ClientCloses.Enqueue($"{(int?)r.CloseStatus} {r.CloseStatusDescription}");
                         await ws.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "bye", CancellationToken.None).ConfigureAwait(false);
                         break;
                     }
@@ -284,11 +285,18 @@ public sealed class GenesysEmulator : IAsyncDisposable
                     }
                 }
             }
+            catch (WebSocketException) when (ch.Socket == ws)
+            {
+                ClientCloses.Enqueue("dropped without a close frame");
+            }
             catch (Exception e) when (e is WebSocketException or OperationCanceledException)
             {
             }
         });
     }
+
+    /// <summary>How clients ended their channel sockets: the close code and reason, or that they just dropped them.</summary>
+    public ConcurrentQueue<string> ClientCloses { get; } = new();
 
     private bool Authorized(HttpContext ctx)
     {

@@ -96,9 +96,15 @@ public sealed class MediaSource(HttpClient http, GenesysOptions options, TimePro
                 }
                 backoff = TimeSpan.FromMilliseconds(200);
                 var frames = new FrameReader(ws, time);
+                using var closing = new ClosingOnStop(ws, ct);
                 while (true)
                 {
-                    var frame = await frames.NextAsync(ct).ConfigureAwait(false);
+                    var frame = await frames.NextAsync(closing.Receive).ConfigureAwait(false);
+                    if (ct.IsCancellationRequested)
+                    {
+                        // stopping: the close frame went out; what still arrives is not taken
+                        return;
+                    }
                     if (frame.Closed)
                     {
                         if (frame.Status == WebSocketCloseStatus.NormalClosure)

@@ -390,10 +390,11 @@ public sealed class NotificationsSource(HttpClient http, GenesysOptions options,
     private async Task<string?> ReceiveAsync(ClientWebSocket ws, Link link, Emitter observer, Action<Link> start, CancellationToken ct)
     {
         var frames = new FrameReader(ws, time);
+        using var closing = new ClosingOnStop(ws, ct);
         while (true)
         {
             Frame frame;
-            using var quiet = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            using var quiet = CancellationTokenSource.CreateLinkedTokenSource(closing.Receive);
             quiet.CancelAfter(options.HeartbeatTimeout);
             try
             {
@@ -408,9 +409,10 @@ public sealed class NotificationsSource(HttpClient http, GenesysOptions options,
                 ws.Abort();
                 return $"no message or heartbeat for {options.HeartbeatTimeout.TotalSeconds:F0} s";
             }
-            if (frame.Closed)
+            if (frame.Closed || ct.IsCancellationRequested)
             {
-                return frame.Status == WebSocketCloseStatus.NormalClosure && ct.IsCancellationRequested ? null : frame.Reason;
+                // our own close answered (or a frame read after the stop): a deliberate end
+                return ct.IsCancellationRequested ? null : frame.Reason;
             }
             if (frame.Bad is { } bad)
             {

@@ -554,4 +554,17 @@ public sealed class GenesysClientContractTests : IAsyncLifetime
         }
         Assert.True(neverSubscribed > 0, "the first call to end was never subscribed");
     }
+
+    [Fact]
+    public async Task Stopping_closes_the_socket_with_a_close_frame_rather_than_dropping_it()
+    {
+        var source = Source();
+        var listening = new Listening(source);
+        await listening.UntilAsync(l => l.Events.OfType<TranscriptReceived>().Any());
+
+        listening.Dispose();
+        await UntilAsync(() => !_emulator.ClientCloses.IsEmpty);
+
+        Assert.Equal("1001 recorder stopping", Assert.Single(_emulator.ClientCloses));
+    }
 }
