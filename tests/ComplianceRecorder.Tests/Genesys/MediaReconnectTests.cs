@@ -18,11 +18,7 @@ public sealed class MediaReconnectTests(Database db) : IClassFixture<Database>
     {
         await using var emulator = await GenesysEmulator.StartAsync(new EmulatorOptions { Speed = 10 });
         using var http = new HttpClient();
-        var options = new GenesysOptions
-        {
-            Dialect = "media", LoginBaseUrl = emulator.BaseUri, ApiBaseUrl = emulator.BaseUri, ClientId = "emulator-client",
-            ClientSecret = "emulator-secret", MediaSessionIds = [.. emulator.Scenario.Calls.Select(c => c.ConversationId)],
-        };
+        var options = emulator.MediaOptions();
         var source = new MediaSource(http, options, TimeProvider.System, NullLogger.Instance);
         var committer = new GroupCommitter(db.Store("media-drop"), NullLogger.Instance, TimeProvider.System);
         const string Stream = "SELECT count(*) FROM events WHERE type = 'segment_recorded'";
