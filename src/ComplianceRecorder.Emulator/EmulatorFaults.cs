@@ -61,4 +61,37 @@ public sealed class EmulatorFaults
 
     /// <summary>Share of transcript messages never sent.</summary>
     public double SkipRate { get; set; }
+
+    private int _subscriptionTimeouts;
+    private int _subscriptionServerErrors;
+    private int _subscriptionTooManyRequests;
+    private int _subscriptionFaultsServed;
+
+    /// <summary>
+    /// The next subscription POSTs (topics added to a channel) fail: first this many are held unanswered
+    /// until the client gives up, then this many get 503, then this many 429 (Retry-After: 1).
+    /// </summary>
+    public void FailSubscriptionAdds(int timeouts, int serverErrors, int tooManyRequests)
+    {
+        Volatile.Write(ref _subscriptionTimeouts, timeouts);
+        Volatile.Write(ref _subscriptionServerErrors, serverErrors);
+        Volatile.Write(ref _subscriptionTooManyRequests, tooManyRequests);
+    }
+
+    /// <summary>Subscription POSTs failed on purpose so far.</summary>
+    public int SubscriptionFaultsServed => Volatile.Read(ref _subscriptionFaultsServed);
+
+    internal SubscriptionFault TakeSubscriptionFault() =>
+        Take(ref _subscriptionTimeouts, ref _subscriptionFaultsServed) ? SubscriptionFault.Timeout
+        : Take(ref _subscriptionServerErrors, ref _subscriptionFaultsServed) ? SubscriptionFault.ServerError
+        : Take(ref _subscriptionTooManyRequests, ref _subscriptionFaultsServed) ? SubscriptionFault.TooManyRequests
+        : SubscriptionFault.None;
+}
+
+internal enum SubscriptionFault
+{
+    None,
+    Timeout,
+    ServerError,
+    TooManyRequests,
 }

@@ -36,6 +36,9 @@ public sealed record EmulatorOptions
 
     /// <summary>Genesys allows 20 channels per OAuth client.</summary>
     public int MaxChannels { get; init; } = 20;
+
+    /// <summary>The stored transcript's clock against the live stream's: its phrase times are shifted by this much.</summary>
+    public long StoredDriftMs { get; init; }
 }
 
 /// <summary>
@@ -190,6 +193,11 @@ public sealed class GenesysEmulator : IAsyncDisposable
             {
                 Faults.TooManyRequests(n, body["retryAfterSeconds"]?.GetValue<int>() ?? 1, body["retryAfterAsDate"]?.GetValue<bool>() ?? false);
             }
+            if (body?["subscriptionTimeouts"] is not null || body?["subscriptionServerErrors"] is not null || body?["subscriptionTooManyRequests"] is not null)
+            {
+                Faults.FailSubscriptionAdds(body["subscriptionTimeouts"]?.GetValue<int>() ?? 0, body["subscriptionServerErrors"]?.GetValue<int>() ?? 0,
+                    body["subscriptionTooManyRequests"]?.GetValue<int>() ?? 0);
+            }
             Faults.DuplicateRate = body?["duplicateRate"]?.GetValue<double>() ?? Faults.DuplicateRate;
             Faults.ReorderRate = body?["reorderRate"]?.GetValue<double>() ?? Faults.ReorderRate;
             Faults.SkipRate = body?["skipRate"]?.GetValue<double>() ?? Faults.SkipRate;
@@ -214,7 +222,28 @@ public sealed class GenesysEmulator : IAsyncDisposable
         api.MapMethods("{id}", ["HEAD"], (string id) => _channels.ContainsKey(id) ? Results.Ok() : Results.NotFound());
         api.MapGet("{id}/subscriptions", (string id) => _channels.TryGetValue(id, out var ch) ? Results.Json(Entities(ch.Topics.Keys)) : Results.NotFound());
         api.MapPut("{id}/subscriptions", async (string id, HttpContext ctx) => await Subscribe(id, ctx, replace: true).ConfigureAwait(false));
-        api.MapPost("{id}/subscriptions", async (string id, HttpContext ctx) => await Subscribe(id, ctx, replace: false).ConfigureAwait(false));
+        api.MapPost("{id}/subscriptions", async (string id, HttpContext ctx) =>
+        {
+            switch (Faults.TakeSubscriptionFault())
+            {
+                case SubscriptionFault.Timeout:
+                    try
+                    {
+                        await Task.Delay(TimeSpan.FromMinutes(1), ctx.RequestAborted).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                    }
+                    return Results.Empty;
+                case SubscriptionFault.ServerError:
+                    return Results.Json(new JsonObject { ["message"] = "Service Unavailable", ["code"] = "service.unavailable", ["status"] = 503 }, statusCode: 503);
+                case SubscriptionFault.TooManyRequests:
+                    ctx.Response.Headers.RetryAfter = "1";
+                    return Results.Json(new JsonObject { ["message"] = "Rate limit exceeded the maximum", ["code"] = "too.many.requests.retry.after", ["status"] = 429 }, statusCode: 429);
+                default:
+                    return await Subscribe(id, ctx, replace: false).ConfigureAwait(false);
+            }
+        });
         api.MapDelete("{id}/subscriptions", (string id) =>
         {
             if (_channels.TryGetValue(id, out var ch))
@@ -246,6 +275,7 @@ public sealed class GenesysEmulator : IAsyncDisposable
                     var r = await ws.ReceiveAsync(buffer, _stop.Token).ConfigureAwait(false);
                     if (r.MessageType == WebSocketMessageType.Close)
                     {
+                        ClientCloses.Enqueue($"{(int?)r.CloseStatus} {r.CloseStatusDescription}");
                         await ws.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "bye", CancellationToken.None).ConfigureAwait(false);
                         break;
                     }
@@ -255,11 +285,18 @@ public sealed class GenesysEmulator : IAsyncDisposable
                     }
                 }
             }
+            catch (WebSocketException) when (ch.Socket == ws)
+            {
+                ClientCloses.Enqueue("dropped without a close frame");
+            }
             catch (Exception e) when (e is WebSocketException or OperationCanceledException)
             {
             }
         });
     }
+
+    /// <summary>How clients ended their channel sockets: the close code and reason, or that they just dropped them.</summary>
+    public ConcurrentQueue<string> ClientCloses { get; } = new();
 
     private bool Authorized(HttpContext ctx)
     {
@@ -539,7 +576,7 @@ public sealed class GenesysEmulator : IAsyncDisposable
                 var offset = stored.Clock.UtteranceOffset(e);
                 phrases.Add(new JsonObject
                 {
-                    ["text"] = e.Text, ["decoratedText"] = e.Text, ["stability"] = 0.9, ["startTimeMs"] = start + offset,
+                    ["text"] = e.Text, ["decoratedText"] = e.Text, ["stability"] = 0.9, ["startTimeMs"] = start + offset + _options.StoredDriftMs,
                     ["duration"] = new JsonObject { ["milliseconds"] = stored.Clock.Real(e.DurationMs) },
                     ["participantPurpose"] = e.Channel == "INTERNAL" ? "internal" : "external", ["phraseIndex"] = phrases.Count,
                 });

@@ -76,13 +76,52 @@ internal sealed class MediaDialect(GenesysEmulator emulator, EmulatorOptions opt
         });
     }
 
+    /// <summary>
+    /// Where a session's speech has got to. The call goes on while no socket listens: a reconnect hears
+    /// it from where it is now, numbered afresh from 1 (the tutorial's stream restarts its sequence),
+    /// and what was said meanwhile is lost to the live stream.
+    /// </summary>
+    private sealed class Playback(DateTimeOffset started, List<Emission> emissions)
+    {
+        public DateTimeOffset Started { get; } = started;
+        public List<Emission> Emissions { get; } = emissions;
+        public int Next;
+        public int Connection;
+    }
+
+    private readonly ConcurrentDictionary<string, Playback> _playbacks = new();
+
     private async Task PlayAsync(WebSocket ws, ScriptedCall call, CancellationToken ct)
     {
-        var started = DateTimeOffset.UtcNow;
-        long sequence = 0;
-        foreach (var e in Transcriber.Emissions(call, options.Seed))
+        var playback = _playbacks.GetOrAdd(call.ConversationId, _ => new Playback(DateTimeOffset.UtcNow, [.. Transcriber.Emissions(call, options.Seed)]));
+        int connection;
+        lock (playback)
         {
-            var wait = started + TimeSpan.FromMilliseconds(e.AtMs / options.Speed) - DateTimeOffset.UtcNow;
+            connection = ++playback.Connection;
+        }
+        var connectedAt = DateTimeOffset.UtcNow;
+        long sequence = 0;
+        while (true)
+        {
+            Emission e;
+            lock (playback)
+            {
+                if (playback.Connection != connection || playback.Next >= playback.Emissions.Count)
+                {
+                    // a newer socket carries the session on, or the session is over
+                    return;
+                }
+                e = playback.Emissions[playback.Next];
+            }
+            var due = playback.Started + TimeSpan.FromMilliseconds(e.AtMs / options.Speed);
+            if (connection > 1 && due < connectedAt)
+            {
+                // said while no socket listened
+                Advance(playback, connection);
+                emulator.Sent.AddOrUpdate("unheard", 1, (_, n) => n + 1);
+                continue;
+            }
+            var wait = due - DateTimeOffset.UtcNow;
             if (wait > TimeSpan.Zero)
             {
                 await Task.Delay(wait, ct).ConfigureAwait(false);
@@ -100,16 +139,33 @@ internal sealed class MediaDialect(GenesysEmulator emulator, EmulatorOptions opt
             }
             if (roll < emulator.Faults.SkipRate)
             {
+                Advance(playback, connection);
                 emulator.Sent.AddOrUpdate("skipped", 1, (_, n) => n + 1);
                 continue;
             }
             var frame = Encoding.UTF8.GetBytes(new JsonArray(message).ToJsonString());
             await ws.SendAsync(frame, WebSocketMessageType.Text, true, ct).ConfigureAwait(false);
+            Advance(playback, connection);
             emulator.Sent.AddOrUpdate(e.IsFinal ? "final" : "partial", 1, (_, n) => n + 1);
+            if (e.IsFinal && connection > 1)
+            {
+                emulator.Sent.AddOrUpdate("final after a reconnect", 1, (_, n) => n + 1);
+            }
             if (roll > 1 - emulator.Faults.DuplicateRate)
             {
                 await ws.SendAsync(frame, WebSocketMessageType.Text, true, ct).ConfigureAwait(false);
                 emulator.Sent.AddOrUpdate("duplicate", 1, (_, n) => n + 1);
+            }
+        }
+    }
+
+    private static void Advance(Playback playback, int connection)
+    {
+        lock (playback)
+        {
+            if (playback.Connection == connection)
+            {
+                playback.Next++;
             }
         }
     }

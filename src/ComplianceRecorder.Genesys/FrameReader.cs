@@ -66,3 +66,38 @@ internal sealed class FrameReader(WebSocket ws, TimeProvider time)
         }
     }
 }
+
+/// <summary>
+/// Stopping closes the socket with a close frame (1001, going away) rather than dropping it. A
+/// cancelled receive would abort the socket, so receives wait on <see cref="Receive"/>: it ends a
+/// moment after the stop, once the peer has had the chance to answer the close.
+/// </summary>
+internal sealed class ClosingOnStop : IDisposable
+{
+    private static readonly TimeSpan AnswerWithin = TimeSpan.FromSeconds(2);
+
+    private readonly CancellationTokenSource _receive = new();
+    private readonly CancellationTokenRegistration _registration;
+
+    public ClosingOnStop(WebSocket ws, CancellationToken stop) => _registration = stop.Register(() =>
+    {
+        try
+        {
+            ws.CloseOutputAsync(WebSocketCloseStatus.EndpointUnavailable, "recorder stopping", CancellationToken.None)
+                .ContinueWith(t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+        }
+        catch (Exception e) when (e is WebSocketException or InvalidOperationException or ObjectDisposedException)
+        {
+            // already closing or gone: nothing left to close
+        }
+        _receive.CancelAfter(AnswerWithin);
+    });
+
+    public CancellationToken Receive => _receive.Token;
+
+    public void Dispose()
+    {
+        _registration.Dispose();
+        _receive.Dispose();
+    }
+}

@@ -50,6 +50,12 @@ public sealed record GenesysOptions
     /// <summary>How long a channel gathers subscription changes before sending them in one request.</summary>
     public TimeSpan SubscriptionBatch { get; init; } = TimeSpan.FromMilliseconds(250);
 
+    /// <summary>
+    /// A call not subscribed this long after it was found is recorded as unheard from then until its
+    /// subscription succeeds (or the call ends); changes that fail are retried all the while.
+    /// </summary>
+    public TimeSpan SubscribeWithin { get; init; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Topics per channel before another channel is opened; Genesys allows 1,000.</summary>
     public int TopicsPerChannel { get; init; } = 1000;
 

@@ -79,8 +79,6 @@ public sealed class MediaSource(HttpClient http, GenesysOptions options, TimePro
         var backoff = TimeSpan.FromMilliseconds(200);
         DateTimeOffset? downSince = null;
         var reason = "";
-        var utterance = 0;
-        long lastFinalSeq = 0;
         var socketUri = new UriBuilder(OrgBase) { Scheme = OrgBase.Scheme == "http" ? "ws" : "wss", Path = "/api/v2/websocket" }.Uri;
         while (!ct.IsCancellationRequested)
         {
@@ -95,14 +93,18 @@ public sealed class MediaSource(HttpClient http, GenesysOptions options, TimePro
                 {
                     observer.OnNext(new SourceDisconnected([session], from, reason, time.GetUtcNow()));
                     downSince = null;
-                    // the stream restarts its numbering after a reconnect: utterances are counted afresh
-                    lastFinalSeq = 0;
                 }
                 backoff = TimeSpan.FromMilliseconds(200);
                 var frames = new FrameReader(ws, time);
+                using var closing = new ClosingOnStop(ws, ct);
                 while (true)
                 {
-                    var frame = await frames.NextAsync(ct).ConfigureAwait(false);
+                    var frame = await frames.NextAsync(closing.Receive).ConfigureAwait(false);
+                    if (ct.IsCancellationRequested)
+                    {
+                        // stopping: the close frame went out; what still arrives is not taken
+                        return;
+                    }
                     if (frame.Closed)
                     {
                         if (frame.Status == WebSocketCloseStatus.NormalClosure)
@@ -119,7 +121,7 @@ public sealed class MediaSource(HttpClient http, GenesysOptions options, TimePro
                         continue;
                     }
                     var text = frame.Text!;
-                    foreach (var e in Decode(session, text, ref utterance, ref lastFinalSeq, time.GetUtcNow()))
+                    foreach (var e in Decode(session, text, time.GetUtcNow()))
                     {
                         observer.OnNext(e);
                     }
@@ -148,8 +150,12 @@ public sealed class MediaSource(HttpClient http, GenesysOptions options, TimePro
         }
     }
 
-    /// <summary>One frame: a JSON array of messages. Bad input becomes a malformed value, never an exception.</summary>
-    public static List<SourceEvent> Decode(string session, string frame, ref int utterance, ref long lastFinalSeq, DateTimeOffset now)
+    /// <summary>
+    /// One frame: a JSON array of messages. Bad input becomes a malformed value, never an exception.
+    /// Utterances are not numbered here: messages may arrive out of order, so the coverage tracker
+    /// numbers them once they are back in eventSequence order.
+    /// </summary>
+    public static List<SourceEvent> Decode(string session, string frame, DateTimeOffset now)
     {
         var result = new List<SourceEvent>(1);
         try
@@ -164,14 +170,8 @@ public sealed class MediaSource(HttpClient http, GenesysOptions options, TimePro
                 var seq = m.GetProperty("eventSequence").GetInt64();
                 var isFinal = !m.GetProperty("isPartial").GetBoolean();
                 DateTimeOffset? at = m.TryGetProperty("timestamp", out var ts) && DateTimeOffset.TryParse(ts.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var t) ? t : null;
-                result.Add(new TranscriptReceived(session, "BOTH", $"{session}:{utterance}", isFinal, m.GetProperty("transcript").GetString()!,
+                result.Add(new TranscriptReceived(session, "BOTH", session, isFinal, m.GetProperty("transcript").GetString()!,
                     0, 0, at, seq, m.GetProperty("mediaSessionId").GetString(), "media", false, now));
-                // a final closes its utterance; a redelivered final must not close the next one too
-                if (isFinal && seq > lastFinalSeq)
-                {
-                    lastFinalSeq = seq;
-                    utterance++;
-                }
             }
         }
         catch (Exception e) when (e is not OutOfMemoryException)

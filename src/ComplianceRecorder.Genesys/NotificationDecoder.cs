@@ -6,8 +6,11 @@ namespace ComplianceRecorder.Genesys;
 /// <summary>A call announced or ended on a queue topic: the client follows it.</summary>
 internal sealed record QueueCallChanged(string ConversationId, bool Disconnected, DateTimeOffset ReceivedAt) : SourceEvent(ReceivedAt);
 
-/// <summary>The channel heartbeat, the service's warning that it will close the socket, or an unknown topic.</summary>
+/// <summary>The channel heartbeat, or the service's warning that it will close the socket.</summary>
 internal sealed record ChannelNotice(string Topic, string Message, DateTimeOffset ReceivedAt) : SourceEvent(ReceivedAt);
+
+/// <summary>A message on a topic of a shape this client does not follow.</summary>
+internal sealed record UnknownTopic(string Topic, DateTimeOffset ReceivedAt) : SourceEvent(ReceivedAt);
 
 /// <summary>
 /// Decodes one socket message of the Notifications API. Bad input becomes a <see cref="MalformedFrame"/>
@@ -35,19 +38,28 @@ public static class NotificationDecoder
                 result.Add(Malformed(frame, "eventBody missing or not an object", now));
                 return result;
             }
-            if (topic.EndsWith(".transcription", StringComparison.Ordinal) && topic.StartsWith("v2.conversations.", StringComparison.Ordinal))
+            if (IsTopic(topic, "v2.conversations.", ".transcription"))
             {
                 DecodeTranscription(topic, body, now, result);
             }
-            else if (topic.StartsWith("v2.routing.queues.", StringComparison.Ordinal) || topic.StartsWith("v2.users.", StringComparison.Ordinal))
+            else if (IsTopic(topic, "v2.routing.queues.", ".conversations") || IsTopic(topic, "v2.users.", ".conversations"))
             {
-                var id = body.GetProperty("id").GetString()!;
-                result.Add(new QueueCallChanged(id, AllDisconnected(body), now));
+                if (!body.TryGetProperty("id", out var id) || id.ValueKind != JsonValueKind.String)
+                {
+                    result.Add(Malformed(frame, $"a conversation event on {topic} without a conversation id", now));
+                    return result;
+                }
+                result.Add(new QueueCallChanged(id.GetString()!, AllDisconnected(body), now));
             }
-            else
+            else if (topic == "channel.metadata")
             {
                 var message = body.TryGetProperty("message", out var m) && m.ValueKind == JsonValueKind.String ? m.GetString()! : "";
                 result.Add(new ChannelNotice(topic, message, now));
+            }
+            else
+            {
+                // a topic this client never asked for (presence, queue membership, …): counted and ignored, never a call
+                result.Add(new UnknownTopic(topic, now));
             }
         }
         // the decoder's promise is to never throw: whatever a frame does to the reader, it becomes a value
@@ -94,6 +106,20 @@ public static class NotificationDecoder
         {
             result.Add(new CallFinished(conversationId, "SESSION_ENDED", now));
         }
+    }
+
+    /// <summary>
+    /// Whether a topic has exactly the shape prefix + id + suffix, the id holding no dot. Routing by
+    /// prefix alone took v2.users.{id}.presence for a conversation topic.
+    /// </summary>
+    internal static bool IsTopic(string topic, string prefix, string suffix)
+    {
+        var span = topic.AsSpan();
+        if (span.Length <= prefix.Length + suffix.Length || !span.StartsWith(prefix, StringComparison.Ordinal) || !span.EndsWith(suffix, StringComparison.Ordinal))
+        {
+            return false;
+        }
+        return !span[prefix.Length..^suffix.Length].Contains('.');
     }
 
     private static bool AllDisconnected(JsonElement body)

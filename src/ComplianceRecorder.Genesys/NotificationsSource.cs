@@ -19,6 +19,12 @@ namespace ComplianceRecorder.Genesys;
 public sealed class NotificationsSource(HttpClient http, GenesysOptions options, TimeProvider time, ILogger log) : ITranscriptSource
 {
     private readonly GenesysRest _rest = new(http, options, time);
+
+    private readonly TimeSpan _subscribeWithin = options.SubscribeWithin > TimeSpan.Zero ? options.SubscribeWithin
+        : throw new ArgumentOutOfRangeException(nameof(options), "Genesys:SubscribeWithinSeconds must be positive");
+
+    /// <summary>Calls placed on a channel whose topic Genesys has not accepted yet, with when each was found.</summary>
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _unsubscribed = new();
     private readonly Lock _gate = new();
     private readonly List<Link> _links = [];
     private readonly ConcurrentDictionary<string, Link> _calls = new();
@@ -42,8 +48,11 @@ public sealed class NotificationsSource(HttpClient http, GenesysOptions options,
 
         public Task Loop { get; set; } = Task.CompletedTask;
 
-        /// <summary>Topics to add, and whether any left: sent by the channel's own sender, many at a time.</summary>
+        /// <summary>Calls whose topics are to be added, and whether any left: sent by the channel's own sender, many at a time.</summary>
         public ConcurrentQueue<string> Added { get; } = new();
+
+        /// <summary>Why the last subscription change failed, for the gap it leaves.</summary>
+        public volatile string LastFailure = "";
 
         public volatile bool Removed;
 
@@ -53,7 +62,15 @@ public sealed class NotificationsSource(HttpClient http, GenesysOptions options,
         public (string Id, Uri ConnectUri)? Last { get; set; }
     }
 
+    private long _unknownTopics;
+
     public GenesysRest Rest => _rest;
+
+    /// <summary>Whether a call is followed (placed on a channel) now.</summary>
+    public bool Follows(string conversationId) => _calls.ContainsKey(conversationId);
+
+    /// <summary>Messages on topics this client does not follow (presence, queue membership, …): ignored, counted here.</summary>
+    public long UnknownTopics => Interlocked.Read(ref _unknownTopics);
 
     public bool Connected
     {
@@ -203,6 +220,7 @@ public sealed class NotificationsSource(HttpClient http, GenesysOptions options,
                 link.Calls[call] = true;
                 _calls[call] = link;
                 _heard[call] = time.GetTimestamp();
+                _unsubscribed[call] = time.GetUtcNow();
                 if (!_links.Exists(HasRoom))
                 {
                     Open(opened);
@@ -248,6 +266,7 @@ public sealed class NotificationsSource(HttpClient http, GenesysOptions options,
                     subscriptions = SubscriptionList(link);
                 }
                 await _rest.SendAsync(HttpMethod.Put, $"/api/v2/notifications/channels/{channelId}/subscriptions", subscriptions, ct).ConfigureAwait(false);
+                await SubscribedAsync(link.Calls.Keys, link, observer, ct).ConfigureAwait(false);
                 link.Connected = true;
                 if (downSince is { } from)
                 {
@@ -267,7 +286,7 @@ public sealed class NotificationsSource(HttpClient http, GenesysOptions options,
                 {
                     var renewal = Task.WhenAll(
                         RenewAsync(link, channelId, renewing.Token),
-                        SendChangesAsync(link, channelId, renewing.Token),
+                        SendChangesAsync(link, channelId, observer, renewing.Token),
                         ForgetSilentCallsAsync(link, observer, renewing.Token));
                     reason = await ReceiveAsync(ws, link, observer, start, ct).ConfigureAwait(false);
                     await renewing.CancelAsync().ConfigureAwait(false);
@@ -357,8 +376,7 @@ public sealed class NotificationsSource(HttpClient http, GenesysOptions options,
                 {
                     if (_heard.TryGetValue(call, out var at) && time.GetElapsedTime(at) >= options.CallSilence)
                     {
-                        await observer.NextAsync(new CallFinished(call, $"nothing heard for {options.CallSilence.TotalSeconds:F0} s: the call's end was not heard", time.GetUtcNow()), ct).ConfigureAwait(false);
-                        Leave(call);
+                        await FinishAsync(new CallFinished(call, $"nothing heard for {options.CallSilence.TotalSeconds:F0} s: the call's end was not heard", time.GetUtcNow()), link, observer, ct).ConfigureAwait(false);
                     }
                 }
             }
@@ -372,10 +390,11 @@ public sealed class NotificationsSource(HttpClient http, GenesysOptions options,
     private async Task<string?> ReceiveAsync(ClientWebSocket ws, Link link, Emitter observer, Action<Link> start, CancellationToken ct)
     {
         var frames = new FrameReader(ws, time);
+        using var closing = new ClosingOnStop(ws, ct);
         while (true)
         {
             Frame frame;
-            using var quiet = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            using var quiet = CancellationTokenSource.CreateLinkedTokenSource(closing.Receive);
             quiet.CancelAfter(options.HeartbeatTimeout);
             try
             {
@@ -390,9 +409,10 @@ public sealed class NotificationsSource(HttpClient http, GenesysOptions options,
                 ws.Abort();
                 return $"no message or heartbeat for {options.HeartbeatTimeout.TotalSeconds:F0} s";
             }
-            if (frame.Closed)
+            if (frame.Closed || ct.IsCancellationRequested)
             {
-                return frame.Status == WebSocketCloseStatus.NormalClosure && ct.IsCancellationRequested ? null : frame.Reason;
+                // our own close answered (or a frame read after the stop): a deliberate end
+                return ct.IsCancellationRequested ? null : frame.Reason;
             }
             if (frame.Bad is { } bad)
             {
@@ -407,13 +427,14 @@ public sealed class NotificationsSource(HttpClient http, GenesysOptions options,
                         await FollowAsync(q.ConversationId, observer, start, ct).ConfigureAwait(false);
                         break;
                     case CallFinished f:
-                        await observer.NextAsync(f, ct).ConfigureAwait(false);
-                        Leave(f.ConversationId);
+                        await FinishAsync(f, link, observer, ct).ConfigureAwait(false);
                         break;
                     case QueueCallChanged { Disconnected: true } q when _calls.ContainsKey(q.ConversationId):
                         // the call hung up and its SESSION_ENDED never came (lost, or transcription stopped first)
-                        await observer.NextAsync(new CallFinished(q.ConversationId, "the call disconnected", q.ReceivedAt), ct).ConfigureAwait(false);
-                        Leave(q.ConversationId);
+                        await FinishAsync(new CallFinished(q.ConversationId, "the call disconnected", q.ReceivedAt), link, observer, ct).ConfigureAwait(false);
+                        break;
+                    case UnknownTopic:
+                        Interlocked.Increment(ref _unknownTopics);
                         break;
                     case ChannelNotice:
                     case QueueCallChanged:
@@ -444,10 +465,46 @@ public sealed class NotificationsSource(HttpClient http, GenesysOptions options,
         }
         if (placement is { Link: { } on, ChannelId: not null })
         {
-            on.Added.Enqueue(TranscriptionTopic(call));
+            on.Added.Enqueue(call);
             on.Changed.Release();
         }
     }
+
+    /// <summary>
+    /// The call is over. If it was never subscribed, all of it went unheard: that gap goes first, since
+    /// nothing of a call is recorded after its end.
+    /// </summary>
+    private async ValueTask FinishAsync(CallFinished f, Link on, Emitter observer, CancellationToken ct)
+    {
+        if (_unsubscribed.TryRemove(f.ConversationId, out var found))
+        {
+            var channel = _calls.TryGetValue(f.ConversationId, out var link) ? link : on;
+            await observer.NextAsync(new SourceDisconnected([f.ConversationId], found,
+                $"never subscribed before the call ended: {Failure(channel)}", f.ReceivedAt), ct).ConfigureAwait(false);
+        }
+        await observer.NextAsync(f, ct).ConfigureAwait(false);
+        Leave(f.ConversationId);
+    }
+
+    /// <summary>
+    /// Genesys accepted these calls' topics. One that waited longer than <see cref="GenesysOptions.SubscribeWithin"/>
+    /// is recorded as unheard from when it was found until now, once.
+    /// </summary>
+    private async ValueTask SubscribedAsync(IEnumerable<string> calls, Link link, Emitter observer, CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        foreach (var call in calls)
+        {
+            if (_unsubscribed.TryRemove(call, out var found) && now - found > _subscribeWithin)
+            {
+                log.LogWarning("Call {Call} was subscribed {Seconds:F1} s after it was found", call, (now - found).TotalSeconds);
+                await observer.NextAsync(new SourceDisconnected([call], found,
+                    $"not subscribed until {(now - found).TotalSeconds:F1} s after the call was found: {Failure(link)}", now), ct).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private static string Failure(Link link) => link.LastFailure is { Length: > 0 } f ? f : "the channel was not connected";
 
     /// <summary>The call is over: its topic leaves its channel, as Genesys' own blueprint does.</summary>
     private void Leave(string call)
@@ -466,42 +523,73 @@ public sealed class NotificationsSource(HttpClient http, GenesysOptions options,
     /// Sends a channel's subscription changes, batched: whatever was asked within a short wait, or while
     /// the last request was on its way, goes in the next one (Genesys allows a client 300 requests a minute, and a busy queue
     /// starts and ends calls faster than that). An addition is a POST of the new topics; a removal
-    /// puts the whole list. The socket's reader never waits on REST.
+    /// puts the whole list. The socket's reader never waits on REST. A change that fails (429s or 5xx
+    /// past the retries, a timeout) is sent again after a growing wait, with whatever was asked
+    /// meanwhile: the sender ends only with its socket.
     /// </summary>
-    private async Task SendChangesAsync(Link link, string channelId, CancellationToken ct)
+    private async Task SendChangesAsync(Link link, string channelId, Emitter observer, CancellationToken ct)
     {
         var added = new List<string>();
+        var failures = 0;
         try
         {
             while (true)
             {
-                await link.Changed.WaitAsync(ct).ConfigureAwait(false);
-                // a moment's wait gathers a burst of new calls into one request
-                await Task.Delay(options.SubscriptionBatch, time, ct).ConfigureAwait(false);
+                if (failures == 0)
+                {
+                    await link.Changed.WaitAsync(ct).ConfigureAwait(false);
+                    // a moment's wait gathers a burst of new calls into one request
+                    await Task.Delay(options.SubscriptionBatch, time, ct).ConfigureAwait(false);
+                }
+                else
+                {
+                    var wait = Math.Min(options.RetryDelay.TotalMilliseconds * Math.Pow(2, Math.Min(failures - 1, 16)), 10_000);
+                    await Task.Delay(TimeSpan.FromMilliseconds(wait), time, ct).ConfigureAwait(false);
+                }
                 while (link.Changed.CurrentCount > 0)
                 {
                     await link.Changed.WaitAsync(ct).ConfigureAwait(false);
                 }
-                added.Clear();
-                while (link.Added.TryDequeue(out var topic))
+                while (link.Added.TryDequeue(out var call))
                 {
-                    added.Add(topic);
+                    added.Add(call);
                 }
-                if (link.Removed)
+                // a call that ended while its topic waited is not subscribed after all
+                added.RemoveAll(c => !link.Calls.ContainsKey(c));
+                var replace = link.Removed;
+                link.Removed = false;
+                try
                 {
-                    link.Removed = false;
-                    await OnOtherChannelAsync(link, HttpMethod.Put, channelId, SubscriptionList(link), ct).ConfigureAwait(false);
+                    if (replace)
+                    {
+                        await _rest.SendAsync(HttpMethod.Put, $"/api/v2/notifications/channels/{channelId}/subscriptions", SubscriptionList(link), ct).ConfigureAwait(false);
+                        await SubscribedAsync(link.Calls.Keys, link, observer, ct).ConfigureAwait(false);
+                    }
+                    else if (added.Count > 0)
+                    {
+                        await _rest.SendAsync(HttpMethod.Post, $"/api/v2/notifications/channels/{channelId}/subscriptions", Topics(added.Select(TranscriptionTopic)), ct).ConfigureAwait(false);
+                        await SubscribedAsync(added, link, observer, ct).ConfigureAwait(false);
+                    }
+                    added.Clear();
+                    failures = 0;
                 }
-                else if (added.Count > 0)
+                catch (Exception e) when (IsTransient(e, ct))
                 {
-                    await OnOtherChannelAsync(link, HttpMethod.Post, channelId, Topics(added), ct).ConfigureAwait(false);
+                    link.Removed |= replace;
+                    failures++;
+                    link.LastFailure = e.GetType().Name + ": " + e.Message;
+                    log.LogWarning("Changing the subscriptions of channel {Index} failed ({Reason}); trying again", link.Index, link.LastFailure);
                 }
             }
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
         }
     }
+
+    /// <summary>What a retry may outlast: anything but a cancellation of our own, or credentials and permissions.</summary>
+    private static bool IsTransient(Exception e, CancellationToken ct) =>
+        e is not GenesysAuthException && !(e is OperationCanceledException && ct.IsCancellationRequested);
 
     /// <summary>
     /// Changes a channel's subscriptions from whichever socket heard the news. A failure there is
@@ -513,7 +601,7 @@ public sealed class NotificationsSource(HttpClient http, GenesysOptions options,
         {
             await _rest.SendAsync(method, $"/api/v2/notifications/channels/{channelId}/subscriptions", topics, ct).ConfigureAwait(false);
         }
-        catch (HttpRequestException e)
+        catch (Exception e) when (IsTransient(e, ct))
         {
             log.LogWarning("Changing the subscriptions of channel {Index} failed ({Reason}); its reconnect will put them again", link.Index, e.Message);
         }

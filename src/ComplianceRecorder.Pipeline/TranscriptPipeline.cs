@@ -46,59 +46,83 @@ public static class TranscriptPipeline
             .OfType<MalformedFrame>()
             .Select(m => Quarantine(m, options.QuarantineCap, scheduler));
 
+        // frames that come after their call's end are recorded as late, never as the call's speech again
+        var ended = new EndedCalls(options.CallIdle);
+        var stopped = false;
         var perCall = shared
             .Where(e => e is not MalformedFrame)
-            .SelectMany(SplitPerCall)
-            .GroupByUntil(
-                e => e.Call,
-                g => g.Where(e => e.Event is CallFinished).Merge(g.Throttle(options.CallIdle, scheduler)).Take(1))
-            .SelectMany(call =>
-            {
-                var redaction = new RedactionSession();
-                var heard = new HeardLive();
-                // why the group ended, for the record: the source said so, or the call went quiet (or the recorder stopped)
-                var endReason = "no transcript within the idle time, or the recorder stopped listening";
-                return call
-                    .Do(e =>
-                    {
-                        if (e.Event is CallFinished f)
-                        {
-                            endReason = f.Reason;
-                        }
-                    })
-                    .Select(e => e.Event)
-                    .Scan(new CoverageTracker(options.OffsetTolerance, options.ReorderWindow), (tracker, e) => tracker.Next(e))
-                    .SelectMany(tracker => tracker.Emitted.ToArray())
-                    .Do(heard.Note)
-                    .Concat(Observable.Defer(() => Backfill(call.Key, heard, archive)))
-                    .Select(item => item switch
-                    {
-                        TrackedTranscript t => Redact(t, redaction, scheduler),
-                        RecordedEvent gap => new Redacted(gap),
-                        _ => throw new InvalidOperationException(item.GetType().Name),
-                    })
-                    .HoldUnsettled(options.HoldUnsettled, scheduler)
-                    .StartWith(new CallStarted(call.Key, "", scheduler.Now))
-                    .Concat(Observable.Defer(() => Observable.Return<RecordedEvent>(new CallEnded(call.Key, endReason, scheduler.Now))));
-            });
+            .Select(e => (Event: e, After: ended.Route(e, scheduler.Now)))
+            .Publish(routed => routed
+                .Where(r => !r.After.Ended)
+                .SelectMany(r => SplitPerCall(r.Event))
+                // the source completes only when the recorder stops: open calls end for that reason, not for silence
+                .Do(_ => { }, () => stopped = true)
+                .GroupByUntil(
+                    e => e.Call,
+                    g => g.Where(e => e.Event is CallFinished).Merge(g.Throttle(options.CallIdle, scheduler)).Take(1))
+                .SelectMany(call => Call(call, options, scheduler, archive, () => stopped))
+                .Merge(routed.Where(r => r.After.Late is not null).Select(RecordedEvent (r) => r.After.Late!)));
 
         return perCall.Merge(quarantined);
     }
 
     private readonly record struct CallEvent(string Call, SourceEvent Event);
 
+    /// <summary>One call, from its start to its end: tracked, backfilled, redacted, held.</summary>
+    private static IObservable<RecordedEvent> Call(IGroupedObservable<string, CallEvent> call, PipelineOptions options, IScheduler scheduler,
+        ITranscriptArchive? archive, Func<bool> stopped)
+    {
+        var redaction = new RedactionSession();
+        var heard = new HeardLive();
+        // why the call ended, for the record: the source said so, or it went quiet, or the recorder stopped
+        string? endReason = null;
+        return call
+            .Do(
+                e =>
+                {
+                    if (e.Event is CallFinished f)
+                    {
+                        endReason = f.Reason;
+                    }
+                },
+                () => endReason ??= stopped()
+                    ? "the recorder stopped before the call's end was heard"
+                    : "no transcript within the idle time: the call's end was not heard")
+            .Select(e => e.Event)
+            .Scan(new CoverageTracker(options.OffsetTolerance, options.ReorderWindow), (tracker, e) => tracker.Next(e))
+            .SelectMany(tracker => tracker.Emitted.ToArray())
+            .Do(heard.Note)
+            .Concat(Observable.Defer(() => Backfill(call.Key, heard, archive, scheduler)))
+            .Select(item => item switch
+            {
+                TrackedTranscript t => Redact(t, redaction, scheduler),
+                RecordedEvent gap => new Redacted(gap),
+                _ => throw new InvalidOperationException(item.GetType().Name),
+            })
+            .HoldUnsettled(options.HoldUnsettled, scheduler)
+            .StartWith(new CallStarted(call.Key, "", scheduler.Now))
+            .Concat(Observable.Defer(() => Observable.Return<RecordedEvent>(new CallEnded(call.Key, endReason!, scheduler.Now))));
+    }
+
     /// <summary>
-    /// After a call that had recorded gaps, what Genesys stored of it and was not heard live (no live
-    /// final near that offset on that channel) is recorded as backfilled segments. A failed fetch leaves
-    /// the gaps as they were recorded; the archive logs why.
+    /// After a call that had recorded gaps, what Genesys stored of it and was not heard live is
+    /// recorded as backfilled segments. A failed fetch leaves the gaps as they were recorded and is
+    /// itself recorded with its reason.
     /// </summary>
-    private static IObservable<object> Backfill(string call, HeardLive heard, ITranscriptArchive? archive) =>
+    private static IObservable<object> Backfill(string call, HeardLive heard, ITranscriptArchive? archive, IScheduler scheduler) =>
         archive is null || heard.Gaps == 0 || heard.CommunicationId is not { } communication
             ? Observable.Empty<object>()
             : Observable.FromAsync(ct => archive.FetchAsync(call, communication, ct))
                 .SelectMany(heard.Unheard)
                 .Select(object (t) => new TrackedTranscript(t, 0))
-                .Catch(Observable.Empty<object>());
+                .Catch((Exception e) => Observable.Return<object>(new BackfillFailed(call, BackfillReason(e), scheduler.Now)));
+
+    /// <summary>The archive's exceptions name a status or a missing field, never transcript text; capped all the same.</summary>
+    private static string BackfillReason(Exception e)
+    {
+        var reason = $"{e.GetType().Name}: {e.Message}";
+        return reason.Length > 300 ? reason[..300] : reason;
+    }
 
     private static IEnumerable<CallEvent> SplitPerCall(SourceEvent e) => e switch
     {

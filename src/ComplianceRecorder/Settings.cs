@@ -178,6 +178,7 @@ internal static class Settings
             TopicsPerChannel = Number(config, "Genesys:TopicsPerChannel", 1000, 1, 1000),
             MaxChannels = Number(config, "Genesys:MaxChannels", 20, 1, 20),
             SubscriptionBatch = TimeSpan.FromMilliseconds(Number(config, "Genesys:SubscriptionBatchMs", 250, 0, 10_000)),
+            SubscribeWithin = TimeSpan.FromSeconds(Number(config, "Genesys:SubscribeWithinSeconds", 5, 1, 300)),
             MaxRetries = Number(config, "Genesys:MaxRetries", 6, 0, 20),
             RetryDelay = TimeSpan.FromMilliseconds(Number(config, "Genesys:RetryDelayMs", 250, 1, 60_000)),
             RequestTimeout = TimeSpan.FromSeconds(Number(config, "Genesys:RequestTimeoutSeconds", 30, 1, 600)),

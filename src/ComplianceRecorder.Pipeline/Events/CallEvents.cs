@@ -30,12 +30,15 @@ public sealed record SegmentRecorded(
     public override string Type => TypeName;
 
     /// <summary>
-    /// The media dialect numbers its messages; the notifications dialect does not, so a revision is
-    /// known by its utterance, finality and (redacted) words: the same revision delivered twice, or
-    /// heard by two recorders, gets the same key whatever revision number each counted.
+    /// The media dialect numbers its messages, but afresh after every reconnect, so a number alone
+    /// names a message only with the time the source stamped on it (a redelivery carries the same
+    /// stamp; new speech after a restart a later one), or else with the utterance, whose id holds the
+    /// restart count. The notifications dialect does not number, so a revision is known by its
+    /// utterance, finality and (redacted) words: the same revision delivered twice, or heard by two
+    /// recorders, gets the same key whatever revision number each counted.
     /// </summary>
     public override string? SourceKey => SourceSequence is { } s
-        ? $"seq:{s}"
+        ? SourceTime is { } at ? $"seq:{s}@{at.ToUnixTimeMilliseconds()}" : $"seq:{UtteranceId}:{s}"
         : $"utt:{Channel}:{UtteranceId}:{(IsFinal ? "F" : "P")}:{TextKey(Text)}{(Backfilled ? ":backfill" : "")}";
 
     private static string TextKey(string text)
@@ -85,7 +88,8 @@ public sealed record CoverageGapRecorded(
 
     public override string Type => TypeName;
 
-    public override string? SourceKey => FromSequence is { } f ? $"gap:{Kind}:{Channel}:{f}:{ToSequence}" : null;
+    /// <summary>Sequence numbers start again after a restart: the time tells one epoch's hole from another's.</summary>
+    public override string? SourceKey => FromSequence is { } f ? $"gap:{Kind}:{Channel}:{f}:{ToSequence}@{From.ToUnixTimeMilliseconds()}" : null;
 }
 
 public sealed record CallStarted(string ConversationId, string Dialect, DateTimeOffset At) : RecordedEvent

@@ -12,6 +12,7 @@ namespace ComplianceRecorder.Pipeline.Events;
 [JsonSerializable(typeof(CallEnded))]
 [JsonSerializable(typeof(MetricsWindowClosed))]
 [JsonSerializable(typeof(ReportAccessed))]
+[JsonSerializable(typeof(BackfillFailed))]
 public sealed partial class EventJson : JsonSerializerContext
 {
     /// <summary>The event's own fields, without the polymorphic discriminator: the type is a column.</summary>
@@ -24,6 +25,7 @@ public sealed partial class EventJson : JsonSerializerContext
         CallEnded c => JsonSerializer.Serialize(c, Default.CallEnded),
         MetricsWindowClosed m => JsonSerializer.Serialize(m, Default.MetricsWindowClosed),
         ReportAccessed r => JsonSerializer.Serialize(r, Default.ReportAccessed),
+        BackfillFailed b => JsonSerializer.Serialize(b, Default.BackfillFailed),
         _ => throw new ArgumentOutOfRangeException(nameof(e), e.GetType().Name, "not a recorded event type"),
     };
 
@@ -37,6 +39,7 @@ public sealed partial class EventJson : JsonSerializerContext
         Events.CallEnded.TypeName => JsonSerializer.Deserialize(json, Default.CallEnded),
         Events.MetricsWindowClosed.TypeName => JsonSerializer.Deserialize(json, Default.MetricsWindowClosed),
         Events.ReportAccessed.TypeName => JsonSerializer.Deserialize(json, Default.ReportAccessed),
+        Events.BackfillFailed.TypeName => JsonSerializer.Deserialize(json, Default.BackfillFailed),
         _ => null,
     };
 }

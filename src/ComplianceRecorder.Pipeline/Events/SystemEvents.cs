@@ -50,3 +50,18 @@ public sealed record ReportAccessed(string Who, string What, string Query, DateT
 
     public override string Type => TypeName;
 }
+
+/// <summary>
+/// The stored transcript of a call with gaps could not be fetched or read: the gaps stay as recorded,
+/// and this says why (a status or a missing field, never transcript text).
+/// </summary>
+public sealed record BackfillFailed(string ConversationId, string Reason, DateTimeOffset At) : RecordedEvent
+{
+    public const string TypeName = "backfill_failed";
+
+    public override string StreamId => ConversationId;
+
+    public override string Type => TypeName;
+
+    public override string? SourceKey => TypeName;
+}

@@ -4,15 +4,26 @@ using ComplianceRecorder.Pipeline.Input;
 namespace ComplianceRecorder.Pipeline.Tracking;
 
 /// <summary>
-/// What one call's live stream delivered, kept so backfill adds only what was not heard: the start
-/// offsets of finals per channel, how many gaps were recorded, and which communication was transcribed.
+/// What one call's live stream delivered, kept so backfill adds only what was not heard: the finals
+/// per channel (their time spans and text), how many gaps were recorded, and which communication was
+/// transcribed.
 /// </summary>
 public sealed class HeardLive
 {
-    /// <summary>Live and stored offsets of the same utterance may differ by the recognizer's rounding.</summary>
-    private const long ToleranceMs = 250;
+    /// <summary>
+    /// How far apart live and stored times of one utterance may be. The stored transcript is timed by
+    /// another clock than the live stream: a second or two of drift is normal, so times alone cannot
+    /// tell two utterances apart, and the words decide.
+    /// </summary>
+    private const long DriftMs = 3000;
 
-    private readonly Dictionary<string, List<long>> _finals = [];
+    /// <summary>Share of words two texts must have in common (Dice) to be the same utterance.</summary>
+    private const double SameWords = 0.5;
+
+    /// <summary>A live final as heard: its span and its raw text (a reference, not a copy; words are split only if backfill runs).</summary>
+    private readonly record struct LiveFinal(long Start, long End, string Text);
+
+    private readonly Dictionary<string, List<LiveFinal>> _finals = [];
 
     public int Gaps { get; private set; }
 
@@ -23,11 +34,11 @@ public sealed class HeardLive
         switch (item)
         {
             case TrackedTranscript { Transcript: { IsFinal: true } t }:
-                if (!_finals.TryGetValue(t.Channel, out var offsets))
+                if (!_finals.TryGetValue(t.Channel, out var finals))
                 {
-                    _finals[t.Channel] = offsets = [];
+                    _finals[t.Channel] = finals = [];
                 }
-                offsets.Add(t.OffsetMs);
+                finals.Add(new LiveFinal(t.OffsetMs, t.OffsetMs + t.DurationMs, t.Text));
                 CommunicationId = t.CommunicationId ?? CommunicationId;
                 break;
             case TrackedTranscript { Transcript: var partial }:
@@ -40,34 +51,95 @@ public sealed class HeardLive
     }
 
     /// <summary>
-    /// The stored utterances no live final accounts for. Each live final accounts for at most one, the
-    /// nearest in offset on its channel, so two short utterances close together are not both taken as heard.
+    /// The stored utterances no live final accounts for. A stored phrase and a live final are the same
+    /// utterance when their time spans overlap (allowing for drift) and their words mostly agree; pairs
+    /// are taken best match first, and each live final accounts for at most one stored phrase, so two
+    /// short utterances close together are not both taken as heard.
     /// </summary>
     public IEnumerable<TranscriptReceived> Unheard(IReadOnlyList<TranscriptReceived> stored)
     {
-        var taken = new HashSet<(string, int)>();
-        foreach (var t in stored)
+        var pairs = new List<(int Stored, string Channel, int Live, double Words, long Distance)>();
+        var liveWords = new Dictionary<string, HashSet<string>[]>();
+        for (var i = 0; i < stored.Count; i++)
         {
-            var best = -1;
-            if (_finals.TryGetValue(t.Channel, out var offsets))
+            var s = stored[i];
+            if (!_finals.TryGetValue(s.Channel, out var finals))
             {
-                for (var i = 0; i < offsets.Count; i++)
+                continue;
+            }
+            if (!liveWords.TryGetValue(s.Channel, out var words))
+            {
+                liveWords[s.Channel] = words = [.. finals.Select(f => Words(f.Text))];
+            }
+            var storedWords = Words(s.Text);
+            var (start, end) = (s.OffsetMs, s.OffsetMs + s.DurationMs);
+            for (var j = 0; j < finals.Count; j++)
+            {
+                var live = finals[j];
+                if (live.Start > end + DriftMs || start > live.End + DriftMs)
                 {
-                    var distance = Math.Abs(offsets[i] - t.OffsetMs);
-                    if (distance <= ToleranceMs && !taken.Contains((t.Channel, i)) && (best < 0 || distance < Math.Abs(offsets[best] - t.OffsetMs)))
-                    {
-                        best = i;
-                    }
+                    continue;
+                }
+                var similarity = Dice(storedWords, words[j]);
+                if (similarity >= SameWords)
+                {
+                    pairs.Add((i, s.Channel, j, similarity, Math.Abs(live.Start - start)));
                 }
             }
-            if (best < 0)
+        }
+        pairs.Sort((a, b) => a.Words != b.Words ? b.Words.CompareTo(a.Words) : a.Distance.CompareTo(b.Distance));
+        var heard = new bool[stored.Count];
+        var used = new HashSet<(string, int)>();
+        foreach (var p in pairs)
+        {
+            if (!heard[p.Stored] && used.Add((p.Channel, p.Live)))
             {
-                yield return t;
-            }
-            else
-            {
-                taken.Add((t.Channel, best));
+                heard[p.Stored] = true;
             }
         }
+        for (var i = 0; i < stored.Count; i++)
+        {
+            if (!heard[i])
+            {
+                yield return stored[i];
+            }
+        }
+    }
+
+    private static HashSet<string> Words(string text)
+    {
+        var words = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        var start = -1;
+        for (var i = 0; i <= text.Length; i++)
+        {
+            var inWord = i < text.Length && char.IsLetterOrDigit(text[i]);
+            if (inWord && start < 0)
+            {
+                start = i;
+            }
+            else if (!inWord && start >= 0)
+            {
+                words.Add(text[start..i]);
+                start = -1;
+            }
+        }
+        return words;
+    }
+
+    private static double Dice(HashSet<string> a, HashSet<string> b)
+    {
+        if (a.Count + b.Count == 0)
+        {
+            return 1;
+        }
+        var common = 0;
+        foreach (var w in a)
+        {
+            if (b.Contains(w))
+            {
+                common++;
+            }
+        }
+        return 2.0 * common / (a.Count + b.Count);
     }
 }

@@ -8,6 +8,10 @@ namespace ComplianceRecorder.Pipeline.Tracking;
 /// small window for the ones before it; when the window overflows (or the call ends) whatever is still
 /// missing is recorded as a sequence gap with the lost range. Duplicates are dropped; a message whose
 /// place was already given up is recorded as a late arrival and still kept, since it holds speech.
+/// Utterances are numbered here, in sequence order rather than arrival order: a final closes its
+/// utterance, so a message belongs to the utterance after the finals numbered before it. Each restart
+/// of the numbering (a reconnect, or the source starting again from 1) is an epoch of its own, so
+/// utterance ids never repeat within a call.
 /// </summary>
 internal sealed class SequenceWindow(int size)
 {
@@ -16,7 +20,13 @@ internal sealed class SequenceWindow(int size)
     private long _expected = -1;
     private long _highest = -1;
     private DateTimeOffset _lastReceived;
-    private string? _firstUtterance;
+    private TranscriptReceived? _first;
+
+    /// <summary>The sequences of this epoch's finals, ascending: how many precede a message is its utterance number.</summary>
+    private readonly List<long> _finals = [];
+    private int _epoch;
+    private int _utterance = -1;
+    private string _utteranceId = "";
 
     public void Accept(TranscriptReceived t, List<object> gaps, List<TranscriptReceived> ready)
     {
@@ -24,18 +34,18 @@ internal sealed class SequenceWindow(int size)
         if (_expected < 0)
         {
             // the first message heard is the baseline: a subscription may start mid-stream
-            _firstUtterance = t.UtteranceId;
+            _first = t;
             Take(t, ready);
             return;
         }
-        // a restart says 1 again about something new; a redelivery of the old 1 says the same utterance
-        if (seq <= 1 && _highest > size && t.UtteranceId != _firstUtterance)
+        // a restart says 1 again about something new; a redelivery of the old 1 is the same message
+        if (seq <= 1 && _highest > size && !SameMessage(t, _first!))
         {
             Flush(t.ConversationId, t.Channel, t.ReceivedAt, gaps, ready);
             gaps.Add(new CoverageGapRecorded(t.ConversationId, t.Channel, GapKind.SequenceRestart, t.ReceivedAt, t.ReceivedAt,
                 _highest, seq, 0, $"eventSequence restarted at {seq} after {_highest}"));
             Reset();
-            _firstUtterance = t.UtteranceId;
+            _first = t;
             Take(t, ready);
             return;
         }
@@ -48,7 +58,7 @@ internal sealed class SequenceWindow(int size)
             gaps.Add(new CoverageGapRecorded(t.ConversationId, t.Channel, GapKind.LateArrival, t.ReceivedAt, t.ReceivedAt,
                 seq, seq, 0, $"eventSequence {seq} arrived after the window had moved on to {_expected}"));
             _seen.Add(seq);
-            ready.Add(t);
+            ready.Add(Numbered(t, late: true));
             return;
         }
         if (seq == _expected)
@@ -89,8 +99,45 @@ internal sealed class SequenceWindow(int size)
         _seen.Clear();
         _highest = -1;
         _expected = -1;
-        _firstUtterance = null;
+        _first = null;
+        _finals.Clear();
+        _epoch++;
+        _utterance = -1;
     }
+
+    private static bool SameMessage(TranscriptReceived a, TranscriptReceived b) =>
+        a.IsFinal == b.IsFinal && a.SourceTime == b.SourceTime && string.Equals(a.Text, b.Text, StringComparison.Ordinal);
+
+    /// <summary>The message with its utterance id, from the finals before it in sequence order.</summary>
+    private TranscriptReceived Numbered(TranscriptReceived t, bool late)
+    {
+        var seq = t.Sequence!.Value;
+        var before = _finals.Count;
+        if (late)
+        {
+            var at = _finals.BinarySearch(seq);
+            before = at >= 0 ? at : ~at;
+            if (t.IsFinal && before < _finals.Count)
+            {
+                // the messages after its hole were taken as its utterance and closed by a later final:
+                // it keeps an id of its own rather than count as a revision after that final
+                return t with { UtteranceId = $"{UtteranceId(t, before)}~{seq}" };
+            }
+        }
+        if (t.IsFinal)
+        {
+            _finals.Add(seq);
+        }
+        if (before != _utterance)
+        {
+            // one id string per utterance, shared by its revisions
+            _utterance = before;
+            _utteranceId = UtteranceId(t, before);
+        }
+        return t with { UtteranceId = _utteranceId };
+    }
+
+    private string UtteranceId(TranscriptReceived t, int utterance) => $"{t.MediaSessionId ?? t.ConversationId}:{_epoch}:{utterance}";
 
     private CoverageGapRecorded Gap(string conversationId, string channel, long from, long to, DateTimeOffset at) =>
         new(conversationId, channel, GapKind.SequenceGap, _lastReceived, at, from, to, (int)Math.Min(int.MaxValue, to - from + 1),
@@ -99,7 +146,7 @@ internal sealed class SequenceWindow(int size)
     private void Take(TranscriptReceived t, List<TranscriptReceived> ready)
     {
         var seq = t.Sequence!.Value;
-        ready.Add(t);
+        ready.Add(Numbered(t, late: false));
         _seen.Add(seq);
         _expected = seq + 1;
         _highest = Math.Max(_highest, seq);

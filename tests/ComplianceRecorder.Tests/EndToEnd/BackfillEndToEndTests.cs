@@ -8,9 +8,12 @@ namespace ComplianceRecorder.Tests.EndToEnd;
 public sealed class BackfillEndToEndTests(Database db) : IClassFixture<Database>
 {
     [Fact]
-    public async Task What_a_socket_outage_lost_is_backfilled_from_the_stored_transcript_once_the_call_ends()
+    public Task What_a_socket_outage_lost_is_backfilled_from_the_stored_transcript_once_the_call_ends() => OutageThenBackfill(db, storedDriftMs: 0);
+
+    /// <summary>Every final said is stored once, heard live or backfilled; the stored transcript may be timed by another clock.</summary>
+    internal static async Task OutageThenBackfill(Database db, long storedDriftMs)
     {
-        await using var emulator = await GenesysEmulator.StartAsync(new EmulatorOptions { Speed = 5 });
+        await using var emulator = await GenesysEmulator.StartAsync(new EmulatorOptions { Speed = 5, StoredDriftMs = storedDriftMs });
         var calls = emulator.Scenario.Calls.Count;
         var expectedFinals = emulator.Scenario.Calls.Sum(c => c.Utterances.Count);
         // a call whose end is lost in the outage ends by going quiet; longer than the outage, so no call is cut in two
@@ -42,4 +45,11 @@ public sealed class BackfillEndToEndTests(Database db) : IClassFixture<Database>
             await Task.Delay(100);
         }
     }
+}
+
+/// <summary>The stored transcript's times run 1.5 s off the live stream's: nothing is doubled or dropped for it.</summary>
+public sealed class BackfillDriftEndToEndTests(Database db) : IClassFixture<Database>
+{
+    [Fact]
+    public Task Stored_times_drifted_from_the_live_ones_still_backfill_each_lost_final_once() => BackfillEndToEndTests.OutageThenBackfill(db, storedDriftMs: 1500);
 }

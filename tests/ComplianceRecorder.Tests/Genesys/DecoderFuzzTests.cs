@@ -85,4 +85,24 @@ public sealed class DecoderFuzzTests
         var leaked = recorded.OfType<SegmentRecorded>().Where(s => s.Text.Contains("4111", StringComparison.Ordinal)).Select(s => s.Text).ToList();
         Assert.True(leaked.Count == 0, string.Join("\n", leaked.Take(10)));
     }
+
+    [Theory]
+    [InlineData("v2.users.u1.presence", """{"presenceDefinition":{"systemPresence":"Available"}}""")]
+    [InlineData("v2.routing.queues.q1.users", """{"id":"agent-1","joined":true}""")]
+    [InlineData("v2.routing.queues.q1.conversations.extra", """{"id":"c9"}""")]
+    [InlineData("v2.conversations.c1.x.transcription", """{"conversationId":"c1","status":{"status":"SESSION_ENDED"}}""")]
+    public void A_topic_routed_only_by_exact_shape_an_unknown_one_is_neither_a_call_nor_malformed(string topic, string body)
+    {
+        var events = NotificationDecoder.Decode($$"""{"topicName":"{{topic}}","eventBody":{{body}}}""", DateTimeOffset.UnixEpoch);
+
+        Assert.Equal(topic, Assert.IsType<UnknownTopic>(Assert.Single(events)).Topic);
+    }
+
+    [Fact]
+    public void A_conversation_event_without_an_id_is_malformed_with_a_clear_reason()
+    {
+        var events = NotificationDecoder.Decode("""{"topicName":"v2.routing.queues.q1.conversations","eventBody":{"participants":[]}}""", DateTimeOffset.UnixEpoch);
+
+        Assert.Contains("without a conversation id", Assert.IsType<MalformedFrame>(Assert.Single(events)).Reason, StringComparison.Ordinal);
+    }
 }

@@ -471,4 +471,100 @@ public sealed class GenesysClientContractTests : IAsyncLifetime
         Assert.Equal(sent.GetValueOrDefault("partial") + sent.GetValueOrDefault("final") + sent.GetValueOrDefault("duplicate"),
             listening.Events.OfType<TranscriptReceived>().Count());
     }
+
+    [Fact]
+    public async Task Frames_on_topics_of_another_shape_are_counted_and_ignored_never_quarantined_or_followed_as_calls()
+    {
+        var source = Source();
+        using var listening = new Listening(source);
+        await listening.UntilAsync(l => l.Events.OfType<TranscriptReceived>().Any());
+
+        await _emulator.InjectFrameAsync("""{"topicName":"v2.users.agent-7.presence","eventBody":{"presenceDefinition":{"systemPresence":"Available"}}}""");
+        await _emulator.InjectFrameAsync("""{"topicName":"v2.routing.queues.q-1.users","eventBody":{"id":"agent-7","joined":true}}""");
+        await _emulator.InjectFrameAsync("""{"topicName":"v2.users.agent-8.conversations.calls","eventBody":{"id":"agent-8"}}""");
+        // frames on one socket are read in order: once this marker is in, the three before it were handled
+        await _emulator.InjectFrameAsync("""{"topicName": 42}""");
+        await listening.UntilAsync(l => l.Events.OfType<MalformedFrame>().Any());
+
+        Assert.Equal("not a notification envelope (no topicName)", Assert.Single(listening.Events.OfType<MalformedFrame>()).Reason);
+        Assert.Equal(3, source.UnknownTopics);
+        Assert.False(source.Follows("agent-7"));
+        Assert.False(source.Follows("agent-8"));
+        Assert.DoesNotContain(listening.Events.OfType<SourceDisconnected>(), d => d.ConversationIds.Contains("agent-7"));
+    }
+
+    [Fact]
+    public async Task Subscription_changes_that_time_out_or_are_refused_are_retried_and_a_call_subscribed_late_gets_one_gap_from_when_it_was_found()
+    {
+        await using var emulator = await GenesysEmulator.StartAsync(new EmulatorOptions { Speed = 4 });
+        emulator.Faults.FailSubscriptionAdds(timeouts: 1, serverErrors: 1, tooManyRequests: 1);
+        var options = emulator.ClientOptions() with
+        {
+            MaxRetries = 1, RetryDelay = TimeSpan.FromMilliseconds(100), RequestTimeout = TimeSpan.FromMilliseconds(500), SubscribeWithin = TimeSpan.FromSeconds(1),
+        };
+        var calls = emulator.Scenario.Calls.Select(c => c.ConversationId).ToList();
+        using var listening = new Listening(new NotificationsSource(_http, options, TimeProvider.System, NullLogger.Instance));
+
+        await listening.UntilAsync(l => l.Events.OfType<CallFinished>().Count() == calls.Count, seconds: 60);
+
+        Assert.Null(listening.Error);
+        Assert.Equal(3, emulator.Faults.SubscriptionFaultsServed);
+        // the sender outlived the timeout: every call, the ones found after it too, was subscribed and heard
+        Assert.All(calls, c => Assert.Contains(listening.Events.OfType<TranscriptReceived>(), t => t.ConversationId == c));
+        var late = listening.Events.OfType<SourceDisconnected>().Where(d => d.Reason.StartsWith("not subscribed", StringComparison.Ordinal)).ToList();
+        Assert.Contains(late, d => d.ConversationIds.SequenceEqual([calls[0]]));
+        Assert.Equal(late.Count, late.Select(d => d.ConversationIds.Single()).Distinct().Count());
+        Assert.All(late, d => Assert.True(d.ReceivedAt - d.From > options.SubscribeWithin, $"{d.From:O}..{d.ReceivedAt:O}"));
+        Assert.All(late, d => Assert.Contains("Exception", d.Reason, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_call_never_subscribed_before_it_ends_is_recorded_unheard_from_when_it_was_found_to_its_end()
+    {
+        _emulator.Faults.FailSubscriptionAdds(timeouts: 1000, serverErrors: 0, tooManyRequests: 0);
+        var options = Options with { MaxRetries = 1, RetryDelay = TimeSpan.FromMilliseconds(100), RequestTimeout = TimeSpan.FromMilliseconds(200), SubscribeWithin = TimeSpan.FromSeconds(1) };
+        var calls = _emulator.Scenario.Calls.Select(c => c.ConversationId).ToList();
+        using var listening = new Listening(new NotificationsSource(_http, options, TimeProvider.System, NullLogger.Instance));
+
+        await listening.UntilAsync(l => l.Events.OfType<CallFinished>().Count() == calls.Count, seconds: 60);
+
+        Assert.Null(listening.Error);
+        var events = listening.Events.ToList();
+        // a call's end puts the channel's whole list (a PUT, which works), so calls still open then are subscribed then
+        var neverSubscribed = 0;
+        foreach (var call in calls)
+        {
+            var gaps = events.OfType<SourceDisconnected>().Where(d => d.ConversationIds.Contains(call)).ToList();
+            Assert.True(gaps.Count <= 1, $"{gaps.Count} gaps for {call}: recorded once");
+            if (gaps.Count == 0)
+            {
+                Assert.Contains(events.OfType<TranscriptReceived>(), t => t.ConversationId == call);
+                continue;
+            }
+            if (gaps[0].Reason.StartsWith("not subscribed until", StringComparison.Ordinal))
+            {
+                continue;
+            }
+            neverSubscribed++;
+            Assert.StartsWith("never subscribed before the call ended: TimeoutRejectedException", gaps[0].Reason, StringComparison.Ordinal);
+            Assert.DoesNotContain(events.OfType<TranscriptReceived>(), t => t.ConversationId == call);
+            var end = Assert.Single(events.OfType<CallFinished>(), f => f.ConversationId == call);
+            Assert.Equal(end.ReceivedAt, gaps[0].ReceivedAt);
+            Assert.True(events.IndexOf(gaps[0]) < events.IndexOf(end), "the gap is recorded before the call's end");
+        }
+        Assert.True(neverSubscribed > 0, "the first call to end was never subscribed");
+    }
+
+    [Fact]
+    public async Task Stopping_closes_the_socket_with_a_close_frame_rather_than_dropping_it()
+    {
+        var source = Source();
+        var listening = new Listening(source);
+        await listening.UntilAsync(l => l.Events.OfType<TranscriptReceived>().Any());
+
+        listening.Dispose();
+        await UntilAsync(() => !_emulator.ClientCloses.IsEmpty);
+
+        Assert.Equal("1001 recorder stopping", Assert.Single(_emulator.ClientCloses));
+    }
 }

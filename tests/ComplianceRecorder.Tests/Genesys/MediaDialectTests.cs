@@ -30,11 +30,7 @@ public sealed class MediaDialectTests(Database db) : IClassFixture<Database>
         emulator.Faults.SkipRate = 0.08;
         emulator.Faults.DuplicateRate = 0.1;
         using var http = new HttpClient();
-        var options = new GenesysOptions
-        {
-            Dialect = "media", LoginBaseUrl = emulator.BaseUri, ApiBaseUrl = emulator.BaseUri, ClientId = "emulator-client",
-            ClientSecret = "emulator-secret", MediaSessionIds = [.. emulator.Scenario.Calls.Select(c => c.ConversationId)],
-        };
+        var options = emulator.MediaOptions();
         var source = new MediaSource(http, options, TimeProvider.System, NullLogger.Instance);
         var committer = new GroupCommitter(db.Store("media"), NullLogger.Instance, TimeProvider.System);
         await using (var recorder = new Recorder(source.Events(), committer, new PipelineOptions(), DefaultScheduler.Instance, NullLogger.Instance))

@@ -11,4 +11,11 @@ internal static class EmulatedGenesys
         LoginBaseUrl = emulator.BaseUri, ApiBaseUrl = emulator.BaseUri, ClientId = "emulator-client",
         ClientSecret = "emulator-secret", QueueIds = [emulator.Scenario.QueueId],
     };
+
+    /// <summary>The media dialect's client settings for this emulator: every scenario call is a media session.</summary>
+    public static GenesysOptions MediaOptions(this GenesysEmulator emulator) => new()
+    {
+        Dialect = "media", LoginBaseUrl = emulator.BaseUri, ApiBaseUrl = emulator.BaseUri, ClientId = "emulator-client",
+        ClientSecret = "emulator-secret", MediaSessionIds = [.. emulator.Scenario.Calls.Select(c => c.ConversationId)],
+    };
 }

@@ -357,4 +357,133 @@ public sealed class TranscriptPipelineTests
         Assert.Equal(0, archive.Fetches);
         Assert.DoesNotContain(recorded.OfType<SegmentRecorded>(), s => s.Backfilled);
     }
+
+    /// <summary>One media-dialect frame as the socket carries it, decoded as the media source decodes it.</summary>
+    private static SourceEvent MediaFrame(long seq, bool final, string text) =>
+        Assert.Single(ComplianceRecorder.Genesys.MediaSource.Decode("call-1",
+            $$"""[{"eventType":"transcription","eventSequence":{{seq}},"mediaSessionId":"call-1","transcript":"{{text}}","isPartial":{{(final ? "false" : "true")}},"timestamp":"{{T0.AddSeconds(seq):O}}"}]""",
+            T0.AddSeconds(seq)));
+
+    [Fact]
+    public void Media_messages_swapped_in_the_reorder_window_are_numbered_by_sequence_so_no_revision_is_lost()
+    {
+        // utterances: 1-2, 3-5, 6-7, 8-10 (partials, then the final)
+        var finals = new long[] { 2, 5, 7, 10 };
+        var (scheduler, source, recorded) = Run();
+        foreach (var seq in new long[] { 1, 2, 3, 4, 5, 6, 8, 7, 9, 10 })
+        {
+            scheduler.AdvanceBy(TimeSpan.FromSeconds(1));
+            source.OnNext(MediaFrame(seq, finals.Contains(seq), $"m{seq}"));
+        }
+        source.OnNext(End());
+
+        var segments = recorded.OfType<SegmentRecorded>().ToList();
+        Assert.Equal(Enumerable.Range(1, 10).Select(s => $"m{s}"), segments.Select(s => s.Text));
+        var utterance = segments.ToDictionary(s => s.SourceSequence!.Value, s => s.UtteranceId);
+        Assert.Equal(utterance[8], utterance[10]);
+        Assert.Equal(utterance[6], utterance[7]);
+        Assert.NotEqual(utterance[7], utterance[8]);
+        Assert.Equal([1, 2, 3], segments.Where(s => s.UtteranceId == utterance[10]).Select(s => s.Revision));
+        Assert.Empty(recorded.OfType<CoverageGapRecorded>());
+    }
+
+    [Theory]
+    [InlineData("partial")]
+    [InlineData("final")]
+    [InlineData("partial, final")]
+    public void Frames_after_the_calls_end_are_recorded_as_late_arrivals_never_as_its_speech(string late)
+    {
+        var (scheduler, source, recorded) = Run();
+        source.OnNext(Said("a", false, "my order", 1000));
+        source.OnNext(Said("a", true, "my order is late", 1000));
+        scheduler.AdvanceBy(TimeSpan.FromSeconds(1));
+        source.OnNext(End());
+        scheduler.AdvanceBy(TimeSpan.FromSeconds(1));
+        foreach (var kind in late.Split(", "))
+        {
+            source.OnNext(Said(kind == "final" ? "b" : "a", kind == "final", "and another thing", 4000) with { ReceivedAt = scheduler.Now });
+        }
+        source.OnNext(End());
+        scheduler.AdvanceBy(TimeSpan.FromMinutes(10));
+
+        Assert.Equal(["my order", "my order is late"], recorded.OfType<SegmentRecorded>().Select(s => s.Text));
+        Assert.Single(recorded.OfType<CallStarted>());
+        Assert.Single(recorded.OfType<CallEnded>());
+        var gaps = recorded.OfType<CoverageGapRecorded>().ToList();
+        Assert.Equal(late.Split(", ").Length, gaps.Count);
+        Assert.All(gaps, g => Assert.Equal(GapKind.LateArrival, g.Kind));
+        Assert.All(gaps, g => Assert.DoesNotContain("another", g.Detail, StringComparison.Ordinal));
+        Assert.IsType<CallEnded>(recorded[^(gaps.Count + 1)]);
+    }
+
+    [Fact]
+    public void A_call_ended_by_silence_and_one_ended_by_a_stop_each_say_which()
+    {
+        var (scheduler, source, recorded) = Run(new PipelineOptions { CallIdle = TimeSpan.FromSeconds(30) });
+        source.OnNext(Media(1, "hello"));
+        scheduler.AdvanceBy(TimeSpan.FromSeconds(31));
+        source.OnNext(new TranscriptReceived("call-2", "EXTERNAL", "x", true, "hi", 0, 300, null, null, null, "notifications", false, scheduler.Now));
+        scheduler.AdvanceBy(TimeSpan.FromSeconds(5));
+
+        source.OnCompleted();
+
+        var reasons = recorded.OfType<CallEnded>().ToDictionary(e => e.ConversationId, e => e.Reason);
+        Assert.Equal("no transcript within the idle time: the call's end was not heard", reasons["call-1"]);
+        Assert.Equal("the recorder stopped before the call's end was heard", reasons["call-2"]);
+    }
+
+    /// <summary>An archive that cannot be reached.</summary>
+    private sealed class UnreachableArchive : ITranscriptArchive
+    {
+        public Task<IReadOnlyList<TranscriptReceived>> FetchAsync(string conversationId, string communicationId, CancellationToken ct) =>
+            Task.FromException<IReadOnlyList<TranscriptReceived>>(new HttpRequestException("GET of the stored transcript failed with 503"));
+    }
+
+    [Fact]
+    public async Task A_backfill_that_fails_is_recorded_with_its_reason_and_the_call_still_ends()
+    {
+        var recorded = new List<RecordedEvent>();
+        var done = new TaskCompletionSource();
+        var source = new Subject<SourceEvent>();
+        TranscriptPipeline.Build(source, new PipelineOptions(), new HistoricalScheduler(T0), new UnreachableArchive()).Subscribe(recorded.Add, () => done.SetResult());
+
+        source.OnNext(Said("a", true, "hello there", 1000));
+        source.OnNext(new SourceDisconnected(["call-1"], T0, "socket dropped", T0.AddSeconds(4)));
+        source.OnNext(End());
+        source.OnCompleted();
+        await done.Task.WaitAsync(TimeSpan.FromSeconds(10));
+
+        var failed = Assert.Single(recorded.OfType<BackfillFailed>());
+        Assert.Equal("call-1", failed.ConversationId);
+        Assert.Equal("HttpRequestException: GET of the stored transcript failed with 503", failed.Reason);
+        Assert.IsType<CallEnded>(recorded[^1]);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1500)]
+    [InlineData(-1500)]
+    [InlineData(2000)]
+    public async Task Stored_phrases_drifted_from_the_live_times_are_matched_by_overlap_and_words_neither_doubled_nor_dropped(long drift)
+    {
+        var archive = new StoredTranscript(
+            Said("s0", true, "hello there how can I help", 1000 + drift, stored: true),
+            // said just after the first, in other words: not heard live, whatever the drift
+            Said("s1", true, "my card is 4111 1111 1111 1111", 2500 + drift, stored: true),
+            Said("s2", true, "thank you so much", 9000 + drift, stored: true),
+            Said("s3", true, "thank you", 10500 + drift, stored: true));
+        var recorded = new List<RecordedEvent>();
+        var done = new TaskCompletionSource();
+        var source = new Subject<SourceEvent>();
+        TranscriptPipeline.Build(source, new PipelineOptions(), new HistoricalScheduler(T0), archive).Subscribe(recorded.Add, () => done.SetResult());
+
+        source.OnNext(Said("a", true, "hello there how can I help", 1000));
+        source.OnNext(new SourceDisconnected(["call-1"], T0, "socket dropped", T0.AddSeconds(4)));
+        source.OnNext(Said("c", true, "thank you so much", 9000));
+        source.OnNext(End());
+        source.OnCompleted();
+        await done.Task.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(["my card is [CARD]", "thank you"], recorded.OfType<SegmentRecorded>().Where(s => s.Backfilled).Select(s => s.Text));
+    }
 }

@@ -1,0 +1,55 @@
+using ComplianceRecorder.Pipeline.Events;
+using ComplianceRecorder.Pipeline.Input;
+
+namespace ComplianceRecorder.Pipeline.Tracking;
+
+/// <summary>What became of an event for a call the source already said was over.</summary>
+internal readonly record struct AfterEnd(bool Ended, CoverageGapRecorded? Late);
+
+/// <summary>
+/// Calls the source said were over, remembered for a while: a frame that comes after the end is a late
+/// arrival, recorded as such, and never opens the call again as new speech (whichever order the end
+/// and the frame were sent in, the end is what was heard first).
+/// </summary>
+internal sealed class EndedCalls(TimeSpan remember)
+{
+    private readonly Dictionary<string, DateTimeOffset> _ended = new(StringComparer.Ordinal);
+    private DateTimeOffset _nextPrune;
+
+    public AfterEnd Route(SourceEvent e, DateTimeOffset now)
+    {
+        switch (e)
+        {
+            case CallFinished f:
+                if (_ended.ContainsKey(f.ConversationId))
+                {
+                    // the end said twice (a redelivered SESSION_ENDED): the call ended once
+                    return new AfterEnd(true, null);
+                }
+                Prune(now);
+                _ended[f.ConversationId] = now;
+                return default;
+            case TranscriptReceived t when _ended.ContainsKey(t.ConversationId):
+                return new AfterEnd(true, new CoverageGapRecorded(t.ConversationId, t.Channel, GapKind.LateArrival, t.ReceivedAt, t.ReceivedAt,
+                    t.Sequence, t.Sequence, 0, $"a {(t.IsFinal ? "final" : "partial")} at {t.OffsetMs} ms arrived after the call ended; not recorded as speech"));
+            default:
+                return default;
+        }
+    }
+
+    private void Prune(DateTimeOffset now)
+    {
+        if (now < _nextPrune)
+        {
+            return;
+        }
+        _nextPrune = now + remember / 4;
+        foreach (var (call, at) in _ended)
+        {
+            if (now - at > remember)
+            {
+                _ended.Remove(call);
+            }
+        }
+    }
+}
