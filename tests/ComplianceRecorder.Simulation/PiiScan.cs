@@ -1,4 +1,6 @@
 using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 
 namespace ComplianceRecorder.Simulation;
@@ -89,8 +91,53 @@ public static partial class PiiScan
             var run = DigitsOf(m.Value);
             if (Luhn(run))
             {
-                yield return $"a Luhn-valid {run.Length}-digit run";
+                // the script's numbers are synthetic, so the report may show what was found
+                yield return $"a Luhn-valid {run.Length}-digit run (\"{m.Value}\")";
             }
+        }
+    }
+
+    /// <summary>
+    /// The string values of a JSON document, a line each: what a person could read as text. Numbers are
+    /// left out, since an array of counts (a histogram) reads as a long spaced digit run.
+    /// </summary>
+    public static string Strings(string json)
+    {
+        JsonNode? node;
+        try
+        {
+            node = JsonNode.Parse(json);
+        }
+        catch (JsonException)
+        {
+            return json;
+        }
+        var sb = new StringBuilder();
+        Collect(node, sb);
+        return sb.ToString();
+    }
+
+    private static void Collect(JsonNode? node, StringBuilder sb)
+    {
+        switch (node)
+        {
+            case JsonObject o:
+                foreach (var (_, v) in o)
+                {
+                    Collect(v, sb);
+                }
+                break;
+            case JsonArray a:
+                foreach (var v in a)
+                {
+                    Collect(v, sb);
+                }
+                break;
+            case JsonValue v when v.GetValueKind() == JsonValueKind.String:
+                sb.Append(v.GetValue<string>()).Append('\n');
+                break;
+            default:
+                break;
         }
     }
 
@@ -116,7 +163,8 @@ public static partial class PiiScan
     [GeneratedRegex(@"[a-z]+|[^a-z]")]
     private static partial Regex Token();
 
-    // a whole run of 13-19 digits, spaced by blanks, commas or dashes, not part of an id, a decimal fraction or a longer number
-    [GeneratedRegex(@"(?<![\w.-]|\d[ ,-]{1,3})\d(?:[ ,-]{0,3}\d){12,18}(?![\w.-]|[ ,-]{0,3}\d)")]
+    // a whole run of 13-19 digits, spaced by blanks, commas or dashes, not part of an id ("scope:1795861770000"),
+    // a decimal fraction or a longer number; the scripted numbers themselves are found wherever they are
+    [GeneratedRegex(@"(?<![\w.:/=#-]|\d[ ,-]{1,3})\d(?:[ ,-]{0,3}\d){12,18}(?![\w.-]|[ ,-]{0,3}\d)")]
     private static partial Regex Run();
 }

@@ -7,6 +7,7 @@ using ComplianceRecorder.Simulation;
 //   … --from-seed N --count M      a range of seeds
 //   … --seed N                     replay one seed (the same scenario and fault schedule)
 //   … --minutes M                  stop starting new seeds after M minutes
+//   … --plan                       print the seeds' plans (calls and fault schedules) without running them
 var options = args.SkipWhile(a => a == "simulate").ToArray();
 string? Value(string name) => options.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
 int Number(string name, int fallback) => Value(name) is { } v ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
@@ -14,6 +15,16 @@ int Number(string name, int fallback) => Value(name) is { } v ? int.Parse(v, Cul
 var from = Number("--seed", Number("--from-seed", 1));
 var count = Value("--seed") is not null ? 1 : Number("--count", Number("--seeds", 20));
 var budget = TimeSpan.FromMinutes(Number("--minutes", 24 * 60));
+
+if (options.Contains("--plan"))
+{
+    // the plans alone, without running them
+    for (var seed = from; seed < from + count; seed++)
+    {
+        Console.Write(SimulationPlan.Generate(seed).Describe());
+    }
+    return 0;
+}
 
 // not the test suite's prefix: its sweep would take this folder while the fault schedule has the server stopped
 var dir = Path.Combine(Path.GetTempPath(), "cr-sim-pg-" + Guid.NewGuid().ToString("N")[..8]);

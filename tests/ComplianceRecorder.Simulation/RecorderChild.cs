@@ -202,6 +202,9 @@ public sealed partial class RecorderChild : IAsyncDisposable
         }
     }
 
+    /// <summary>Noted as ended by whoever watches it; an exit before this is the process ending on its own.</summary>
+    public void Acknowledge() => Tell();
+
     private void Tell()
     {
         if (!Told)

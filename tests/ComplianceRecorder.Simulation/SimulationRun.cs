@@ -64,8 +64,8 @@ public sealed class SimulationRun(LocalPostgres postgres)
 
     public static Dictionary<string, string> Settings(GenesysEmulator emulator, SimulationPlan plan, string connectionString) => new()
     {
-        // fail fast while the server is down, so an outage shows within seconds
-        ["ConnectionStrings:EventStore"] = new NpgsqlConnectionStringBuilder(connectionString) { Timeout = 2, CommandTimeout = 5 }.ConnectionString,
+        // fail within seconds while the server is down, yet not at start on a loaded machine
+        ["ConnectionStrings:EventStore"] = new NpgsqlConnectionStringBuilder(connectionString) { Timeout = 5, CommandTimeout = 10 }.ConnectionString,
         ["Recorder:Url"] = "http://127.0.0.1:0",
         ["Recorder:CheckpointKey"] = Convert.ToBase64String(new byte[32]),
         ["Recorder:CallIdleSeconds"] = "3",
@@ -106,13 +106,40 @@ public sealed class SimulationRun(LocalPostgres postgres)
         }
 
         var primary = StartRecorder("primary");
+        // as systemd's Restart=on-failure would: a recorder that ends on its own is started again a second later
+        using var gate = new SemaphoreSlim(1, 1);
+        using var watching = new CancellationTokenSource();
+        var supervisor = Task.Run(async () =>
+        {
+            while (!watching.IsCancellationRequested)
+            {
+                await Task.Delay(250, CancellationToken.None).ConfigureAwait(false);
+                await gate.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+                try
+                {
+                    if (primary.HasExited && !primary.Told)
+                    {
+                        primary.Acknowledge();
+                        Note($"{primary.Name} ended on its own with exit {primary.ExitCode}; starting another in a second");
+                        await Task.Delay(1000, CancellationToken.None).ConfigureAwait(false);
+                        primary = StartRecorder("primary");
+                    }
+                }
+                finally
+                {
+                    gate.Release();
+                }
+            }
+        });
         // the first call is announced once a recorder listens on the queue: fault times count from there
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (!emulator.Sent.ContainsKey("queue"))
         {
-            if (DateTime.UtcNow > deadline || primary.HasExited)
+            if (DateTime.UtcNow > deadline)
             {
                 Note("the recorder never subscribed to the queue");
+                await watching.CancelAsync().ConfigureAwait(false);
+                await supervisor.ConfigureAwait(false);
                 return new RunRecord(recorders, notes, emulator.CallsAnnounced, new Dictionary<string, string>());
             }
             await Task.Delay(20).ConfigureAwait(false);
@@ -168,15 +195,31 @@ public sealed class SimulationRun(LocalPostgres postgres)
                     }));
                     break;
                 case FaultKind.RecorderKilled:
-                    await primary.KillAsync().ConfigureAwait(false);
-                    await Task.Delay(TimeSpan.FromMilliseconds(fault.ForMs)).ConfigureAwait(false);
-                    primary = StartRecorder("primary");
+                    await gate.WaitAsync().ConfigureAwait(false);
+                    try
+                    {
+                        await primary.KillAsync().ConfigureAwait(false);
+                        await Task.Delay(TimeSpan.FromMilliseconds(fault.ForMs)).ConfigureAwait(false);
+                        primary = StartRecorder("primary");
+                    }
+                    finally
+                    {
+                        gate.Release();
+                    }
                     break;
                 case FaultKind.RecorderTerminated:
-                    var code = await primary.TerminateAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
-                    Note($"{primary.Name} exited {(code is { } c ? c.ToString(CultureInfo.InvariantCulture) : "not at all within 30 s after SIGTERM (killed)")}");
-                    await Task.Delay(TimeSpan.FromMilliseconds(fault.ForMs)).ConfigureAwait(false);
-                    primary = StartRecorder("primary");
+                    await gate.WaitAsync().ConfigureAwait(false);
+                    try
+                    {
+                        var code = await primary.TerminateAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+                        Note($"{primary.Name} exited {(code is { } c ? c.ToString(CultureInfo.InvariantCulture) : "not at all within 30 s after SIGTERM (killed)")}");
+                        await Task.Delay(TimeSpan.FromMilliseconds(fault.ForMs)).ConfigureAwait(false);
+                        primary = StartRecorder("primary");
+                    }
+                    finally
+                    {
+                        gate.Release();
+                    }
                     break;
                 case FaultKind.SecondRecorder:
                     var second = StartRecorder("second");
@@ -211,6 +254,8 @@ public sealed class SimulationRun(LocalPostgres postgres)
             }
             await Task.Delay(200).ConfigureAwait(false);
         }
+        await watching.CancelAsync().ConfigureAwait(false);
+        await supervisor.ConfigureAwait(false);
 
         var captions = await StoredCaptionsAsync(primary, plan).ConfigureAwait(false);
         foreach (var r in recorders.Where(r => !r.Told).ToList())
@@ -284,7 +329,7 @@ public sealed record SimulationResult(SimulationPlan Plan, IReadOnlyList<string>
     public bool Clean => Failures.Count == 0;
 
     public string Report() =>
-        (Clean ? $"seed {Plan.Seed}: clean in {Took.TotalSeconds:F0} s\n" : $"seed {Plan.Seed}: FAILED in {Took.TotalSeconds:F0} s (replay: simulate --seed {Plan.Seed})\n")
+        (Clean ? $"seed {Plan.Seed}: clean in {Took.TotalSeconds:F0} s ({string.Join(", ", Plan.Faults.Select(f => f.Kind))})\n" : $"seed {Plan.Seed}: FAILED in {Took.TotalSeconds:F0} s (replay: simulate --seed {Plan.Seed})\n")
         + string.Concat(Failures.Select(f => $"  FAIL {f}\n"))
         + (Clean ? "" : Plan.Describe() + "  what happened:\n" + string.Concat(Notes.Select(n => $"    {n}\n")) + $"  recorder output: {Logs}\n");
 }

@@ -29,8 +29,14 @@ public sealed class SimulationTests(SimulationTests.Cluster cluster) : IClassFix
         }
     }
 
+    // between them: socket drops and closes, reordered, duplicated and lost messages, 429s and timeouts on
+    // REST calls, PostgreSQL stopped and started (`simulate --seed N --plan` prints each schedule)
     [Theory]
     [InlineData(1)]
+    [InlineData(4)]
+    [InlineData(10)]
+    [InlineData(20)]
+    [InlineData(21)]
     public async Task A_seeded_run_of_calls_and_faults_keeps_every_promise_the_oracle_checks(int seed)
     {
         var result = await new SimulationRun(cluster.Server).RunAsync(SimulationPlan.Generate(seed));
