@@ -219,17 +219,11 @@ public static class Oracle
     /// <summary>The `verify` verb, as an operator runs it, exits 0.</summary>
     private static async Task<IEnumerable<string>> VerifyAsync(string connectionString, IReadOnlyDictionary<string, string> settings)
     {
-        var info = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet")
+        var info = RecorderChild.Verb("verify", new Dictionary<string, string>
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = AppContext.BaseDirectory,
-        };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "ComplianceRecorder.dll"));
-        info.ArgumentList.Add("verify");
-        info.Environment["ConnectionStrings__EventStore"] = connectionString;
-        info.Environment["Recorder__CheckpointKey"] = settings["Recorder:CheckpointKey"];
+            ["ConnectionStrings:EventStore"] = connectionString,
+            ["Recorder:CheckpointKey"] = settings["Recorder:CheckpointKey"],
+        });
         using var verify = Process.Start(info)!;
         var output = verify.StandardOutput.ReadToEndAsync();
         var errors = verify.StandardError.ReadToEndAsync();

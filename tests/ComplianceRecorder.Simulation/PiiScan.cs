@@ -28,6 +28,12 @@ public static partial class PiiScan
         foreach (Match m in Token().Matches(text.ToLowerInvariant()))
         {
             var t = m.Value;
+            if (t is " ")
+            {
+                // "double" reaches over the blank to its digit
+                sb.Append(t);
+                continue;
+            }
             if (t is "double" or "triple")
             {
                 repeat = t == "double" ? 2 : 3;

@@ -68,7 +68,8 @@ public sealed partial class RecorderChild : IAsyncDisposable
         }
     }
 
-    public static RecorderChild Start(string name, IReadOnlyDictionary<string, string> settings)
+    /// <summary>The recorder's program with a verb, configured through the environment as an operator would.</summary>
+    public static ProcessStartInfo Verb(string verb, IReadOnlyDictionary<string, string> settings)
     {
         var info = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet")
         {
@@ -78,12 +79,17 @@ public sealed partial class RecorderChild : IAsyncDisposable
             WorkingDirectory = AppContext.BaseDirectory,
         };
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "ComplianceRecorder.dll"));
-        info.ArgumentList.Add("run");
+        info.ArgumentList.Add(verb);
         foreach (var (key, value) in settings)
         {
             info.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
         }
-        var child = new RecorderChild(new Process { StartInfo = info }, name);
+        return info;
+    }
+
+    public static RecorderChild Start(string name, IReadOnlyDictionary<string, string> settings)
+    {
+        var child = new RecorderChild(new Process { StartInfo = Verb("run", settings) }, name);
         child._process.OutputDataReceived += (_, e) => child.Append(e.Data);
         child._process.ErrorDataReceived += (_, e) => child.Append(e.Data);
         child._process.Start();

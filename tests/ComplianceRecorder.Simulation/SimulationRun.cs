@@ -131,6 +131,22 @@ public sealed class SimulationRun(LocalPostgres postgres)
                 }
             }
         });
+        // ends the primary recorder and starts another after a pause, with the supervisor kept out meanwhile
+        async Task RestartPrimaryAsync(Func<Task> end, long pauseMs)
+        {
+            await gate.WaitAsync().ConfigureAwait(false);
+            try
+            {
+                await end().ConfigureAwait(false);
+                await Task.Delay(TimeSpan.FromMilliseconds(pauseMs)).ConfigureAwait(false);
+                primary = StartRecorder("primary");
+            }
+            finally
+            {
+                gate.Release();
+            }
+        }
+
         // the first call is announced once a recorder listens on the queue: fault times count from there
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (!emulator.Sent.ContainsKey("queue"))
@@ -195,31 +211,14 @@ public sealed class SimulationRun(LocalPostgres postgres)
                     }));
                     break;
                 case FaultKind.RecorderKilled:
-                    await gate.WaitAsync().ConfigureAwait(false);
-                    try
-                    {
-                        await primary.KillAsync().ConfigureAwait(false);
-                        await Task.Delay(TimeSpan.FromMilliseconds(fault.ForMs)).ConfigureAwait(false);
-                        primary = StartRecorder("primary");
-                    }
-                    finally
-                    {
-                        gate.Release();
-                    }
+                    await RestartPrimaryAsync(async () => await primary.KillAsync().ConfigureAwait(false), fault.ForMs).ConfigureAwait(false);
                     break;
                 case FaultKind.RecorderTerminated:
-                    await gate.WaitAsync().ConfigureAwait(false);
-                    try
+                    await RestartPrimaryAsync(async () =>
                     {
                         var code = await primary.TerminateAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
                         Note($"{primary.Name} exited {(code is { } c ? c.ToString(CultureInfo.InvariantCulture) : "not at all within 30 s after SIGTERM (killed)")}");
-                        await Task.Delay(TimeSpan.FromMilliseconds(fault.ForMs)).ConfigureAwait(false);
-                        primary = StartRecorder("primary");
-                    }
-                    finally
-                    {
-                        gate.Release();
-                    }
+                    }, fault.ForMs).ConfigureAwait(false);
                     break;
                 case FaultKind.SecondRecorder:
                     var second = StartRecorder("second");
