@@ -62,6 +62,18 @@ public sealed class EmulatorFaults
     /// <summary>Share of transcript messages never sent.</summary>
     public double SkipRate { get; set; }
 
+    private int _stalls;
+    private long _stallTicks;
+
+    /// <summary>Hold this many REST calls for <paramref name="delay"/> before answering: a client's timeout fires first.</summary>
+    public void Stall(int times, TimeSpan delay)
+    {
+        Volatile.Write(ref _stallTicks, delay.Ticks);
+        Volatile.Write(ref _stalls, times);
+    }
+
+    internal TimeSpan? TakeStall() => Interlocked.Decrement(ref _stalls) >= 0 ? TimeSpan.FromTicks(Volatile.Read(ref _stallTicks)) : null;
+
     private int _subscriptionTimeouts;
     private int _subscriptionServerErrors;
     private int _subscriptionTooManyRequests;

@@ -168,6 +168,10 @@ public sealed class GenesysEmulator : IAsyncDisposable
             {
                 return Results.Json(new JsonObject { ["message"] = "Service Unavailable", ["code"] = "service.unavailable", ["status"] = 503 }, statusCode: 503);
             }
+            if (Faults.TakeStall() is { } stall)
+            {
+                await Task.Delay(stall, ctx.HttpContext.RequestAborted).ConfigureAwait(false);
+            }
             return await next(ctx).ConfigureAwait(false);
         });
         app.MapPost("/emulator/faults", async (HttpContext ctx) =>
@@ -188,6 +192,10 @@ public sealed class GenesysEmulator : IAsyncDisposable
             if (body?["serverErrors"]?.GetValue<int>() is { } e)
             {
                 Faults.ServerErrors(e);
+            }
+            if (body?["stalls"]?.GetValue<int>() is { } stalls)
+            {
+                Faults.Stall(stalls, TimeSpan.FromSeconds(body["stallSeconds"]?.GetValue<double>() ?? 5));
             }
             if (body?["tooManyRequests"]?.GetValue<int>() is { } n)
             {
@@ -363,10 +371,27 @@ public sealed class GenesysEmulator : IAsyncDisposable
             Sent.AddOrUpdate("skipped", 1, (_, n) => n + 1);
             return;
         }
+        if (roll >= Faults.SkipRate && roll < Faults.SkipRate + Faults.ReorderRate && _heldBack.TryAdd(topic, (frame, kind)))
+        {
+            // sent after the next message on this topic (or before the session's end), as a network path that reorders would
+            Sent.AddOrUpdate("reordered", 1, (_, n) => n + 1);
+            return;
+        }
         await PublishAsync(topic, frame, kind).ConfigureAwait(false);
         if (roll > 1 - Faults.DuplicateRate)
         {
             await PublishAsync(topic, frame, "duplicate").ConfigureAwait(false);
+        }
+        await ReleaseHeldBackAsync(topic).ConfigureAwait(false);
+    }
+
+    private readonly ConcurrentDictionary<string, (string Frame, string Kind)> _heldBack = new();
+
+    private async Task ReleaseHeldBackAsync(string topic)
+    {
+        if (_heldBack.TryRemove(topic, out var held))
+        {
+            await PublishAsync(topic, held.Frame, held.Kind).ConfigureAwait(false);
         }
     }
 
@@ -511,12 +536,13 @@ public sealed class GenesysEmulator : IAsyncDisposable
                     timeline.Add((at, () => PublishTranscriptAsync($"v2.conversations.{id}.transcription",
                         Envelope($"v2.conversations.{id}.transcription", Transcript(id, communicationId, e, callClock)), e.IsFinal ? "final" : "partial")));
                 }
-                timeline.Add((end + 500, () =>
+                timeline.Add((end + 500, async () =>
                 {
+                    await ReleaseHeldBackAsync($"v2.conversations.{id}.transcription").ConfigureAwait(false);
                     // Genesys keeps the transcript once the call is over, not before
                     _ended[(id, communicationId)] = true;
-                    return PublishAsync($"v2.conversations.{id}.transcription",
-                        Envelope($"v2.conversations.{id}.transcription", SessionEnded(id, communicationId, end)), "ended");
+                    await PublishAsync($"v2.conversations.{id}.transcription",
+                        Envelope($"v2.conversations.{id}.transcription", SessionEnded(id, communicationId, end)), "ended").ConfigureAwait(false);
                 }));
                 timeline.Add((end + 600, () => PublishAsync($"v2.routing.queues.{Scenario.QueueId}.conversations",
                     Envelope($"v2.routing.queues.{Scenario.QueueId}.conversations", QueueEvent(id, "disconnected")), "queue")));
@@ -550,6 +576,9 @@ public sealed class GenesysEmulator : IAsyncDisposable
 
     private readonly ConcurrentDictionary<(string Conversation, string Communication), (ScriptedCall Call, CallClock Clock)> _stored = new();
     private readonly ConcurrentDictionary<(string Conversation, string Communication), bool> _ended = new();
+
+    /// <summary>When each call played so far was announced: a checker places what was said on the wall clock from it.</summary>
+    public IReadOnlyDictionary<string, DateTimeOffset> CallsAnnounced => _stored.ToDictionary(s => s.Key.Conversation, s => s.Value.Clock.Start);
 
     /// <summary>
     /// What Genesys keeps after a call: once the call is over, transcripturl answers a short-lived URL, and
