@@ -96,6 +96,7 @@ public static class TranscriptPipeline
             .Select(item => item switch
             {
                 TrackedTranscript t => Redact(t, redaction, scheduler),
+                Redacted backfilled => backfilled,
                 RecordedEvent gap => new Redacted(gap),
                 _ => throw new InvalidOperationException(item.GetType().Name),
             })
@@ -113,9 +114,45 @@ public static class TranscriptPipeline
         archive is null || heard.Gaps == 0 || heard.CommunicationId is not { } communication
             ? Observable.Empty<object>()
             : Observable.FromAsync(ct => archive.FetchAsync(call, communication, ct))
-                .SelectMany(heard.Unheard)
-                .Select(object (t) => new TrackedTranscript(t, 0))
+                .SelectMany(stored => RedactInContext(stored, heard.Unheard(stored), scheduler))
                 .Catch((Exception e) => Observable.Return<object>(new BackfillFailed(call, BackfillReason(e), scheduler.Now)));
+
+    /// <summary>
+    /// A lost answer is sensitive because of the question before it ("the three digits on the back?"),
+    /// which by the call's end lies many turns back. So the whole stored transcript is read in the order
+    /// it was said, through a redaction session of its own, and only the phrases not heard live are kept,
+    /// each redacted as it would have been live (a card read over two phrases included).
+    /// </summary>
+    private static IEnumerable<object> RedactInContext(IReadOnlyList<TranscriptReceived> stored, IEnumerable<TranscriptReceived> unheard, IScheduler scheduler)
+    {
+        var keep = unheard.ToHashSet(ReferenceEqualityComparer.Instance);
+        if (keep.Count == 0)
+        {
+            return [];
+        }
+        var session = new RedactionSession();
+        var results = new RedactionResult[stored.Count];
+        var lastOf = new Dictionary<Speaker, int>();
+        for (var i = 0; i < stored.Count; i++)
+        {
+            var speaker = SpeakerOf(stored[i]);
+            results[i] = session.Redact(TextNormalizer.Normalize(stored[i].Text), speaker, isFinal: true);
+            if (results[i].CorrectsPrevious is { } corrected && lastOf.TryGetValue(speaker, out var previous))
+            {
+                results[previous] = corrected;
+            }
+            lastOf[speaker] = i;
+        }
+        var kept = new List<object>(keep.Count);
+        for (var i = 0; i < stored.Count; i++)
+        {
+            if (keep.Contains(stored[i]))
+            {
+                kept.Add(new Redacted(Segment(new TrackedTranscript(stored[i], 0), results[i], scheduler)));
+            }
+        }
+        return kept;
+    }
 
     /// <summary>The archive's exceptions name a status or a missing field, never transcript text; capped all the same.</summary>
     private static string BackfillReason(Exception e)
@@ -135,15 +172,20 @@ public static class TranscriptPipeline
     public static Redacted Redact(TrackedTranscript tracked, RedactionSession session, IScheduler scheduler)
     {
         var t = tracked.Transcript;
-        var normalized = TextNormalizer.Normalize(t.Text);
-        var speaker = t.Channel == "INTERNAL" ? Speaker.Agent : Speaker.Customer;
-        var result = session.Redact(normalized, speaker, t.IsFinal);
-        var segment = new SegmentRecorded(
+        var result = session.Redact(TextNormalizer.Normalize(t.Text), SpeakerOf(t), t.IsFinal);
+        return new Redacted(Segment(tracked, result, scheduler), result.Unsettled, result.CorrectsPrevious);
+    }
+
+    private static Speaker SpeakerOf(TranscriptReceived t) => t.Channel == "INTERNAL" ? Speaker.Agent : Speaker.Customer;
+
+    private static SegmentRecorded Segment(TrackedTranscript tracked, RedactionResult result, IScheduler scheduler)
+    {
+        var t = tracked.Transcript;
+        return new SegmentRecorded(
             t.ConversationId, t.Channel, t.UtteranceId, tracked.Revision, t.IsFinal, result.Text,
             t.Text.Length, result.Text.Length, CountTokens(result.Text), CountEntities(result), t.OffsetMs, t.DurationMs,
             t.Sequence, t.MediaSessionId, t.SourceTime, t.ReceivedAt, scheduler.Now,
             t.SourceTime is { } st ? (t.ReceivedAt - st).TotalMilliseconds : null, t.Backfilled, t.Dialect);
-        return new Redacted(segment, result.Unsettled, result.CorrectsPrevious);
     }
 
     /// <summary>The same segment with a later, stricter redaction of its text.</summary>

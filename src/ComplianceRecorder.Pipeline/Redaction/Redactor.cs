@@ -159,7 +159,9 @@ public sealed class RedactionSession
         var last = Topic.None;
         foreach (var m in mentions)
         {
-            if (m.Topic.IsSensitive())
+            // "the three digits on the back of the card": the card names whose code is asked for, and
+            // the short number that answers is the code, not part of a card
+            if (m.Topic.IsSensitive() && !(m.Topic == Topic.Card && last is Topic.Cvv or Topic.Expiry or Topic.Pin))
             {
                 last = m.Topic;
             }
@@ -194,8 +196,17 @@ public sealed class RedactionSession
         // the nearest mention wins; one after the number ("467 3395 office") counts only right beside it
         var best = Topic.None;
         var bestDistance = int.MaxValue;
-        foreach (var m in mentions)
+        var previous = Topic.None;
+        var previousEnd = 0;
+        foreach (var mention in mentions)
         {
+            var m = mention;
+            // "the digits on the back of my card are 456": a card right after the code's own words only says whose code
+            if (m.Topic == Topic.Card && previous is Topic.Cvv or Topic.Expiry or Topic.Pin && WordsBetween(text, tokens, previousEnd, m.Start) <= 2)
+            {
+                m = m with { Topic = previous };
+            }
+            (previous, previousEnd) = (m.Topic, m.End);
             var distance = m.End <= run.Start ? WordsBetween(text, tokens, m.End, run.Start) is var b && b <= ReachBefore ? b : int.MaxValue
                 : m.Start >= run.End ? WordsBetween(text, tokens, run.End, m.Start) is var a && a <= ReachAfter ? a : int.MaxValue
                 : int.MaxValue;

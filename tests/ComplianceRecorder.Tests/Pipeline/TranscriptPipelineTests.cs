@@ -309,8 +309,39 @@ public sealed class TranscriptPipelineTests
         }
     }
 
-    private static TranscriptReceived Said(string utterance, bool final, string text, long offset, bool stored = false) =>
-        new("call-1", "EXTERNAL", utterance, final, text, offset, 300, null, null, null, "notifications", stored, T0) { CommunicationId = "comm-1" };
+    private static TranscriptReceived Said(string utterance, bool final, string text, long offset, bool stored = false, string channel = "EXTERNAL") =>
+        new("call-1", channel, utterance, final, text, offset, 300, null, null, null, "notifications", stored, T0) { CommunicationId = "comm-1" };
+
+    [Fact]
+    public async Task A_backfilled_answer_is_redacted_in_the_context_it_was_said_in_not_after_the_whole_call()
+    {
+        // the answer to the agent's question was lost live; by the call's end the question is many turns back
+        string[] after = ["thank you", "is there anything else", "no that is all", "great have a nice day", "you too", "goodbye"];
+        var stored = new List<TranscriptReceived>
+        {
+            Said("s0", true, "can i have the three digits on the back of the card", 1000, stored: true, channel: "INTERNAL"),
+            Said("s1", true, "four five six", 4000, stored: true),
+        };
+        stored.AddRange(after.Select((text, i) => Said($"s{i + 2}", true, text, 8000 + (i * 3000), stored: true, channel: i % 2 == 0 ? "INTERNAL" : "EXTERNAL")));
+        var archive = new StoredTranscript([.. stored]);
+        var recorded = new List<RecordedEvent>();
+        var done = new TaskCompletionSource();
+        var source = new Subject<SourceEvent>();
+        TranscriptPipeline.Build(source, new PipelineOptions(), new HistoricalScheduler(T0), archive).Subscribe(recorded.Add, () => done.SetResult());
+
+        source.OnNext(Said("a", true, "can i have the three digits on the back of the card", 1000, channel: "INTERNAL"));
+        source.OnNext(Said("b", false, "four", 4000));
+        foreach (var (live, i) in after.Select((text, i) => (text, i)))
+        {
+            source.OnNext(Said($"c{i}", true, live, 8000 + (i * 3000), channel: i % 2 == 0 ? "INTERNAL" : "EXTERNAL"));
+        }
+        source.OnNext(End());
+        source.OnCompleted();
+        await done.Task.WaitAsync(TimeSpan.FromSeconds(10));
+
+        var backfilled = Assert.Single(recorded.OfType<SegmentRecorded>(), s => s.Backfilled);
+        Assert.Equal("[CVV]", backfilled.Text);
+    }
 
     [Fact]
     public async Task After_a_call_with_gaps_what_the_stored_transcript_holds_and_was_not_heard_is_recorded_backfilled_and_redacted()

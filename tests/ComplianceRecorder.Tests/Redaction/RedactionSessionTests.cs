@@ -29,6 +29,21 @@ public sealed class RedactionSessionTests
     public void Harmless_numbers_and_punctuation_stay(string input) =>
         Assert.Equal(input, Customer(new RedactionSession(), input));
 
+    [Theory]
+    [InlineData("can i have the three digits on the back of the card", "four five six", "[CVV]")]
+    [InlineData("and the expiry date on your card please", "oh four twenty seven", "[EXPIRY]")]
+    [InlineData("what is the pin for that card", "one two three four", "[PIN]")]
+    public void A_question_about_a_cards_code_is_about_the_code_not_the_card(string question, string answer, string expected)
+    {
+        var s = new RedactionSession();
+        Agent(s, question);
+        Assert.Equal(expected, Customer(s, answer));
+    }
+
+    [Fact]
+    public void A_code_named_with_its_card_in_the_same_breath_is_masked() =>
+        Assert.Equal("the three digits on the back of my card are [CVV]", Customer(new RedactionSession(), "the three digits on the back of my card are 456"));
+
     [Fact]
     public void The_agents_question_makes_the_customers_next_answer_sensitive()
     {
