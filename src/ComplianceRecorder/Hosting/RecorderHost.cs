@@ -57,6 +57,9 @@ public sealed class RecorderHost : IAsyncDisposable
 
     public Uri Url { get; private set; } = null!;
 
+    /// <summary>The web host's services (its route table, for one).</summary>
+    public IServiceProvider Services => _app!.Services;
+
     public static async Task<RecorderHost> StartAsync(IConfiguration config, bool demo, ILoggerProvider? logs = null)
     {
         var host = new RecorderHost();
@@ -136,6 +139,7 @@ public sealed class RecorderHost : IAsyncDisposable
         builder.Logging.SetMinimumLevel(LogLevel.Information).AddFilter("Microsoft", LogLevel.Warning);
         builder.WebHost.UseUrls(url);
         builder.Services.AddOpenApi();
+        Endpoints.AddServices(builder.Services, config, Access);
         Telemetry.Add(builder.Services, config);
         _app = builder.Build();
         var log = _log = _app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("ComplianceRecorder");

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
+using ComplianceRecorder.EventStore.Appending;
 using ComplianceRecorder.Hosting;
 using ComplianceRecorder.Pipeline.Captions;
 using ComplianceRecorder.Pipeline.Events;
@@ -9,81 +10,70 @@ using ComplianceRecorder.Reports;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace ComplianceRecorder.Web;
 
 /// <summary>
 /// The HTTP surface: the live page, captions over SSE and WebSocket (resumable with Last-Event-ID),
-/// WebVTT, reports and exports, OpenAPI, health. Everything but health needs a key; every report or
-/// export is itself recorded as an access event before it is served.
+/// WebVTT, reports and exports, OpenAPI, health. Each route group carries its authorization policy
+/// (health and metrics anonymous, anything unmarked auditor-only); every report or export is itself
+/// recorded as an access event before it is served.
 /// </summary>
 internal static class Endpoints
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
+    /// <summary>The web surface's services: who is asking (keys, sessions), what each role may do, and its settings.</summary>
+    public static void AddServices(IServiceCollection services, IConfiguration config, AccessControl access)
+    {
+        var options = WebOptions.From(config);
+        services.AddSingleton(options);
+        Policies.Add(services, access, new Sessions(TimeProvider.System, options.SessionLifetime));
+    }
+
     public static void Map(WebApplication app, RecorderHost host)
     {
-        var access = host.Access;
+        var options = app.Services.GetRequiredService<WebOptions>();
+        var sessions = app.Services.GetRequiredService<Sessions>();
+        var readiness = new Readiness(host, new StoreProbe(host.DataSource, TimeProvider.System));
         app.UseWebSockets();
-        app.Use(async (ctx, next) =>
-        {
-            var path = ctx.Request.Path.Value ?? "/";
-            // health and metrics carry no transcript, no call id and no secret: probes and scrapers need no key
-            if (path.StartsWith("/health/", StringComparison.Ordinal) || path == "/metrics")
-            {
-                await next(ctx).ConfigureAwait(false);
-                return;
-            }
-            if (access.Identify(ctx) is not { } caller)
-            {
-                ctx.Response.StatusCode = StatusCodes.Status401Unauthorized;
-                await ctx.Response.WriteAsJsonAsync(new { error = "an API key is required (Authorization: Bearer, X-Api-Key, or ?key= on the page)" }).ConfigureAwait(false);
-                return;
-            }
-            var auditorOnly = path.StartsWith("/api/reports", StringComparison.Ordinal) || path.StartsWith("/openapi", StringComparison.Ordinal) || path.EndsWith(".vtt", StringComparison.Ordinal);
-            if (auditorOnly && caller.Role != Role.Auditor)
-            {
-                ctx.Response.StatusCode = StatusCodes.Status403Forbidden;
-                await ctx.Response.WriteAsJsonAsync(new { error = $"'{caller.Name}' is a viewer; reports and exports need the auditor role" }).ConfigureAwait(false);
-                return;
-            }
-            ctx.Items[nameof(Caller)] = caller;
-            if (path == "/" && ctx.Request.Query["key"].Count > 0)
-            {
-                // the key moves into an HttpOnly cookie and out of the address bar and history
-                ctx.Response.Cookies.Append(AccessControl.Cookie, ctx.Request.Query["key"]!, new CookieOptions { HttpOnly = true, SameSite = SameSiteMode.Strict });
-                ctx.Response.Redirect("/");
-                return;
-            }
-            await next(ctx).ConfigureAwait(false);
-        });
+        app.UseAuthentication();
+        app.UseAuthorization();
+
+        // health and metrics carry no transcript, no call id and no secret: probes and scrapers need no key
+        var anonymous = app.MapGroup("").AllowAnonymous();
+        anonymous.MapMethods("/health/live", [HttpMethods.Get, HttpMethods.Head], () => TypedResults.Ok(new { status = "live" }));
+        anonymous.MapMethods("/health/ready", [HttpMethods.Get, HttpMethods.Head], readiness.AnswerAsync);
+        app.MapPrometheusScrapingEndpoint().AllowAnonymous().ExcludeFromDescription();
+
+        var viewers = app.MapGroup("").RequireAuthorization(Policies.Viewer);
+        var auditors = app.MapGroup("").RequireAuthorization(Policies.Auditor);
+        app.MapOpenApi().RequireAuthorization(Policies.Auditor);
 
         var page = Embedded("wwwroot/index.html");
         var script = Embedded("wwwroot/app.js");
-        app.MapGet("/", () => Results.Content(page, "text/html; charset=utf-8")).ExcludeFromDescription();
-        app.MapGet("/app.js", () => Results.Content(script, "text/javascript; charset=utf-8")).ExcludeFromDescription();
-        app.MapGet("/health/live", () => Results.Ok(new { status = "live" }));
-        app.MapGet("/health/ready", () =>
+        viewers.MapGet("/", (HttpContext ctx) =>
         {
-            var state = new
+            if (ctx.Request.Query.ContainsKey("key"))
             {
-                storeReachable = !host.Recorder.StoreFailing, genesysConnected = host.Source.Connected,
-                backlog = host.Recorder.Backlog, backlogCapacity = host.Committer.Capacity, projectionLag = host.Daemon.Lag,
-            };
-            // a backlog near the bound means the socket reader is about to be held back
-            var keepingUp = host.Recorder.Backlog < host.Committer.Capacity * 8 / 10;
-            return !host.Recorder.StoreFailing && host.Source.Connected && keepingUp
-                ? Results.Json(new { status = "ready", state })
-                : Results.Json(new { status = "not ready", state }, statusCode: 503);
-        });
-        app.MapOpenApi();
-        app.MapPrometheusScrapingEndpoint().ExcludeFromDescription();
+                // the key is traded for a session token and dropped from the address bar and history
+                ctx.Response.Cookies.Append(Sessions.Cookie, sessions.Open(Policies.CallerOf(ctx.User)), new CookieOptions
+                {
+                    HttpOnly = true, SameSite = SameSiteMode.Strict, Secure = ctx.Request.IsHttps, Path = "/", MaxAge = sessions.Lifetime,
+                });
+                return Results.Redirect("/");
+            }
+            return Results.Content(page, "text/html; charset=utf-8");
+        }).WithMetadata(KeyInQuery.Instance).ExcludeFromDescription();
+        viewers.MapGet("/app.js", () => Results.Content(script, "text/javascript; charset=utf-8")).ExcludeFromDescription();
 
-        app.MapGet("/api/calls", CallsAsync).WithSummary("Live and recent calls with their counts and latency");
-        app.MapGet("/api/captions/stream", StreamAsync).WithSummary("Captions as Server-Sent Events (?call= for one call; Last-Event-ID resumes)");
-        app.Map("/api/captions/ws", SocketAsync).WithSummary("Captions over a WebSocket (?call=, ?after= resumes)");
-        app.MapGet("/api/calls/{id}/captions.vtt", VttAsync).WithSummary("A call's finals as WebVTT");
-        app.MapGet("/api/calls/{id}/captions", async (HttpContext ctx, string id) =>
+        viewers.MapGet("/api/calls", CallsAsync).WithSummary("Live and recent calls with their counts and latency");
+        viewers.MapGet("/api/captions/stream", StreamAsync).WithSummary("Captions as Server-Sent Events (?call= for one call; Last-Event-ID resumes)");
+        viewers.Map("/api/captions/ws", SocketAsync).WithSummary("Captions over a WebSocket (?call=, ?after= resumes)");
+        auditors.MapGet("/api/calls/{id}/captions.vtt", VttAsync).WithSummary("A call's finals as WebVTT");
+        viewers.MapGet("/api/calls/{id}/captions", async (HttpContext ctx, string id) =>
         {
             var captions = new List<Caption>();
             await foreach (var c in CaptionFeed.MissedAsync(host.DataSource, 0, id, ctx.RequestAborted).ConfigureAwait(false))
@@ -94,7 +84,7 @@ internal static class Endpoints
         }).WithSummary("A call's recorded finals and gaps so far, for a page opened mid-call");
         foreach (var kind in ReportRequest.Kinds)
         {
-            app.MapGet($"/api/reports/{kind}", (HttpContext ctx, string? call, string? from, string? to, string? flag, string? format) =>
+            auditors.MapGet($"/api/reports/{kind}", (HttpContext ctx, string? call, string? from, string? to, string? flag, string? format) =>
                 ReportAsync(ctx, kind, call, from, to, flag, format)).WithSummary($"The {kind} projection as csv, jsonl or json, streamed");
         }
 
@@ -205,7 +195,10 @@ internal static class Endpoints
 
         async Task VttAsync(HttpContext ctx, string id)
         {
-            await RecordAccessAsync(ctx, $"/api/calls/{id}/captions.vtt", "").ConfigureAwait(false);
+            if (!await RecordAccessAsync(ctx, $"/api/calls/{id}/captions.vtt", "").ConfigureAwait(false))
+            {
+                return;
+            }
             ctx.Response.ContentType = "text/vtt; charset=utf-8";
             await using var cmd = host.DataSource.CreateCommand("""
                 SELECT data->>'channel', (data->>'offsetMs')::bigint, (data->>'durationMs')::bigint, data->>'text'
@@ -220,7 +213,7 @@ internal static class Endpoints
             {
                 var start = r.GetInt64(1);
                 var end = start + Math.Max(1, r.GetInt64(2));
-                var who = r.GetString(0) == "INTERNAL" ? "Agent" : "Customer";
+                var who = Speaker(r.GetString(0));
                 vtt.Append(CultureInfo.InvariantCulture, $"{++n}\n{Cue(start)} --> {Cue(end)}\n<v {who}>{VttText(r.GetString(3))}\n\n");
             }
             await ctx.Response.WriteAsync(vtt.ToString(), ctx.RequestAborted).ConfigureAwait(false);
@@ -245,7 +238,10 @@ internal static class Endpoints
                 await ctx.Response.WriteAsJsonAsync(new { error = e.Message }).ConfigureAwait(false);
                 return;
             }
-            await RecordAccessAsync(ctx, $"/api/reports/{kind}", request.Describe()).ConfigureAwait(false);
+            if (!await RecordAccessAsync(ctx, $"/api/reports/{kind}", request.Describe()).ConfigureAwait(false))
+            {
+                return;
+            }
             ctx.Response.ContentType = fmt switch
             {
                 ReportFormat.Csv => "text/csv; charset=utf-8",
@@ -256,13 +252,45 @@ internal static class Endpoints
             await Report.WriteAsync(host.DataSource, request, fmt, writer, ctx.RequestAborted).ConfigureAwait(false);
         }
 
-        async Task RecordAccessAsync(HttpContext ctx, string what, string query)
+        // Nothing is served unaudited: the access event must be durable first. While appends are stalled
+        // that would hang every export, so past the bound the answer is 503 with the reason instead. The
+        // event stays queued and is recorded when the store returns: an attempt is never lost either.
+        async Task<bool> RecordAccessAsync(HttpContext ctx, string what, string query)
         {
-            var caller = (Caller)ctx.Items[nameof(Caller)]!;
-            var commit = await host.Committer.EnqueueAsync(new ReportAccessed(caller.Name, what, query, DateTimeOffset.UtcNow), ctx.RequestAborted).ConfigureAwait(false);
-            await commit.ConfigureAwait(false);
+            var caller = Policies.CallerOf(ctx.User);
+            using var bound = CancellationTokenSource.CreateLinkedTokenSource(ctx.RequestAborted);
+            bound.CancelAfter(options.ReportAccessTimeout);
+            string reason;
+            try
+            {
+                var commit = await host.Committer.EnqueueAsync(new ReportAccessed(caller.Name, what, query, DateTimeOffset.UtcNow), bound.Token).ConfigureAwait(false);
+                await commit.WaitAsync(bound.Token).ConfigureAwait(false);
+                return true;
+            }
+            catch (OperationCanceledException) when (!ctx.RequestAborted.IsCancellationRequested)
+            {
+                reason = $"the event store did not commit this access's audit event within {options.ReportAccessTimeout.TotalSeconds:0.#} s"
+                    + (host.Recorder.StoreFailing ? ": appends are failing (PostgreSQL unreachable or refusing)" : ": appends are backed up");
+            }
+            catch (Exception e) when (e is InvalidOperationException or ConcurrencyException)
+            {
+                reason = "the access's audit event could not be recorded: " + e.Message;
+            }
+            ctx.Response.Headers.RetryAfter = ((int)Math.Ceiling(options.ReportAccessTimeout.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+            await Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "The access could not be recorded, so nothing is served", detail: reason)
+                .ExecuteAsync(ctx).ConfigureAwait(false);
+            return false;
         }
     }
+
+    /// <summary>Who spoke, by channel; the media dialect's BOTH is one mixed stream of agent and customer, so it names neither.</summary>
+    internal static string Speaker(string channel) => channel switch
+    {
+        "INTERNAL" => "Agent",
+        "EXTERNAL" => "Customer",
+        "BOTH" => "Both",
+        _ => "Unknown",
+    };
 
     private static string Cue(long ms) => TimeSpan.FromMilliseconds(ms).ToString(@"hh\:mm\:ss\.fff", CultureInfo.InvariantCulture);
 

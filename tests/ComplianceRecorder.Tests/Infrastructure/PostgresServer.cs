@@ -84,6 +84,12 @@ internal static class PostgresServer
             var pidFile = Path.Combine(dir, "postmaster.pid");
             try
             {
+                // a folder touched lately may be a cluster of this or another run that is still being made
+                // (initdb, no pid yet) or is stopped on purpose (the outage tests): leave it
+                if (Directory.GetLastWriteTimeUtc(dir) > DateTime.UtcNow.AddMinutes(-30))
+                {
+                    continue;
+                }
                 if (File.Exists(pidFile) && int.TryParse(File.ReadLines(pidFile).First(), out var pid) && Alive(pid))
                 {
                     continue;

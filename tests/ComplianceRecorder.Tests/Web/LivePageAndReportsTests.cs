@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using ComplianceRecorder.Pipeline.Events;
 using ComplianceRecorder.Tests.Infrastructure;
 using Microsoft.Playwright;
 
@@ -163,6 +164,68 @@ public sealed class LivePageAndReportsTests(DemoHost demo) : IClassFixture<DemoH
         Assert.Contains("&lt;script&gt;", vtt, StringComparison.Ordinal);
         Assert.DoesNotContain("<script>", vtt, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_mixed_BOTH_channel_is_labelled_Both_in_WebVTT_and_on_the_page()
+    {
+        var call = "b0700000-0000-4000-8000-" + Random.Shared.NextInt64(1L << 40).ToString("D12", System.Globalization.CultureInfo.InvariantCulture);
+        await (await demo.Host.Committer.EnqueueAsync(new CallStarted(call, "media", DateTimeOffset.UtcNow)));
+        await (await demo.Host.Committer.EnqueueAsync(EventStore.EventStoreTests.Segment(call, "u1", 1, true, "hello from the mixed stream", 0) with { Channel = "BOTH" }));
+        using var auditor = demo.Client(DemoHost.AuditorKey);
+
+        var vtt = await auditor.GetStringAsync($"/api/calls/{call}/captions.vtt");
+
+        Assert.Contains("<v Both>hello from the mixed stream", vtt, StringComparison.Ordinal);
+        Assert.DoesNotContain("<v Customer>", vtt, StringComparison.Ordinal);
+
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (await demo.Database.ScalarAsync<long>($"SELECT count(*) FROM call_summaries WHERE conversation_id = '{call}'") == 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the call was projected into call_summaries");
+            await Task.Delay(100);
+        }
+        await using var browser = await Chromium.LaunchAsync();
+        var page = await browser.Browser.NewPageAsync();
+        await page.GotoAsync(new Uri(demo.Url, $"/?key={DemoHost.ViewerKey}").ToString());
+        await page.Locator($"#calls li[data-call='{call}']").ClickAsync(new LocatorClickOptions { Timeout = 60_000 });
+        var line = page.Locator(".line.final", new PageLocatorOptions { HasText = "hello from the mixed stream" });
+        await line.WaitForAsync(new LocatorWaitForOptions { Timeout = 60_000 });
+
+        Assert.Equal("Both", await line.Locator(".who").InnerTextAsync());
+    }
+}
+
+/// <summary>Debian's Chromium under Playwright, headless.</summary>
+internal sealed class Chromium : IAsyncDisposable
+{
+    private readonly IPlaywright _playwright;
+
+    private Chromium(IPlaywright playwright, IBrowser browser)
+    {
+        _playwright = playwright;
+        Browser = browser;
+    }
+
+    public IBrowser Browser { get; }
+
+    public static async Task<Chromium> LaunchAsync()
+    {
+        Assert.True(File.Exists("/usr/bin/chromium"), "browser tests drive Debian's Chromium: apt-get install -y chromium (.ci/run does)");
+        var playwright = await Playwright.CreateAsync();
+        var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = "/usr/bin/chromium",
+            Headless = true,
+            Args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"],
+        });
+        return new Chromium(playwright, browser);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Browser.DisposeAsync();
+        _playwright.Dispose();
+    }
 }
 
 /// <summary>The live page in a real Chromium while calls are in progress.</summary>
@@ -171,15 +234,8 @@ public sealed class LivePageBrowserTests(LoopingDemoHost live) : IClassFixture<L
     [Fact]
     public async Task The_live_page_shows_partials_turning_into_finals_redacted_and_inert_in_Chromium()
     {
-        Assert.True(File.Exists("/usr/bin/chromium"), "browser tests drive Debian's Chromium: apt-get install -y chromium (.ci/run does)");
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = "/usr/bin/chromium",
-            Headless = true,
-            Args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"],
-        });
-        var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1200, Height = 800 } });
+        await using var chromium = await Chromium.LaunchAsync();
+        var page = await chromium.Browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1200, Height = 800 } });
         // note every partial the page ever draws, however briefly
         await page.AddInitScriptAsync("""
             window.__partials = 0;

@@ -35,11 +35,14 @@ function renderList() {
   }
 }
 
+// The media dialect's BOTH is one mixed stream of agent and customer: it names neither.
+const speakers = { INTERNAL: 'Agent', EXTERNAL: 'Customer', BOTH: 'Both' };
+
 function lineNode(cap) {
   if (cap.kind === 'gap') return el('div', 'line gap', cap.text);
   const div = el('div', 'line ' + (cap.isFinal ? 'final' : 'partial'));
   div.dataset.utterance = cap.utteranceId;
-  div.append(el('span', 'who', cap.channel === 'INTERNAL' ? 'Agent' : 'Customer'));
+  div.append(el('span', 'who', speakers[cap.channel] ?? 'Unknown'));
   div.append(el('span', 'text', cap.text));
   return div;
 }

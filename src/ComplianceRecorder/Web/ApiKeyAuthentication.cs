@@ -1,0 +1,110 @@
+using System.Net.Http.Headers;
+using System.Security.Claims;
+using System.Text.Encodings.Web;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace ComplianceRecorder.Web;
+
+/// <summary>The two roles as authorization policies; an auditor is also a viewer.</summary>
+internal static class Policies
+{
+    public const string Viewer = "viewer";
+    public const string Auditor = "auditor";
+
+    public static void Add(IServiceCollection services, AccessControl access, Sessions sessions)
+    {
+        services.AddSingleton(access);
+        services.AddSingleton(sessions);
+        services.AddAuthentication(ApiKeyAuthentication.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthentication>(ApiKeyAuthentication.SchemeName, null);
+        var auditor = new AuthorizationPolicyBuilder(ApiKeyAuthentication.SchemeName).RequireAuthenticatedUser().RequireRole(Auditor).Build();
+        services.AddAuthorizationBuilder()
+            .AddPolicy(Viewer, p => p.AddAuthenticationSchemes(ApiKeyAuthentication.SchemeName).RequireAuthenticatedUser().RequireRole(Viewer, Auditor))
+            .AddPolicy(Auditor, auditor)
+            // a route that names no policy is closed to all but auditors, so a new one cannot leak to a viewer or anyone
+            .SetFallbackPolicy(auditor);
+    }
+
+    public static Caller CallerOf(ClaimsPrincipal user) =>
+        new(user.Identity?.Name ?? "", user.IsInRole(Auditor) ? Role.Auditor : Role.Viewer);
+}
+
+/// <summary>Marks the one route where a key may come in the query string (the page, which trades it for a session).</summary>
+internal sealed class KeyInQuery
+{
+    public static readonly KeyInQuery Instance = new();
+}
+
+/// <summary>
+/// Who is asking, from an API key (Authorization: Bearer, X-Api-Key), a session cookie, or — on the
+/// page alone — ?key=. What they may do is left to the policies on each route group.
+/// </summary>
+internal sealed class ApiKeyAuthentication(
+    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, AccessControl access, Sessions sessions)
+    : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    public const string SchemeName = "ApiKey";
+
+    protected override Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        Caller? caller;
+        if (PresentedKey() is { } key)
+        {
+            caller = access.Identify(key);
+            if (caller is null)
+            {
+                return Task.FromResult(AuthenticateResult.Fail("the API key is not known"));
+            }
+        }
+        else if (Request.Cookies[Sessions.Cookie] is { Length: > 0 } token)
+        {
+            caller = sessions.Find(token);
+            if (caller is null)
+            {
+                return Task.FromResult(AuthenticateResult.Fail("the session is unknown or has expired"));
+            }
+        }
+        else
+        {
+            return Task.FromResult(AuthenticateResult.NoResult());
+        }
+        var identity = new ClaimsIdentity(
+            [new Claim(ClaimTypes.Name, caller.Name), new Claim(ClaimTypes.Role, caller.Role == Role.Auditor ? Policies.Auditor : Policies.Viewer)], SchemeName);
+        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName)));
+    }
+
+    private string? PresentedKey()
+    {
+        if (AuthenticationHeaderValue.TryParse(Request.Headers.Authorization, out var auth)
+            && string.Equals(auth.Scheme, "Bearer", StringComparison.OrdinalIgnoreCase) && auth.Parameter is { Length: > 0 } bearer)
+        {
+            return bearer;
+        }
+        if (Request.Headers["X-Api-Key"].ToString() is { Length: > 0 } header)
+        {
+            return header;
+        }
+        // a key in an address ends up in history, logs and Referer headers: only the page takes one, and only to trade it for a session
+        if (Context.GetEndpoint()?.Metadata.GetMetadata<KeyInQuery>() is not null && Request.Query["key"].ToString() is { Length: > 0 } query)
+        {
+            return query;
+        }
+        return null;
+    }
+
+    protected override Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        Response.Headers.WWWAuthenticate = "Bearer";
+        return Results.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "An API key is required",
+            detail: "Send it as Authorization: Bearer KEY or X-Api-Key: KEY; a browser opens the page once as /?key=KEY.").ExecuteAsync(Context);
+    }
+
+    protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
+        Results.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Not allowed for this key's role",
+            detail: $"'{Context.User.Identity?.Name}' may not use this route; reports, exports and the OpenAPI document need the auditor role.").ExecuteAsync(Context);
+}

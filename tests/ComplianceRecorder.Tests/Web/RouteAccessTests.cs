@@ -1,0 +1,199 @@
+using System.Net;
+using System.Text.RegularExpressions;
+using ComplianceRecorder.Tests.Infrastructure;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace ComplianceRecorder.Tests.Web;
+
+/// <summary>
+/// Who may call what, tried on every route the app maps (so a new route is covered without a new
+/// test), with each kind of caller, in the spellings routing accepts, and with other methods.
+/// </summary>
+public sealed partial class RouteAccessTests(DemoHost demo) : IClassFixture<DemoHost>
+{
+    private enum Access { Anyone, Viewer, Auditor }
+
+    private const string Call = "c0a80001-0000-4000-8000-000000000003";
+
+    // the intended role of each route, by its pattern; a route missing here fails the test until it is placed
+    private static readonly Dictionary<string, Access> Intended = new(StringComparer.Ordinal)
+    {
+        ["/health/live"] = Access.Anyone,
+        ["/health/ready"] = Access.Anyone,
+        ["/metrics"] = Access.Anyone,
+        ["/"] = Access.Viewer,
+        ["/app.js"] = Access.Viewer,
+        ["/api/calls"] = Access.Viewer,
+        ["/api/calls/{id}/captions"] = Access.Viewer,
+        ["/api/captions/stream"] = Access.Viewer,
+        ["/api/captions/ws"] = Access.Viewer,
+        ["/api/calls/{id}/captions.vtt"] = Access.Auditor,
+        ["/api/reports/audit"] = Access.Auditor,
+        ["/api/reports/calls"] = Access.Auditor,
+        ["/api/reports/metrics"] = Access.Auditor,
+        ["/openapi/{documentName}.json"] = Access.Auditor,
+    };
+
+    private static readonly (string Name, string? Key, Access Holds)[] Callers =
+    [
+        ("no key", null, Access.Anyone),
+        ("a wrong key", "not-a-key", Access.Anyone),
+        ("a viewer", DemoHost.ViewerKey, Access.Viewer),
+        ("an auditor", DemoHost.AuditorKey, Access.Auditor),
+    ];
+
+    [Fact]
+    public async Task Every_route_in_every_spelling_and_method_answers_each_caller_as_its_role_allows()
+    {
+        var routes = demo.Host.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
+            .Select(e => (Pattern: "/" + e.RoutePattern.RawText!.TrimStart('/'), Methods: e.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods))
+            .ToList();
+        var unplaced = routes.Select(r => r.Pattern).Where(p => !Intended.ContainsKey(p)).ToList();
+        Assert.True(unplaced.Count == 0, "routes with no intended role in this test: " + string.Join(", ", unplaced));
+        Assert.Equal(Intended.Keys.Order(), routes.Select(r => r.Pattern).Distinct().Order());
+        using var http = NoCookiesNoRedirects();
+        var wrong = new List<string>();
+
+        foreach (var (pattern, methods) in routes)
+        {
+            foreach (var path in Spellings(pattern))
+            {
+                foreach (var method in new[] { HttpMethods.Get, HttpMethods.Head, HttpMethods.Post })
+                {
+                    var routed = methods is null || methods.Contains(method);
+                    foreach (var (name, key, holds) in Callers)
+                    {
+                        var expected = Expected(Intended[pattern], routed, key, holds, pattern);
+                        var actual = await StatusAsync(http, method, path, key);
+                        if (!expected.Contains(actual))
+                        {
+                            wrong.Add($"{method} {path} by {name}: {(int)actual}, expected {string.Join(" or ", expected.Select(s => (int)s))}");
+                        }
+                    }
+                }
+            }
+        }
+
+        Assert.True(wrong.Count == 0, string.Join('\n', wrong));
+    }
+
+    [Fact]
+    public async Task A_key_in_the_query_is_ignored_on_every_route_but_the_page()
+    {
+        using var http = NoCookiesNoRedirects();
+        var wrong = new List<string>();
+        foreach (var pattern in Intended.Where(r => r.Value != Access.Anyone && r.Key != "/").Select(r => r.Key))
+        {
+            var status = await StatusAsync(http, HttpMethods.Get, Concrete(pattern) + "?key=" + DemoHost.AuditorKey, key: null);
+            if (status != HttpStatusCode.Unauthorized)
+            {
+                wrong.Add($"{pattern}?key=: {(int)status}");
+            }
+        }
+        Assert.True(wrong.Count == 0, string.Join('\n', wrong));
+    }
+
+    [Fact]
+    public async Task The_page_trades_a_key_for_a_session_cookie_that_does_not_hold_the_key_and_keeps_its_role()
+    {
+        using var http = NoCookiesNoRedirects();
+
+        using var wrongKey = await http.GetAsync(new Uri(demo.Url, "/?key=not-a-key"));
+        using var exchange = await http.GetAsync(new Uri(demo.Url, "/?key=" + DemoHost.ViewerKey));
+
+        Assert.Equal(HttpStatusCode.Unauthorized, wrongKey.StatusCode);
+        Assert.Equal(HttpStatusCode.Redirect, exchange.StatusCode);
+        Assert.Equal("/", exchange.Headers.Location!.OriginalString);
+        var setCookie = Assert.Single(exchange.Headers.GetValues("Set-Cookie"));
+        Assert.DoesNotContain(DemoHost.ViewerKey, setCookie, StringComparison.Ordinal);
+        Assert.DoesNotContain(Uri.EscapeDataString(DemoHost.ViewerKey), setCookie, StringComparison.Ordinal);
+        Assert.Contains("httponly", setCookie, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("samesite=strict", setCookie, StringComparison.OrdinalIgnoreCase);
+        var cookie = setCookie.Split(';')[0];
+        Assert.StartsWith("cr_session=", cookie, StringComparison.Ordinal);
+
+        Assert.Equal(HttpStatusCode.OK, await WithCookieAsync(http, "/api/calls", cookie));
+        Assert.Equal(HttpStatusCode.OK, await WithCookieAsync(http, "/", cookie));
+        Assert.Equal(HttpStatusCode.Forbidden, await WithCookieAsync(http, "/api/reports/audit", cookie));
+        Assert.Equal(HttpStatusCode.Unauthorized, await WithCookieAsync(http, "/api/calls", "cr_session=" + DemoHost.ViewerKey));
+        Assert.Equal(HttpStatusCode.Unauthorized, await WithCookieAsync(http, "/api/calls", "cr_key=" + DemoHost.ViewerKey));
+    }
+
+    /// <summary>What a caller should get: the route's own answer when allowed, else 401 or 403; an unrouted method is closed like an unmarked route (auditors only) and then 405.</summary>
+    private static HttpStatusCode[] Expected(Access route, bool routed, string? key, Access holds, string pattern)
+    {
+        var known = key is not null && holds != Access.Anyone;
+        if (!routed)
+        {
+            return [!known ? HttpStatusCode.Unauthorized : holds == Access.Auditor ? HttpStatusCode.MethodNotAllowed : HttpStatusCode.Forbidden];
+        }
+        if (route == Access.Anyone || (known && (holds == Access.Auditor || route == Access.Viewer)))
+        {
+            return pattern switch
+            {
+                "/api/captions/ws" => [HttpStatusCode.BadRequest],
+                "/health/ready" => [HttpStatusCode.OK, HttpStatusCode.ServiceUnavailable],
+                _ => [HttpStatusCode.OK],
+            };
+        }
+        return [known ? HttpStatusCode.Forbidden : HttpStatusCode.Unauthorized];
+    }
+
+    /// <summary>The route as written, in upper case, percent-encoded, with a trailing slash, and both of the last two with upper case.</summary>
+    private static IEnumerable<string> Spellings(string pattern)
+    {
+        var exact = Concrete(pattern);
+        yield return exact;
+        if (pattern == "/")
+        {
+            yield break;
+        }
+        var upper = Concrete(pattern.ToUpperInvariant());
+        yield return upper;
+        yield return Concrete(Letters().Replace(pattern, m => $"%{(int)m.Value[0]:X2}"));
+        yield return exact + "/";
+        yield return upper + "/";
+    }
+
+    private static string Concrete(string pattern) => Parameter().Replace(pattern, m => m.Value.Equals("{id}", StringComparison.OrdinalIgnoreCase) ? Call : "v1");
+
+    private async Task<HttpStatusCode> StatusAsync(HttpClient http, string method, string path, string? key)
+    {
+        using var request = new HttpRequestMessage(new HttpMethod(method), RawUri(path));
+        if (key is not null)
+        {
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key);
+        }
+        if (method == HttpMethods.Post)
+        {
+            request.Content = new StringContent("");
+        }
+        // the caption stream never ends: its status is all that is wanted
+        using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        return response.StatusCode;
+    }
+
+    private async Task<HttpStatusCode> WithCookieAsync(HttpClient http, string path, string cookie)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, RawUri(path));
+        request.Headers.Add("Cookie", cookie);
+        using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        return response.StatusCode;
+    }
+
+    // sent as written: no client-side unescaping of %61 or trimming of a trailing slash
+    private Uri RawUri(string pathAndQuery) =>
+        new(demo.Url.GetLeftPart(UriPartial.Authority) + pathAndQuery, new UriCreationOptions { DangerousDisablePathAndQueryCanonicalization = true });
+
+    private static HttpClient NoCookiesNoRedirects() =>
+        new(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false }) { Timeout = TimeSpan.FromSeconds(30) };
+
+    // letters outside route parameters
+    [GeneratedRegex(@"[A-Za-z](?![^{]*\})")]
+    private static partial Regex Letters();
+
+    [GeneratedRegex(@"\{[^}]+\}")]
+    private static partial Regex Parameter();
+}
