@@ -114,10 +114,12 @@ public sealed class ReadinessAndStalledStoreTests(PrivateCluster cluster) : ICla
         return (T)(await cmd.ExecuteScalarAsync())!;
     }
 
-    private static Task<RecorderHost> StartIdleAsync(string connectionString, CapturedLogs logs) =>
+    private Task<RecorderHost> StartIdleAsync(string connectionString, CapturedLogs logs) =>
         RecorderHost.StartAsync(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["ConnectionStrings:EventStore"] = connectionString,
+            // migrations as the owner, straight to the server; the recorder's own login is what a test may cut
+            ["ConnectionStrings:EventStoreOwner"] = new NpgsqlConnectionStringBuilder(cluster.ConnectionString) { Database = new NpgsqlConnectionStringBuilder(connectionString).Database }.ConnectionString,
             ["Recorder:Url"] = "http://127.0.0.1:0",
             ["Recorder:CheckpointKey"] = Convert.ToBase64String(new byte[32]),
             ["Recorder:ReportAccessTimeoutSeconds"] = "2",
