@@ -45,7 +45,7 @@ public class DemoHost : IAsyncLifetime
             ["Recorder:Url"] = "http://127.0.0.1:0",
             ["Recorder:MetricsWindowSeconds"] = "1",
             ["Recorder:CheckpointKey"] = Convert.ToBase64String(new byte[32]),
-            ["Emulator:Speed"] = "8",
+            ["Emulator:Speed"] = Speed,
             ["Emulator:Loop"] = Loop ? "true" : "false",
             ["Auth:Keys:0:Name"] = "test-viewer",
             ["Auth:Keys:0:Sha256"] = AccessControl.Hash(ViewerKey),
@@ -80,4 +80,7 @@ public class DemoHost : IAsyncLifetime
 public sealed class LoopingDemoHost : DemoHost
 {
     protected override bool Loop => true;
+
+    // slow enough that a call is still being spoken when a browser on a loaded machine has found and opened it
+    protected override string Speed => "2";
 }

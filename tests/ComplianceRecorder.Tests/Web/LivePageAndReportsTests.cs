@@ -245,9 +245,10 @@ public sealed class LivePageBrowserTests(LoopingDemoHost live) : IClassFixture<L
 
         await page.GotoAsync(new Uri(live.Url, $"/?key={DemoHost.ViewerKey}").ToString());
         Assert.Equal(new Uri(live.Url, "/").ToString(), page.Url);
-        // the fraud call of whichever round is playing (a looping scenario renames calls each round)
-        var call = page.Locator("#calls li[data-call$='000000000003']").First;
-        await call.WaitForAsync(new LocatorWaitForOptions { Timeout = 60_000 });
+        // the fraud call of a round still playing (a looping scenario renames calls each round); an ended
+        // one shows only its recorded finals, and partials are what this test watches
+        var call = page.Locator("#calls li[data-call$='000000000003']", new PageLocatorOptions { HasNotText = "ended" }).First;
+        await call.WaitForAsync(new LocatorWaitForOptions { Timeout = 120_000 });
         await call.ClickAsync();
         var cardLine = page.Locator(".line.final", new PageLocatorOptions { HasText = "[CARD]" }).First;
         await cardLine.WaitForAsync(new LocatorWaitForOptions { Timeout = 60_000 });

@@ -50,7 +50,9 @@ function lineNode(cap) {
 function renderCall() {
   const c = calls.get(current);
   document.getElementById('title').textContent = current ? 'Call ' + current : 'Select a call';
-  captions.replaceChildren(...(c ? c.order.map(k => lineNode(c.lines.get(k))) : []));
+  // in the order recorded: live captions that came while the call's history was being fetched go after it, not before
+  const keys = c ? [...c.order].sort((a, b) => c.lines.get(a).seq - c.lines.get(b).seq) : [];
+  captions.replaceChildren(...keys.map(k => lineNode(c.lines.get(k))));
 }
 
 // Merges one caption into its call; returns whether anything changed.
