@@ -3,7 +3,7 @@ using System.Text.Json.Serialization;
 
 namespace ComplianceRecorder.Pipeline.Events;
 
-[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, UseStringEnumConverter = true, DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, UseStringEnumConverter = true, DefaultIgnoreCondition = JsonIgnoreCondition.Never, Converters = [typeof(JsonSafeString)])]
 [JsonSerializable(typeof(RecordedEvent))]
 [JsonSerializable(typeof(SegmentRecorded))]
 [JsonSerializable(typeof(CoverageGapRecorded))]
@@ -12,9 +12,13 @@ namespace ComplianceRecorder.Pipeline.Events;
 [JsonSerializable(typeof(CallEnded))]
 [JsonSerializable(typeof(MetricsWindowClosed))]
 [JsonSerializable(typeof(ReportAccessed))]
+[JsonSerializable(typeof(EventRefused))]
 public sealed partial class EventJson : JsonSerializerContext
 {
-    /// <summary>The event's own fields, without the polymorphic discriminator: the type is a column.</summary>
+    /// <summary>
+    /// The event's own fields, without the polymorphic discriminator: the type is a column. Every string
+    /// goes through <see cref="JsonSafeString"/>, so nothing jsonb refuses reaches the store.
+    /// </summary>
     public static string Serialize(RecordedEvent e) => e switch
     {
         SegmentRecorded s => JsonSerializer.Serialize(s, Default.SegmentRecorded),
@@ -24,6 +28,7 @@ public sealed partial class EventJson : JsonSerializerContext
         CallEnded c => JsonSerializer.Serialize(c, Default.CallEnded),
         MetricsWindowClosed m => JsonSerializer.Serialize(m, Default.MetricsWindowClosed),
         ReportAccessed r => JsonSerializer.Serialize(r, Default.ReportAccessed),
+        EventRefused r => JsonSerializer.Serialize(r, Default.EventRefused),
         _ => throw new ArgumentOutOfRangeException(nameof(e), e.GetType().Name, "not a recorded event type"),
     };
 
@@ -37,6 +42,7 @@ public sealed partial class EventJson : JsonSerializerContext
         Events.CallEnded.TypeName => JsonSerializer.Deserialize(json, Default.CallEnded),
         Events.MetricsWindowClosed.TypeName => JsonSerializer.Deserialize(json, Default.MetricsWindowClosed),
         Events.ReportAccessed.TypeName => JsonSerializer.Deserialize(json, Default.ReportAccessed),
+        Events.EventRefused.TypeName => JsonSerializer.Deserialize(json, Default.EventRefused),
         _ => null,
     };
 }
