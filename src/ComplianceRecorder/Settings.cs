@@ -141,6 +141,28 @@ internal static class Settings
         return secret.Length >= 16 ? CheckpointKey.FromSecret(secret) : throw new SettingsException($"{setting} must be at least 16 bytes");
     }
 
+    /// <summary>Where events that could not be committed by the stop deadline are spilled (Recorder:SpillDirectory); made if need be, and must be writable.</summary>
+    public static string SpillDirectory(IConfiguration config)
+    {
+        var dir = config["Recorder:SpillDirectory"] is { Length: > 0 } d ? Path.GetFullPath(d) : Path.Combine(FindRoot(), ".data", "spill");
+        if (File.Exists(dir))
+        {
+            throw new SettingsException($"Recorder:SpillDirectory = '{dir}' is a file, not a directory");
+        }
+        try
+        {
+            Directory.CreateDirectory(dir);
+            var probe = Path.Combine(dir, ".probe-" + Environment.ProcessId);
+            File.WriteAllBytes(probe, []);
+            File.Delete(probe);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new SettingsException($"Recorder:SpillDirectory = '{dir}' cannot be written: {e.Message}");
+        }
+        return dir;
+    }
+
     public static bool Flag(IConfiguration config, string key, bool fallback) => config[key] switch
     {
         null or "" => fallback,

@@ -7,8 +7,11 @@ namespace ComplianceRecorder.EventStore.Appending;
 /// <summary>An event to append, with the stream version the caller expects (null: any).</summary>
 public readonly record struct PendingEvent(RecordedEvent Event, int? ExpectedVersion = null);
 
-/// <summary>Where an appended event landed. <c>Duplicate</c>: its source key was already recorded, so nothing new was written.</summary>
-public readonly record struct Appended(string StreamId, int Version, long Seq, bool Duplicate);
+/// <summary>
+/// Where an appended event landed. <c>Duplicate</c>: its source key was already recorded, so nothing new was written.
+/// <c>Refusal</c>: the store refused the event for its content; this record was appended in its place (at <c>Seq</c>).
+/// </summary>
+public readonly record struct Appended(string StreamId, int Version, long Seq, bool Duplicate, EventRefused? Refusal = null);
 
 /// <summary>The stream was not at the version the caller expected.</summary>
 public sealed class ConcurrencyException(string message, Exception inner) : Exception(message, inner);
@@ -33,13 +36,14 @@ public sealed class EventStore(NpgsqlDataSource db, string writer)
         for (var i = 0; i < n; i++)
         {
             var e = batch[i].Event;
-            streams[i] = e.StreamId;
+            // text columns refuse a NUL as jsonb does; the data's strings are made safe by EventJson
+            streams[i] = JsonSafeString.Sanitize(e.StreamId);
             expected[i] = batch[i].ExpectedVersion;
             types[i] = e.Type;
             schemas[i] = e.SchemaVersion;
             data[i] = EventJson.Serialize(e);
             meta[i] = "{}";
-            keys[i] = e.SourceKey;
+            keys[i] = e.SourceKey is { } key ? JsonSafeString.Sanitize(key) : null;
         }
         await using var cmd = db.CreateCommand("SELECT idx, stream_id, version, seq, duplicate FROM append_events($1, $2, $3, $4, $5, $6, $7, $8)");
         cmd.Parameters.Add(new NpgsqlParameter { Value = streams, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });

@@ -6,29 +6,38 @@ namespace ComplianceRecorder.EventStore.Appending;
 
 /// <summary>
 /// Many calls' events share one transaction. Callers hand in an event and learn it is recorded only
-/// when its batch has committed. While PostgreSQL is slow or down, batches are retried with backoff
-/// and never dropped; the bounded queue then fills and <see cref="AppendAsync"/> waits, which pushes
-/// back on the pipeline and from there on the socket reader, so memory stays bounded and nothing
-/// accepted is lost.
+/// when its batch has committed. Errors are classified (<see cref="AppendErrors"/>): while PostgreSQL
+/// is unreachable, batches are retried with backoff and never dropped; the bounded queue then fills and
+/// <see cref="AppendAsync"/> waits, which pushes back on the pipeline and from there on the socket
+/// reader, so memory stays bounded and nothing accepted is lost. A batch refused for its content is
+/// split until the refused events are found; the others are appended and each refused one is recorded
+/// as an <see cref="EventRefused"/> in its place, so one poison event never stalls the rest.
 /// </summary>
 public sealed class GroupCommitter : IAsyncDisposable
 {
     private readonly record struct Item(RecordedEvent Event, TaskCompletionSource<Appended> Done);
 
+    private static readonly TimeSpan FirstDelay = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan LastDelay = TimeSpan.FromSeconds(2);
+
     private readonly EventStore _store;
     private readonly ILogger _log;
     private readonly TimeProvider _time;
+    private readonly SpillFile? _spill;
     private readonly int _maxBatch;
     private readonly Channel<Item> _queue;
+    private readonly CancellationTokenSource _giveUp = new();
     private readonly Task _loop;
     private int _backlog;
     private int _failing;
+    private int _spilled;
 
-    public GroupCommitter(EventStore store, ILogger log, TimeProvider time, int capacity = 10_000, int maxBatch = 500)
+    public GroupCommitter(EventStore store, ILogger log, TimeProvider time, int capacity = 10_000, int maxBatch = 500, SpillFile? spill = null)
     {
         _store = store;
         _log = log;
         _time = time;
+        _spill = spill;
         _maxBatch = maxBatch;
         Capacity = capacity;
         _queue = Channel.CreateBounded<Item>(new BoundedChannelOptions(capacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
@@ -41,8 +50,13 @@ public sealed class GroupCommitter : IAsyncDisposable
     /// <summary>Events waiting for their commit.</summary>
     public int Backlog => Volatile.Read(ref _backlog);
 
-    /// <summary>True while the last commit attempt failed (PostgreSQL unreachable or refusing).</summary>
+    /// <summary>True while the last commit attempt could not reach the store. A refused event is an answer, not a failure.</summary>
     public bool Failing => Volatile.Read(ref _failing) != 0;
+
+    /// <summary>Events written to the spill file because the store could not take them by the stop deadline.</summary>
+    public int Spilled => Volatile.Read(ref _spilled);
+
+    public string? SpillDirectory => _spill?.Directory;
 
     /// <summary>
     /// Queues an event and returns when it is queued, not when it is durable: the task says that.
@@ -91,34 +105,9 @@ public sealed class GroupCommitter : IAsyncDisposable
                 batch.Add(item);
                 pending.Add(new PendingEvent(item.Event));
             }
-            var delay = TimeSpan.FromMilliseconds(50);
-            while (true)
+            if (!await CommitAsync(batch, pending, 0, batch.Count).ConfigureAwait(false))
             {
-                try
-                {
-                    var appended = await _store.AppendAsync(pending).ConfigureAwait(false);
-                    Volatile.Write(ref _failing, 0);
-                    for (var i = 0; i < batch.Count; i++)
-                    {
-                        batch[i].Done.TrySetResult(appended[i]);
-                    }
-                    break;
-                }
-                catch (Exception e) when (e is not ConcurrencyException)
-                {
-                    Volatile.Write(ref _failing, 1);
-                    _log.LogWarning("Append of {Count} events failed, retrying in {Delay} ms: {Error}", batch.Count, delay.TotalMilliseconds, e.Message);
-                    await Task.Delay(delay, _time).ConfigureAwait(false);
-                    delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 2_000));
-                }
-                catch (ConcurrencyException e)
-                {
-                    foreach (var item in batch)
-                    {
-                        item.Done.TrySetException(e);
-                    }
-                    break;
-                }
+                SpillTheRest(batch);
             }
             Interlocked.Add(ref _backlog, -batch.Count);
             batch.Clear();
@@ -126,10 +115,166 @@ public sealed class GroupCommitter : IAsyncDisposable
         }
     }
 
+    /// <summary>Commits <c>batch[from..from+count]</c>; false when the stop deadline passed with the store still unreachable.</summary>
+    private async Task<bool> CommitAsync(List<Item> batch, List<PendingEvent> pending, int from, int count)
+    {
+        var delay = FirstDelay;
+        while (true)
+        {
+            try
+            {
+                // the whole batch, as always but after a refusal, goes as it is: no copy on the hot path
+                var appended = await _store.AppendAsync(count == pending.Count ? pending : pending.GetRange(from, count)).ConfigureAwait(false);
+                Volatile.Write(ref _failing, 0);
+                for (var i = 0; i < count; i++)
+                {
+                    batch[from + i].Done.TrySetResult(appended[i]);
+                }
+                return true;
+            }
+            catch (Exception e)
+            {
+                switch (AppendErrors.Classify(e))
+                {
+                    case AppendFailure.Transient:
+                        Volatile.Write(ref _failing, 1);
+                        if (_giveUp.IsCancellationRequested)
+                        {
+                            return false;
+                        }
+                        _log.LogWarning("Append of {Count} events failed, retrying in {Delay} ms: {Error}", count, delay.TotalMilliseconds, e.Message);
+                        try
+                        {
+                            await Task.Delay(delay, _time, _giveUp.Token).ConfigureAwait(false);
+                        }
+                        catch (OperationCanceledException)
+                        {
+                            // the stop deadline: one last attempt, then what is left is spilled
+                        }
+                        delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, LastDelay.TotalMilliseconds));
+                        break;
+                    case AppendFailure.Refused:
+                        // the store answered: it is reachable, whatever it thought of this batch
+                        Volatile.Write(ref _failing, 0);
+                        if (count == 1 && batch[from].Event is EventRefused)
+                        {
+                            // a refusal of the refusal record would never end
+                            batch[from].Done.TrySetException(e);
+                            return true;
+                        }
+                        if (count == 1)
+                        {
+                            return await RefuseAsync(batch[from], e).ConfigureAwait(false);
+                        }
+                        var half = count / 2;
+                        return await CommitAsync(batch, pending, from, half).ConfigureAwait(false)
+                            && await CommitAsync(batch, pending, from + half, count - half).ConfigureAwait(false);
+                    default:
+                        _log.LogError("Append of {Count} events failed and cannot succeed as configured: {Error}", count, e.Message);
+                        for (var i = 0; i < count; i++)
+                        {
+                            batch[from + i].Done.TrySetException(e);
+                        }
+                        return true;
+                }
+            }
+        }
+    }
+
+    /// <summary>Records the refusal in the event's place; the event's task completes with where the refusal landed.</summary>
+    private async Task<bool> RefuseAsync(Item item, Exception why)
+    {
+        var e = item.Event;
+        var refusal = new EventRefused(Cap(e.StreamId), e.Type, e.SourceKey is { } k ? Cap(k) : null, AppendErrors.SqlState(why), Cap(AppendErrors.Reason(why)), _time.GetUtcNow());
+        _log.LogError("The store refused a {Type} event of stream {Stream} ({SqlState}): {Reason}; it is recorded as refused and recording goes on",
+            e.Type, refusal.Stream, refusal.SqlState, refusal.Reason);
+        var one = new List<Item>(1) { new(refusal, new TaskCompletionSource<Appended>(TaskCreationOptions.RunContinuationsAsynchronously)) };
+        if (!await CommitAsync(one, [new PendingEvent(refusal)], 0, 1).ConfigureAwait(false))
+        {
+            return false;
+        }
+        var recorded = one[0].Done.Task;
+        if (recorded.IsCompletedSuccessfully)
+        {
+            item.Done.TrySetResult(recorded.Result with { StreamId = e.StreamId, Refusal = refusal });
+        }
+        else
+        {
+            // the store refuses even the refusal record: nothing more can be done for this event but to stop saying why
+            item.Done.TrySetException(new InvalidOperationException($"the store refused a {e.Type} event ({refusal.SqlState}: {refusal.Reason}) and its refusal record", recorded.Exception?.GetBaseException()));
+        }
+        return true;
+    }
+
+    private static string Cap(string s) => s.Length <= 256 ? s : string.Concat(s.AsSpan(0, 255), "…");
+
+    /// <summary>The stop deadline passed with the store unreachable: what this batch still holds and everything queued goes to the spill file.</summary>
+    private void SpillTheRest(List<Item> batch)
+    {
+        var left = new List<Item>();
+        foreach (var item in batch)
+        {
+            if (!item.Done.Task.IsCompleted)
+            {
+                left.Add(item);
+            }
+        }
+        while (_queue.Reader.TryRead(out var item))
+        {
+            left.Add(item);
+            Interlocked.Decrement(ref _backlog);
+        }
+        if (left.Count == 0)
+        {
+            return;
+        }
+        if (_spill is null)
+        {
+            Fail(left, new InvalidOperationException($"the store was unreachable at the stop deadline and no spill directory is set: {left.Count} events not recorded"));
+            return;
+        }
+        try
+        {
+            var path = _spill.Write([.. left.Select(i => i.Event)]);
+            Interlocked.Add(ref _spilled, left.Count);
+            _log.LogWarning("The store was unreachable at the stop deadline: {Count} events spilled to {Path}; the next start appends them first", left.Count, path);
+            Fail(left, new InvalidOperationException($"spilled to {path}, not yet recorded"));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _log.LogError("The store was unreachable at the stop deadline and the spill file could not be written: {Count} events lost: {Error}", left.Count, e.Message);
+            Fail(left, e);
+        }
+    }
+
+    private static void Fail(List<Item> items, Exception e)
+    {
+        foreach (var item in items)
+        {
+            item.Done.TrySetException(e);
+        }
+    }
+
+    /// <summary>
+    /// Stops taking events and commits every accepted one; what the store cannot take within
+    /// <paramref name="deadline"/> (while it is unreachable) goes to the spill file.
+    /// </summary>
+    /// <returns>How many events were spilled.</returns>
+    public async Task<int> StopAsync(TimeSpan deadline)
+    {
+        _queue.Writer.TryComplete();
+        if (_spill is not null && deadline != Timeout.InfiniteTimeSpan)
+        {
+            _giveUp.CancelAfter(deadline);
+        }
+        await _loop.ConfigureAwait(false);
+        return Spilled;
+    }
+
     /// <summary>Stops taking events and waits until every accepted one is committed.</summary>
     public async ValueTask DisposeAsync()
     {
-        _queue.Writer.TryComplete();
-        await _loop.ConfigureAwait(false);
+        await StopAsync(Timeout.InfiniteTimeSpan).ConfigureAwait(false);
+        _giveUp.Dispose();
     }
 }

@@ -3,7 +3,7 @@ using System.Text.Json.Serialization;
 
 namespace ComplianceRecorder.Pipeline.Events;
 
-[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, UseStringEnumConverter = true, DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, UseStringEnumConverter = true, DefaultIgnoreCondition = JsonIgnoreCondition.Never, Converters = [typeof(JsonSafeString)])]
 [JsonSerializable(typeof(RecordedEvent))]
 [JsonSerializable(typeof(SegmentRecorded))]
 [JsonSerializable(typeof(CoverageGapRecorded))]
@@ -13,9 +13,13 @@ namespace ComplianceRecorder.Pipeline.Events;
 [JsonSerializable(typeof(MetricsWindowClosed))]
 [JsonSerializable(typeof(ReportAccessed))]
 [JsonSerializable(typeof(BackfillFailed))]
+[JsonSerializable(typeof(EventRefused))]
 public sealed partial class EventJson : JsonSerializerContext
 {
-    /// <summary>The event's own fields, without the polymorphic discriminator: the type is a column.</summary>
+    /// <summary>
+    /// The event's own fields, without the polymorphic discriminator: the type is a column. Every string
+    /// goes through <see cref="JsonSafeString"/>, so nothing jsonb refuses reaches the store.
+    /// </summary>
     public static string Serialize(RecordedEvent e) => e switch
     {
         SegmentRecorded s => JsonSerializer.Serialize(s, Default.SegmentRecorded),
@@ -26,6 +30,7 @@ public sealed partial class EventJson : JsonSerializerContext
         MetricsWindowClosed m => JsonSerializer.Serialize(m, Default.MetricsWindowClosed),
         ReportAccessed r => JsonSerializer.Serialize(r, Default.ReportAccessed),
         BackfillFailed b => JsonSerializer.Serialize(b, Default.BackfillFailed),
+        EventRefused r => JsonSerializer.Serialize(r, Default.EventRefused),
         _ => throw new ArgumentOutOfRangeException(nameof(e), e.GetType().Name, "not a recorded event type"),
     };
 
@@ -40,6 +45,7 @@ public sealed partial class EventJson : JsonSerializerContext
         Events.MetricsWindowClosed.TypeName => JsonSerializer.Deserialize(json, Default.MetricsWindowClosed),
         Events.ReportAccessed.TypeName => JsonSerializer.Deserialize(json, Default.ReportAccessed),
         Events.BackfillFailed.TypeName => JsonSerializer.Deserialize(json, Default.BackfillFailed),
+        Events.EventRefused.TypeName => JsonSerializer.Deserialize(json, Default.EventRefused),
         _ => null,
     };
 }

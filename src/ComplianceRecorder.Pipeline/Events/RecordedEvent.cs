@@ -15,6 +15,7 @@ namespace ComplianceRecorder.Pipeline.Events;
 [JsonDerivedType(typeof(CallEnded), CallEnded.TypeName)]
 [JsonDerivedType(typeof(MetricsWindowClosed), MetricsWindowClosed.TypeName)]
 [JsonDerivedType(typeof(ReportAccessed), ReportAccessed.TypeName)]
+[JsonDerivedType(typeof(EventRefused), EventRefused.TypeName)]
 public abstract record RecordedEvent
 {
     [JsonIgnore]
@@ -36,4 +37,5 @@ public static class Streams
     public const string Quarantine = "$quarantine";
     public const string Metrics = "$metrics";
     public const string Access = "$access";
+    public const string Refused = "$refused";
 }

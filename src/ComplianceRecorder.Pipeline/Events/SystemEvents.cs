@@ -65,3 +65,21 @@ public sealed record BackfillFailed(string ConversationId, string Reason, DateTi
 
     public override string? SourceKey => TypeName;
 }
+
+/// <summary>
+/// An event the store refused for its content (its SqlState says which rule), recorded in its place so
+/// the refusal is visible and everything after it is still recorded. It names the event and the reason;
+/// never the event's text.
+/// </summary>
+public sealed record EventRefused(string Stream, string OriginalType, string? OriginalSourceKey, string? SqlState, string Reason, DateTimeOffset At) : RecordedEvent
+{
+    public const string TypeName = "event_refused";
+
+    public override string StreamId => Streams.Refused;
+
+    public override string Type => TypeName;
+
+    /// <summary>A hash of the refused event's identity: fixed in size and free of whatever made it refusable, and the same on a replay.</summary>
+    public override string? SourceKey => OriginalSourceKey is null ? null
+        : "refused:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(Stream + "\n" + OriginalSourceKey)));
+}

@@ -165,7 +165,9 @@ public sealed class RecorderHost : IAsyncDisposable
             archive = genesys.Backfill ? new TranscriptArchive(notifications.Rest, TimeProvider.System, log) : null;
             Source = notifications;
         }
-        Committer = new GroupCommitter(new EventStore.Appending.EventStore(_db, $"{Environment.MachineName}:{Environment.ProcessId}"), log, TimeProvider.System);
+        var spill = new SpillFile(Settings.SpillDirectory(config));
+        Committer = new GroupCommitter(new EventStore.Appending.EventStore(_db, $"{Environment.MachineName}:{Environment.ProcessId}"), log, TimeProvider.System, spill: spill);
+        await ReplaySpilledAsync(spill, Committer, log).ConfigureAwait(false);
         var events = Source.Events().StartWith(Resumption.Gaps(open, DateTimeOffset.UtcNow));
         Recorder = new Recorder(events, Committer, pipeline, DefaultScheduler.Instance, log, archive);
         Daemon = new ProjectionDaemon(_db, TimeProvider.System, log);
@@ -177,6 +179,24 @@ public sealed class RecorderHost : IAsyncDisposable
         Endpoints.Map(_app, this);
         await _app.StartAsync().ConfigureAwait(false);
         Url = new Uri(_app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+    }
+
+    /// <summary>What an earlier stop spilled is appended before anything new; each file is deleted once its events are durable.</summary>
+    private static async Task ReplaySpilledAsync(SpillFile spill, GroupCommitter committer, ILogger log)
+    {
+        foreach (var file in spill.Pending())
+        {
+            var events = SpillFile.Read(file);
+            var commits = new Task<Appended>[events.Count];
+            for (var i = 0; i < events.Count; i++)
+            {
+                commits[i] = await committer.EnqueueAsync(events[i]).ConfigureAwait(false);
+            }
+            var appended = await Task.WhenAll(commits).ConfigureAwait(false);
+            File.Delete(file);
+            log.LogWarning("Appended {Count} events spilled by an earlier stop from {File} ({Duplicates} were already recorded)",
+                events.Count, file, appended.Count(a => a.Duplicate));
+        }
     }
 
     private static async Task SignCheckpointsAsync(NpgsqlDataSource db, CheckpointKey key, TimeSpan every, ILogger log, CancellationToken ct)
@@ -205,6 +225,25 @@ public sealed class RecorderHost : IAsyncDisposable
         }
     }
 
+    private async Task LastProjectionPassAsync()
+    {
+        if (Daemon is not { IsLeader: true })
+        {
+            return;
+        }
+        using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        try
+        {
+            while (await Daemon.StepAsync(bound.Token).ConfigureAwait(false) > 0)
+            {
+            }
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException or OperationCanceledException)
+        {
+            // the store is down: the next leader projects them
+        }
+    }
+
     /// <summary>Stops taking frames, drains the pipeline, commits what was received, then stops the rest.</summary>
     public async ValueTask DisposeAsync()
     {
@@ -230,6 +269,8 @@ public sealed class RecorderHost : IAsyncDisposable
         catch (OperationCanceledException)
         {
         }
+        // the drain above closed and committed the last metrics windows; project them now, not at some later start
+        await LastProjectionPassAsync().ConfigureAwait(false);
         if (_app is not null)
         {
             await _app.DisposeAsync().ConfigureAwait(false);

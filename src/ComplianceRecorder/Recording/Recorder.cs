@@ -42,12 +42,17 @@ public sealed class Recorder : IAsyncDisposable
             .Select(pending => Observable.FromAsync(async () =>
             {
                 var appended = await pending.Commit.ConfigureAwait(false);
-                return new Durable(pending.Event, appended.Seq, scheduler.Now, appended.Duplicate);
+                // a refused event is not recorded: its refusal is, in its place
+                return appended.Refusal is { } refusal
+                    ? new Durable(refusal, appended.Seq, scheduler.Now)
+                    : new Durable(pending.Event, appended.Seq, scheduler.Now, appended.Duplicate);
             }))
             .Concat()
             .Publish();
         _subscription = new System.Reactive.Disposables.CompositeDisposable(
-            durable.Windows(options.MetricsWindow, scheduler).Subscribe(OnWindow),
+            // a failure is reported once, by the subscription below; without a handler here, Rx would
+            // rethrow it on this one and the one below would never hear of it
+            durable.Windows(options.MetricsWindow, scheduler).Subscribe(OnWindow, _ => { }),
             durable.Subscribe(OnDurable, OnFailed, () => _completed.TrySetResult()),
             durable.Connect());
     }
@@ -63,6 +68,15 @@ public sealed class Recorder : IAsyncDisposable
     public long Gaps { get; private set; }
 
     public long Quarantined { get; private set; }
+
+    /// <summary>Events the store refused for their content, each recorded as an <see cref="EventRefused"/>.</summary>
+    public long Refused { get; private set; }
+
+    /// <summary>Events written to the spill file at stop because the store could not take them by the deadline.</summary>
+    public int Spilled { get; private set; }
+
+    /// <summary>Why recording stopped on its own, if it did.</summary>
+    public Exception? Failure => Completion.IsFaulted ? Completion.Exception!.GetBaseException() : null;
 
     /// <summary>Calls heard since the start.</summary>
     public long CallsSeen { get; private set; }
@@ -115,6 +129,9 @@ public sealed class Recorder : IAsyncDisposable
                     Quarantined++;
                     RecorderMetrics.Quarantined();
                     break;
+                case EventRefused:
+                    Refused++;
+                    break;
                 case CallEnded c:
                     _calls.Remove(c.ConversationId);
                     _captions.OnNext(Caption.Ended(c.ConversationId, seq));
@@ -145,7 +162,7 @@ public sealed class Recorder : IAsyncDisposable
         var w = _lastWindow;
         var window = w is null ? "no window closed yet"
             : $"last {(w.WindowEnd - w.WindowStart).TotalSeconds:F0} s: {w.Segments} segments, receive→durable p50 {w.P50Ms:F1} ms p99 {w.P99Ms:F1} ms, {w.Tokens / (w.WindowEnd - w.WindowStart).TotalSeconds:F1} tokens/s";
-        return $"calls {CallsSeen} ({Calls} active) | segments {Segments} | gaps {Gaps} | quarantined {Quarantined} | backlog {Backlog} | {window}";
+        return $"calls {CallsSeen} ({Calls} active) | segments {Segments} | gaps {Gaps} | quarantined {Quarantined} | refused {Refused} | backlog {Backlog} | {window}";
     }
 
     /// <summary>Stops taking frames, lets the pipeline drain, and waits (bounded) until all of it is committed.</summary>
@@ -161,13 +178,23 @@ public sealed class Recorder : IAsyncDisposable
         {
             _log.LogWarning("The pipeline did not drain within {Timeout}; stopping anyway", timeout);
         }
+        catch (Exception) when (Completion.IsFaulted)
+        {
+            // already logged by OnFailed; the verbs report it in the exit code
+        }
     }
 
-    public async ValueTask DisposeAsync()
+    /// <summary>
+    /// Drains (bounded), then gives the store until <paramref name="commitDeadline"/> to take what is
+    /// left; with a spill file configured, what it cannot take by then is spilled (<see cref="Spilled"/>).
+    /// </summary>
+    public async ValueTask DisposeAsync() => await StopAndCommitAsync(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+
+    public async ValueTask StopAndCommitAsync(TimeSpan drain, TimeSpan commitDeadline)
     {
-        await StopAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+        await StopAsync(drain).ConfigureAwait(false);
         _subscription.Dispose();
-        await _committer.DisposeAsync().ConfigureAwait(false);
+        Spilled = await _committer.StopAsync(commitDeadline).ConfigureAwait(false);
         _captions.OnCompleted();
         _captions.Dispose();
     }

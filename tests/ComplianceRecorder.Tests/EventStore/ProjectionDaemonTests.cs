@@ -58,13 +58,27 @@ public sealed class ProjectionDaemonTests(Database db) : IClassFixture<Database>
             cmd.Parameters.AddWithValue(slow.SourceKey!);
             slowSeq = (long)(await cmd.ExecuteScalarAsync())!;
         }
-        // a later append commits first, with a higher sequence number
-        var fast = await Task.Run(() => db.Store("fast").AppendAsync([new PendingEvent(Window())]))
-            .WaitAsync(TimeSpan.FromSeconds(1)).ContinueWith(t => t.IsCompletedSuccessfully ? t.Result[0].Seq : -1);
+        // a later append on another stream (so no row lock of the slow one holds it) commits first, with a higher sequence number
+        var fast = await Task.Run(async () =>
+        {
+            var w = Window();
+            await using var cmd = db.DataSource.CreateCommand(
+                "SELECT seq FROM append_events(ARRAY['$metrics-fast'], ARRAY[NULL]::integer[], ARRAY['metrics_window_closed'], ARRAY[1], ARRAY[$1::jsonb], ARRAY['{}'::jsonb], ARRAY[$2], 'fast')");
+            cmd.Parameters.AddWithValue(EventJson.Serialize(w));
+            cmd.Parameters.AddWithValue(w.SourceKey!);
+            return (long)(await cmd.ExecuteScalarAsync())!;
+        }).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(fast > slowSeq);
 
         var step = daemon.StepAsync();
-        await Task.Delay(700);
-        Assert.False(step.IsCompleted, "the daemon must not read past a transaction that may still commit");
+        // the daemon is seen waiting for the appenders' lock, which the open transaction holds shared
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (await db.ScalarAsync<long>("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND objid = 727274 AND mode = 'ExclusiveLock' AND NOT granted") == 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline && !step.IsCompleted, "the daemon must wait for a transaction that may still commit, not read past it");
+            await Task.Delay(20);
+        }
+        Assert.False(step.IsCompleted);
 
         await tx.CommitAsync();
         await step.WaitAsync(TimeSpan.FromSeconds(10));
@@ -72,10 +86,7 @@ public sealed class ProjectionDaemonTests(Database db) : IClassFixture<Database>
 
         Assert.True(daemon.Checkpoint >= slowSeq);
         Assert.Equal(1L, await db.ScalarAsync<long>($"SELECT count(*) FROM metrics_windows WHERE seq = {slowSeq}"));
-        if (fast > 0)
-        {
-            Assert.Equal(1L, await db.ScalarAsync<long>($"SELECT count(*) FROM metrics_windows WHERE seq = {fast}"));
-        }
+        Assert.Equal(1L, await db.ScalarAsync<long>($"SELECT count(*) FROM metrics_windows WHERE seq = {fast}"));
     }
 
     [Fact]

@@ -20,6 +20,8 @@ public class DemoHost : IAsyncLifetime
     /// <summary>Play the scenario again and again (new call ids each round), so something is always live.</summary>
     protected virtual bool Loop => false;
 
+    protected virtual string Speed => "8";
+
     public Database Database => _db;
 
     public CapturedLogs Logs { get; } = new();

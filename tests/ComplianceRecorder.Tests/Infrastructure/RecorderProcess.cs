@@ -99,6 +99,20 @@ public sealed class RecorderProcess : IAsyncDisposable
         return _process.ExitCode;
     }
 
+    /// <summary>Waits for the process to end on its own; a timeout's message carries what it printed.</summary>
+    public async Task<int> ExitAsync(TimeSpan timeout)
+    {
+        try
+        {
+            await _process.WaitForExitAsync().WaitAsync(timeout);
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"the recorder did not exit within {timeout}; it printed:\n{Output}", e);
+        }
+        return _process.ExitCode;
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (!_process.HasExited)
