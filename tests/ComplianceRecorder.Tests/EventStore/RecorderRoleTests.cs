@@ -68,7 +68,7 @@ public sealed class RecorderRoleTests(Database db) : IClassFixture<Database>
         var call = "role-" + Guid.NewGuid();
 
         await RecordAndProjectAsync(db, call);
-        await ChainCheckpoints.SignAsync(db.DataSource, CheckpointKey.FromSecret(new byte[32]));
+        await ChainCheckpoints.SignAsync(db.DataSource, CheckpointKey.FromSecret(new byte[32]), db.Heads);
 
         Assert.Equal(1L, await db.ScalarAsync<long>($"SELECT count(*) FROM audit_log WHERE conversation_id = '{call}'"));
         Assert.Equal(1L, await db.ScalarAsync<long>($"SELECT count(*) FROM metrics_windows WHERE scope = '{call}'"));

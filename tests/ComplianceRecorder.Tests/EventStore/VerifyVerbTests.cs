@@ -43,7 +43,7 @@ public sealed class VerifyVerbTests(Database db) : IClassFixture<Database>, IDis
     public async Task Verify_without_the_key_says_signatures_were_not_checked_and_exits_non_zero()
     {
         await db.Store().AppendAsync([new PendingEvent(EventStoreTests.Segment("verb-" + Guid.NewGuid(), "u1", 1, true))]);
-        await ChainCheckpoints.SignAsync(db.DataSource, CheckpointKey.FromSecret(Secret));
+        await ChainCheckpoints.SignAsync(db.DataSource, CheckpointKey.FromSecret(Secret), db.Heads);
 
         var (withoutKey, said) = await VerifyAsync(new Dictionary<string, string>());
         var (withKey, saidWithKey) = await VerifyAsync(new Dictionary<string, string> { ["Recorder:CheckpointKey"] = Convert.ToBase64String(Secret) });

@@ -189,7 +189,10 @@ public sealed class Database : IAsyncLifetime
     }
 
     /// <summary>An event store on this database, appending as <paramref name="writer"/>.</summary>
-    public global::ComplianceRecorder.EventStore.Appending.EventStore Store(string writer = "test") => new(DataSource, writer);
+    public global::ComplianceRecorder.EventStore.Appending.EventStore Store(string writer = "test") => new(DataSource, writer, Heads);
+
+    /// <summary>The heads this fixture's stores appended, as a recorder keeps them for its signer.</summary>
+    public global::ComplianceRecorder.EventStore.Verification.AppendedHeads Heads { get; } = new();
 
     public async Task<T> ScalarAsync<T>(string sql)
     {
