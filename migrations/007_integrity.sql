@@ -101,3 +101,18 @@ BEGIN
     EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO compliance_recorder', f);
   END LOOP;
 END $$;
+
+-- Whatever else the schema defines runs only inside those functions (or as the owner): not callable by
+-- the recorder's role, now or when a later migration adds a function, so every function it can call
+-- is one of the owner-run ones above and a test can hold later migrations to that.
+DO $$
+DECLARE
+  f regprocedure;
+BEGIN
+  FOR f IN SELECT p.oid::regprocedure FROM pg_proc p
+            WHERE p.pronamespace = current_schema()::regnamespace
+              AND p.proname NOT IN ('append_events', 'project_metrics_batch', 'sign_checkpoint', 'sign_anchor') LOOP
+    EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f);
+  END LOOP;
+  EXECUTE format('ALTER DEFAULT PRIVILEGES IN SCHEMA %I REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC', current_schema());
+END $$;

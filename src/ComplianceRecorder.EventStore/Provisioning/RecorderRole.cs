@@ -32,4 +32,36 @@ public static class RecorderRole
             """, conn);
         await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// What the login behind <paramref name="recorder"/> can do that the recorder's role must not: be a
+    /// superuser, own (or be a member of the owner of) the store's tables, write the record or its
+    /// projections directly, or create objects in the store's schema. Empty when it is as restricted as
+    /// the migrations make compliance_recorder.
+    /// </summary>
+    public static async Task<IReadOnlyList<string>> ExcessPrivilegesAsync(NpgsqlDataSource recorder, CancellationToken ct = default)
+    {
+        await using var cmd = recorder.CreateCommand("""
+            SELECT 'is a superuser' FROM pg_roles WHERE rolname = current_user AND rolsuper
+            UNION ALL
+            SELECT DISTINCT 'owns the store''s tables (through ' || pg_get_userbyid(c.relowner) || ')'
+              FROM pg_class c
+             WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'p') AND pg_has_role(current_user, c.relowner, 'MEMBER')
+            UNION ALL
+            SELECT 'holds ' || p || ' on ' || t
+              FROM unnest(ARRAY['events', 'streams', 'audit_log', 'call_summaries', 'metrics_windows', 'metrics_daily', 'progression',
+                                'chain_checkpoints', 'chain_anchors']) t
+             CROSS JOIN unnest(ARRAY['INSERT', 'UPDATE', 'DELETE', 'TRUNCATE']) p
+             WHERE CASE WHEN to_regclass(t) IS NULL THEN false ELSE has_table_privilege(current_user, to_regclass(t), p) END
+            UNION ALL
+            SELECT 'can CREATE in schema ' || current_schema() WHERE has_schema_privilege(current_user, current_schema(), 'CREATE')
+            """);
+        var found = new List<string>();
+        await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        while (await r.ReadAsync(ct).ConfigureAwait(false))
+        {
+            found.Add(r.GetString(0));
+        }
+        return found;
+    }
 }
