@@ -28,7 +28,7 @@ public sealed class StoreConnectionsTests
         await new StoreConnections(recorder, null, null).MigrateAsync(db, TextWriter.Null);
     }
 
-    private static async Task<(PostgresServer.Server Server, string Name, string Owner)> FreshDatabaseAsync()
+    internal static async Task<(PostgresServer.Server Server, string Name, string Owner)> FreshDatabaseAsync()
     {
         var server = await PostgresServer.GetAsync();
         var name = "t_" + Guid.NewGuid().ToString("N")[..12];
