@@ -57,7 +57,8 @@ internal static class PostgresServer
         }
         SweepStaleClusters();
         var dir = Path.Combine(Path.GetTempPath(), "cr-test-pg-" + Guid.NewGuid().ToString("N")[..8]);
-        var pg = await LocalPostgres.StartAsync(dir, stopOnDispose: true);
+        // the cluster's password files lie beside its data directory: both inside the folder removed afterwards
+        var pg = await LocalPostgres.StartAsync(Path.Combine(dir, "data"), stopOnDispose: true);
         AppDomain.CurrentDomain.ProcessExit += (_, _) =>
         {
             pg.DisposeAsync().AsTask().GetAwaiter().GetResult();
@@ -81,7 +82,7 @@ internal static class PostgresServer
     {
         foreach (var dir in Directory.GetDirectories(Path.GetTempPath(), "cr-test-pg-*"))
         {
-            var pidFile = Path.Combine(dir, "postmaster.pid");
+            var pidFile = Path.Combine(dir, "data", "postmaster.pid");
             try
             {
                 if (File.Exists(pidFile) && int.TryParse(File.ReadLines(pidFile).First(), out var pid) && Alive(pid))
