@@ -26,4 +26,24 @@ public sealed class SigningAtStopTests
             await demo.Database.DisposeAsync();
         }
     }
+
+    [Fact]
+    public async Task Each_store_anchor_is_logged_so_the_operators_log_witnesses_the_newest()
+    {
+        var demo = new DemoHost();
+        await demo.InitializeAsync();
+        try
+        {
+            await demo.CallsEndedAsync();
+            await demo.Host.DisposeAsync();
+
+            var newest = await demo.Database.ScalarAsync<string>(
+                "SELECT events || ' events up to seq ' || max_seq || ', signature ' || left(encode(signature, 'hex'), 16) FROM chain_anchors ORDER BY max_seq DESC LIMIT 1");
+            Assert.Contains(demo.Logs.Lines, l => l.StartsWith("Information ", StringComparison.Ordinal) && l.Contains("Store anchored: " + newest, StringComparison.Ordinal));
+        }
+        finally
+        {
+            await demo.Database.DisposeAsync();
+        }
+    }
 }
