@@ -89,30 +89,22 @@ BEGIN
   VALUES (p_max_seq, p_events, p_digest, p_key_id, p_signature, p_prev);
 END $$;
 
--- set here with the schema's own name, as 006 does for the other functions the recorder calls
+-- The functions above get the schema's own name in their search path, as 006 gives the others; whatever
+-- else the schema defines runs only inside those functions (or as the owner): not callable by the
+-- recorder's role, now or when a later migration adds a function, so every function it can call is an
+-- owner-run one and a test can hold later migrations to that.
 DO $$
 DECLARE
   f regprocedure;
+  n name;
 BEGIN
-  FOR f IN SELECT p.oid::regprocedure FROM pg_proc p
-            WHERE p.pronamespace = current_schema()::regnamespace AND p.proname IN ('sign_checkpoint', 'sign_anchor') LOOP
-    EXECUTE format('ALTER FUNCTION %s SET search_path = pg_catalog, %I, pg_temp', f, current_schema());
+  FOR f, n IN SELECT p.oid::regprocedure, p.proname FROM pg_proc p WHERE p.pronamespace = current_schema()::regnamespace LOOP
     EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f);
-    EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO compliance_recorder', f);
+    IF n IN ('sign_checkpoint', 'sign_anchor') THEN
+      EXECUTE format('ALTER FUNCTION %s SET search_path = pg_catalog, %I, pg_temp', f, current_schema());
+      EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO compliance_recorder', f);
+    END IF;
   END LOOP;
 END $$;
-
--- Whatever else the schema defines runs only inside those functions (or as the owner): not callable by
--- the recorder's role, now or when a later migration adds a function, so every function it can call
--- is one of the owner-run ones above and a test can hold later migrations to that.
-DO $$
-DECLARE
-  f regprocedure;
-BEGIN
-  FOR f IN SELECT p.oid::regprocedure FROM pg_proc p
-            WHERE p.pronamespace = current_schema()::regnamespace
-              AND p.proname NOT IN ('append_events', 'project_metrics_batch', 'sign_checkpoint', 'sign_anchor') LOOP
-    EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f);
-  END LOOP;
-  EXECUTE format('ALTER DEFAULT PRIVILEGES IN SCHEMA %I REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC', current_schema());
-END $$;
+-- for the owner's later functions too (per schema, PostgreSQL can only add to this default, not take away)
+ALTER DEFAULT PRIVILEGES REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
