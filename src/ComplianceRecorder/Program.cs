@@ -24,6 +24,11 @@ catch (SettingsException e)
     await Console.Error.WriteLineAsync("configuration error: " + e.Message);
     return 3;
 }
+catch (ComplianceRecorder.EventStore.Schema.MigrationException e)
+{
+    await Console.Error.WriteLineAsync("schema error: " + e.Message);
+    return 3;
+}
 
 static int Usage()
 {

@@ -86,9 +86,7 @@ internal static class Settings
         }
         if (config["Recorder:CheckpointKeyFile"] is { Length: > 0 } named)
         {
-            return File.Exists(named)
-                ? KeyFrom(File.ReadAllText(named).Trim(), "Recorder:CheckpointKeyFile")
-                : throw new SettingsException($"Recorder:CheckpointKeyFile names '{named}', which does not exist");
+            return KeyFromFile(named, "Recorder:CheckpointKeyFile");
         }
         var file = Path.Combine(FindRoot(), ".data", "checkpoint.key");
         if (!File.Exists(file))
@@ -100,7 +98,25 @@ internal static class Settings
             Directory.CreateDirectory(Path.GetDirectoryName(file)!);
             SecretFile.Write(file, Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)), createNew: true);
         }
-        return KeyFrom(File.ReadAllText(file).Trim(), "Recorder:CheckpointKeyFile");
+        return KeyFromFile(file, "Recorder:CheckpointKeyFile");
+    }
+
+    /// <summary>
+    /// A key file others on the machine can read is a key they can sign forged heads with: refused,
+    /// rather than quietly narrowed, so the operator learns who may have read it.
+    /// </summary>
+    private static CheckpointKey KeyFromFile(string file, string setting)
+    {
+        if (!File.Exists(file))
+        {
+            throw new SettingsException($"{setting} names '{file}', which does not exist");
+        }
+        const UnixFileMode Others = UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.OtherRead | UnixFileMode.OtherWrite;
+        if (!OperatingSystem.IsWindows() && (File.GetUnixFileMode(file) & Others) != 0)
+        {
+            throw new SettingsException($"{setting}: '{file}' may be read or written by group or others; make it readable by its owner only (chmod 600) and rotate the key if it was exposed");
+        }
+        return KeyFrom(File.ReadAllText(file).Trim(), setting);
     }
 
     private static List<CheckpointKey> RetiredCheckpointKeys(IConfiguration config)
@@ -115,9 +131,7 @@ internal static class Settings
             }
             else if (entry["KeyFile"] is { Length: > 0 } file)
             {
-                keys.Add(File.Exists(file)
-                    ? KeyFrom(File.ReadAllText(file).Trim(), name + ":KeyFile")
-                    : throw new SettingsException($"{name}:KeyFile names '{file}', which does not exist"));
+                keys.Add(KeyFromFile(file, name + ":KeyFile"));
             }
             else
             {

@@ -13,6 +13,8 @@ public sealed record StoreConnections(string Recorder, string? Owner, LocalPostg
 {
     public const string OwnerKey = "ConnectionStrings:EventStoreOwner";
 
+    public const string RecorderKey = "ConnectionStrings:EventStore";
+
     /// <summary>
     /// Applies pending migrations as the owner. Without the owner's connection nothing is applied; a
     /// schema that is up to date is used as it is, and one that is behind fails the start naming the key.
@@ -27,13 +29,30 @@ public sealed record StoreConnections(string Recorder, string? Owner, LocalPostg
                 throw new SettingsException(
                     $"the schema lacks {string.Join(", ", pending)}; set {OwnerKey} (a role that owns the schema) so they are applied, or run `migrate` with it");
             }
-            return;
         }
-        await using var owner = NpgsqlDataSource.Create(Owner);
-        var applied = await Migrator.MigrateAsync(owner).ConfigureAwait(false);
-        if (applied.Count > 0)
+        else
         {
-            await output.WriteLineAsync("migrations applied: " + string.Join(", ", applied)).ConfigureAwait(false);
+            await using var owner = NpgsqlDataSource.Create(Owner);
+            var applied = await Migrator.MigrateAsync(owner).ConfigureAwait(false);
+            if (applied.Count > 0)
+            {
+                await output.WriteLineAsync("migrations applied: " + string.Join(", ", applied)).ConfigureAwait(false);
+            }
+        }
+        await RequireRestrictedAsync(recorder).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Refuses a recorder's login that could write the record other than through the store's functions:
+    /// append-only would then rest on the recorder's good behaviour alone.
+    /// </summary>
+    public static async Task RequireRestrictedAsync(NpgsqlDataSource recorder)
+    {
+        var excess = await RecorderRole.ExcessPrivilegesAsync(recorder).ConfigureAwait(false);
+        if (excess.Count > 0)
+        {
+            throw new SettingsException(
+                $"{RecorderKey} logs in as a role that {string.Join("; ", excess)}: it must log in as {RecorderRole.Name} (or a login granted only that role); the owner's connection belongs in {OwnerKey}");
         }
     }
 

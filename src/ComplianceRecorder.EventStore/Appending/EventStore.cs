@@ -1,3 +1,4 @@
+using ComplianceRecorder.EventStore.Verification;
 using ComplianceRecorder.Pipeline.Events;
 using Npgsql;
 using NpgsqlTypes;
@@ -16,8 +17,12 @@ public readonly record struct Appended(string StreamId, int Version, long Seq, b
 /// <summary>The stream was not at the version the caller expected.</summary>
 public sealed class ConcurrencyException(string message, Exception inner) : Exception(message, inner);
 
-/// <summary>Appends batches in one round trip through the <c>append_events</c> function.</summary>
-public sealed class EventStore(NpgsqlDataSource db, string writer)
+/// <summary>
+/// Appends batches in one round trip through the <c>append_events</c> function. With
+/// <paramref name="heads"/>, the same transaction reads back the heads it wrote (the stream rows stay
+/// locked until it commits, so they are this batch's), for the signer to sign only what was appended here.
+/// </summary>
+public sealed class EventStore(NpgsqlDataSource db, string writer, AppendedHeads? heads = null)
 {
     public NpgsqlDataSource DataSource => db;
 
@@ -45,7 +50,9 @@ public sealed class EventStore(NpgsqlDataSource db, string writer)
             meta[i] = "{}";
             keys[i] = e.SourceKey is { } key ? JsonSafeString.Sanitize(key) : null;
         }
-        await using var cmd = db.CreateCommand("SELECT idx, stream_id, version, seq, duplicate FROM append_events($1, $2, $3, $4, $5, $6, $7, $8)");
+        await using var round = db.CreateBatch();
+        var cmd = new NpgsqlBatchCommand("SELECT idx, stream_id, version, seq, duplicate FROM append_events($1, $2, $3, $4, $5, $6, $7, $8)");
+        round.BatchCommands.Add(cmd);
         cmd.Parameters.Add(new NpgsqlParameter { Value = streams, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         cmd.Parameters.Add(new NpgsqlParameter { Value = expected, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Integer });
         cmd.Parameters.Add(new NpgsqlParameter { Value = types, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
@@ -54,14 +61,32 @@ public sealed class EventStore(NpgsqlDataSource db, string writer)
         cmd.Parameters.Add(new NpgsqlParameter { Value = meta, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb });
         cmd.Parameters.Add(new NpgsqlParameter { Value = keys, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         cmd.Parameters.Add(new NpgsqlParameter { Value = writer, NpgsqlDbType = NpgsqlDbType.Text });
+        if (heads is not null)
+        {
+            var read = new NpgsqlBatchCommand("SELECT id, version, head_hash FROM streams WHERE id = ANY($1)");
+            read.Parameters.Add(new NpgsqlParameter { Value = streams, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+            round.BatchCommands.Add(read);
+        }
         var result = new Appended[n];
+        List<(string, AppendedHead)>? written = null;
         try
         {
-            // a single statement is its own transaction: every event of the batch commits, or none
-            await using var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
-            while (await reader.ReadAsync(ct).ConfigureAwait(false))
+            // a batch without a transaction runs in one implicit transaction: every event commits, or none
+            await using (var reader = await round.ExecuteReaderAsync(ct).ConfigureAwait(false))
             {
-                result[reader.GetInt32(0) - 1] = new Appended(reader.GetString(1), reader.GetInt32(2), reader.GetInt64(3), reader.GetBoolean(4));
+                while (await reader.ReadAsync(ct).ConfigureAwait(false))
+                {
+                    result[reader.GetInt32(0) - 1] = new Appended(reader.GetString(1), reader.GetInt32(2), reader.GetInt64(3), reader.GetBoolean(4));
+                }
+                if (heads is not null && await reader.NextResultAsync(ct).ConfigureAwait(false))
+                {
+                    written = await WrittenHeadsAsync(reader, result, ct).ConfigureAwait(false);
+                }
+            }
+            // the reader is done once the transaction has committed: only then are these heads the store's
+            foreach (var (stream, head) in written ?? [])
+            {
+                heads!.Record(stream, head);
             }
         }
         catch (PostgresException e) when (e.SqlState == "P0409")
@@ -74,5 +99,21 @@ public sealed class EventStore(NpgsqlDataSource db, string writer)
             throw new ConcurrencyException(e.MessageText, e);
         }
         return result;
+    }
+
+    private static async Task<List<(string, AppendedHead)>> WrittenHeadsAsync(NpgsqlDataReader reader, Appended[] result, CancellationToken ct)
+    {
+        var written = new List<(string, AppendedHead)>();
+        while (await reader.ReadAsync(ct).ConfigureAwait(false))
+        {
+            var stream = reader.GetString(0);
+            var version = reader.GetInt32(1);
+            // a head this batch wrote, not one found there (a batch of duplicates appends nothing of its own)
+            if (Array.Exists(result, a => !a.Duplicate && a.Version == version && a.StreamId == stream))
+            {
+                written.Add((stream, new AppendedHead(version, (byte[])reader[2])));
+            }
+        }
+        return written;
     }
 }

@@ -38,9 +38,27 @@ public sealed class LocalPostgres : IAsyncDisposable
     /// <summary>The recorder's login: reads, and writes only through the store's functions.</summary>
     public string RecorderConnectionString(string database = "postgres") => Connection(RecorderRole.Name, RecorderPasswordFile, database);
 
-    private string OwnerPasswordFile => Path.Combine(_dataDir, "owner.password");
+    private string OwnerPasswordFile => OwnerPasswordFileOf(_dataDir);
 
-    private string RecorderPasswordFile => Path.Combine(_dataDir, "recorder.password");
+    private string RecorderPasswordFile => _dataDir + ".recorder.password";
+
+    // beside the data directory, not in it: written before initdb (which wants an empty folder), so a
+    // first start cut short after initdb still finds the password it set; and not in a PGDATA backup
+    private static string OwnerPasswordFileOf(string dataDir) => dataDir + ".owner.password";
+
+    /// <summary>Password files that older versions kept inside the data directory move beside it.</summary>
+    private static void MoveLegacyPasswordFiles(string dataDir)
+    {
+        foreach (var who in new[] { "owner", "recorder" })
+        {
+            var legacy = Path.Combine(dataDir, who + ".password");
+            var beside = $"{dataDir}.{who}.password";
+            if (File.Exists(legacy) && !File.Exists(beside))
+            {
+                File.Move(legacy, beside);
+            }
+        }
+    }
 
     private string Connection(string user, string passwordFile, string database) => new NpgsqlConnectionStringBuilder
     {
@@ -58,8 +76,9 @@ public sealed class LocalPostgres : IAsyncDisposable
     public static async Task<LocalPostgres> StartAsync(string dataDir, bool stopOnDispose, CancellationToken ct = default)
     {
         var bin = FindBinDirectory();
-        dataDir = Path.GetFullPath(dataDir);
+        dataDir = Path.TrimEndingDirectorySeparator(Path.GetFullPath(dataDir));
         Directory.CreateDirectory(dataDir);
+        MoveLegacyPasswordFiles(dataDir);
         if (RunningPort(dataDir) is { } running)
         {
             var reused = new LocalPostgres(dataDir, bin, running, ownsServer: false);
@@ -81,7 +100,12 @@ public sealed class LocalPostgres : IAsyncDisposable
     private static async Task InitAsync(string bin, string dataDir, CancellationToken ct)
     {
         GiveToServerUser(dataDir);
-        var password = NewPassword();
+        var ownerFile = OwnerPasswordFileOf(dataDir);
+        if (!File.Exists(ownerFile))
+        {
+            SecretFile.Write(ownerFile, NewPassword());
+        }
+        var password = File.ReadAllText(ownerFile).Trim();
         var pwfile = Path.Combine(Path.GetTempPath(), "cr-pw-" + Guid.NewGuid().ToString("N"));
         SecretFile.Write(pwfile, password);
         GiveToServerUser(pwfile);
@@ -93,8 +117,6 @@ public sealed class LocalPostgres : IAsyncDisposable
         {
             File.Delete(pwfile);
         }
-        // initdb wants an empty folder, so the secret joins the cluster only now
-        SecretFile.Write(Path.Combine(dataDir, "owner.password"), password);
     }
 
     /// <summary>
@@ -109,7 +131,7 @@ public sealed class LocalPostgres : IAsyncDisposable
             await using (var trusted = new NpgsqlConnection($"Host=127.0.0.1;Port={Port};Username=postgres;Database=postgres;Pooling=false"))
             {
                 await trusted.OpenAsync(ct).ConfigureAwait(false);
-                await using var cmd = new NpgsqlCommand($"ALTER ROLE postgres PASSWORD '{password}'", trusted);
+                await using var cmd = new NpgsqlCommand($"ALTER ROLE postgres PASSWORD '{RecorderRole.ScramVerifier(password)}'", trusted);
                 await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
             }
             SecretFile.Write(OwnerPasswordFile, password);

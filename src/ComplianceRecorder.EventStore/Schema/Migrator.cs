@@ -5,6 +5,9 @@ using Npgsql;
 
 namespace ComplianceRecorder.EventStore.Schema;
 
+/// <summary>The schema's applied migrations are not what this build carries: nothing is applied, the start fails.</summary>
+public sealed class MigrationException(string message) : Exception(message);
+
 /// <summary>
 /// Applies the versioned SQL files in migrations/ (embedded in this assembly) in order, each once,
 /// each in its own transaction, so a failing migration leaves the schema as it was.
@@ -31,21 +34,56 @@ public static class Migrator
     /// <summary>Migrations not yet applied, read with any role that may see schema_migrations.</summary>
     public static async Task<IReadOnlyList<string>> PendingAsync(NpgsqlDataSource db, CancellationToken ct = default)
     {
-        var applied = new HashSet<int>();
+        var applied = new Dictionary<int, string>();
         try
         {
-            await using var cmd = db.CreateCommand("SELECT version FROM schema_migrations");
-            await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
-            while (await r.ReadAsync(ct).ConfigureAwait(false))
-            {
-                applied.Add(r.GetInt32(0));
-            }
+            await using var conn = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
+            applied = await AppliedAsync(conn, null, ct).ConfigureAwait(false);
         }
         catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.UndefinedTable or PostgresErrorCodes.InsufficientPrivilege)
         {
             // no schema yet, or one from before the recorder's role could read this table: all to do
         }
-        return [.. Embedded().Where(m => !applied.Contains(m.Version)).Select(m => m.Name)];
+        var embedded = Embedded();
+        RequireConsistent(applied, embedded);
+        return [.. embedded.Where(m => !applied.ContainsKey(m.Version)).Select(m => m.Name)];
+    }
+
+    private static async Task<Dictionary<int, string>> AppliedAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, CancellationToken ct)
+    {
+        var applied = new Dictionary<int, string>();
+        await using var cmd = new NpgsqlCommand("SELECT version, sha256 FROM schema_migrations", conn, tx);
+        await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        while (await r.ReadAsync(ct).ConfigureAwait(false))
+        {
+            applied[r.GetInt32(0)] = r.GetString(1);
+        }
+        return applied;
+    }
+
+    private static string Checksum(string sql) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(sql)));
+
+    /// <summary>
+    /// An applied migration edited since, or a new one numbered below one already applied, would leave
+    /// this store's schema different from a fresh one's without anyone being told.
+    /// </summary>
+    private static void RequireConsistent(Dictionary<int, string> applied, IReadOnlyList<(int Version, string Name, string Sql)> migrations)
+    {
+        var highest = applied.Count == 0 ? 0 : applied.Keys.Max();
+        foreach (var (version, name, sql) in migrations)
+        {
+            if (applied.TryGetValue(version, out var sha))
+            {
+                if (sha != Checksum(sql))
+                {
+                    throw new MigrationException($"migration {name} was changed after it was applied to this store (its sha256 differs from schema_migrations); restore it and put the change in a new migration");
+                }
+            }
+            else if (version < highest)
+            {
+                throw new MigrationException($"migration {name} is not applied but numbered below {highest}, which is: renumber it above {highest}");
+            }
+        }
     }
 
     /// <returns>The names of the migrations applied now.</returns>
@@ -59,6 +97,15 @@ public static class Migrator
             "CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL, sha256 text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())", conn))
         {
             await create.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        }
+        await using (var tx = await conn.BeginTransactionAsync(ct).ConfigureAwait(false))
+        {
+            await using (var lk = new NpgsqlCommand($"SELECT pg_advisory_xact_lock({LockKey})", conn, tx))
+            {
+                await lk.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            }
+            RequireConsistent(await AppliedAsync(conn, tx, ct).ConfigureAwait(false), migrations);
+            await tx.CommitAsync(ct).ConfigureAwait(false);
         }
         var applied = new List<string>();
         foreach (var (version, name, sql) in migrations)
@@ -86,7 +133,7 @@ public static class Migrator
             {
                 record.Parameters.AddWithValue(version);
                 record.Parameters.AddWithValue(name);
-                record.Parameters.AddWithValue(Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(sql))));
+                record.Parameters.AddWithValue(Checksum(sql));
                 await record.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
             }
             await tx.CommitAsync(ct).ConfigureAwait(false);

@@ -10,55 +10,96 @@ namespace ComplianceRecorder.EventStore.Verification;
 /// and deleting a stream's newest ones leaves events older than the signing interval unsigned, which
 /// verify reports as well.
 /// </summary>
+/// <summary>What one signing pass did: heads signed, heads of ours the store no longer holds, and the anchor it signed (if the store grew).</summary>
+public sealed record SignPass(int Signed, IReadOnlyList<string> Refused, StoreAnchor? Anchor);
+
 public static class ChainCheckpoints
 {
     // two signers (two recorders, or the timer and the stop) must not both chain onto the same predecessor
     private const long SignLock = 727276;
 
-    /// <returns>How many stream heads were signed now.</returns>
-    public static async Task<int> SignAsync(NpgsqlDataSource db, CheckpointKey key, CancellationToken ct = default)
+    /// <summary>
+    /// Signs the heads this process appended (<paramref name="heads"/>) and then a store-wide anchor
+    /// over them, in one transaction. A head read from <c>streams</c> is never signed: after the
+    /// owner deletes a stream's checkpoints and rewrites its chain, that is the forged head.
+    /// </summary>
+    public static async Task<SignPass> SignAsync(NpgsqlDataSource db, CheckpointKey key, AppendedHeads heads, CancellationToken ct = default)
     {
+        // taken before the high-water mark, so every head here lies at or below it
+        var mine = heads.Unsigned();
         await using var conn = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        var highWater = await Projections.ProjectionDaemon.ReadHighWaterAsync(conn, ct).ConfigureAwait(false);
         await using var tx = await conn.BeginTransactionAsync(ct).ConfigureAwait(false);
         await using (var lk = new NpgsqlCommand($"SELECT pg_advisory_xact_lock({SignLock})", conn, tx))
         {
             await lk.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
         }
-        var heads = new List<(string Stream, int Version, byte[] Hash, byte[]? Previous)>();
-        await using (var cmd = new NpgsqlCommand("""
-            SELECT s.id, s.version, s.head_hash, c.signature FROM streams s
-              LEFT JOIN LATERAL (SELECT c.version, c.signature FROM chain_checkpoints c
-                                  WHERE c.stream_id = s.id ORDER BY c.version DESC LIMIT 1) c ON true
-             WHERE s.version > coalesce(c.version, 0)
-            """, conn, tx))
-        await using (var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false))
+        var anchor = await StoreAnchors.LatestAsync(conn, tx, ct).ConfigureAwait(false);
+        long? anchorSeq = highWater > (anchor?.MaxSeq ?? 0) ? highWater : null;
+        var signed = new List<(string Stream, int Version, byte[] Signature)>();
+        var refused = new List<string>();
+        if (mine.Count > 0)
         {
-            while (await r.ReadAsync(ct).ConfigureAwait(false))
+            var current = new Dictionary<string, (int Version, byte[]? Signature, byte[]? Stored)>(StringComparer.Ordinal);
+            await using (var cmd = new NpgsqlCommand("""
+                SELECT h.id, coalesce(c.version, 0), c.signature, e.hash
+                  FROM unnest($1::text[], $2::integer[]) h(id, version)
+                  LEFT JOIN LATERAL (SELECT c.version, c.signature FROM chain_checkpoints c
+                                      WHERE c.stream_id = h.id ORDER BY c.version DESC LIMIT 1) c ON true
+                  LEFT JOIN events e ON e.stream_id = h.id AND e.version = h.version
+                """, conn, tx))
             {
-                heads.Add((r.GetString(0), r.GetInt32(1), (byte[])r[2], r.IsDBNull(3) ? null : (byte[])r[3]));
+                cmd.Parameters.AddWithValue(mine.Select(h => h.Key).ToArray());
+                cmd.Parameters.AddWithValue(mine.Select(h => h.Value.Version).ToArray());
+                await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+                while (await r.ReadAsync(ct).ConfigureAwait(false))
+                {
+                    current[r.GetString(0)] = (r.GetInt32(1), r.IsDBNull(2) ? null : (byte[])r[2], r.IsDBNull(3) ? null : (byte[])r[3]);
+                }
             }
-        }
-        if (heads.Count > 0)
-        {
             await using var batch = new NpgsqlBatch(conn, tx);
-            foreach (var (stream, version, hash, previous) in heads)
+            foreach (var (stream, head) in mine)
             {
-                var c = new NpgsqlBatchCommand("""
-                    INSERT INTO chain_checkpoints (stream_id, version, head_hash, key_id, signature, prev_signature, chained)
-                    VALUES ($1, $2, $3, $4, $5, $6, true) ON CONFLICT DO NOTHING
-                    """);
+                var (last, previous, stored) = current[stream];
+                if (head.Version <= last)
+                {
+                    continue;
+                }
+                if (stored is null || !stored.AsSpan().SequenceEqual(head.Hash))
+                {
+                    // what this process appended is no longer what the store holds: for verify to report
+                    refused.Add(stream);
+                    continue;
+                }
+                var signature = key.Sign(stream, head.Version, head.Hash, previous);
+                var c = new NpgsqlBatchCommand("SELECT sign_checkpoint($1, $2, $3, $4, $5, $6, $7)");
                 c.Parameters.AddWithValue(stream);
-                c.Parameters.AddWithValue(version);
-                c.Parameters.AddWithValue(hash);
+                c.Parameters.AddWithValue(head.Version);
+                c.Parameters.AddWithValue(head.Hash);
                 c.Parameters.AddWithValue(key.Id);
-                c.Parameters.AddWithValue(key.Sign(stream, version, hash, previous));
+                c.Parameters.AddWithValue(signature);
                 c.Parameters.Add(new NpgsqlParameter { Value = (object?)previous ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Bytea });
+                c.Parameters.Add(new NpgsqlParameter { Value = (object?)anchorSeq ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Bigint });
                 batch.BatchCommands.Add(c);
+                signed.Add((stream, head.Version, signature));
             }
-            await batch.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            if (batch.BatchCommands.Count > 0)
+            {
+                await batch.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            }
         }
+        var anchored = anchorSeq is { } upTo
+            ? await StoreAnchors.SignAsync(conn, tx, key, anchor, upTo, signed, ct).ConfigureAwait(false)
+            : null;
         await tx.CommitAsync(ct).ConfigureAwait(false);
-        return heads.Count;
+        foreach (var (stream, head) in mine)
+        {
+            if (!refused.Contains(stream))
+            {
+                heads.Signed(stream, head);
+            }
+        }
+        return new SignPass(signed.Count, refused, anchored);
     }
 
     /// <summary>

@@ -35,6 +35,7 @@ public static class ChainVerifier
     {
         var report = await VerifyChainsAsync(db, ct).ConfigureAwait(false);
         var (checkpoints, n) = await ChainCheckpoints.CheckAsync(db, keys, ct).ConfigureAwait(false);
+        checkpoints.AddRange(await StoreAnchors.CheckAsync(db, keys, ct).ConfigureAwait(false));
         if (unsignedBefore is { } before)
         {
             checkpoints.AddRange(await ChainCheckpoints.UnsignedAsync(db, before, ct).ConfigureAwait(false));

@@ -17,6 +17,11 @@ public sealed record CheckpointKey(string Id, byte[] Secret)
         HMACSHA256.HashData(Secret, Encoding.UTF8.GetBytes(
             $"{streamId}\n{version}\n{Convert.ToHexStringLower(headHash)}\n{Convert.ToHexStringLower(previousSignature ?? [])}"));
 
+    /// <summary>A store-wide anchor: the events at or below a sequence number, the checkpoints signed with it, and the anchor before.</summary>
+    public byte[] SignAnchor(long maxSeq, long events, byte[] checkpointsDigest, byte[]? previousSignature) =>
+        HMACSHA256.HashData(Secret, Encoding.UTF8.GetBytes(
+            $"anchor\n{maxSeq}\n{events}\n{Convert.ToHexStringLower(checkpointsDigest)}\n{Convert.ToHexStringLower(previousSignature ?? [])}"));
+
     /// <summary>What checkpoints signed before they were chained cover.</summary>
     public byte[] SignUnchained(string streamId, int version, byte[] headHash) =>
         HMACSHA256.HashData(Secret, Encoding.UTF8.GetBytes($"{streamId}\n{version}\n{Convert.ToHexStringLower(headHash)}"));

@@ -35,6 +35,7 @@ public sealed class RecorderHost : IAsyncDisposable
     private HttpClient? _http;
     private Task _background = Task.CompletedTask;
     private CheckpointKey? _checkpointKey;
+    private readonly AppendedHeads _heads = new();
     private ILogger? _log;
 
     private RecorderHost()
@@ -166,14 +167,14 @@ public sealed class RecorderHost : IAsyncDisposable
             Source = notifications;
         }
         var spill = new SpillFile(Settings.SpillDirectory(config));
-        Committer = new GroupCommitter(new EventStore.Appending.EventStore(_db, $"{Environment.MachineName}:{Environment.ProcessId}"), log, TimeProvider.System, spill: spill);
+        Committer = new GroupCommitter(new EventStore.Appending.EventStore(_db, $"{Environment.MachineName}:{Environment.ProcessId}", _heads), log, TimeProvider.System, spill: spill);
         await ReplaySpilledAsync(spill, Committer, log).ConfigureAwait(false);
         var events = Source.Events().StartWith(Resumption.Gaps(open, DateTimeOffset.UtcNow));
         Recorder = new Recorder(events, Committer, pipeline, DefaultScheduler.Instance, log, archive);
         Daemon = new ProjectionDaemon(_db, TimeProvider.System, log);
         _background = Task.WhenAll(
             Daemon.RunAsync(_stop.Token),
-            SignCheckpointsAsync(_db, _checkpointKey, TimeSpan.FromSeconds(Settings.Number(config, "Recorder:CheckpointSeconds", 60, 1, 86_400)), log, _stop.Token));
+            SignCheckpointsAsync(_db, _checkpointKey, _heads, TimeSpan.FromSeconds(Settings.Number(config, "Recorder:CheckpointSeconds", 60, 1, 86_400)), log, _stop.Token));
 
         RecorderMetrics.Observe(() => Recorder.Calls, () => Committer.Backlog, () => Daemon.Lag, () => Source.Connected);
         Endpoints.Map(_app, this);
@@ -199,21 +200,32 @@ public sealed class RecorderHost : IAsyncDisposable
         }
     }
 
-    private static async Task SignCheckpointsAsync(NpgsqlDataSource db, CheckpointKey key, TimeSpan every, ILogger log, CancellationToken ct)
+    private static async Task SignCheckpointsAsync(NpgsqlDataSource db, CheckpointKey key, AppendedHeads heads, TimeSpan every, ILogger log, CancellationToken ct)
     {
+        // at start too: what the store holds now is anchored before anything is appended to it
+        await SignOnceAsync(db, key, heads, log, ct).ConfigureAwait(false);
         while (!ct.IsCancellationRequested)
         {
             await Task.Delay(every, ct).ConfigureAwait(false);
-            await SignOnceAsync(db, key, log, ct).ConfigureAwait(false);
+            await SignOnceAsync(db, key, heads, log, ct).ConfigureAwait(false);
         }
     }
 
-    private static async Task SignOnceAsync(NpgsqlDataSource db, CheckpointKey key, ILogger log, CancellationToken ct)
+    internal static async Task SignOnceAsync(NpgsqlDataSource db, CheckpointKey key, AppendedHeads heads, ILogger log, CancellationToken ct)
     {
         try
         {
-            var signed = await ChainCheckpoints.SignAsync(db, key, ct).ConfigureAwait(false);
-            log.LogDebug("Signed {Count} stream heads with key {KeyId}", signed, key.Id);
+            var pass = await ChainCheckpoints.SignAsync(db, key, heads, ct).ConfigureAwait(false);
+            log.LogDebug("Signed {Count} stream heads with key {KeyId}", pass.Signed, key.Id);
+            foreach (var stream in pass.Refused)
+            {
+                log.LogError("Stream {StreamId} no longer holds the head this recorder appended; not signed, `verify` reports it", stream);
+            }
+            if (pass.Anchor is { } a)
+            {
+                // the operator's log is the outside witness of the newest anchor, which the store alone cannot vouch for
+                log.LogInformation("Store anchored: {Events} events up to seq {MaxSeq}, signature {SignaturePrefix}", a.Events, a.MaxSeq, a.SignaturePrefix);
+            }
         }
         catch (NpgsqlException e)
         {
@@ -259,7 +271,7 @@ public sealed class RecorderHost : IAsyncDisposable
         {
             // the drain's last commits are signed now, not at a timer tick that never comes; bounded, as the store may be down
             using var signing = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-            await SignOnceAsync(_db, _checkpointKey, _log, signing.Token).ConfigureAwait(false);
+            await SignOnceAsync(_db, _checkpointKey, _heads, _log, signing.Token).ConfigureAwait(false);
         }
         await _stop.CancelAsync().ConfigureAwait(false);
         try

@@ -1,4 +1,5 @@
 using ComplianceRecorder.EventStore.Appending;
+using ComplianceRecorder.EventStore.Verification;
 using ComplianceRecorder.Pipeline.Events;
 using ComplianceRecorder.Reports;
 using Npgsql;
@@ -47,7 +48,10 @@ internal static class ReportVerb
             await using var db = NpgsqlDataSource.Create(store.Recorder);
             await store.MigrateAsync(db, Console.Error).ConfigureAwait(false);
             var who = $"cli:{Environment.UserName}@{Environment.MachineName}";
-            await new EventStore.Appending.EventStore(db, who).AppendAsync([new PendingEvent(new ReportAccessed(who, "report " + request.Kind, request.Describe(), DateTimeOffset.UtcNow))]).ConfigureAwait(false);
+            var heads = new AppendedHeads();
+            await new EventStore.Appending.EventStore(db, who, heads).AppendAsync([new PendingEvent(new ReportAccessed(who, "report " + request.Kind, request.Describe(), DateTimeOffset.UtcNow))]).ConfigureAwait(false);
+            // signed here, as no recorder may be running to sign it: an unsigned access event would read as tampering
+            await ChainCheckpoints.SignAsync(db, Settings.CheckpointKeys(config).Current, heads).ConfigureAwait(false);
             await Report.WriteAsync(db, request, format, Console.Out, CancellationToken.None).ConfigureAwait(false);
             return 0;
         }

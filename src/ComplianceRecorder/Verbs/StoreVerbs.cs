@@ -7,10 +7,10 @@ namespace ComplianceRecorder.Verbs;
 
 internal static class StoreVerbs
 {
-    /// <summary>verify's exit code when nothing is broken but the signatures could not be checked.</summary>
+    /// <summary>verify's exit code when nothing is broken but not everything could be checked (no key, or a schema behind this build).</summary>
     public const int Unsigned = 2;
 
-    public static Task<int> MigrateAsync(string[] args) => WithStoreAsync(args, async (store, _, _) =>
+    public static Task<int> MigrateAsync(string[] args) => WithStoreAsync(args, migrate: true, async (store, _, _) =>
     {
         await using var owner = NpgsqlDataSource.Create(store.RequireOwner("migrate"));
         var applied = await Migrator.MigrateAsync(owner).ConfigureAwait(false);
@@ -18,8 +18,15 @@ internal static class StoreVerbs
         return 0;
     });
 
-    public static Task<int> VerifyAsync(string[] args) => WithStoreAsync(args, async (_, db, config) =>
+    // verify reads only: a store behind this build is reported, not migrated, so what is verified is what was there
+    public static Task<int> VerifyAsync(string[] args) => WithStoreAsync(args, migrate: false, async (_, db, config) =>
     {
+        var pending = await Migrator.PendingAsync(db).ConfigureAwait(false);
+        if (pending.Count > 0)
+        {
+            Console.WriteLine($"NOT VERIFIED: the schema lacks {string.Join(", ", pending)}; verify changes nothing, run `migrate` first");
+            return Unsigned;
+        }
         var keys = Settings.VerifyingCheckpointKeys(config);
         var interval = TimeSpan.FromSeconds(Settings.Number(config, "Recorder:CheckpointSeconds", 60, 1, 86_400));
         // the recorder signs every interval and at stop; twice the interval leaves room for a slow tick
@@ -47,7 +54,7 @@ internal static class StoreVerbs
         return 0;
     });
 
-    public static Task<int> RebuildAsync(string[] args) => WithStoreAsync(args, async (store, _, _) =>
+    public static Task<int> RebuildAsync(string[] args) => WithStoreAsync(args, migrate: true, async (store, _, _) =>
     {
         var projection = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "audit";
         await using var owner = NpgsqlDataSource.Create(store.RequireOwner("rebuild"));
@@ -57,14 +64,17 @@ internal static class StoreVerbs
         return 0;
     });
 
-    private static async Task<int> WithStoreAsync(string[] args, Func<StoreConnections, NpgsqlDataSource, Microsoft.Extensions.Configuration.IConfiguration, Task<int>> work)
+    private static async Task<int> WithStoreAsync(string[] args, bool migrate, Func<StoreConnections, NpgsqlDataSource, Microsoft.Extensions.Configuration.IConfiguration, Task<int>> work)
     {
         var config = Settings.Load(args);
         var store = await Settings.EventStoreAsync(config).ConfigureAwait(false);
         try
         {
             await using var db = NpgsqlDataSource.Create(store.Recorder);
-            await store.MigrateAsync(db, Console.Out).ConfigureAwait(false);
+            if (migrate)
+            {
+                await store.MigrateAsync(db, Console.Out).ConfigureAwait(false);
+            }
             return await work(store, db, config).ConfigureAwait(false);
         }
         finally

@@ -42,7 +42,7 @@ public sealed class ChainCheckpointTests(Database db) : IClassFixture<Database>
     public async Task A_chain_rewritten_with_recomputed_hashes_still_fails_at_its_signed_checkpoint()
     {
         var call = await CallAsync(3);
-        Assert.True(await ChainCheckpoints.SignAsync(db.DataSource, Key) >= 1);
+        Assert.True((await ChainCheckpoints.SignAsync(db.DataSource, Key, db.Heads)).Signed >= 1);
         Assert.DoesNotContain((await ChainVerifier.VerifyAsync(db.DataSource, Keys)).Broken, b => b.StreamId == call);
 
         await RewriteLastEventAsync(call, 3);
@@ -57,7 +57,7 @@ public sealed class ChainCheckpointTests(Database db) : IClassFixture<Database>
     public async Task A_rewritten_chain_whose_checkpoints_were_deleted_fails_once_its_events_are_older_than_the_signing_interval()
     {
         var call = await CallAsync(3);
-        await ChainCheckpoints.SignAsync(db.DataSource, Key);
+        await ChainCheckpoints.SignAsync(db.DataSource, Key, db.Heads);
 
         await AsOwnerBehindTheTriggersAsync($"DELETE FROM chain_checkpoints WHERE stream_id = '{call}'");
         await RewriteLastEventAsync(call, 3);
@@ -71,14 +71,66 @@ public sealed class ChainCheckpointTests(Database db) : IClassFixture<Database>
     }
 
     [Fact]
+    public async Task A_rewritten_chain_whose_checkpoints_were_deleted_is_not_signed_by_a_running_recorder()
+    {
+        var call = await CallAsync(3);
+        await ChainCheckpoints.SignAsync(db.DataSource, Key, db.Heads);
+
+        await AsOwnerBehindTheTriggersAsync($"DELETE FROM chain_checkpoints WHERE stream_id = '{call}'");
+        await RewriteLastEventAsync(call, 3);
+        // the recorder's next signing pass, as it runs every interval
+        await ChainCheckpoints.SignAsync(db.DataSource, Key, db.Heads);
+
+        var report = await ChainVerifier.VerifyAsync(db.DataSource, Keys, unsignedBefore: DateTimeOffset.UtcNow.AddHours(1));
+        Assert.Contains(report.Broken, b => b.StreamId == call);
+        Assert.False(report.Ok);
+    }
+
+    [Fact]
+    public async Task A_chain_rewritten_before_its_first_signing_is_refused_by_the_signer_and_reported_by_verify()
+    {
+        var call = await CallAsync(3);
+
+        await RewriteLastEventAsync(call, 3);
+        var pass = await ChainCheckpoints.SignAsync(db.DataSource, Key, db.Heads);
+
+        Assert.Contains(call, pass.Refused);
+        Assert.Equal(0L, await db.ScalarAsync<long>($"SELECT count(*) FROM chain_checkpoints WHERE stream_id = '{call}'"));
+        var report = await ChainVerifier.VerifyAsync(db.DataSource, Keys, unsignedBefore: DateTimeOffset.UtcNow.AddHours(1));
+        Assert.Contains(report.Broken, b => b.StreamId == call);
+    }
+
+    [Fact]
+    public async Task A_call_deleted_whole_with_its_checkpoints_is_found_by_the_store_anchor()
+    {
+        var call = await CallAsync(3);
+        var pass = await ChainCheckpoints.SignAsync(db.DataSource, Key, db.Heads);
+        Assert.NotNull(pass.Anchor);
+        Assert.DoesNotContain((await ChainVerifier.VerifyAsync(db.DataSource, Keys)).Broken, b => b.StreamId == "(store anchor)");
+
+        await AsOwnerBehindTheTriggersAsync($"""
+            DELETE FROM audit_log WHERE conversation_id = '{call}';
+            DELETE FROM call_summaries WHERE conversation_id = '{call}';
+            DELETE FROM chain_checkpoints WHERE stream_id = '{call}';
+            DELETE FROM events WHERE stream_id = '{call}';
+            DELETE FROM streams WHERE id = '{call}'
+            """);
+
+        var report = await ChainVerifier.VerifyAsync(db.DataSource, Keys, unsignedBefore: DateTimeOffset.UtcNow.AddHours(1));
+        var broken = Assert.Single(report.Broken, b => b.StreamId == "(store anchor)" && b.Seq == pass.Anchor.MaxSeq);
+        Assert.Contains("events were deleted", broken.Reason, StringComparison.Ordinal);
+        Assert.False(report.Ok);
+    }
+
+    [Fact]
     public async Task A_deleted_checkpoint_between_two_others_is_found()
     {
         var call = await CallAsync(1);
-        await ChainCheckpoints.SignAsync(db.DataSource, Key);
+        await ChainCheckpoints.SignAsync(db.DataSource, Key, db.Heads);
         await AppendAsync(call, 2, 1);
-        await ChainCheckpoints.SignAsync(db.DataSource, Key);
+        await ChainCheckpoints.SignAsync(db.DataSource, Key, db.Heads);
         await AppendAsync(call, 3, 1);
-        await ChainCheckpoints.SignAsync(db.DataSource, Key);
+        await ChainCheckpoints.SignAsync(db.DataSource, Key, db.Heads);
         Assert.DoesNotContain((await ChainVerifier.VerifyAsync(db.DataSource, Keys)).Broken, b => b.StreamId == call);
 
         await AsOwnerBehindTheTriggersAsync($"DELETE FROM chain_checkpoints WHERE stream_id = '{call}' AND version = 2");
@@ -92,7 +144,7 @@ public sealed class ChainCheckpointTests(Database db) : IClassFixture<Database>
     public async Task A_checkpoint_signed_with_a_key_id_outside_the_key_set_is_refused()
     {
         var call = await CallAsync(1);
-        await ChainCheckpoints.SignAsync(db.DataSource, CheckpointKey.FromSecret(new byte[32]));
+        await ChainCheckpoints.SignAsync(db.DataSource, CheckpointKey.FromSecret(new byte[32]), db.Heads);
 
         var broken = Assert.Single((await ChainVerifier.VerifyAsync(db.DataSource, Keys)).Broken, b => b.StreamId == call);
         Assert.Contains("not in the configured key set", broken.Reason, StringComparison.Ordinal);
@@ -102,7 +154,7 @@ public sealed class ChainCheckpointTests(Database db) : IClassFixture<Database>
     public async Task A_checkpoint_signed_with_another_key_under_the_same_id_does_not_verify()
     {
         var call = await CallAsync(1);
-        await ChainCheckpoints.SignAsync(db.DataSource, new CheckpointKey(Key.Id, new byte[32]));
+        await ChainCheckpoints.SignAsync(db.DataSource, new CheckpointKey(Key.Id, new byte[32]), db.Heads);
 
         var report = await ChainVerifier.VerifyAsync(db.DataSource, Keys);
 
@@ -113,9 +165,9 @@ public sealed class ChainCheckpointTests(Database db) : IClassFixture<Database>
     public async Task Checkpoints_signed_with_a_retired_key_verify_while_it_is_configured_as_retired()
     {
         var call = await CallAsync(1);
-        await ChainCheckpoints.SignAsync(db.DataSource, Retired);
+        await ChainCheckpoints.SignAsync(db.DataSource, Retired, db.Heads);
         await AppendAsync(call, 2, 1);
-        await ChainCheckpoints.SignAsync(db.DataSource, Key);
+        await ChainCheckpoints.SignAsync(db.DataSource, Key, db.Heads);
 
         var rotated = await ChainVerifier.VerifyAsync(db.DataSource, new CheckpointKeys(Key, Retired));
         var forgotten = await ChainVerifier.VerifyAsync(db.DataSource, Keys);
@@ -131,7 +183,7 @@ public sealed class ChainCheckpointTests(Database db) : IClassFixture<Database>
     public async Task Without_keys_verify_reports_that_it_checked_no_signature()
     {
         await CallAsync(1);
-        await ChainCheckpoints.SignAsync(db.DataSource, CheckpointKey.FromSecret(new byte[32]));
+        await ChainCheckpoints.SignAsync(db.DataSource, CheckpointKey.FromSecret(new byte[32]), db.Heads);
 
         var report = await ChainVerifier.VerifyAsync(db.DataSource);
 

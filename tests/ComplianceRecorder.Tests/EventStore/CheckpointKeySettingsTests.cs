@@ -36,6 +36,35 @@ public sealed class CheckpointKeySettingsTests
     }
 
     [Theory]
+    [InlineData("Recorder:CheckpointKeyFile", UnixFileMode.GroupRead)]
+    [InlineData("Recorder:CheckpointKeyFile", UnixFileMode.OtherRead)]
+    [InlineData("Recorder:RetiredCheckpointKeys:0:KeyFile", UnixFileMode.OtherRead)]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public void A_key_file_others_may_read_is_refused_naming_its_setting(string setting, UnixFileMode extra)
+    {
+        var file = Path.GetTempFileName();
+        File.WriteAllText(file, Convert.ToBase64String(Old));
+        File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite | extra);
+        try
+        {
+            var values = new Dictionary<string, string?> { [setting] = file };
+            if (setting != "Recorder:CheckpointKeyFile")
+            {
+                values["Recorder:CheckpointKey"] = Convert.ToBase64String(Current);
+            }
+
+            var e = Assert.Throws<SettingsException>(() => Settings.CheckpointKeys(Config(values)));
+
+            Assert.StartsWith(setting + ": ", e.Message, StringComparison.Ordinal);
+            Assert.Contains("chmod 600", e.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Theory]
     [InlineData("Recorder:RetiredCheckpointKeys:0:Key", "not base64!", "Recorder:RetiredCheckpointKeys:0:Key is not base64")]
     [InlineData("Recorder:RetiredCheckpointKeys:0:Key", "c2hvcnQ=", "Recorder:RetiredCheckpointKeys:0:Key must be at least 16 bytes")]
     [InlineData("Recorder:RetiredCheckpointKeys:0:KeyFile", "/nonexistent/key", "Recorder:RetiredCheckpointKeys:0:KeyFile names '/nonexistent/key'")]

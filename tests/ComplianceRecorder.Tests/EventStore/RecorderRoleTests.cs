@@ -15,11 +15,27 @@ public sealed class RecorderRoleTests(Database db) : IClassFixture<Database>
 
     public static TheoryData<string> Refused()
     {
-        var data = new TheoryData<string> { "SET session_replication_role = replica", "INSERT INTO events SELECT * FROM events LIMIT 1" };
+        var data = new TheoryData<string>
+        {
+            "SET session_replication_role = replica",
+            "INSERT INTO events SELECT * FROM events LIMIT 1",
+            "INSERT INTO audit_log SELECT * FROM audit_log LIMIT 1",
+            "INSERT INTO call_summaries SELECT * FROM call_summaries LIMIT 1",
+            "INSERT INTO metrics_windows SELECT * FROM metrics_windows LIMIT 1",
+            "INSERT INTO metrics_daily SELECT * FROM metrics_daily LIMIT 1",
+            "INSERT INTO progression (name, last_seq) VALUES ('forged', 0)",
+            "INSERT INTO chain_checkpoints (stream_id, version, head_hash, key_id, signature) VALUES ('forged', 1, '', 'k', '')",
+            "INSERT INTO chain_anchors (max_seq, events, digest, key_id, signature) VALUES (1, 0, '', 'k', '')",
+            "SELECT setval('events_seq', 1)",
+            "SELECT project_metrics(1, '{}'::jsonb)",
+            "CREATE TABLE forged (x integer)",
+            "CREATE FUNCTION sha256(bytea) RETURNS bytea LANGUAGE sql AS 'SELECT $1'",
+        };
         foreach (var (table, column) in new[]
         {
             ("events", "writer"), ("streams", "version"), ("audit_log", "compliance_flag"), ("call_summaries", "segments"),
             ("metrics_windows", "segments"), ("metrics_daily", "segments"), ("progression", "last_seq"), ("chain_checkpoints", "key_id"),
+            ("chain_anchors", "key_id"),
         })
         {
             data.Add($"UPDATE {table} SET {column} = {column}");
@@ -44,6 +60,37 @@ public sealed class RecorderRoleTests(Database db) : IClassFixture<Database>
         });
 
         Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, e.SqlState);
+        // refused by a privilege, not by a trigger the owner can disable (whose message says "append-only")
+        Assert.True(e.MessageText.StartsWith("permission denied", StringComparison.Ordinal) || e.MessageText.StartsWith("must be owner", StringComparison.Ordinal), e.MessageText);
+    }
+
+    [Fact]
+    public async Task Every_function_the_recorders_role_may_call_runs_as_its_owner_with_a_fixed_search_path()
+    {
+        // a later migration's CREATE OR REPLACE drops both attributes unless it states them again
+        var loose = await db.ScalarAsync<string>("""
+            SELECT coalesce(string_agg(p.oid::regprocedure::text, ', '), '') FROM pg_proc p
+             WHERE p.pronamespace = current_schema()::regnamespace
+               AND has_function_privilege('compliance_recorder', p.oid, 'EXECUTE')
+               AND NOT (p.prosecdef AND EXISTS (SELECT 1 FROM unnest(p.proconfig) c WHERE c LIKE 'search_path=%'))
+            """);
+
+        Assert.Equal("", loose);
+    }
+
+    [Fact]
+    public async Task The_store_refuses_a_checkpoint_whose_head_is_not_the_stored_hash()
+    {
+        var call = "role-" + Guid.NewGuid();
+        await db.Store().AppendAsync([new PendingEvent(EventStoreTests.Segment(call, "u1", 1, true))]);
+
+        var e = await Assert.ThrowsAsync<PostgresException>(async () =>
+        {
+            await using var cmd = db.DataSource.CreateCommand($"SELECT sign_checkpoint('{call}', 1, '\\x00'::bytea, 'k', '\\x00'::bytea, NULL, NULL)");
+            await cmd.ExecuteNonQueryAsync();
+        });
+
+        Assert.Equal("P0410", e.SqlState);
     }
 
     /// <summary>A call's start, a segment and a metrics window, appended and projected as the recorder does.</summary>
@@ -68,7 +115,7 @@ public sealed class RecorderRoleTests(Database db) : IClassFixture<Database>
         var call = "role-" + Guid.NewGuid();
 
         await RecordAndProjectAsync(db, call);
-        await ChainCheckpoints.SignAsync(db.DataSource, CheckpointKey.FromSecret(new byte[32]));
+        await ChainCheckpoints.SignAsync(db.DataSource, CheckpointKey.FromSecret(new byte[32]), db.Heads);
 
         Assert.Equal(1L, await db.ScalarAsync<long>($"SELECT count(*) FROM audit_log WHERE conversation_id = '{call}'"));
         Assert.Equal(1L, await db.ScalarAsync<long>($"SELECT count(*) FROM metrics_windows WHERE scope = '{call}'"));

@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using ComplianceRecorder.EventStore.Appending;
+using ComplianceRecorder.EventStore.Schema;
 using ComplianceRecorder.EventStore.Verification;
 using ComplianceRecorder.Tests.Infrastructure;
+using Npgsql;
 
 namespace ComplianceRecorder.Tests.EventStore;
 
@@ -15,7 +17,9 @@ public sealed class VerifyVerbTests(Database db) : IClassFixture<Database>, IDis
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private async Task<(int Exit, string Output)> VerifyAsync(IReadOnlyDictionary<string, string> settings)
+    private Task<(int Exit, string Output)> VerifyAsync(IReadOnlyDictionary<string, string> settings) => RunAsync(["verify"], settings);
+
+    private async Task<(int Exit, string Output)> RunAsync(string[] verb, IReadOnlyDictionary<string, string> settings)
     {
         await File.WriteAllTextAsync(Path.Combine(_dir, "appsettings.json"), "{}");
         var info = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet")
@@ -26,7 +30,10 @@ public sealed class VerifyVerbTests(Database db) : IClassFixture<Database>, IDis
             WorkingDirectory = _dir,
         };
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "ComplianceRecorder.dll"));
-        info.ArgumentList.Add("verify");
+        foreach (var arg in verb)
+        {
+            info.ArgumentList.Add(arg);
+        }
         info.Environment["ConnectionStrings__EventStore"] = db.ConnectionString;
         foreach (var (key, value) in settings)
         {
@@ -43,7 +50,7 @@ public sealed class VerifyVerbTests(Database db) : IClassFixture<Database>, IDis
     public async Task Verify_without_the_key_says_signatures_were_not_checked_and_exits_non_zero()
     {
         await db.Store().AppendAsync([new PendingEvent(EventStoreTests.Segment("verb-" + Guid.NewGuid(), "u1", 1, true))]);
-        await ChainCheckpoints.SignAsync(db.DataSource, CheckpointKey.FromSecret(Secret));
+        await ChainCheckpoints.SignAsync(db.DataSource, CheckpointKey.FromSecret(Secret), db.Heads);
 
         var (withoutKey, said) = await VerifyAsync(new Dictionary<string, string>());
         var (withKey, saidWithKey) = await VerifyAsync(new Dictionary<string, string> { ["Recorder:CheckpointKey"] = Convert.ToBase64String(Secret) });
@@ -54,5 +61,41 @@ public sealed class VerifyVerbTests(Database db) : IClassFixture<Database>, IDis
         Assert.False(File.Exists(Path.Combine(_dir, ".data", "checkpoint.key")), "verify must not make a key of its own");
         Assert.True(withKey == 0, saidWithKey);
         Assert.Contains("signed checkpoints (key ids: " + CheckpointKey.FromSecret(Secret).Id, saidWithKey, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Verify_reports_a_schema_behind_this_build_and_leaves_it_unmigrated()
+    {
+        var (server, name, owner) = await StoreConnectionsTests.FreshDatabaseAsync();
+        await using (var asOwner = NpgsqlDataSource.Create(owner))
+        {
+            await Migrator.MigrateAsync(asOwner, [.. Migrator.Embedded().Where(m => m.Version < 7)]);
+        }
+
+        var (exit, said) = await VerifyAsync(new Dictionary<string, string>
+        {
+            ["ConnectionStrings:EventStore"] = server.RecorderConnectionString(name),
+            ["ConnectionStrings:EventStoreOwner"] = owner,
+            ["Recorder:CheckpointKey"] = Convert.ToBase64String(Secret),
+        });
+
+        Assert.True(exit == 2, said);
+        Assert.Contains("NOT VERIFIED: the schema lacks 007_integrity.sql", said, StringComparison.Ordinal);
+        await using var check = NpgsqlDataSource.Create(owner);
+        Assert.Equal(6, (int)(await check.CreateCommand("SELECT max(version) FROM schema_migrations").ExecuteScalarAsync())!);
+    }
+
+    [Fact]
+    public async Task A_report_run_with_no_recorder_signs_the_access_it_recorded()
+    {
+        var (exit, said) = await RunAsync(["report", "calls"], new Dictionary<string, string> { ["Recorder:CheckpointKey"] = Convert.ToBase64String(Secret) });
+
+        Assert.True(exit == 0, said);
+        Assert.Equal(0L, await db.ScalarAsync<long>("""
+            SELECT count(*) FROM events e
+             WHERE e.type = 'report_accessed'
+               AND NOT EXISTS (SELECT 1 FROM chain_checkpoints c WHERE c.stream_id = e.stream_id AND c.version >= e.version)
+            """));
+        Assert.True(await db.ScalarAsync<long>("SELECT count(*) FROM events WHERE type = 'report_accessed'") > 0);
     }
 }

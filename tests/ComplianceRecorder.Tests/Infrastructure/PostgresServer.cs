@@ -57,7 +57,8 @@ internal static class PostgresServer
         }
         SweepStaleClusters();
         var dir = Path.Combine(Path.GetTempPath(), "cr-test-pg-" + Guid.NewGuid().ToString("N")[..8]);
-        var pg = await LocalPostgres.StartAsync(dir, stopOnDispose: true);
+        // the cluster's password files lie beside its data directory: both inside the folder removed afterwards
+        var pg = await LocalPostgres.StartAsync(Path.Combine(dir, "data"), stopOnDispose: true);
         AppDomain.CurrentDomain.ProcessExit += (_, _) =>
         {
             pg.DisposeAsync().AsTask().GetAwaiter().GetResult();
@@ -81,7 +82,7 @@ internal static class PostgresServer
     {
         foreach (var dir in Directory.GetDirectories(Path.GetTempPath(), "cr-test-pg-*"))
         {
-            var pidFile = Path.Combine(dir, "postmaster.pid");
+            var pidFile = Path.Combine(dir, "data", "postmaster.pid");
             try
             {
                 // a folder touched lately may be a cluster of this or another run that is still being made
@@ -195,7 +196,10 @@ public sealed class Database : IAsyncLifetime
     }
 
     /// <summary>An event store on this database, appending as <paramref name="writer"/>.</summary>
-    public global::ComplianceRecorder.EventStore.Appending.EventStore Store(string writer = "test") => new(DataSource, writer);
+    public global::ComplianceRecorder.EventStore.Appending.EventStore Store(string writer = "test") => new(DataSource, writer, Heads);
+
+    /// <summary>The heads this fixture's stores appended, as a recorder keeps them for its signer.</summary>
+    public global::ComplianceRecorder.EventStore.Verification.AppendedHeads Heads { get; } = new();
 
     public async Task<T> ScalarAsync<T>(string sql)
     {

@@ -19,7 +19,10 @@ public sealed class PrivateCluster : IAsyncLifetime
     /// <summary>The recorder's login. Fails fast while the server is down, so outages show within seconds.</summary>
     public string ImpatientConnectionString => new NpgsqlConnectionStringBuilder(Server.RecorderConnectionString()) { Timeout = 2, CommandTimeout = 5 }.ConnectionString;
 
-    public async Task InitializeAsync() => Server = await LocalPostgres.StartAsync(_dir, stopOnDispose: true);
+    /// <summary>Where the cluster's data lies; its password files lie beside it, inside the folder removed afterwards.</summary>
+    public string DataDirectory => Path.Combine(_dir, "data");
+
+    public async Task InitializeAsync() => Server = await LocalPostgres.StartAsync(DataDirectory, stopOnDispose: true);
 
     public async Task DisposeAsync()
     {
