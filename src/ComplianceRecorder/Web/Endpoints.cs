@@ -12,6 +12,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace ComplianceRecorder.Web;
 
@@ -118,12 +119,25 @@ internal static class Endpoints
             ctx.Response.Headers.CacheControl = "no-cache";
             await ctx.Response.WriteAsync("retry: 1000\n\n", ctx.RequestAborted).ConfigureAwait(false);
             await ctx.Response.Body.FlushAsync(ctx.RequestAborted).ConfigureAwait(false);
-            await foreach (var caption in Captions(call, after, ctx.RequestAborted).ConfigureAwait(false))
+            using var streaming = UntilStopping(ctx);
+            try
             {
-                await ctx.Response.WriteAsync($"id: {caption.Seq}\ndata: {JsonSerializer.Serialize(caption, Json)}\n\n", ctx.RequestAborted).ConfigureAwait(false);
-                await ctx.Response.Body.FlushAsync(ctx.RequestAborted).ConfigureAwait(false);
+                await foreach (var caption in Captions(call, after, streaming.Token).ConfigureAwait(false))
+                {
+                    await ctx.Response.WriteAsync($"id: {caption.Seq}\ndata: {JsonSerializer.Serialize(caption, Json)}\n\n", streaming.Token).ConfigureAwait(false);
+                    await ctx.Response.Body.FlushAsync(streaming.Token).ConfigureAwait(false);
+                }
+            }
+            catch (OperationCanceledException) when (streaming.IsCancellationRequested)
+            {
+                // the consumer left, or the recorder is stopping: it reconnects with Last-Event-ID
             }
         }
+
+        // An open caption stream never ends by itself: the host's stop would wait its whole shutdown
+        // timeout for every consumer still reading, holding up the drain that commits what was heard.
+        static CancellationTokenSource UntilStopping(HttpContext ctx) => CancellationTokenSource.CreateLinkedTokenSource(
+            ctx.RequestAborted, ctx.RequestServices.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping);
 
         async Task SocketAsync(HttpContext ctx)
         {
@@ -135,13 +149,25 @@ internal static class Endpoints
             var call = ctx.Request.Query["call"].ToString() is { Length: > 0 } c ? c : null;
             var after = long.TryParse(ctx.Request.Query["after"], CultureInfo.InvariantCulture, out var id) ? id : (long?)null;
             using var ws = await ctx.WebSockets.AcceptWebSocketAsync().ConfigureAwait(false);
+            using var streaming = UntilStopping(ctx);
             try
             {
-                await foreach (var caption in Captions(call, after, ctx.RequestAborted).ConfigureAwait(false))
+                await foreach (var caption in Captions(call, after, streaming.Token).ConfigureAwait(false))
                 {
-                    await ws.SendAsync(JsonSerializer.SerializeToUtf8Bytes(caption, Json), WebSocketMessageType.Text, true, ctx.RequestAborted).ConfigureAwait(false);
+                    await ws.SendAsync(JsonSerializer.SerializeToUtf8Bytes(caption, Json), WebSocketMessageType.Text, true, streaming.Token).ConfigureAwait(false);
                 }
                 await ws.CloseAsync(WebSocketCloseStatus.PolicyViolation, "too slow; reconnect with ?after=", CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!ctx.RequestAborted.IsCancellationRequested)
+            {
+                using var closing = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                try
+                {
+                    await ws.CloseOutputAsync(WebSocketCloseStatus.EndpointUnavailable, "the recorder is stopping; reconnect with ?after=", closing.Token).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is WebSocketException or OperationCanceledException)
+                {
+                }
             }
             catch (Exception e) when (e is WebSocketException or OperationCanceledException)
             {

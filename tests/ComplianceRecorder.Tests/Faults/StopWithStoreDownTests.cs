@@ -18,7 +18,8 @@ public sealed partial class StopWithStoreDownTests(PrivateCluster cluster) : ICl
     {
         await using var emulator = await GenesysEmulator.StartAsync(new EmulatorOptions { Speed = 2, Loop = false });
         // a stopped server refuses connections at once; the timeouts only need to survive a loaded machine at start
-        var settings = RecorderProcess.Settings(emulator, new NpgsqlConnectionStringBuilder(cluster.ConnectionString) { Timeout = 15, CommandTimeout = 15 }.ConnectionString);
+        var settings = RecorderProcess.Settings(emulator, new NpgsqlConnectionStringBuilder(cluster.Server.RecorderConnectionString()) { Timeout = 15, CommandTimeout = 15 }.ConnectionString);
+        settings["ConnectionStrings:EventStoreOwner"] = cluster.ConnectionString;
         settings["Recorder:SpillDirectory"] = _spill;
         await using (var first = RecorderProcess.Start(settings))
         {
