@@ -38,7 +38,7 @@ public sealed record PipelineOptions
 /// </summary>
 public static class TranscriptPipeline
 {
-    public static IObservable<RecordedEvent> Build(IObservable<SourceEvent> source, PipelineOptions options, IScheduler scheduler, ITranscriptArchive? archive = null)
+    public static IObservable<RecordedEvent> Build(IObservable<SourceEvent> source, PipelineOptions options, IScheduler scheduler, ITranscriptArchive? archive = null, IRecordedFinals? recorded = null)
     {
         var shared = source.Publish().RefCount();
 
@@ -60,7 +60,7 @@ public static class TranscriptPipeline
                 .GroupByUntil(
                     e => e.Call,
                     g => g.Where(e => e.Event is CallFinished).Merge(g.Throttle(options.CallIdle, scheduler)).Take(1))
-                .SelectMany(call => Call(call, options, scheduler, archive, () => stopped))
+                .SelectMany(call => Call(call, options, scheduler, archive, recorded, () => stopped))
                 .Merge(routed.Where(r => r.After.Late is not null).Select(RecordedEvent (r) => r.After.Late!)));
 
         return perCall.Merge(quarantined);
@@ -70,7 +70,7 @@ public static class TranscriptPipeline
 
     /// <summary>One call, from its start to its end: tracked, backfilled, redacted, held.</summary>
     private static IObservable<RecordedEvent> Call(IGroupedObservable<string, CallEvent> call, PipelineOptions options, IScheduler scheduler,
-        ITranscriptArchive? archive, Func<bool> stopped)
+        ITranscriptArchive? archive, IRecordedFinals? recorded, Func<bool> stopped)
     {
         var redaction = new RedactionSession();
         var heard = new HeardLive();
@@ -92,7 +92,7 @@ public static class TranscriptPipeline
             .Scan(new CoverageTracker(options.OffsetTolerance, options.ReorderWindow), (tracker, e) => tracker.Next(e))
             .SelectMany(tracker => tracker.Emitted.ToArray())
             .Do(heard.Note)
-            .Concat(Observable.Defer(() => Backfill(call.Key, heard, archive, scheduler)))
+            .Concat(Observable.Defer(() => Backfill(call.Key, heard, archive, recorded, scheduler)))
             .Select(item => item switch
             {
                 TrackedTranscript t => Redact(t, redaction, scheduler),
@@ -110,10 +110,19 @@ public static class TranscriptPipeline
     /// recorded as backfilled segments. A failed fetch leaves the gaps as they were recorded and is
     /// itself recorded with its reason.
     /// </summary>
-    private static IObservable<object> Backfill(string call, HeardLive heard, ITranscriptArchive? archive, IScheduler scheduler) =>
+    private static IObservable<object> Backfill(string call, HeardLive heard, ITranscriptArchive? archive, IRecordedFinals? recorded, IScheduler scheduler) =>
         archive is null || heard.Gaps == 0 || heard.CommunicationId is not { } communication
             ? Observable.Empty<object>()
-            : Observable.FromAsync(ct => archive.FetchAsync(call, communication, ct))
+            : Observable.FromAsync(async ct =>
+                {
+                    var stored = await archive.FetchAsync(call, communication, ct).ConfigureAwait(false);
+                    // what this process heard is in memory; what a killed or parallel recorder heard is only in the store
+                    if (recorded is not null)
+                    {
+                        heard.NoteRecorded(await recorded.FinalsAsync(call, ct).ConfigureAwait(false));
+                    }
+                    return stored;
+                })
                 .SelectMany(stored => RedactInContext(stored, heard.Unheard(stored), scheduler))
                 .Catch((Exception e) => Observable.Return<object>(new BackfillFailed(call, BackfillReason(e), scheduler.Now)));
 

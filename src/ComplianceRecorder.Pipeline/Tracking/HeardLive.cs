@@ -21,7 +21,7 @@ public sealed class HeardLive
     private const double SameWords = 0.5;
 
     /// <summary>A live final as heard: its span and its raw text (a reference, not a copy; words are split only if backfill runs).</summary>
-    private readonly record struct LiveFinal(long Start, long End, string Text);
+    private readonly record struct LiveFinal(long Start, long End, string Text, string UtteranceId);
 
     private readonly Dictionary<string, List<LiveFinal>> _finals = [];
 
@@ -38,7 +38,7 @@ public sealed class HeardLive
                 {
                     _finals[t.Channel] = finals = [];
                 }
-                finals.Add(new LiveFinal(t.OffsetMs, t.OffsetMs + t.DurationMs, t.Text));
+                finals.Add(new LiveFinal(t.OffsetMs, t.OffsetMs + t.DurationMs, t.Text, t.UtteranceId));
                 CommunicationId = t.CommunicationId ?? CommunicationId;
                 break;
             case TrackedTranscript { Transcript: var partial }:
@@ -47,6 +47,23 @@ public sealed class HeardLive
             case CoverageGapRecorded:
                 Gaps++;
                 break;
+        }
+    }
+
+    /// <summary>Finals the store holds that this process did not hear itself; they count as heard like its own.</summary>
+    public void NoteRecorded(IEnumerable<TranscriptReceived> finals)
+    {
+        foreach (var t in finals)
+        {
+            if (!_finals.TryGetValue(t.Channel, out var list))
+            {
+                _finals[t.Channel] = list = [];
+            }
+            // what this process heard is in the store too: counted once, or one live final could stand for two said alike
+            if (!list.Exists(f => f.UtteranceId == t.UtteranceId))
+            {
+                list.Add(new LiveFinal(t.OffsetMs, t.OffsetMs + t.DurationMs, t.Text, t.UtteranceId));
+            }
         }
     }
 

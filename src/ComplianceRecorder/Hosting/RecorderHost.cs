@@ -170,7 +170,7 @@ public sealed class RecorderHost : IAsyncDisposable
         Committer = new GroupCommitter(new EventStore.Appending.EventStore(_db, $"{Environment.MachineName}:{Environment.ProcessId}", _heads), log, TimeProvider.System, spill: spill);
         await ReplaySpilledAsync(spill, Committer, log).ConfigureAwait(false);
         var events = Source.Events().StartWith(Resumption.Gaps(open, DateTimeOffset.UtcNow));
-        Recorder = new Recorder(events, Committer, pipeline, DefaultScheduler.Instance, log, archive);
+        Recorder = new Recorder(events, Committer, pipeline, DefaultScheduler.Instance, log, archive, archive is null ? null : new RecordedFinals(_db));
         Daemon = new ProjectionDaemon(_db, TimeProvider.System, log);
         _background = Task.WhenAll(
             Daemon.RunAsync(_stop.Token),

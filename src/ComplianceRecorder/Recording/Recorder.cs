@@ -29,14 +29,14 @@ public sealed class Recorder : IAsyncDisposable
     private readonly HashSet<string> _calls = [];
     private MetricsWindowClosed? _lastWindow;
 
-    public Recorder(IObservable<SourceEvent> source, GroupCommitter committer, PipelineOptions options, IScheduler scheduler, ILogger log, ITranscriptArchive? archive = null)
+    public Recorder(IObservable<SourceEvent> source, GroupCommitter committer, PipelineOptions options, IScheduler scheduler, ILogger log, ITranscriptArchive? archive = null, IRecordedFinals? recorded = null)
     {
         _committer = committer;
         _scheduler = scheduler;
         _log = log;
         // stopping ends the source rather than dropping the subscription, so what the pipeline still
         // holds (a final waiting on its number, an open metrics window) flows out and is committed
-        var durable = TranscriptPipeline.Build(source.TakeUntil(_stop), options, scheduler, archive)
+        var durable = TranscriptPipeline.Build(source.TakeUntil(_stop), options, scheduler, archive, recorded)
             .Select(e => (Event: e, Commit: committer.Enqueue(e)))
             // in the order they were queued: a call's end is never seen before its last words, and captions keep the order spoken
             .Select(pending => Observable.FromAsync(async () =>

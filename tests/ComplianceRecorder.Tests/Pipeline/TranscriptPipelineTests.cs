@@ -312,6 +312,38 @@ public sealed class TranscriptPipelineTests
     private static TranscriptReceived Said(string utterance, bool final, string text, long offset, bool stored = false, string channel = "EXTERNAL") =>
         new("call-1", channel, utterance, final, text, offset, 300, null, null, null, "notifications", stored, T0) { CommunicationId = "comm-1" };
 
+    /// <summary>Finals another process recorded before this one took the call over.</summary>
+    private sealed class RecordedElsewhere(params TranscriptReceived[] finals) : IRecordedFinals
+    {
+        public Task<IReadOnlyList<TranscriptReceived>> FinalsAsync(string conversationId, CancellationToken ct) =>
+            Task.FromResult<IReadOnlyList<TranscriptReceived>>(finals);
+    }
+
+    [Fact]
+    public async Task What_a_killed_or_parallel_recorder_already_recorded_is_not_backfilled_again_and_what_nobody_heard_is()
+    {
+        // the agent says the same words twice; only the first time was heard, by a recorder that was then killed
+        var archive = new StoredTranscript(
+            Said("s0", true, "let me check that for you one moment please", 1000, stored: true),
+            Said("s1", true, "let me check that for you one moment please", 5000, stored: true),
+            Said("s2", true, "thank you", 9000, stored: true));
+        var recorded = new RecordedElsewhere(Said("a", true, "let me check that for you one moment please", 1000));
+        var recordedEvents = new List<RecordedEvent>();
+        var done = new TaskCompletionSource();
+        var source = new Subject<SourceEvent>();
+        TranscriptPipeline.Build(source, new PipelineOptions(), new HistoricalScheduler(T0), archive, recorded).Subscribe(recordedEvents.Add, () => done.SetResult());
+
+        // this recorder took over after the first utterance: it was not running, so it records that gap, then hears the last
+        source.OnNext(new SourceDisconnected(["call-1"], T0, "the recorder was not running", T0.AddSeconds(8)));
+        source.OnNext(Said("c", true, "thank you", 9000));
+        source.OnNext(End());
+        source.OnCompleted();
+        await done.Task.WaitAsync(TimeSpan.FromSeconds(10));
+
+        var backfilled = Assert.Single(recordedEvents.OfType<SegmentRecorded>(), s => s.Backfilled);
+        Assert.Equal(5000, backfilled.OffsetMs);
+    }
+
     [Fact]
     public async Task A_backfilled_answer_is_redacted_in_the_context_it_was_said_in_not_after_the_whole_call()
     {

@@ -1,0 +1,26 @@
+using ComplianceRecorder.Pipeline.Input;
+using Npgsql;
+
+namespace ComplianceRecorder.Recording;
+
+/// <summary>A call's finals as the store holds them, live or backfilled, by any writer.</summary>
+public sealed class RecordedFinals(NpgsqlDataSource db) : IRecordedFinals
+{
+    public async Task<IReadOnlyList<TranscriptReceived>> FinalsAsync(string conversationId, CancellationToken ct)
+    {
+        await using var cmd = db.CreateCommand("""
+            SELECT data->>'channel', data->>'utteranceId', data->>'text', (data->>'offsetMs')::bigint, (data->>'durationMs')::bigint, recorded_at
+              FROM events
+             WHERE stream_id = $1 AND type = 'segment_recorded' AND (data->>'isFinal')::boolean
+            """);
+        cmd.Parameters.AddWithValue(conversationId);
+        var finals = new List<TranscriptReceived>();
+        await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        while (await r.ReadAsync(ct).ConfigureAwait(false))
+        {
+            finals.Add(new TranscriptReceived(conversationId, r.GetString(0), r.GetString(1), true, r.GetString(2),
+                r.GetInt64(3), r.GetInt64(4), null, null, null, "store", false, r.GetFieldValue<DateTimeOffset>(5)));
+        }
+        return finals;
+    }
+}
