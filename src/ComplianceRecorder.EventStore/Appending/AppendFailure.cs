@@ -29,8 +29,10 @@ public static class AppendErrors
         NpgsqlException => AppendFailure.Transient,
         TimeoutException or IOException or SocketException => AppendFailure.Transient,
         ObjectDisposedException or OperationCanceledException => AppendFailure.Fatal,
-        // anything else was thrown before the store saw the batch (an event that cannot be serialized): its content
-        _ => AppendFailure.Refused,
+        // thrown while serializing, before the store saw the batch (a NaN, a value JSON cannot hold): its content
+        System.Text.Json.JsonException or ArgumentException or NotSupportedException => AppendFailure.Refused,
+        // anything else says nothing about the events: nothing accepted is dropped on a guess, so it is tried again
+        _ => AppendFailure.Transient,
     };
 
     public static AppendFailure ClassifyState(string state) => state switch
@@ -40,7 +42,9 @@ public static class AppendErrors
         _ when state.StartsWith("28", StringComparison.Ordinal) => AppendFailure.Fatal,         // authentication
         _ when state.StartsWith("22", StringComparison.Ordinal) => AppendFailure.Refused,       // data exception: \u0000, bad encoding, out of range
         _ when state.StartsWith("23", StringComparison.Ordinal) => AppendFailure.Refused,       // integrity constraint
-        _ when state.StartsWith("42", StringComparison.Ordinal) => AppendFailure.Refused,       // a value the statement cannot take
+        // 42 is the statement, not the event: a schema that drifted from this build (a column or type that is
+        // not there) would turn every event into a refusal while readiness stayed green, so it stops recording
+        _ when state.StartsWith("42", StringComparison.Ordinal) => AppendFailure.Fatal,
         _ when state.StartsWith("54", StringComparison.Ordinal) => AppendFailure.Refused,       // program limit: a key too large to index
         // 08 connection, 53 resources, 57P admin shutdown / cannot connect now, 57014 statement timeout, 58 I/O, and
         // anything unknown: nothing accepted is dropped on a guess, so it is tried again

@@ -70,6 +70,11 @@ public static class Migrator
     private static void RequireConsistent(Dictionary<int, string> applied, IReadOnlyList<(int Version, string Name, string Sql)> migrations)
     {
         var highest = applied.Count == 0 ? 0 : applied.Keys.Max();
+        if (applied.Keys.FirstOrDefault(v => !migrations.Any(m => m.Version == v)) is var unknown and > 0)
+        {
+            // a newer build migrated this store: this one's append_events may not be the one the store now has
+            throw new MigrationException($"this store has migration {unknown:000} applied, which this build does not know: run the build that applied it, or a newer one");
+        }
         foreach (var (version, name, sql) in migrations)
         {
             if (applied.TryGetValue(version, out var sha))

@@ -290,8 +290,13 @@ internal static class Endpoints
             try
             {
                 var commit = await host.Committer.EnqueueAsync(new ReportAccessed(caller.Name, what, query, DateTimeOffset.UtcNow), bound.Token).ConfigureAwait(false);
-                await commit.WaitAsync(bound.Token).ConfigureAwait(false);
-                return true;
+                var appended = await commit.WaitAsync(bound.Token).ConfigureAwait(false);
+                if (appended.Refusal is null)
+                {
+                    return true;
+                }
+                // recorded in its place as a refusal, which does not say who read what: not an audit record
+                reason = "the access's audit event was refused by the store: " + appended.Refusal.Reason;
             }
             catch (OperationCanceledException) when (!ctx.RequestAborted.IsCancellationRequested)
             {

@@ -123,4 +123,16 @@ public sealed class StoreConnectionsTests
         Assert.Contains("002_b.sql is not applied but numbered below 3", e.Message, StringComparison.Ordinal);
         Assert.Equal(0L, (long)(await asOwner.CreateCommand("SELECT count(*) FROM pg_tables WHERE tablename = 'b'").ExecuteScalarAsync())!);
     }
+
+    [Fact]
+    public async Task A_store_migrated_by_a_newer_build_fails_the_start_of_an_older_one_naming_the_migration()
+    {
+        var (_, _, owner) = await FreshDatabaseAsync();
+        await using var asOwner = NpgsqlDataSource.Create(owner);
+        await Migrator.MigrateAsync(asOwner, [(1, "001_a.sql", "CREATE TABLE a (x integer)"), (2, "002_b.sql", "CREATE TABLE b (x integer)")]);
+
+        var e = await Assert.ThrowsAnyAsync<Exception>(() => Migrator.MigrateAsync(asOwner, [(1, "001_a.sql", "CREATE TABLE a (x integer)")]));
+
+        Assert.Contains("migration 002 applied, which this build does not know", e.Message, StringComparison.Ordinal);
+    }
 }
