@@ -123,7 +123,7 @@ public static class TranscriptPipeline
                     }
                     return stored;
                 })
-                .SelectMany(stored => RedactInContext(stored, heard.Unheard(stored), scheduler))
+                .SelectMany(stored => RedactInContext(stored, heard, scheduler))
                 .Catch((Exception e) => Observable.Return<object>(new BackfillFailed(call, BackfillReason(e), scheduler.Now)));
 
     /// <summary>
@@ -132,13 +132,8 @@ public static class TranscriptPipeline
     /// it was said, through a redaction session of its own, and only the phrases not heard live are kept,
     /// each redacted as it would have been live (a card read over two phrases included).
     /// </summary>
-    private static IEnumerable<object> RedactInContext(IReadOnlyList<TranscriptReceived> stored, IEnumerable<TranscriptReceived> unheard, IScheduler scheduler)
+    private static IEnumerable<object> RedactInContext(IReadOnlyList<TranscriptReceived> stored, HeardLive heard, IScheduler scheduler)
     {
-        var keep = unheard.ToHashSet(ReferenceEqualityComparer.Instance);
-        if (keep.Count == 0)
-        {
-            return [];
-        }
         var session = new RedactionSession();
         var results = new RedactionResult[stored.Count];
         var lastOf = new Dictionary<Speaker, int>();
@@ -152,6 +147,8 @@ public static class TranscriptPipeline
             }
             lastOf[speaker] = i;
         }
+        // finals read back from the store are redacted: they are matched against the phrases redacted the same way
+        var keep = heard.Unheard(stored, Array.ConvertAll(results, r => r.Text)).ToHashSet(ReferenceEqualityComparer.Instance);
         var kept = new List<object>(keep.Count);
         for (var i = 0; i < stored.Count; i++)
         {

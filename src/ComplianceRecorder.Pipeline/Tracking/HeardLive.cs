@@ -21,7 +21,8 @@ public sealed class HeardLive
     private const double SameWords = 0.5;
 
     /// <summary>A live final as heard: its span and its raw text (a reference, not a copy; words are split only if backfill runs).</summary>
-    private readonly record struct LiveFinal(long Start, long End, string Text, string UtteranceId);
+    /// <remarks><c>Redacted</c>: read back from the store, so its words are compared with the stored phrase's redacted words.</remarks>
+    private readonly record struct LiveFinal(long Start, long End, string Text, string UtteranceId, bool Redacted = false);
 
     private readonly Dictionary<string, List<LiveFinal>> _finals = [];
 
@@ -62,7 +63,7 @@ public sealed class HeardLive
             // what this process heard is in the store too: counted once, or one live final could stand for two said alike
             if (!list.Exists(f => f.UtteranceId == t.UtteranceId))
             {
-                list.Add(new LiveFinal(t.OffsetMs, t.OffsetMs + t.DurationMs, t.Text, t.UtteranceId));
+                list.Add(new LiveFinal(t.OffsetMs, t.OffsetMs + t.DurationMs, t.Text, t.UtteranceId, Redacted: true));
             }
         }
     }
@@ -73,7 +74,8 @@ public sealed class HeardLive
     /// are taken best match first, and each live final accounts for at most one stored phrase, so two
     /// short utterances close together are not both taken as heard.
     /// </summary>
-    public IEnumerable<TranscriptReceived> Unheard(IReadOnlyList<TranscriptReceived> stored)
+    /// <param name="redacted">The stored phrases' texts as the call's redaction would record them, to compare with finals read back from the store.</param>
+    public IEnumerable<TranscriptReceived> Unheard(IReadOnlyList<TranscriptReceived> stored, IReadOnlyList<string>? redacted = null)
     {
         var pairs = new List<(int Stored, string Channel, int Live, double Words, long Distance)>();
         var liveWords = new Dictionary<string, HashSet<string>[]>();
@@ -89,6 +91,7 @@ public sealed class HeardLive
                 liveWords[s.Channel] = words = [.. finals.Select(f => Words(f.Text))];
             }
             var storedWords = Words(s.Text);
+            var storedRedactedWords = redacted is null ? storedWords : Words(redacted[i]);
             var (start, end) = (s.OffsetMs, s.OffsetMs + s.DurationMs);
             for (var j = 0; j < finals.Count; j++)
             {
@@ -97,7 +100,7 @@ public sealed class HeardLive
                 {
                     continue;
                 }
-                var similarity = Dice(storedWords, words[j]);
+                var similarity = Dice(live.Redacted ? storedRedactedWords : storedWords, words[j]);
                 if (similarity >= SameWords)
                 {
                     pairs.Add((i, s.Channel, j, similarity, Math.Abs(live.Start - start)));

@@ -326,8 +326,12 @@ public sealed class TranscriptPipelineTests
         var archive = new StoredTranscript(
             Said("s0", true, "let me check that for you one moment please", 1000, stored: true),
             Said("s1", true, "let me check that for you one moment please", 5000, stored: true),
-            Said("s2", true, "thank you", 9000, stored: true));
-        var recorded = new RecordedElsewhere(Said("a", true, "let me check that for you one moment please", 1000));
+            Said("s2", true, "call me on three five three seven three seven two six four zero", 7000, stored: true),
+            Said("s3", true, "thank you", 9000, stored: true));
+        // the store holds what the other recorder heard as it recorded it: redacted
+        var recorded = new RecordedElsewhere(
+            Said("a", true, "let me check that for you one moment please", 1000),
+            Said("b", true, "call me on [PHONE]", 7000));
         var recordedEvents = new List<RecordedEvent>();
         var done = new TaskCompletionSource();
         var source = new Subject<SourceEvent>();
