@@ -30,7 +30,7 @@ public static class AppendErrors
         TimeoutException or IOException or SocketException => AppendFailure.Transient,
         ObjectDisposedException or OperationCanceledException => AppendFailure.Fatal,
         // thrown while serializing, before the store saw the batch (a NaN, a value JSON cannot hold): its content
-        System.Text.Json.JsonException or ArgumentException or NotSupportedException => AppendFailure.Refused,
+        UnserializableEventException => AppendFailure.Refused,
         // anything else says nothing about the events: nothing accepted is dropped on a guess, so it is tried again
         _ => AppendFailure.Transient,
     };

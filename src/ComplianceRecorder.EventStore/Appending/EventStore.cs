@@ -14,6 +14,9 @@ public readonly record struct PendingEvent(RecordedEvent Event, int? ExpectedVer
 /// </summary>
 public readonly record struct Appended(string StreamId, int Version, long Seq, bool Duplicate, EventRefused? Refusal = null);
 
+/// <summary>An event that cannot be written as JSON (a NaN, a value JSON cannot hold): its own content, never the store's state.</summary>
+public sealed class UnserializableEventException(RecordedEvent e, Exception inner) : Exception($"a {e.Type} event cannot be serialized: {inner.Message}", inner);
+
 /// <summary>The stream was not at the version the caller expected.</summary>
 public sealed class ConcurrencyException(string message, Exception inner) : Exception(message, inner);
 
@@ -46,7 +49,14 @@ public sealed class EventStore(NpgsqlDataSource db, string writer, AppendedHeads
             expected[i] = batch[i].ExpectedVersion;
             types[i] = e.Type;
             schemas[i] = e.SchemaVersion;
-            data[i] = EventJson.Serialize(e);
+            try
+            {
+                data[i] = EventJson.Serialize(e);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                throw new UnserializableEventException(e, ex);
+            }
             meta[i] = "{}";
             keys[i] = e.SourceKey is { } key ? JsonSafeString.Sanitize(key) : null;
         }

@@ -22,6 +22,8 @@ public sealed class AppendFailureTests
     public void An_error_that_says_nothing_about_the_events_is_tried_again_never_taken_for_a_refusal()
     {
         Assert.Equal(AppendFailure.Transient, AppendErrors.Classify(new InvalidOperationException("a connection in a bad state")));
-        Assert.Equal(AppendFailure.Refused, AppendErrors.Classify(new ArgumentException(".NaN cannot be written as JSON")));
+        Assert.Equal(AppendFailure.Transient, AppendErrors.Classify(new ArgumentException("a parameter the driver did not take")));
+        var segment = EventStoreTests.Segment("call-1", "u-1", 1, true, "hello");
+        Assert.Equal(AppendFailure.Refused, AppendErrors.Classify(new UnserializableEventException(segment, new ArgumentException(".NaN cannot be written as JSON"))));
     }
 }
