@@ -110,6 +110,9 @@ public static class TranscriptPipeline
     /// recorded as backfilled segments. A failed fetch leaves the gaps as they were recorded and is
     /// itself recorded with its reason.
     /// </summary>
+    /// <summary>How long backfill waits for the store's finals of a call before going on with what this process heard.</summary>
+    private static readonly TimeSpan RecordedFinalsTimeout = TimeSpan.FromSeconds(3);
+
     private static IObservable<object> Backfill(string call, HeardLive heard, ITranscriptArchive? archive, IRecordedFinals? recorded, IScheduler scheduler) =>
         archive is null || heard.Gaps == 0 || heard.CommunicationId is not { } communication
             ? Observable.Empty<object>()
@@ -119,7 +122,16 @@ public static class TranscriptPipeline
                     // what this process heard is in memory; what a killed or parallel recorder heard is only in the store
                     if (recorded is not null)
                     {
-                        heard.NoteRecorded(await recorded.FinalsAsync(call, ct).ConfigureAwait(false));
+                        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                        bounded.CancelAfter(RecordedFinalsTimeout);
+                        try
+                        {
+                            heard.NoteRecorded(await recorded.FinalsAsync(call, bounded.Token).ConfigureAwait(false));
+                        }
+                        catch (Exception e) when (!ct.IsCancellationRequested && e is not OutOfMemoryException)
+                        {
+                            // the store cannot say what others heard: a phrase recorded twice (marked backfilled) beats one lost
+                        }
                     }
                     return stored;
                 })

@@ -9,9 +9,10 @@ public sealed class RecordedFinals(NpgsqlDataSource db) : IRecordedFinals
     public async Task<IReadOnlyList<TranscriptReceived>> FinalsAsync(string conversationId, CancellationToken ct)
     {
         await using var cmd = db.CreateCommand("""
-            SELECT data->>'channel', data->>'utteranceId', data->>'text', (data->>'offsetMs')::bigint, (data->>'durationMs')::bigint, recorded_at
+            SELECT data->>'channel', data->>'utteranceId', data->>'text', (data->>'offsetMs')::bigint, coalesce((data->>'durationMs')::bigint, 0), recorded_at
               FROM events
              WHERE stream_id = $1 AND type = 'segment_recorded' AND (data->>'isFinal')::boolean
+               AND data ?& array['channel', 'utteranceId', 'text', 'offsetMs']
             """);
         cmd.Parameters.AddWithValue(conversationId);
         var finals = new List<TranscriptReceived>();

@@ -156,7 +156,9 @@ internal static class Endpoints
                 {
                     await ws.SendAsync(JsonSerializer.SerializeToUtf8Bytes(caption, Json), WebSocketMessageType.Text, true, streaming.Token).ConfigureAwait(false);
                 }
-                await ws.CloseAsync(WebSocketCloseStatus.PolicyViolation, "too slow; reconnect with ?after=", CancellationToken.None).ConfigureAwait(false);
+                // not waiting for the slow consumer's own close frame: it could hold a stop for the whole shutdown timeout
+                using var closing = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                await ws.CloseOutputAsync(WebSocketCloseStatus.PolicyViolation, "too slow; reconnect with ?after=", closing.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (!ctx.RequestAborted.IsCancellationRequested)
             {

@@ -319,6 +319,31 @@ public sealed class TranscriptPipelineTests
             Task.FromResult<IReadOnlyList<TranscriptReceived>>(finals);
     }
 
+    private sealed class StoreDown : IRecordedFinals
+    {
+        public Task<IReadOnlyList<TranscriptReceived>> FinalsAsync(string conversationId, CancellationToken ct) =>
+            Task.FromException<IReadOnlyList<TranscriptReceived>>(new TimeoutException("the store did not answer"));
+    }
+
+    [Fact]
+    public async Task When_the_store_cannot_say_what_others_heard_the_backfill_still_records_what_this_recorder_did_not_hear()
+    {
+        var archive = new StoredTranscript(Said("s0", true, "hello there", 1000, stored: true), Said("s1", true, "my name is on the account", 5000, stored: true));
+        var recorded = new List<RecordedEvent>();
+        var done = new TaskCompletionSource();
+        var source = new Subject<SourceEvent>();
+        TranscriptPipeline.Build(source, new PipelineOptions(), new HistoricalScheduler(T0), archive, new StoreDown()).Subscribe(recorded.Add, () => done.SetResult());
+
+        source.OnNext(Said("a", true, "hello there", 1000));
+        source.OnNext(new SourceDisconnected(["call-1"], T0.AddSeconds(2), "socket dropped", T0.AddSeconds(8)));
+        source.OnNext(End());
+        source.OnCompleted();
+        await done.Task.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(5000, Assert.Single(recorded.OfType<SegmentRecorded>(), s => s.Backfilled).OffsetMs);
+        Assert.Empty(recorded.OfType<BackfillFailed>());
+    }
+
     [Fact]
     public async Task What_a_killed_or_parallel_recorder_already_recorded_is_not_backfilled_again_and_what_nobody_heard_is()
     {
