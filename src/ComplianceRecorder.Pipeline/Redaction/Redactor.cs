@@ -60,7 +60,7 @@ public sealed class RedactionSession
         var tokens = Lexicon.Scan(text, t_tokens ??= new List<Token>(64), out var cues);
         ClaimPatterns(text, cues, claimed, spans);
 
-        var mentions = Topics.Find(text, tokens);
+        var mentions = QualifyCards(text, tokens, Topics.Find(text, tokens));
         var usedTopic = false;
         var runs = NumberRuns.Find(text, tokens, claimed);
         NumberRun? lastKept = null;
@@ -159,9 +159,7 @@ public sealed class RedactionSession
         var last = Topic.None;
         foreach (var m in mentions)
         {
-            // "the three digits on the back of the card": the card names whose code is asked for, and
-            // the short number that answers is the code, not part of a card
-            if (m.Topic.IsSensitive() && !(m.Topic == Topic.Card && last is Topic.Cvv or Topic.Expiry or Topic.Pin))
+            if (m.Topic.IsSensitive())
             {
                 last = m.Topic;
             }
@@ -191,22 +189,32 @@ public sealed class RedactionSession
         text.Contains("number", StringComparison.OrdinalIgnoreCase) || text.Contains("digits", StringComparison.OrdinalIgnoreCase)
         || text.Contains("code", StringComparison.OrdinalIgnoreCase) || text.Contains("rest of it", StringComparison.OrdinalIgnoreCase);
 
+    /// <summary>
+    /// "The three digits on the back of the card", "the expiry date on your card": a card named right after
+    /// a code's own words says whose code it is, and the number that answers is that code, not part of a
+    /// card. Further off ("thanks for the security code, now your card number?") the card is a new subject.
+    /// </summary>
+    private static List<TopicMention> QualifyCards(string text, List<Token> tokens, List<TopicMention> mentions)
+    {
+        for (var i = 1; i < mentions.Count; i++)
+        {
+            var (previous, m) = (mentions[i - 1], mentions[i]);
+            if (m.Topic == Topic.Card && previous.Topic is Topic.Cvv or Topic.Expiry or Topic.Pin
+                && text.AsSpan(previous.End, m.Start - previous.End).IndexOfAny("?.!,;") < 0 && WordsBetween(text, tokens, previous.End, m.Start) <= 3)
+            {
+                mentions[i] = m with { Topic = previous.Topic };
+            }
+        }
+        return mentions;
+    }
+
     private static Topic LocalTopic(string text, List<Token> tokens, List<TopicMention> mentions, NumberRun run)
     {
         // the nearest mention wins; one after the number ("467 3395 office") counts only right beside it
         var best = Topic.None;
         var bestDistance = int.MaxValue;
-        var previous = Topic.None;
-        var previousEnd = 0;
-        foreach (var mention in mentions)
+        foreach (var m in mentions)
         {
-            var m = mention;
-            // "the digits on the back of my card are 456": a card right after the code's own words only says whose code
-            if (m.Topic == Topic.Card && previous is Topic.Cvv or Topic.Expiry or Topic.Pin && WordsBetween(text, tokens, previousEnd, m.Start) <= 2)
-            {
-                m = m with { Topic = previous };
-            }
-            (previous, previousEnd) = (m.Topic, m.End);
             var distance = m.End <= run.Start ? WordsBetween(text, tokens, m.End, run.Start) is var b && b <= ReachBefore ? b : int.MaxValue
                 : m.Start >= run.End ? WordsBetween(text, tokens, run.End, m.Start) is var a && a <= ReachAfter ? a : int.MaxValue
                 : int.MaxValue;

@@ -41,6 +41,14 @@ public sealed class RedactionSessionTests
     }
 
     [Fact]
+    public void A_card_asked_for_after_a_code_is_the_subject_again()
+    {
+        var s = new RedactionSession();
+        Agent(s, "thanks for the security code, now what is your card number?");
+        Assert.Equal("[CARD]", Customer(s, "four one one one one one one one"));
+    }
+
+    [Fact]
     public void A_code_named_with_its_card_in_the_same_breath_is_masked() =>
         Assert.Equal("the three digits on the back of my card are [CVV]", Customer(new RedactionSession(), "the three digits on the back of my card are 456"));
 
