@@ -1,5 +1,7 @@
 using System.Reactive.Linq;
 using ComplianceRecorder.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace ComplianceRecorder;
 
@@ -13,41 +15,39 @@ internal static class ExitCodes
     public const int Spilled = 5;
 }
 
-/// <summary>The demo and run verbs: start the recorder, print the summary line, stop cleanly on Ctrl+C or SIGTERM.</summary>
+/// <summary>
+/// The demo and run verbs: start the recorder's host, print the summary line, and stop when the host is
+/// told to (Ctrl+C and SIGTERM come from its console lifetime) or the recording ends on its own.
+/// </summary>
 internal static class Service
 {
     public static async Task<int> RunAsync(string[] args, bool demo)
     {
         var config = Settings.Load(args);
-        var summaryEvery = TimeSpan.FromSeconds(Settings.Number(config, "Recorder:SummarySeconds", 10, 1, 3600));
-
-        using var stop = new CancellationTokenSource();
-        // Ctrl+C and SIGTERM both stop taking frames, drain, commit, then exit
-        using var signals = new StopSignals(stop);
-
         var host = await RecorderHost.StartAsync(config, demo).ConfigureAwait(false);
+        // read before the host is disposed, with its services
+        var recording = host.Recording;
+        var committer = host.Committer;
         await using (host.ConfigureAwait(false))
         {
+            var every = TimeSpan.FromSeconds(host.Services.GetRequiredService<IOptions<RecorderOptions>>().Value.SummarySeconds);
             Console.WriteLine($"Live captions: {host.Access.PageUrl(host.Url)}   (Ctrl+C stops)");
-            using var summary = Observable.Interval(summaryEvery).Subscribe(_ => Console.WriteLine(host.Recorder.Summary()));
-            try
+            using (Observable.Interval(every).Subscribe(_ => Console.WriteLine(host.Recorder.Summary())))
             {
-                await Task.WhenAny(host.Recorder.Completion, Task.Delay(Timeout.Infinite, stop.Token)).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
+                await host.StopRequested().ConfigureAwait(false);
             }
             Console.WriteLine("stopping: draining the pipeline and committing what was received…");
         }
-        Console.WriteLine(host.Recorder.Summary());
-        if (host.Recorder.Failure is { } failure)
+        var recorder = recording.Recorder!;
+        Console.WriteLine(recorder.Summary());
+        if (recorder.Failure is { } failure)
         {
             await Console.Error.WriteLineAsync($"recording failed: {failure.Message}").ConfigureAwait(false);
             return ExitCodes.RecordingFailed;
         }
-        if (host.Recorder.Spilled > 0)
+        if (recorder.Spilled > 0)
         {
-            await Console.Error.WriteLineAsync($"stopped with the store unreachable: {host.Recorder.Spilled} events spilled to {host.Committer.SpillDirectory}; the next start appends them first").ConfigureAwait(false);
+            await Console.Error.WriteLineAsync($"stopped with the store unreachable: {recorder.Spilled} events spilled to {committer.SpillDirectory}; the next start appends them first").ConfigureAwait(false);
             return ExitCodes.Spilled;
         }
         return 0;

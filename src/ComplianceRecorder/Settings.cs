@@ -38,7 +38,10 @@ internal static class Settings
     }
 
     /// <summary>The configured server, or a private cluster under the data folder that keeps its data across runs.</summary>
-    public static async Task<StoreConnections> EventStoreAsync(IConfiguration config, bool quiet = false)
+    public static Task<StoreConnections> EventStoreAsync(IConfiguration config, bool quiet = false) =>
+        EventStoreAsync(config, quiet ? Console.Error : Console.Out);
+
+    public static async Task<StoreConnections> EventStoreAsync(IConfiguration config, TextWriter output)
     {
         var owner = config.GetConnectionString("EventStoreOwner") is { Length: > 0 } o ? o : null;
         if (config.GetConnectionString("EventStore") is { Length: > 0 } cs)
@@ -51,7 +54,7 @@ internal static class Settings
         }
         var dir = config["Recorder:DataDirectory"] is { Length: > 0 } d ? d : Path.Combine(FindRoot(), ".data", "postgres");
         var pg = await LocalPostgres.StartAsync(dir, stopOnDispose: true).ConfigureAwait(false);
-        (quiet ? Console.Error : Console.Out).WriteLine($"PostgreSQL: private cluster in {pg.DataDirectory} on 127.0.0.1:{pg.Port}");
+        await output.WriteLineAsync($"PostgreSQL: private cluster in {pg.DataDirectory} on 127.0.0.1:{pg.Port}").ConfigureAwait(false);
         return new StoreConnections(pg.RecorderConnectionString(), pg.ConnectionString(), pg);
     }
 
@@ -198,32 +201,37 @@ internal static class Settings
         return v;
     }
 
-    public static GenesysOptions Genesys(IConfiguration config)
+    /// <summary>
+    /// The Genesys settings; each default is the one <see cref="GenesysOptions"/> declares. With
+    /// <paramref name="requireCredentials"/>, what a real connection cannot do without must be set.
+    /// </summary>
+    public static GenesysOptions Genesys(IConfiguration config, bool requireCredentials = false)
     {
+        var d = new GenesysOptions();
         var g = config.GetSection("Genesys");
         var options = new GenesysOptions
         {
-            Region = g["Region"] ?? "us-east-1",
+            Region = g["Region"] is { Length: > 0 } region ? region : d.Region,
             LoginBaseUrl = Url(g, "LoginBaseUrl"),
             ApiBaseUrl = Url(g, "ApiBaseUrl"),
-            ClientId = g["ClientId"] ?? "",
+            ClientId = g["ClientId"] ?? d.ClientId,
             ClientSecret = Secret(g, "ClientSecret"),
             QueueIds = g.GetSection("QueueIds").Get<string[]>() ?? [],
             ConversationIds = g.GetSection("ConversationIds").Get<string[]>() ?? [],
             UserIds = g.GetSection("UserIds").Get<string[]>() ?? [],
-            TopicsPerChannel = Number(config, "Genesys:TopicsPerChannel", 1000, 1, 1000),
-            MaxChannels = Number(config, "Genesys:MaxChannels", 20, 1, 20),
-            SubscriptionBatch = TimeSpan.FromMilliseconds(Number(config, "Genesys:SubscriptionBatchMs", 250, 0, 10_000)),
-            SubscribeWithin = TimeSpan.FromSeconds(Number(config, "Genesys:SubscribeWithinSeconds", 5, 1, 300)),
-            MaxRetries = Number(config, "Genesys:MaxRetries", 6, 0, 20),
-            RetryDelay = TimeSpan.FromMilliseconds(Number(config, "Genesys:RetryDelayMs", 250, 1, 60_000)),
-            RequestTimeout = TimeSpan.FromSeconds(Number(config, "Genesys:RequestTimeoutSeconds", 30, 1, 600)),
-            Backfill = Flag(config, "Genesys:Backfill", true),
-            Dialect = g["Dialect"] is { Length: > 0 } d ? d : "notifications",
-            OrgId = g["OrgId"] ?? "",
+            TopicsPerChannel = Number(config, "Genesys:TopicsPerChannel", d.TopicsPerChannel, 1, 1000),
+            MaxChannels = Number(config, "Genesys:MaxChannels", d.MaxChannels, 1, 20),
+            SubscriptionBatch = TimeSpan.FromMilliseconds(Number(config, "Genesys:SubscriptionBatchMs", (int)d.SubscriptionBatch.TotalMilliseconds, 0, 10_000)),
+            SubscribeWithin = TimeSpan.FromSeconds(Number(config, "Genesys:SubscribeWithinSeconds", (int)d.SubscribeWithin.TotalSeconds, 1, 300)),
+            MaxRetries = Number(config, "Genesys:MaxRetries", d.MaxRetries, 0, 20),
+            RetryDelay = TimeSpan.FromMilliseconds(Number(config, "Genesys:RetryDelayMs", (int)d.RetryDelay.TotalMilliseconds, 1, 60_000)),
+            RequestTimeout = TimeSpan.FromSeconds(Number(config, "Genesys:RequestTimeoutSeconds", (int)d.RequestTimeout.TotalSeconds, 1, 600)),
+            Backfill = Flag(config, "Genesys:Backfill", d.Backfill),
+            Dialect = g["Dialect"] is { Length: > 0 } dialect ? dialect : d.Dialect,
+            OrgId = g["OrgId"] ?? d.OrgId,
             MediaSessionIds = g.GetSection("MediaSessionIds").Get<string[]>() ?? [],
-            Codec = g["Codec"] is { Length: > 0 } c ? c : "opus",
-            Language = g["Language"] is { Length: > 0 } l ? l : "en-US",
+            Codec = g["Codec"] is { Length: > 0 } c ? c : d.Codec,
+            Language = g["Language"] is { Length: > 0 } l ? l : d.Language,
         };
         if (options.Dialect is not ("notifications" or "media"))
         {
@@ -236,6 +244,14 @@ internal static class Settings
         catch (ArgumentException e)
         {
             throw new SettingsException(e.Message);
+        }
+        if (requireCredentials && options.Dialect == "media" && (options.OrgId.Length == 0 || options.MediaSessionIds.Count == 0))
+        {
+            throw new SettingsException("Genesys:OrgId and Genesys:MediaSessionIds are required for the media dialect");
+        }
+        if (requireCredentials && options.Dialect != "media" && (options.ClientId.Length == 0 || options.ClientSecret.Length == 0))
+        {
+            throw new SettingsException("Genesys:ClientId and Genesys:ClientSecret are required to connect to Genesys Cloud (set them in the environment: Genesys__ClientId, Genesys__ClientSecret or Genesys__ClientSecretFile)");
         }
         return options;
     }

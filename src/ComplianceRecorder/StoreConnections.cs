@@ -15,12 +15,31 @@ public sealed record StoreConnections(string Recorder, string? Owner, LocalPostg
 
     public const string RecorderKey = "ConnectionStrings:EventStore";
 
+    /// <summary>The connections configuration names; the recorder's login is required.</summary>
+    public static StoreConnections From(Microsoft.Extensions.Configuration.IConfiguration config)
+    {
+        var recorder = config[RecorderKey] is { Length: > 0 } r ? r
+            : throw new SettingsException($"{RecorderKey} is empty: set the recorder's login (the role {RecorderRole.Name}), and {OwnerKey} for migrations");
+        return new StoreConnections(recorder, config[OwnerKey] is { Length: > 0 } o ? o : null, null);
+    }
+
     /// <summary>
     /// Applies pending migrations as the owner. Without the owner's connection nothing is applied; a
     /// schema that is up to date is used as it is, and one that is behind fails the start naming the key.
     /// </summary>
     public async Task MigrateAsync(NpgsqlDataSource recorder, TextWriter output)
     {
+        var applied = await MigrateAsync(recorder).ConfigureAwait(false);
+        if (applied.Count > 0)
+        {
+            await output.WriteLineAsync("migrations applied: " + string.Join(", ", applied)).ConfigureAwait(false);
+        }
+    }
+
+    /// <returns>The migrations applied now.</returns>
+    public async Task<IReadOnlyList<string>> MigrateAsync(NpgsqlDataSource recorder)
+    {
+        IReadOnlyList<string> applied = [];
         if (Owner is null)
         {
             var pending = await Migrator.PendingAsync(recorder).ConfigureAwait(false);
@@ -33,13 +52,10 @@ public sealed record StoreConnections(string Recorder, string? Owner, LocalPostg
         else
         {
             await using var owner = NpgsqlDataSource.Create(Owner);
-            var applied = await Migrator.MigrateAsync(owner).ConfigureAwait(false);
-            if (applied.Count > 0)
-            {
-                await output.WriteLineAsync("migrations applied: " + string.Join(", ", applied)).ConfigureAwait(false);
-            }
+            applied = await Migrator.MigrateAsync(owner).ConfigureAwait(false);
         }
         await RequireRestrictedAsync(recorder).ConfigureAwait(false);
+        return applied;
     }
 
     /// <summary>

@@ -69,6 +69,8 @@ public sealed class SimulationRun(LocalPostgres postgres)
         ["ConnectionStrings:EventStore"] = new NpgsqlConnectionStringBuilder(connectionString) { Timeout = 5, CommandTimeout = 10 }.ConnectionString,
         ["Recorder:Url"] = "http://127.0.0.1:0",
         ["Recorder:CheckpointKey"] = Convert.ToBase64String(new byte[32]),
+        // never the repository's .data/spill: a stop with the store down would hand its events to the next test
+        ["Recorder:SpillDirectory"] = Path.Combine(Path.GetTempPath(), "cr-spill-" + Guid.NewGuid().ToString("N")),
         ["Recorder:CallIdleSeconds"] = "3",
         ["Recorder:SummarySeconds"] = "2",
         ["Genesys:LoginBaseUrl"] = emulator.BaseUri.ToString(),

@@ -14,8 +14,12 @@ namespace ComplianceRecorder.Hosting;
 /// </summary>
 internal static class Telemetry
 {
+    /// <summary>Present when /metrics has an exporter to serve; an embedding host may wire its own telemetry instead.</summary>
+    public sealed class PrometheusScraping;
+
     public static void Add(IServiceCollection services, IConfiguration config)
     {
+        services.AddSingleton<PrometheusScraping>();
         var otlp = !string.IsNullOrEmpty(config["OTEL_EXPORTER_OTLP_ENDPOINT"]);
         services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService("compliance-recorder"))

@@ -3,7 +3,7 @@ using System.Reactive.Linq;
 using System.Reactive.Subjects;
 using ComplianceRecorder.EventStore.Appending;
 using ComplianceRecorder.Pipeline;
-using ComplianceRecorder.Pipeline.Captions;
+using ComplianceRecorder.ReadSide;
 using ComplianceRecorder.Pipeline.Events;
 using ComplianceRecorder.Pipeline.Input;
 using ComplianceRecorder.Pipeline.Metrics;
@@ -147,12 +147,12 @@ public sealed class Recorder : IAsyncDisposable
             _lastWindow = w;
         }
         // a closed window is itself recorded; its commit is not waited for here
-        _committer.Enqueue(w).ContinueWith(t => _log.LogWarning(t.Exception, "A metrics window could not be recorded"), TaskContinuationOptions.OnlyOnFaulted);
+        _committer.Enqueue(w).ContinueWith(t => RecorderLog.WindowNotRecorded(_log, t.Exception), TaskContinuationOptions.OnlyOnFaulted);
     }
 
     private void OnFailed(Exception e)
     {
-        _log.LogError(e, "Recording stopped");
+        RecorderLog.RecordingStopped(_log, e);
         _completed.TrySetException(e);
     }
 
@@ -176,7 +176,7 @@ public sealed class Recorder : IAsyncDisposable
         }
         catch (TimeoutException)
         {
-            _log.LogWarning("The pipeline did not drain within {Timeout}; stopping anyway", timeout);
+            RecorderLog.DrainTimedOut(_log, timeout);
         }
         catch (Exception) when (Completion.IsFaulted)
         {

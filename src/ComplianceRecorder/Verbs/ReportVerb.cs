@@ -1,7 +1,7 @@
 using ComplianceRecorder.EventStore.Appending;
 using ComplianceRecorder.EventStore.Verification;
 using ComplianceRecorder.Pipeline.Events;
-using ComplianceRecorder.Reports;
+using ComplianceRecorder.ReadSide;
 using Npgsql;
 
 namespace ComplianceRecorder.Verbs;

@@ -13,25 +13,33 @@ namespace ComplianceRecorder.Web;
 /// <summary>The two roles as authorization policies; an auditor is also a viewer.</summary>
 internal static class Policies
 {
-    public const string Viewer = "viewer";
-    public const string Auditor = "auditor";
+    // policy names are prefixed, as an embedding host has policies of its own; the role claims are not
+    public const string Viewer = "ComplianceRecorder.Viewer";
+    public const string Auditor = "ComplianceRecorder.Auditor";
+    public const string ViewerRole = "viewer";
+    public const string AuditorRole = "auditor";
 
-    public static void Add(IServiceCollection services, AccessControl access, Sessions sessions)
+    /// <param name="standalone">
+    /// The whole app is the recorder's: its scheme is the default, and a route that names no policy is
+    /// closed to all but auditors, so a new one cannot leak to a viewer or anyone. An embedding host keeps
+    /// its own default scheme and fallback; every recorder route names its policy and scheme itself.
+    /// </param>
+    public static void Add(IServiceCollection services, bool standalone)
     {
-        services.AddSingleton(access);
-        services.AddSingleton(sessions);
-        services.AddAuthentication(ApiKeyAuthentication.SchemeName)
+        (standalone ? services.AddAuthentication(ApiKeyAuthentication.SchemeName) : services.AddAuthentication())
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthentication>(ApiKeyAuthentication.SchemeName, null);
-        var auditor = new AuthorizationPolicyBuilder(ApiKeyAuthentication.SchemeName).RequireAuthenticatedUser().RequireRole(Auditor).Build();
-        services.AddAuthorizationBuilder()
-            .AddPolicy(Viewer, p => p.AddAuthenticationSchemes(ApiKeyAuthentication.SchemeName).RequireAuthenticatedUser().RequireRole(Viewer, Auditor))
-            .AddPolicy(Auditor, auditor)
-            // a route that names no policy is closed to all but auditors, so a new one cannot leak to a viewer or anyone
-            .SetFallbackPolicy(auditor);
+        var auditor = new AuthorizationPolicyBuilder(ApiKeyAuthentication.SchemeName).RequireAuthenticatedUser().RequireRole(AuditorRole).Build();
+        var authorization = services.AddAuthorizationBuilder()
+            .AddPolicy(Viewer, p => p.AddAuthenticationSchemes(ApiKeyAuthentication.SchemeName).RequireAuthenticatedUser().RequireRole(ViewerRole, AuditorRole))
+            .AddPolicy(Auditor, auditor);
+        if (standalone)
+        {
+            authorization.SetFallbackPolicy(auditor);
+        }
     }
 
     public static Caller CallerOf(ClaimsPrincipal user) =>
-        new(user.Identity?.Name ?? "", user.IsInRole(Auditor) ? Role.Auditor : Role.Viewer);
+        new(user.Identity?.Name ?? "", user.IsInRole(AuditorRole) ? Role.Auditor : Role.Viewer);
 }
 
 /// <summary>Marks the one route where a key may come in the query string (the page, which trades it for a session).</summary>
@@ -74,7 +82,7 @@ internal sealed class ApiKeyAuthentication(
             return Task.FromResult(AuthenticateResult.NoResult());
         }
         var identity = new ClaimsIdentity(
-            [new Claim(ClaimTypes.Name, caller.Name), new Claim(ClaimTypes.Role, caller.Role == Role.Auditor ? Policies.Auditor : Policies.Viewer)], SchemeName);
+            [new Claim(ClaimTypes.Name, caller.Name), new Claim(ClaimTypes.Role, caller.Role == Role.Auditor ? Policies.AuditorRole : Policies.ViewerRole)], SchemeName);
         return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName)));
     }
 

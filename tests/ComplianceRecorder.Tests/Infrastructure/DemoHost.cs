@@ -47,6 +47,8 @@ public class DemoHost : IAsyncLifetime
             ["Recorder:Url"] = "http://127.0.0.1:0",
             ["Recorder:MetricsWindowSeconds"] = "1",
             ["Recorder:CheckpointKey"] = Convert.ToBase64String(new byte[32]),
+            // never the repository's .data/spill: a stop with the store down would hand its events to the next test
+            ["Recorder:SpillDirectory"] = Path.Combine(Path.GetTempPath(), "cr-spill-" + Guid.NewGuid().ToString("N")),
             ["Emulator:Speed"] = Speed,
             ["Emulator:Loop"] = Loop ? "true" : "false",
             ["Auth:Keys:0:Name"] = "test-viewer",

@@ -16,6 +16,8 @@ public sealed class CleanStopTests(Database db) : IClassFixture<Database>
             ["Recorder:Url"] = "http://127.0.0.1:0",
             ["Recorder:MetricsWindowSeconds"] = "1",
             ["Recorder:CheckpointKey"] = Convert.ToBase64String(new byte[32]),
+            // never the repository's .data/spill: a stop with the store down would hand its events to the next test
+            ["Recorder:SpillDirectory"] = Path.Combine(Path.GetTempPath(), "cr-spill-" + Guid.NewGuid().ToString("N")),
             ["Emulator:Speed"] = "4",
             ["Emulator:Loop"] = "false",
         }).Build();

@@ -1,5 +1,5 @@
 using System.Reactive.Subjects;
-using ComplianceRecorder.Pipeline.Captions;
+using ComplianceRecorder.ReadSide;
 using ComplianceRecorder.Web;
 
 namespace ComplianceRecorder.Tests.Web;

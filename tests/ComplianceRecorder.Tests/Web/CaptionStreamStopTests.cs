@@ -19,6 +19,8 @@ public sealed class CaptionStreamStopTests(Database db) : IClassFixture<Database
             ["ConnectionStrings:EventStore"] = db.ConnectionString,
             ["Recorder:Url"] = "http://127.0.0.1:0",
             ["Recorder:CheckpointKey"] = Convert.ToBase64String(new byte[32]),
+            // never the repository's .data/spill: a stop with the store down would hand its events to the next test
+            ["Recorder:SpillDirectory"] = Path.Combine(Path.GetTempPath(), "cr-spill-" + Guid.NewGuid().ToString("N")),
             ["Emulator:Scenario"] = "idle:1",
             ["Emulator:Loop"] = "false",
         }).Build();

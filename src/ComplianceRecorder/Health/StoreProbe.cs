@@ -1,8 +1,6 @@
-using ComplianceRecorder.Hosting;
-using Microsoft.AspNetCore.Http;
 using Npgsql;
 
-namespace ComplianceRecorder.Web;
+namespace ComplianceRecorder.Health;
 
 /// <summary>Whether PostgreSQL answers now, with the reason when it does not.</summary>
 internal sealed record StoreState(bool Reachable, string? Error);
@@ -48,34 +46,15 @@ internal sealed class StoreProbe(NpgsqlDataSource db, TimeProvider time)
         {
             return new StoreState(false, $"no answer within {Timeout.TotalSeconds:0} s");
         }
+        // the answer is for anyone who asks (probes need no key): the SQLSTATE class says enough to act on,
+        // while the server's own text names roles, databases and addresses
         catch (PostgresException e)
         {
-            return new StoreState(false, $"{e.SqlState}: {e.MessageText}");
+            return new StoreState(false, $"PostgreSQL refused the probe (SQLSTATE {e.SqlState})");
         }
-        catch (NpgsqlException e)
+        catch (NpgsqlException)
         {
-            return new StoreState(false, e.InnerException?.Message ?? e.Message);
+            return new StoreState(false, "PostgreSQL cannot be reached");
         }
-    }
-}
-
-/// <summary>/health/ready: 503 while the store cannot be reached or appends fail, a Genesys socket is down, or the commit backlog nears its bound.</summary>
-internal sealed class Readiness(RecorderHost host, StoreProbe probe)
-{
-    public async Task<IResult> AnswerAsync()
-    {
-        var store = await probe.CheckAsync().ConfigureAwait(false);
-        var appendsFailing = host.Recorder.StoreFailing;
-        var storeReachable = store.Reachable && !appendsFailing;
-        var state = new
-        {
-            storeReachable, storeError = store.Error ?? (appendsFailing ? "appends are failing" : null), genesysConnected = host.Source.Connected,
-            backlog = host.Recorder.Backlog, backlogCapacity = host.Committer.Capacity, projectionLag = host.Daemon.Lag,
-        };
-        // a backlog near the bound means the socket reader is about to be held back
-        var keepingUp = host.Recorder.Backlog < host.Committer.Capacity * 8 / 10;
-        return storeReachable && host.Source.Connected && keepingUp
-            ? Results.Json(new { status = "ready", state })
-            : Results.Json(new { status = "not ready", state }, statusCode: StatusCodes.Status503ServiceUnavailable);
     }
 }

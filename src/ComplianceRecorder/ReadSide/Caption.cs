@@ -1,6 +1,6 @@
 using ComplianceRecorder.Pipeline.Events;
 
-namespace ComplianceRecorder.Pipeline.Captions;
+namespace ComplianceRecorder.ReadSide;
 
 /// <summary>What a caption consumer sees: redacted text only, after it is durable.</summary>
 public sealed record Caption(

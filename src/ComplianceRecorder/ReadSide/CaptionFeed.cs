@@ -1,9 +1,6 @@
 using System.Reactive.Linq;
-using ComplianceRecorder.Pipeline.Captions;
-using ComplianceRecorder.Pipeline.Events;
-using Npgsql;
 
-namespace ComplianceRecorder.Web;
+namespace ComplianceRecorder.ReadSide;
 
 /// <summary>
 /// One consumer's captions. It never slows ingestion: partials coalesce (only an utterance's latest
@@ -65,32 +62,6 @@ public sealed class CaptionFeed : IDisposable
             _waiting = null;
         }
         wake?.TrySetResult();
-    }
-
-    /// <summary>Finals and gaps recorded after <paramref name="afterSeq"/>, from the store: what a reconnecting consumer missed.</summary>
-    public static async IAsyncEnumerable<Caption> MissedAsync(NpgsqlDataSource db, long afterSeq, string? call, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
-    {
-        await using var cmd = db.CreateCommand("""
-            SELECT seq, type, schema_version, data::text FROM events
-             WHERE seq > $1 AND ($2::text IS NULL OR stream_id = $2)
-               AND (type = 'coverage_gap_recorded' OR (type = 'segment_recorded' AND (data->>'isFinal')::boolean))
-             ORDER BY seq
-            """);
-        cmd.Parameters.AddWithValue(afterSeq);
-        cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)call ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
-        await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
-        while (await r.ReadAsync(ct).ConfigureAwait(false))
-        {
-            switch (EventJson.Deserialize(r.GetString(1), r.GetInt32(2), r.GetString(3)))
-            {
-                case SegmentRecorded s:
-                    yield return Caption.Of(s, r.GetInt64(0));
-                    break;
-                case CoverageGapRecorded g:
-                    yield return Caption.Of(g, r.GetInt64(0));
-                    break;
-            }
-        }
     }
 
     /// <summary>Live captions in order of arrival, finals first when both wait; ends when the consumer is cut off or the feed disposed.</summary>

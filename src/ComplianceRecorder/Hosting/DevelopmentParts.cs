@@ -1,0 +1,97 @@
+using ComplianceRecorder.Emulator;
+using ComplianceRecorder.EventStore.Provisioning;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Hosting;
+
+namespace ComplianceRecorder.Hosting;
+
+/// <summary>
+/// What the standalone recorder brings up for itself before its host is built, because their addresses
+/// are settings the host reads: the private PostgreSQL cluster when no connection string is set, and in
+/// the demo the Genesys emulator. They are registered first, so the host stops them last, after the
+/// recording has drained and committed. An embedding host configures a real store and Genesys instead.
+/// </summary>
+internal sealed class DevelopmentParts : IHostedService, IAsyncDisposable
+{
+    private LocalPostgres? _cluster;
+
+    private DevelopmentParts()
+    {
+    }
+
+    /// <summary>Settings that point the host at the parts started here.</summary>
+    public Dictionary<string, string?> Settings { get; } = [];
+
+    public GenesysEmulator? Emulator { get; private set; }
+
+    public static async Task<DevelopmentParts> StartAsync(IConfiguration config, bool demo, TextWriter output)
+    {
+        var parts = new DevelopmentParts();
+        try
+        {
+            var store = await ComplianceRecorder.Settings.EventStoreAsync(config, output).ConfigureAwait(false);
+            if (store.Local is { } cluster)
+            {
+                parts._cluster = cluster;
+                parts.Settings[StoreConnections.RecorderKey] = store.Recorder;
+                parts.Settings[StoreConnections.OwnerKey] = store.Owner;
+            }
+            if (demo)
+            {
+                await parts.StartEmulatorAsync(config, output).ConfigureAwait(false);
+            }
+            return parts;
+        }
+        catch
+        {
+            await parts.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private async Task StartEmulatorAsync(IConfiguration config, TextWriter output)
+    {
+        var speed = ComplianceRecorder.Settings.Number(config, "Emulator:Speed", 1.0, 0.01, 1000);
+        var media = config["Genesys:Dialect"] == "media";
+        Emulator = await GenesysEmulator.StartAsync(new EmulatorOptions
+        {
+            Speed = speed,
+            // media sessions are named up front, so the media demo plays its calls once
+            Loop = !media && ComplianceRecorder.Settings.Flag(config, "Emulator:Loop", true),
+            Scenario = config["Emulator:Scenario"] is { Length: > 0 } sc ? sc : "demo",
+        }).ConfigureAwait(false);
+        Settings["Genesys:LoginBaseUrl"] = Emulator.BaseUri.ToString();
+        Settings["Genesys:ApiBaseUrl"] = Emulator.BaseUri.ToString();
+        Settings["Genesys:ClientId"] = "emulator-client";
+        Settings["Genesys:ClientSecret"] = "emulator-secret";
+        Settings["Genesys:ClientSecretFile"] = "";
+        Settings["Genesys:QueueIds:0"] = Emulator.Scenario.QueueId;
+        if (media)
+        {
+            var calls = Emulator.Scenario.Calls;
+            for (var i = 0; i < calls.Count; i++)
+            {
+                Settings[$"Genesys:MediaSessionIds:{i}"] = calls[i].ConversationId;
+            }
+        }
+        await output.WriteLineAsync($"Genesys emulator on {Emulator.BaseUri} ({(media ? "media" : "notifications")} dialect, speed x{speed})").ConfigureAwait(false);
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public async Task StopAsync(CancellationToken cancellationToken) => await DisposeAsync().ConfigureAwait(false);
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Emulator is { } emulator)
+        {
+            Emulator = null;
+            await emulator.DisposeAsync().ConfigureAwait(false);
+        }
+        if (_cluster is { } cluster)
+        {
+            _cluster = null;
+            await cluster.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+}

@@ -1,0 +1,34 @@
+using Microsoft.Extensions.Logging;
+
+namespace ComplianceRecorder.Hosting;
+
+/// <summary>What the host's parts log; never transcript text, never a secret.</summary>
+internal static partial class HostLog
+{
+    [LoggerMessage(Level = LogLevel.Information, Message = "Migrations applied: {Migrations}")]
+    public static partial void MigrationsApplied(ILogger log, string migrations);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Resuming {Calls} calls the last run did not finish; the time unheard is recorded as a gap on each")]
+    public static partial void Resuming(ILogger log, int calls);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Appended {Count} events spilled by an earlier stop from {File} ({Duplicates} were already recorded)")]
+    public static partial void SpillReplayed(ILogger log, int count, string file, int duplicates);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Signed {Count} stream heads with key {KeyId}")]
+    public static partial void HeadsSigned(ILogger log, int count, string keyId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Stream {StreamId} no longer holds the head this recorder appended; not signed, `verify` reports it")]
+    public static partial void HeadNotOurs(ILogger log, string streamId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Store anchored: {Events} events up to seq {MaxSeq}, signature {SignaturePrefix}")]
+    public static partial void StoreAnchored(ILogger log, long events, long maxSeq, string signaturePrefix);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Signing checkpoints failed: {Error}")]
+    public static partial void SigningFailed(ILogger log, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Signing checkpoints was cut short; heads left unsigned are signed by the next pass or the next start")]
+    public static partial void SigningCutShort(ILogger log);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Projections wait for the store: {Error}")]
+    public static partial void ProjectionLost(ILogger log, string error);
+}

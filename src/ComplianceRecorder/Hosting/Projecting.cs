@@ -1,0 +1,62 @@
+using ComplianceRecorder.EventStore.Projections;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace ComplianceRecorder.Hosting;
+
+/// <summary>
+/// Runs the projection daemon for the host's life; at stop, after the recorder has drained and committed,
+/// projects what that drain added (the last metrics windows) rather than leaving it to some later start.
+/// </summary>
+internal sealed class Projecting(ProjectionDaemon daemon, TimeProvider time, ILogger<Projecting> log) : BackgroundService
+{
+    private static readonly TimeSpan LastPassBound = TimeSpan.FromSeconds(10);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await daemon.RunAsync(stoppingToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+            }
+            catch (Exception e) when (e is NpgsqlException or TimeoutException)
+            {
+                // the store is down at the start or lost the leader's connection: projections wait, recording does not
+                HostLog.ProjectionLost(log, e.Message);
+                try
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(2), time, stoppingToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                }
+            }
+        }
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        if (!daemon.IsLeader)
+        {
+            return;
+        }
+        using var bound = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        bound.CancelAfter(LastPassBound);
+        try
+        {
+            while (await daemon.StepAsync(bound.Token).ConfigureAwait(false) > 0)
+            {
+            }
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException or OperationCanceledException)
+        {
+            // the store is down or the stop deadline came: the next leader projects them
+        }
+    }
+}

@@ -1,0 +1,24 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace ComplianceRecorder.Hosting;
+
+/// <summary>
+/// First to start: brings the schema up to date as its owner (or refuses a schema that is behind when no
+/// owner's connection is set) and refuses a recorder's login that could write other than through the
+/// store's functions. Nothing else starts on a store it cannot trust.
+/// </summary>
+internal sealed class StoreSchema(StoreConnections connections, NpgsqlDataSource db, ILogger<StoreSchema> log) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var applied = await connections.MigrateAsync(db).ConfigureAwait(false);
+        if (applied.Count > 0)
+        {
+            HostLog.MigrationsApplied(log, string.Join(", ", applied));
+        }
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

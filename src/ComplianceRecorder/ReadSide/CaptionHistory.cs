@@ -1,0 +1,34 @@
+using ComplianceRecorder.Pipeline.Events;
+using Npgsql;
+
+namespace ComplianceRecorder.ReadSide;
+
+/// <summary>Captions read back from the store: what a reconnecting consumer or a page opened mid-call missed.</summary>
+public static class CaptionHistory
+{
+    /// <summary>Finals and gaps recorded after <paramref name="afterSeq"/>, from the store: what a reconnecting consumer missed.</summary>
+    public static async IAsyncEnumerable<Caption> MissedAsync(NpgsqlDataSource db, long afterSeq, string? call, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
+        await using var cmd = db.CreateCommand("""
+            SELECT seq, type, schema_version, data::text FROM events
+             WHERE seq > $1 AND ($2::text IS NULL OR stream_id = $2)
+               AND (type = 'coverage_gap_recorded' OR (type = 'segment_recorded' AND (data->>'isFinal')::boolean))
+             ORDER BY seq
+            """);
+        cmd.Parameters.AddWithValue(afterSeq);
+        cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)call ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+        await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        while (await r.ReadAsync(ct).ConfigureAwait(false))
+        {
+            switch (EventJson.Deserialize(r.GetString(1), r.GetInt32(2), r.GetString(3)))
+            {
+                case SegmentRecorded s:
+                    yield return Caption.Of(s, r.GetInt64(0));
+                    break;
+                case CoverageGapRecorded g:
+                    yield return Caption.Of(g, r.GetInt64(0));
+                    break;
+            }
+        }
+    }
+}
