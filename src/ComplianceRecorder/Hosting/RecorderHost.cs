@@ -83,35 +83,43 @@ public sealed class RecorderHost : IAsyncDisposable
             app = builder.Build();
             app.MapComplianceRecorder();
             var host = new RecorderHost(app, parts);
-            try
-            {
-                await app.StartAsync().ConfigureAwait(false);
-            }
-            catch (OptionsValidationException e)
-            {
-                throw new SettingsException(string.Join("; ", e.Failures));
-            }
-            catch (InvalidOperationException e) when (e.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal))
-            {
-                // the binder has no exception of its own for a value of the wrong type; its message names the key
-                throw new SettingsException(e.Message);
-            }
+            await app.StartAsync().ConfigureAwait(false);
             host.Url = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
             return host;
         }
-        catch
+        catch (Exception e)
         {
             if (app is not null)
             {
                 // what did start (the projections, the signer) is stopped, not left running behind a failed start
                 using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-                await app.StopAsync(bound.Token).ConfigureAwait(false);
+                try
+                {
+                    await app.StopAsync(bound.Token).ConfigureAwait(false);
+                }
+                catch (Exception stopping) when (stopping is OperationCanceledException or InvalidOperationException or AggregateException)
+                {
+                    // the start's own error is the one to report
+                }
                 await app.DisposeAsync().ConfigureAwait(false);
             }
             await parts.DisposeAsync().ConfigureAwait(false);
+            if (AsSettingsError(e) is { } settings)
+            {
+                throw settings;
+            }
             throw;
         }
     }
+
+    /// <summary>A setting the options binder or validation refused, as the error the verbs report with exit code 3.</summary>
+    private static SettingsException? AsSettingsError(Exception e) => e switch
+    {
+        OptionsValidationException v => new SettingsException(string.Join("; ", v.Failures)),
+        // the binder has no exception of its own for a value of the wrong type; its message names the key
+        InvalidOperationException b when b.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal) => new SettingsException(b.Message),
+        _ => null,
+    };
 
     /// <summary>Completes when Ctrl+C, SIGTERM, or the recording ending on its own asks the host to stop.</summary>
     public Task StopRequested()
