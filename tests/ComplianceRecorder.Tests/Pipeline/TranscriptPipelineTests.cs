@@ -1,122 +1,117 @@
-using System.Reactive.Concurrency;
-using System.Reactive.Linq;
-using System.Reactive.Subjects;
 using ComplianceRecorder.Pipeline;
 using ComplianceRecorder.Pipeline.Events;
 using ComplianceRecorder.Pipeline.Input;
+using ComplianceRecorder.Testing;
+using static ComplianceRecorder.Testing.ReactiveTest;
 
 namespace ComplianceRecorder.Tests.Pipeline;
 
-/// <summary>The Rx query driven in virtual time by System.Reactive's own HistoricalScheduler.</summary>
+/// <summary>
+/// The Rx query driven in virtual time: scripted calls played into it on a HistoricalScheduler, and what
+/// it records asserted with the time it came out (milliseconds from the run's start).
+/// </summary>
 public sealed class TranscriptPipelineTests
 {
-    private static readonly DateTimeOffset T0 = new(2026, 11, 24, 10, 0, 0, TimeSpan.Zero);
+    private static CallScript Media() => Call.Script("call-1", Dialect.Media);
 
-    private static TranscriptReceived Media(long seq, string text, bool final = true) =>
-        new("call-1", "EXTERNAL", $"u{seq}", final, text, seq * 1000, 500, T0, seq, "ms-1", "media", false, T0.AddSeconds(seq));
+    private static CallScript Notifications() => Call.Script("call-1");
 
-    private static (HistoricalScheduler Scheduler, Subject<SourceEvent> Source, List<RecordedEvent> Recorded) Run(PipelineOptions? options = null)
-    {
-        var scheduler = new HistoricalScheduler(T0);
-        var source = new Subject<SourceEvent>();
-        var recorded = new List<RecordedEvent>();
-        TranscriptPipeline.Build(source, options ?? new PipelineOptions(), scheduler).Subscribe(recorded.Add);
-        return (scheduler, source, recorded);
-    }
+    private static IReadOnlyList<Recorded<System.Reactive.Notification<string>>> Texts(PipelineRun run) =>
+        run.Messages.Of((SegmentRecorded s) => s.Text);
 
-    private static CallFinished End() => new("call-1", "SESSION_ENDED", T0.AddMinutes(1));
+    private static IReadOnlyList<Recorded<System.Reactive.Notification<(GapKind Kind, long? From, long? To, int Lost)>>> Gaps(PipelineRun run) =>
+        run.Messages.Of((CoverageGapRecorded g) => (g.Kind, g.FromSequence, g.ToSequence, g.LostCount));
 
     [Fact]
     public void Gap_is_recorded_when_the_missing_messages_never_come()
     {
-        var (_, source, recorded) = Run();
-        source.OnNext(Media(1, "hello"));
-        source.OnNext(Media(2, "there"));
-        source.OnNext(Media(6, "again"));
-        Assert.Empty(recorded.OfType<CoverageGapRecorded>());
+        var run = PipelineRun.Start(Media()
+            .At(1_000).Final("hello")
+            .At(2_000).Final("there")
+            .Gap(3)
+            .At(6_000).Final("again")
+            .At(60_000).End());
 
-        source.OnNext(End());
-
-        var gap = Assert.Single(recorded.OfType<CoverageGapRecorded>());
-        Assert.Equal(GapKind.SequenceGap, gap.Kind);
-        Assert.Equal(3, gap.LostCount);
-        Assert.Equal((3L, 5L), (gap.FromSequence!.Value, gap.ToSequence!.Value));
-        Assert.Equal(["hello", "there", "again"], recorded.OfType<SegmentRecorded>().Select(s => s.Text));
+        // nothing before the call's end: the missing three might still have come until then
+        Gaps(run).AssertEqual(OnNext(60_000, (GapKind.SequenceGap, (long?)3, (long?)5, 3)));
+        Texts(run).AssertEqual(OnNext(1_000, "hello"), OnNext(2_000, "there"), OnNext(60_000, "again"));
     }
 
     [Fact]
     public void Gap_is_recorded_as_soon_as_the_reorder_window_overflows()
     {
-        var (_, source, recorded) = Run(new PipelineOptions { ReorderWindow = 2 });
-        source.OnNext(Media(1, "a"));
-        source.OnNext(Media(3, "c"));
-        source.OnNext(Media(4, "d"));
-        Assert.Empty(recorded.OfType<CoverageGapRecorded>());
+        var run = PipelineRun.Start(new PipelineOptions { ReorderWindow = 2 }, Media()
+            .At(1_000).Final("a")
+            .Gap()
+            .At(3_000).Final("c")
+            .At(4_000).Final("d")
+            .At(5_000).Final("e"));
 
-        source.OnNext(Media(5, "e"));
-
-        var gap = Assert.Single(recorded.OfType<CoverageGapRecorded>());
-        Assert.Equal((2L, 2L, 1), (gap.FromSequence!.Value, gap.ToSequence!.Value, gap.LostCount));
-        Assert.Equal(["a", "c", "d", "e"], recorded.OfType<SegmentRecorded>().Select(s => s.Text));
+        Gaps(run).AssertEqual(OnNext(5_000, (GapKind.SequenceGap, (long?)2, (long?)2, 1)));
+        Texts(run).AssertEqual(OnNext(1_000, "a"), OnNext(5_000, "c"), OnNext(5_000, "d"), OnNext(5_000, "e"));
     }
 
     [Fact]
     public void Messages_reordered_within_the_window_are_put_back_in_order()
     {
-        var (_, source, recorded) = Run();
-        foreach (var seq in new long[] { 1, 3, 2, 5, 4, 6 })
-        {
-            source.OnNext(Media(seq, $"m{seq}"));
-        }
-        source.OnNext(End());
+        var run = PipelineRun.Start(Media()
+            .At(1_000).Final("m1")
+            .At(2_000).Final("m2").OutOfOrder()
+            .At(3_000).Final("m3")
+            .At(4_000).Final("m4").OutOfOrder()
+            .At(5_000).Final("m5")
+            .At(6_000).Final("m6")
+            .At(7_000).End());
 
-        Assert.Equal(["m1", "m2", "m3", "m4", "m5", "m6"], recorded.OfType<SegmentRecorded>().Select(s => s.Text));
-        Assert.Empty(recorded.OfType<CoverageGapRecorded>());
+        Texts(run).AssertEqual(
+            OnNext(1_000, "m1"), OnNext(3_000, "m2"), OnNext(3_000, "m3"), OnNext(5_000, "m4"), OnNext(5_000, "m5"), OnNext(6_000, "m6"));
+        Gaps(run).AssertEqual();
     }
 
     [Fact]
     public void A_message_after_its_gap_was_declared_is_recorded_as_late_and_kept()
     {
-        var (_, source, recorded) = Run(new PipelineOptions { ReorderWindow = 1 });
-        source.OnNext(Media(1, "a"));
-        source.OnNext(Media(3, "c"));
-        source.OnNext(Media(4, "d"));
-        source.OnNext(Media(2, "b"));
+        var run = PipelineRun.Start(new PipelineOptions { ReorderWindow = 1 }, Media()
+            .At(1_000).Final("a")
+            .At(2_000).Final("b").OutOfOrder(after: 2)
+            .At(3_000).Final("c")
+            .At(4_000).Final("d"));
 
-        Assert.Equal([GapKind.SequenceGap, GapKind.LateArrival], recorded.OfType<CoverageGapRecorded>().Select(g => g.Kind));
-        Assert.Equal(["a", "c", "d", "b"], recorded.OfType<SegmentRecorded>().Select(s => s.Text));
+        Gaps(run).AssertEqual(OnNext(4_000, (GapKind.SequenceGap, (long?)2, (long?)2, 1)), OnNext(4_000, (GapKind.LateArrival, (long?)2, (long?)2, 0)));
+        Texts(run).AssertEqual(OnNext(1_000, "a"), OnNext(4_000, "c"), OnNext(4_000, "d"), OnNext(4_000, "b"));
     }
 
     [Fact]
     public void A_sequence_that_starts_again_from_one_is_recorded_as_a_restart()
     {
-        var (_, source, recorded) = Run(new PipelineOptions { ReorderWindow = 2 });
-        for (var seq = 1; seq <= 5; seq++)
-        {
-            source.OnNext(Media(seq, $"m{seq}"));
-        }
-        // the restarted stream's first message has a new utterance: it is not a redelivery of the old seq 1
-        source.OnNext(new TranscriptReceived("call-1", "EXTERNAL", "r1", true, "after restart", 0, 500, T0, 1, "ms-1", "media", false, T0.AddMinutes(1)));
-        source.OnNext(Media(1, "hello"));
+        var run = PipelineRun.Start(new PipelineOptions { ReorderWindow = 2 }, Media()
+            .At(1_000).Final("m1").At(2_000).Final("m2").At(3_000).Final("m3").At(4_000).Final("m4").At(5_000).Final("m5")
+            .Restart()
+            // the restarted stream's first message is new speech: it is not a redelivery of the old 1, which follows
+            .At(60_000).Final("after restart")
+            .Redeliver("m1"));
 
-        Assert.Equal(GapKind.SequenceRestart, Assert.Single(recorded.OfType<CoverageGapRecorded>()).Kind);
-        Assert.Equal(6, recorded.OfType<SegmentRecorded>().Count());
+        Gaps(run).AssertEqual(OnNext(60_000, (GapKind.SequenceRestart, (long?)5, (long?)1, 0)));
+        Texts(run).AssertEqual(
+            OnNext(1_000, "m1"), OnNext(2_000, "m2"), OnNext(3_000, "m3"), OnNext(4_000, "m4"), OnNext(5_000, "m5"), OnNext(60_000, "after restart"));
     }
 
     [Fact]
     public void Duplicates_are_dropped()
     {
-        var (_, source, recorded) = Run();
-        source.OnNext(Media(1, "hello"));
-        source.OnNext(Media(2, "there"));
-        source.OnNext(Media(2, "there"));
-        source.OnNext(Media(1, "hello"));
-        source.OnNext(Media(3, "x"));
-        source.OnNext(Media(3, "x"));
+        var run = PipelineRun.Start(Media()
+            .At(1_000).Final("hello")
+            .At(2_000).Final("there").Redeliver().Redeliver("hello")
+            .At(3_000).Final("x").Redeliver());
 
-        Assert.Equal(3, recorded.OfType<SegmentRecorded>().Count());
-        Assert.Empty(recorded.OfType<CoverageGapRecorded>());
+        Texts(run).AssertEqual(OnNext(1_000, "hello"), OnNext(2_000, "there"), OnNext(3_000, "x"));
+        Gaps(run).AssertEqual();
     }
+
+    private static readonly DateTimeOffset T0 = PipelineRun.DefaultOrigin;
+
+    private static TranscriptReceived Numbered(long seq, string text) =>
+        new("call-1", "EXTERNAL", $"u{seq}", true, text, seq * 1000, 500, T0, seq, "ms-1", "media", false, T0.AddSeconds(seq));
 
     /// <summary>
     /// Any delivery of a stream — messages lost, duplicated, and shuffled no further than the reorder window —
@@ -149,13 +144,15 @@ public sealed class TranscriptPipelineTests
             }
         }
 
-        var (_, source, recorded) = Run(new PipelineOptions { ReorderWindow = Window });
+        // an arbitrary wire order, sent frame by frame: more than a script's faults can spell
+        using var run = new PipelineRun(new PipelineOptions { ReorderWindow = Window });
         foreach (var s in wire)
         {
-            source.OnNext(Media(s, $"m{s}"));
+            run.Send(Numbered(s, $"m{s}"));
         }
-        source.OnNext(End());
+        run.Send(new CallFinished("call-1", "SESSION_ENDED", T0.AddMinutes(1)));
 
+        var recorded = run.Events;
         var texts = recorded.OfType<SegmentRecorded>().Select(s => s.Text).ToList();
         var expectedGaps = Runs(lost.Order().ToList());
         var gaps = recorded.OfType<CoverageGapRecorded>().Select(g => (g.Kind, g.FromSequence, g.ToSequence)).ToList();
@@ -183,22 +180,21 @@ public sealed class TranscriptPipelineTests
     [Fact]
     public void A_partial_left_without_its_final_is_a_missing_final_gap()
     {
-        var (_, source, recorded) = Run();
-        source.OnNext(new TranscriptReceived("call-1", "EXTERNAL", "a", false, "my card", 1000, 300, null, null, null, "notifications", false, T0));
-        source.OnNext(new TranscriptReceived("call-1", "EXTERNAL", "b", true, "never mind", 5000, 300, null, null, null, "notifications", false, T0));
+        var run = PipelineRun.Start(Notifications()
+            .At(1_000).Partial("my card")
+            .At(5_000).Final("never mind", utterance: "b"));
 
-        var gap = Assert.Single(recorded.OfType<CoverageGapRecorded>());
-        Assert.Equal(GapKind.MissingFinal, gap.Kind);
+        Gaps(run).AssertEqual(OnNext(5_000, (GapKind.MissingFinal, (long?)null, (long?)null, 1)));
     }
 
     [Fact]
     public void Revisions_of_one_utterance_are_numbered_and_redacted_every_time()
     {
-        var (_, source, recorded) = Run();
-        source.OnNext(new TranscriptReceived("call-1", "EXTERNAL", "a", false, "card 4111 1111", 0, 300, null, null, null, "notifications", false, T0));
-        source.OnNext(new TranscriptReceived("call-1", "EXTERNAL", "a", true, "card 4111 1111 1111 1111", 0, 900, null, null, null, "notifications", false, T0));
+        var run = PipelineRun.Start(Notifications()
+            .At(0).Partial("card 4111 1111")
+            .At(600).Final("card 4111 1111 1111 1111"));
 
-        var segments = recorded.OfType<SegmentRecorded>().ToList();
+        var segments = run.Events.OfType<SegmentRecorded>().ToList();
         Assert.Equal([1, 2], segments.Select(s => s.Revision));
         Assert.All(segments, s => Assert.DoesNotContain("4111", s.Text, StringComparison.Ordinal));
     }
@@ -206,14 +202,11 @@ public sealed class TranscriptPipelineTests
     [Fact]
     public void A_redelivered_partial_is_not_a_new_revision_and_keeps_its_source_key()
     {
-        var (_, source, recorded) = Run();
-        var partial = new TranscriptReceived("call-1", "EXTERNAL", "a", false, "my order", 0, 300, null, null, null, "notifications", false, T0);
-        source.OnNext(partial);
-        source.OnNext(partial);
-        source.OnNext(partial with { IsFinal = true, Text = "my order is late" });
-        source.OnNext(partial with { IsFinal = true, Text = "my order is late" });
+        var run = PipelineRun.Start(Notifications()
+            .At(0).Partial("my order").Redeliver()
+            .At(300).Final("my order is late").Redeliver());
 
-        var segments = recorded.OfType<SegmentRecorded>().ToList();
+        var segments = run.Events.OfType<SegmentRecorded>().ToList();
         Assert.Equal([1, 2], segments.Select(s => s.Revision));
         Assert.Equal(segments[0].SourceKey, (segments[0] with { Revision = 7 }).SourceKey);
         Assert.NotEqual(segments[0].SourceKey, segments[1].SourceKey);
@@ -222,79 +215,66 @@ public sealed class TranscriptPipelineTests
     [Fact]
     public void A_disconnected_interval_becomes_a_gap_for_every_call_on_the_socket()
     {
-        var (_, source, recorded) = Run();
-        source.OnNext(new SourceDisconnected(["a", "b"], T0, "socket dropped", T0.AddSeconds(4)));
+        using var run = new PipelineRun();
+        run.AdvanceTo(4_000);
+        run.Send(new SourceDisconnected(["a", "b"], run.Origin, "socket dropped", run.Origin.AddSeconds(4)));
 
-        var gaps = recorded.OfType<CoverageGapRecorded>().ToList();
-        Assert.Equal(["a", "b"], gaps.Select(g => g.ConversationId).Order());
-        Assert.All(gaps, g => Assert.Equal(TimeSpan.FromSeconds(4), g.To - g.From));
+        run.Messages.Of((CoverageGapRecorded g) => (g.ConversationId, g.Kind, g.To - g.From)).AssertEqual(
+            OnNext(4_000, ("a", GapKind.Disconnected, TimeSpan.FromSeconds(4))),
+            OnNext(4_000, ("b", GapKind.Disconnected, TimeSpan.FromSeconds(4))));
     }
 
     [Fact]
     public void A_silent_call_ends_its_group_after_the_idle_time()
     {
-        var (scheduler, source, recorded) = Run(new PipelineOptions { CallIdle = TimeSpan.FromSeconds(30) });
-        source.OnNext(Media(1, "hello"));
-        scheduler.AdvanceBy(TimeSpan.FromSeconds(29));
-        Assert.Empty(recorded.OfType<CallEnded>());
+        var run = PipelineRun.Start(new PipelineOptions { CallIdle = 30.Seconds() }, Media().At(0).Final("hello"));
 
-        scheduler.AdvanceBy(TimeSpan.FromSeconds(2));
-        var ended = Assert.Single(recorded.OfType<CallEnded>());
-        Assert.Equal(T0.AddSeconds(30), ended.At);
+        run.Messages.Of((CallEnded e) => e.At).AssertEqual(OnNext(30_000, run.Origin.AddSeconds(30)));
     }
-
-    private static TranscriptReceived Final(string utterance, string text, string channel = "EXTERNAL") =>
-        new("call-1", channel, utterance, true, text, 0, 300, null, null, null, "notifications", false, T0);
 
     [Fact]
     public void A_final_ending_in_an_unsettled_number_is_held_and_recorded_redacted_when_the_next_final_completes_a_card()
     {
-        var (scheduler, source, recorded) = Run(new PipelineOptions { HoldUnsettled = TimeSpan.FromSeconds(2) });
-        source.OnNext(Final("a", "the number is 4539 1488"));
-        Assert.Empty(recorded.OfType<SegmentRecorded>());
+        var run = PipelineRun.Start(new PipelineOptions { HoldUnsettled = 2.Seconds() }, Notifications()
+            .At(0).Final("the number is 4539 1488")
+            .At(1_000).Final("0343 6467"));
 
-        scheduler.AdvanceBy(TimeSpan.FromSeconds(1));
-        source.OnNext(Final("b", "0343 6467"));
-
-        Assert.Equal(["the number is [CARD]", "[CARD]"], recorded.OfType<SegmentRecorded>().Select(s => s.Text));
+        Texts(run).AssertEqual(OnNext(1_000, "the number is [CARD]"), OnNext(1_000, "[CARD]"));
     }
 
     [Fact]
     public void A_held_final_goes_out_unchanged_when_nothing_follows_within_the_hold()
     {
-        var (scheduler, source, recorded) = Run(new PipelineOptions { HoldUnsettled = TimeSpan.FromSeconds(2) });
-        source.OnNext(Final("a", "it is 1234"));
-        source.OnNext(Final("x", "hello", channel: "INTERNAL"));
-        Assert.Equal(["hello"], recorded.OfType<SegmentRecorded>().Select(s => s.Text));
+        var run = PipelineRun.Start(new PipelineOptions { HoldUnsettled = 2.Seconds() }, Notifications()
+            .At(0).Final("it is 1234")
+            .Final("hello", Speakers.Agent));
 
-        scheduler.AdvanceBy(TimeSpan.FromSeconds(2));
-
-        Assert.Equal(["hello", "it is 1234"], recorded.OfType<SegmentRecorded>().Select(s => s.Text));
+        Texts(run).AssertEqual(OnNext(0, "hello"), OnNext(2_000, "it is 1234"));
     }
 
     [Fact]
     public void When_the_source_ends_a_held_final_is_still_recorded_and_the_call_end_says_why()
     {
-        var (_, source, recorded) = Run(new PipelineOptions { HoldUnsettled = TimeSpan.FromSeconds(2) });
-        source.OnNext(Final("a", "it is 1234"));
-        Assert.Empty(recorded.OfType<SegmentRecorded>());
+        using var run = new PipelineRun(new PipelineOptions { HoldUnsettled = 2.Seconds() });
+        run.Play(Notifications().At(0).Final("it is 1234"));
+        run.AdvanceTo(500);
 
-        source.OnCompleted();
+        run.Stop();
 
-        Assert.Equal(["it is 1234"], recorded.OfType<SegmentRecorded>().Select(s => s.Text));
-        Assert.Contains("recorder stopped", Assert.Single(recorded.OfType<CallEnded>()).Reason, StringComparison.Ordinal);
+        Texts(run).AssertEqual(OnNext(500, "it is 1234"), OnCompleted<string>(500));
+        Assert.Contains("recorder stopped", Assert.Single(run.Events.OfType<CallEnded>()).Reason, StringComparison.Ordinal);
     }
 
     [Fact]
     public void A_malformed_frame_is_quarantined_redacted_and_the_stream_goes_on()
     {
-        var (_, source, recorded) = Run();
-        source.OnNext(new MalformedFrame("{\"text\": \"card 4111 1111 1111 1111\"", 40, "truncated JSON", T0));
-        source.OnNext(Media(1, "still here"));
+        var run = PipelineRun.Start(Media()
+            .At(0).Malformed("{\"text\": \"card 4111 1111 1111 1111\"", "truncated JSON")
+            .At(1_000).Final("still here"));
 
-        var q = Assert.Single(recorded.OfType<FrameQuarantined>());
+        var q = Assert.Single(run.Events.OfType<FrameQuarantined>());
         Assert.DoesNotContain("4111", q.RedactedFrame, StringComparison.Ordinal);
-        Assert.Single(recorded.OfType<SegmentRecorded>());
+        Texts(run).AssertEqual(OnNext(1_000, "still here"));
     }
 
     /// <summary>A call's stored transcript, as the archive would hand it back after the call.</summary>
@@ -309,8 +289,9 @@ public sealed class TranscriptPipelineTests
         }
     }
 
-    private static TranscriptReceived Said(string utterance, bool final, string text, long offset, bool stored = false, string channel = "EXTERNAL") =>
-        new("call-1", channel, utterance, final, text, offset, 300, null, null, null, "notifications", stored, T0) { CommunicationId = "comm-1" };
+    /// <summary>A phrase as the archive (or the store) holds it; its offset is when it was said, which a script's time also is.</summary>
+    private static TranscriptReceived Said(string utterance, string text, long offset, bool stored = true, string channel = Speakers.Customer) =>
+        new("call-1", channel, utterance, true, text, offset, 300, null, null, null, "notifications", stored, T0) { CommunicationId = "comm-call-1" };
 
     /// <summary>Finals another process recorded before this one took the call over.</summary>
     private sealed class RecordedElsewhere(params TranscriptReceived[] finals) : IRecordedFinals
@@ -325,23 +306,29 @@ public sealed class TranscriptPipelineTests
             Task.FromException<IReadOnlyList<TranscriptReceived>>(new TimeoutException("the store did not answer"));
     }
 
+    /// <summary>Plays the live side, stops the source after it, and waits for the backfill (which runs off the scheduler) and the end.</summary>
+    private static async Task<PipelineRun> RunToEndAsync(CallScript live, ITranscriptArchive archive, IRecordedFinals? recorded = null)
+    {
+        var run = new PipelineRun(new PipelineOptions(), archive, recorded);
+        run.Play(live);
+        run.AdvanceTo(live.Frames(run.Origin)[^1].At);
+        run.Stop();
+        await run.Ended.WaitAsync(TimeSpan.FromSeconds(10));
+        return run;
+    }
+
     [Fact]
     public async Task When_the_store_cannot_say_what_others_heard_the_backfill_still_records_what_this_recorder_did_not_hear()
     {
-        var archive = new StoredTranscript(Said("s0", true, "hello there", 1000, stored: true), Said("s1", true, "my name is on the account", 5000, stored: true));
-        var recorded = new List<RecordedEvent>();
-        var done = new TaskCompletionSource();
-        var source = new Subject<SourceEvent>();
-        TranscriptPipeline.Build(source, new PipelineOptions(), new HistoricalScheduler(T0), archive, new StoreDown()).Subscribe(recorded.Add, () => done.SetResult());
+        var archive = new StoredTranscript(Said("s0", "hello there", 1_000), Said("s1", "my name is on the account", 5_000));
 
-        source.OnNext(Said("a", true, "hello there", 1000));
-        source.OnNext(new SourceDisconnected(["call-1"], T0.AddSeconds(2), "socket dropped", T0.AddSeconds(8)));
-        source.OnNext(End());
-        source.OnCompleted();
-        await done.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        using var run = await RunToEndAsync(Notifications()
+            .At(1_000).Final("hello there")
+            .At(2_000).SocketDrop(6.Seconds())
+            .End(), archive, new StoreDown());
 
-        Assert.Equal(5000, Assert.Single(recorded.OfType<SegmentRecorded>(), s => s.Backfilled).OffsetMs);
-        Assert.Empty(recorded.OfType<BackfillFailed>());
+        Assert.Equal(5_000, Assert.Single(run.Events.OfType<SegmentRecorded>(), s => s.Backfilled).OffsetMs);
+        Assert.Empty(run.Events.OfType<BackfillFailed>());
     }
 
     [Fact]
@@ -349,58 +336,45 @@ public sealed class TranscriptPipelineTests
     {
         // the agent says the same words twice; only the first time was heard, by a recorder that was then killed
         var archive = new StoredTranscript(
-            Said("s0", true, "let me check that for you one moment please", 1000, stored: true),
-            Said("s1", true, "let me check that for you one moment please", 5000, stored: true),
-            Said("s2", true, "call me on three five three seven three seven two six four zero", 7000, stored: true),
-            Said("s3", true, "thank you", 9000, stored: true));
+            Said("s0", "let me check that for you one moment please", 1_000),
+            Said("s1", "let me check that for you one moment please", 5_000),
+            Said("s2", "call me on three five three seven three seven two six four zero", 7_000),
+            Said("s3", "thank you", 9_000));
         // the store holds what the other recorder heard as it recorded it: redacted
         var recorded = new RecordedElsewhere(
-            Said("a", true, "let me check that for you one moment please", 1000),
-            Said("b", true, "call me on [PHONE]", 7000));
-        var recordedEvents = new List<RecordedEvent>();
-        var done = new TaskCompletionSource();
-        var source = new Subject<SourceEvent>();
-        TranscriptPipeline.Build(source, new PipelineOptions(), new HistoricalScheduler(T0), archive, recorded).Subscribe(recordedEvents.Add, () => done.SetResult());
+            Said("a", "let me check that for you one moment please", 1_000, stored: false),
+            Said("b", "call me on [PHONE]", 7_000, stored: false));
 
         // this recorder took over after the first utterance: it was not running, so it records that gap, then hears the last
-        source.OnNext(new SourceDisconnected(["call-1"], T0, "the recorder was not running", T0.AddSeconds(8)));
-        source.OnNext(Said("c", true, "thank you", 9000));
-        source.OnNext(End());
-        source.OnCompleted();
-        await done.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        using var run = await RunToEndAsync(Notifications()
+            .At(0).SocketDrop(8.Seconds(), "the recorder was not running")
+            .At(9_000).Final("thank you")
+            .End(), archive, recorded);
 
-        var backfilled = Assert.Single(recordedEvents.OfType<SegmentRecorded>(), s => s.Backfilled);
-        Assert.Equal(5000, backfilled.OffsetMs);
+        var backfilled = Assert.Single(run.Events.OfType<SegmentRecorded>(), s => s.Backfilled);
+        Assert.Equal(5_000, backfilled.OffsetMs);
     }
 
     [Fact]
     public async Task A_backfilled_answer_is_redacted_in_the_context_it_was_said_in_not_after_the_whole_call()
     {
         // the answer to the agent's question was lost live; by the call's end the question is many turns back
+        const string Question = "can i have the three digits on the back of the card";
         string[] after = ["thank you", "is there anything else", "no that is all", "great have a nice day", "you too", "goodbye"];
-        var stored = new List<TranscriptReceived>
-        {
-            Said("s0", true, "can i have the three digits on the back of the card", 1000, stored: true, channel: "INTERNAL"),
-            Said("s1", true, "four five six", 4000, stored: true),
-        };
-        stored.AddRange(after.Select((text, i) => Said($"s{i + 2}", true, text, 8000 + (i * 3000), stored: true, channel: i % 2 == 0 ? "INTERNAL" : "EXTERNAL")));
-        var archive = new StoredTranscript([.. stored]);
-        var recorded = new List<RecordedEvent>();
-        var done = new TaskCompletionSource();
-        var source = new Subject<SourceEvent>();
-        TranscriptPipeline.Build(source, new PipelineOptions(), new HistoricalScheduler(T0), archive).Subscribe(recorded.Add, () => done.SetResult());
+        static string SpeakerOf(int i) => i % 2 == 0 ? Speakers.Agent : Speakers.Customer;
+        var stored = new List<TranscriptReceived> { Said("s0", Question, 1_000, channel: Speakers.Agent), Said("s1", "four five six", 4_000) };
+        stored.AddRange(after.Select((text, i) => Said($"s{i + 2}", text, 8_000 + (i * 3_000), channel: SpeakerOf(i))));
 
-        source.OnNext(Said("a", true, "can i have the three digits on the back of the card", 1000, channel: "INTERNAL"));
-        source.OnNext(Said("b", false, "four", 4000));
-        foreach (var (live, i) in after.Select((text, i) => (text, i)))
+        var live = Notifications()
+            .At(1_000).Final(Question, Speakers.Agent)
+            .At(4_000).Partial("four");
+        foreach (var (text, i) in after.Select((text, i) => (text, i)))
         {
-            source.OnNext(Said($"c{i}", true, live, 8000 + (i * 3000), channel: i % 2 == 0 ? "INTERNAL" : "EXTERNAL"));
+            live.At(8_000 + (i * 3_000)).Final(text, SpeakerOf(i), utterance: $"c{i}");
         }
-        source.OnNext(End());
-        source.OnCompleted();
-        await done.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        using var run = await RunToEndAsync(live.End(), new StoredTranscript([.. stored]));
 
-        var backfilled = Assert.Single(recorded.OfType<SegmentRecorded>(), s => s.Backfilled);
+        var backfilled = Assert.Single(run.Events.OfType<SegmentRecorded>(), s => s.Backfilled);
         Assert.Equal("[CVV]", backfilled.Text);
     }
 
@@ -408,75 +382,62 @@ public sealed class TranscriptPipelineTests
     public async Task After_a_call_with_gaps_what_the_stored_transcript_holds_and_was_not_heard_is_recorded_backfilled_and_redacted()
     {
         var archive = new StoredTranscript(
-            Said("s0", true, "hello there", 1000, stored: true),
+            Said("s0", "hello there", 1_000),
             // said 200 ms after the first: close enough to be mistaken for it if one live final could count twice
-            Said("s1", true, "my card is 4111 1111 1111 1111", 1200, stored: true),
-            Said("s2", true, "thank you", 9000, stored: true));
-        var scheduler = new HistoricalScheduler(T0);
-        var source = new Subject<SourceEvent>();
-        var recorded = new List<RecordedEvent>();
-        var done = new TaskCompletionSource();
-        TranscriptPipeline.Build(source, new PipelineOptions(), scheduler, archive).Subscribe(recorded.Add, () => done.SetResult());
+            Said("s1", "my card is 4111 1111 1111 1111", 1_200),
+            Said("s2", "thank you", 9_000));
 
-        source.OnNext(Said("a", true, "hello there", 1000));
-        source.OnNext(Said("b", false, "my card", 1200));
-        source.OnNext(Said("c", true, "thank you", 9000));
-        source.OnNext(End());
-        source.OnCompleted();
-        await done.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        using var run = await RunToEndAsync(Notifications()
+            .At(1_000).Final("hello there")
+            .At(1_200).Partial("my card")
+            .At(9_000).Final("thank you", utterance: "c")
+            .End(), archive);
 
         Assert.Equal(1, archive.Fetches);
-        var backfilled = Assert.Single(recorded.OfType<SegmentRecorded>(), s => s.Backfilled);
+        var backfilled = Assert.Single(run.Events.OfType<SegmentRecorded>(), s => s.Backfilled);
         Assert.Equal("my card is [CARD]", backfilled.Text);
         Assert.True(backfilled.IsFinal);
-        Assert.IsType<CallEnded>(recorded[^1]);
+        Assert.IsType<CallEnded>(run.Events[^1]);
     }
 
     [Fact]
     public async Task A_call_heard_without_gaps_never_asks_for_its_stored_transcript()
     {
-        var archive = new StoredTranscript(Said("s0", true, "hello there", 1000, stored: true));
-        var recorded = new List<RecordedEvent>();
-        var done = new TaskCompletionSource();
-        var source = new Subject<SourceEvent>();
-        TranscriptPipeline.Build(source, new PipelineOptions(), new HistoricalScheduler(T0), archive).Subscribe(recorded.Add, () => done.SetResult());
+        var archive = new StoredTranscript(Said("s0", "hello there", 1_000));
 
-        source.OnNext(Said("a", true, "hello there", 1000));
-        source.OnNext(End());
-        source.OnCompleted();
-        await done.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        using var run = await RunToEndAsync(Notifications().At(1_000).Final("hello there").End(), archive);
 
         Assert.Equal(0, archive.Fetches);
-        Assert.DoesNotContain(recorded.OfType<SegmentRecorded>(), s => s.Backfilled);
+        Assert.DoesNotContain(run.Events.OfType<SegmentRecorded>(), s => s.Backfilled);
     }
 
     /// <summary>One media-dialect frame as the socket carries it, decoded as the media source decodes it.</summary>
-    private static SourceEvent MediaFrame(long seq, bool final, string text) =>
+    private static SourceEvent MediaFrame(long seq, bool final, string text, DateTimeOffset now) =>
         Assert.Single(ComplianceRecorder.Genesys.MediaSource.Decode("call-1",
-            $$"""[{"eventType":"transcription","eventSequence":{{seq}},"mediaSessionId":"call-1","transcript":"{{text}}","isPartial":{{(final ? "false" : "true")}},"timestamp":"{{T0.AddSeconds(seq):O}}"}]""",
-            T0.AddSeconds(seq)));
+            $$"""[{"eventType":"transcription","eventSequence":{{seq}},"mediaSessionId":"call-1","transcript":"{{text}}","isPartial":{{(final ? "false" : "true")}},"timestamp":"{{now:O}}"}]""",
+            now));
 
     [Fact]
     public void Media_messages_swapped_in_the_reorder_window_are_numbered_by_sequence_so_no_revision_is_lost()
     {
-        // utterances: 1-2, 3-5, 6-7, 8-10 (partials, then the final)
+        // utterances: 1-2, 3-5, 6-7, 8-10 (partials, then the final); through the real decoder, so sent frame by frame
         var finals = new long[] { 2, 5, 7, 10 };
-        var (scheduler, source, recorded) = Run();
+        using var run = new PipelineRun();
         foreach (var seq in new long[] { 1, 2, 3, 4, 5, 6, 8, 7, 9, 10 })
         {
-            scheduler.AdvanceBy(TimeSpan.FromSeconds(1));
-            source.OnNext(MediaFrame(seq, finals.Contains(seq), $"m{seq}"));
+            run.AdvanceBy(1.Seconds());
+            run.Send(MediaFrame(seq, finals.Contains(seq), $"m{seq}", run.Origin.AddSeconds(seq)));
         }
-        source.OnNext(End());
+        run.Send(new CallFinished("call-1", "SESSION_ENDED", run.Scheduler.Now));
 
-        var segments = recorded.OfType<SegmentRecorded>().ToList();
+        var segments = run.Events.OfType<SegmentRecorded>().ToList();
         Assert.Equal(Enumerable.Range(1, 10).Select(s => $"m{s}"), segments.Select(s => s.Text));
         var utterance = segments.ToDictionary(s => s.SourceSequence!.Value, s => s.UtteranceId);
         Assert.Equal(utterance[8], utterance[10]);
         Assert.Equal(utterance[6], utterance[7]);
         Assert.NotEqual(utterance[7], utterance[8]);
         Assert.Equal([1, 2, 3], segments.Where(s => s.UtteranceId == utterance[10]).Select(s => s.Revision));
-        Assert.Empty(recorded.OfType<CoverageGapRecorded>());
+        Assert.Empty(run.Events.OfType<CoverageGapRecorded>());
     }
 
     [Theory]
@@ -485,43 +446,39 @@ public sealed class TranscriptPipelineTests
     [InlineData("partial, final")]
     public void Frames_after_the_calls_end_are_recorded_as_late_arrivals_never_as_its_speech(string late)
     {
-        var (scheduler, source, recorded) = Run();
-        source.OnNext(Said("a", false, "my order", 1000));
-        source.OnNext(Said("a", true, "my order is late", 1000));
-        scheduler.AdvanceBy(TimeSpan.FromSeconds(1));
-        source.OnNext(End());
-        scheduler.AdvanceBy(TimeSpan.FromSeconds(1));
+        var call = Notifications()
+            .At(0).Partial("my order", utterance: "a").Final("my order is late", utterance: "a")
+            .At(1_000).End()
+            .At(2_000);
         foreach (var kind in late.Split(", "))
         {
-            source.OnNext(Said(kind == "final" ? "b" : "a", kind == "final", "and another thing", 4000) with { ReceivedAt = scheduler.Now });
+            _ = kind == "final" ? call.Final("and another thing", utterance: "b", offset: 4_000) : call.Partial("and another thing", utterance: "a", offset: 4_000);
         }
-        source.OnNext(End());
-        scheduler.AdvanceBy(TimeSpan.FromMinutes(10));
+        var run = PipelineRun.Start(call.End());
 
-        Assert.Equal(["my order", "my order is late"], recorded.OfType<SegmentRecorded>().Select(s => s.Text));
-        Assert.Single(recorded.OfType<CallStarted>());
-        Assert.Single(recorded.OfType<CallEnded>());
-        var gaps = recorded.OfType<CoverageGapRecorded>().ToList();
+        Texts(run).AssertEqual(OnNext(0, "my order"), OnNext(0, "my order is late"));
+        run.Messages.Of((CallStarted e) => e.ConversationId).AssertEqual(OnNext(0, "call-1"));
+        run.Messages.Of((CallEnded e) => e.ConversationId).AssertEqual(OnNext(1_000, "call-1"));
+        var gaps = run.Events.OfType<CoverageGapRecorded>().ToList();
         Assert.Equal(late.Split(", ").Length, gaps.Count);
         Assert.All(gaps, g => Assert.Equal(GapKind.LateArrival, g.Kind));
         Assert.All(gaps, g => Assert.DoesNotContain("another", g.Detail, StringComparison.Ordinal));
-        Assert.IsType<CallEnded>(recorded[^(gaps.Count + 1)]);
+        Assert.IsType<CallEnded>(run.Events[^(gaps.Count + 1)]);
     }
 
     [Fact]
     public void A_call_ended_by_silence_and_one_ended_by_a_stop_each_say_which()
     {
-        var (scheduler, source, recorded) = Run(new PipelineOptions { CallIdle = TimeSpan.FromSeconds(30) });
-        source.OnNext(Media(1, "hello"));
-        scheduler.AdvanceBy(TimeSpan.FromSeconds(31));
-        source.OnNext(new TranscriptReceived("call-2", "EXTERNAL", "x", true, "hi", 0, 300, null, null, null, "notifications", false, scheduler.Now));
-        scheduler.AdvanceBy(TimeSpan.FromSeconds(5));
+        using var run = new PipelineRun(new PipelineOptions { CallIdle = 30.Seconds() });
+        run.Play(Media().At(0).Final("hello"), Call.Script("call-2").At(31_000).Final("hi"));
+        run.AdvanceTo(36_000);
 
-        source.OnCompleted();
+        run.Stop();
 
-        var reasons = recorded.OfType<CallEnded>().ToDictionary(e => e.ConversationId, e => e.Reason);
-        Assert.Equal("no transcript within the idle time: the call's end was not heard", reasons["call-1"]);
-        Assert.Equal("the recorder stopped before the call's end was heard", reasons["call-2"]);
+        run.Messages.Of((CallEnded e) => (e.ConversationId, e.Reason)).AssertEqual(
+            OnNext(30_000, ("call-1", "no transcript within the idle time: the call's end was not heard")),
+            OnNext(36_000, ("call-2", "the recorder stopped before the call's end was heard")),
+            OnCompleted<(string, string)>(36_000));
     }
 
     /// <summary>An archive that cannot be reached.</summary>
@@ -534,21 +491,15 @@ public sealed class TranscriptPipelineTests
     [Fact]
     public async Task A_backfill_that_fails_is_recorded_with_its_reason_and_the_call_still_ends()
     {
-        var recorded = new List<RecordedEvent>();
-        var done = new TaskCompletionSource();
-        var source = new Subject<SourceEvent>();
-        TranscriptPipeline.Build(source, new PipelineOptions(), new HistoricalScheduler(T0), new UnreachableArchive()).Subscribe(recorded.Add, () => done.SetResult());
+        using var run = await RunToEndAsync(Notifications()
+            .At(1_000).Final("hello there")
+            .At(2_000).SocketDrop(2.Seconds())
+            .End(), new UnreachableArchive());
 
-        source.OnNext(Said("a", true, "hello there", 1000));
-        source.OnNext(new SourceDisconnected(["call-1"], T0, "socket dropped", T0.AddSeconds(4)));
-        source.OnNext(End());
-        source.OnCompleted();
-        await done.Task.WaitAsync(TimeSpan.FromSeconds(10));
-
-        var failed = Assert.Single(recorded.OfType<BackfillFailed>());
+        var failed = Assert.Single(run.Events.OfType<BackfillFailed>());
         Assert.Equal("call-1", failed.ConversationId);
         Assert.Equal("HttpRequestException: GET of the stored transcript failed with 503", failed.Reason);
-        Assert.IsType<CallEnded>(recorded[^1]);
+        Assert.IsType<CallEnded>(run.Events[^1]);
     }
 
     [Theory]
@@ -559,23 +510,18 @@ public sealed class TranscriptPipelineTests
     public async Task Stored_phrases_drifted_from_the_live_times_are_matched_by_overlap_and_words_neither_doubled_nor_dropped(long drift)
     {
         var archive = new StoredTranscript(
-            Said("s0", true, "hello there how can I help", 1000 + drift, stored: true),
+            Said("s0", "hello there how can I help", 1_000 + drift),
             // said just after the first, in other words: not heard live, whatever the drift
-            Said("s1", true, "my card is 4111 1111 1111 1111", 2500 + drift, stored: true),
-            Said("s2", true, "thank you so much", 9000 + drift, stored: true),
-            Said("s3", true, "thank you", 10500 + drift, stored: true));
-        var recorded = new List<RecordedEvent>();
-        var done = new TaskCompletionSource();
-        var source = new Subject<SourceEvent>();
-        TranscriptPipeline.Build(source, new PipelineOptions(), new HistoricalScheduler(T0), archive).Subscribe(recorded.Add, () => done.SetResult());
+            Said("s1", "my card is 4111 1111 1111 1111", 2_500 + drift),
+            Said("s2", "thank you so much", 9_000 + drift),
+            Said("s3", "thank you", 10_500 + drift));
 
-        source.OnNext(Said("a", true, "hello there how can I help", 1000));
-        source.OnNext(new SourceDisconnected(["call-1"], T0, "socket dropped", T0.AddSeconds(4)));
-        source.OnNext(Said("c", true, "thank you so much", 9000));
-        source.OnNext(End());
-        source.OnCompleted();
-        await done.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        using var run = await RunToEndAsync(Notifications()
+            .At(1_000).Final("hello there how can I help")
+            .At(2_000).SocketDrop(2.Seconds())
+            .At(9_000).Final("thank you so much")
+            .End(), archive);
 
-        Assert.Equal(["my card is [CARD]", "thank you"], recorded.OfType<SegmentRecorded>().Where(s => s.Backfilled).Select(s => s.Text));
+        Assert.Equal(["my card is [CARD]", "thank you"], run.Events.OfType<SegmentRecorded>().Where(s => s.Backfilled).Select(s => s.Text));
     }
 }
