@@ -1,6 +1,7 @@
 using System.Reactive.Concurrency;
 using System.Reactive.Linq;
 using ComplianceRecorder.EventStore.Appending;
+using ComplianceRecorder.EventStore.Projections;
 using ComplianceRecorder.Genesys;
 using ComplianceRecorder.Pipeline;
 using ComplianceRecorder.Pipeline.Input;
@@ -25,6 +26,7 @@ public sealed class RecordingSession(
     IOptions<RecorderOptions> options,
     NpgsqlDataSource db,
     GroupCommitter committer,
+    ProjectionDaemon daemon,
     LiveCaptions captions,
     IHttpClientFactory http,
     IScheduler scheduler,
@@ -82,6 +84,9 @@ public sealed class RecordingSession(
         var events = Source.Events().StartWith(Resumption.Gaps(open, time.GetUtcNow()));
         Recorder = new Recorder(events, committer, pipeline, scheduler, log, archive, archive is null ? null : new RecordedFinals(db));
         _relay = Recorder.Captions.Subscribe(captions);
+        var recorder = Recorder;
+        var source = Source;
+        RecorderMetrics.Observe(() => recorder.Calls, () => committer.Backlog, () => daemon.Lag, () => source.Connected);
         // a recording that ends by itself (the source completed, or failed for good) ends the process's reason to run
         _ = Recorder.Completion.ContinueWith(_ => lifetime.StopApplication(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }

@@ -4,11 +4,6 @@ using Microsoft.Extensions.Configuration;
 
 namespace ComplianceRecorder.Web;
 
-public enum Role { Viewer, Auditor }
-
-/// <summary>Who is asking: the configured name of the API key, and what it may see.</summary>
-public sealed record Caller(string Name, Role Role);
-
 /// <summary>
 /// API keys from configuration, kept only as SHA-256 hashes (Auth:Keys:N:Name, :Sha256, :Role). A
 /// viewer sees captions; an auditor also reports and exports.

@@ -10,44 +10,6 @@ using Microsoft.Extensions.Options;
 
 namespace ComplianceRecorder.Web;
 
-/// <summary>The two roles as authorization policies; an auditor is also a viewer.</summary>
-internal static class Policies
-{
-    // policy names are prefixed, as an embedding host has policies of its own; the role claims are not
-    public const string Viewer = "ComplianceRecorder.Viewer";
-    public const string Auditor = "ComplianceRecorder.Auditor";
-    public const string ViewerRole = "viewer";
-    public const string AuditorRole = "auditor";
-
-    /// <param name="standalone">
-    /// The whole app is the recorder's: its scheme is the default, and a route that names no policy is
-    /// closed to all but auditors, so a new one cannot leak to a viewer or anyone. An embedding host keeps
-    /// its own default scheme and fallback; every recorder route names its policy and scheme itself.
-    /// </param>
-    public static void Add(IServiceCollection services, bool standalone)
-    {
-        (standalone ? services.AddAuthentication(ApiKeyAuthentication.SchemeName) : services.AddAuthentication())
-            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthentication>(ApiKeyAuthentication.SchemeName, null);
-        var auditor = new AuthorizationPolicyBuilder(ApiKeyAuthentication.SchemeName).RequireAuthenticatedUser().RequireRole(AuditorRole).Build();
-        var authorization = services.AddAuthorizationBuilder()
-            .AddPolicy(Viewer, p => p.AddAuthenticationSchemes(ApiKeyAuthentication.SchemeName).RequireAuthenticatedUser().RequireRole(ViewerRole, AuditorRole))
-            .AddPolicy(Auditor, auditor);
-        if (standalone)
-        {
-            authorization.SetFallbackPolicy(auditor);
-        }
-    }
-
-    public static Caller CallerOf(ClaimsPrincipal user) =>
-        new(user.Identity?.Name ?? "", user.IsInRole(AuditorRole) ? Role.Auditor : Role.Viewer);
-}
-
-/// <summary>Marks the one route where a key may come in the query string (the page, which trades it for a session).</summary>
-internal sealed class KeyInQuery
-{
-    public static readonly KeyInQuery Instance = new();
-}
-
 /// <summary>
 /// Who is asking, from an API key (Authorization: Bearer, X-Api-Key), a session cookie, or — on the
 /// page alone — ?key=. What they may do is left to the policies on each route group.
