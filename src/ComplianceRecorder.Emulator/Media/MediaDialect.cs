@@ -5,7 +5,7 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 
-namespace ComplianceRecorder.Emulator;
+namespace ComplianceRecorder.Emulator.Media;
 
 /// <summary>
 /// The seed tutorial's Media API dialect (../shared/genesys/seed-media-api.md): activation by POST,
