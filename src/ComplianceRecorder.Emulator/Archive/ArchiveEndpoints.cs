@@ -38,17 +38,27 @@ internal sealed class ArchiveEndpoints(GenesysEmulator emulator, EmulatorOptions
                 var offset = stored.Clock.UtteranceOffset(e);
                 phrases.Add(new JsonObject
                 {
-                    ["text"] = e.Text, ["decoratedText"] = e.Text, ["stability"] = 0.9, ["startTimeMs"] = start + offset + options.StoredDriftMs,
+                    ["text"] = e.Text,
+                    ["decoratedText"] = e.Text,
+                    ["stability"] = 0.9,
+                    ["startTimeMs"] = start + offset + options.StoredDriftMs,
                     ["duration"] = new JsonObject { ["milliseconds"] = stored.Clock.Real(e.DurationMs) },
-                    ["participantPurpose"] = e.Channel == "INTERNAL" ? "internal" : "external", ["phraseIndex"] = phrases.Count,
+                    ["participantPurpose"] = e.Channel == "INTERNAL" ? "internal" : "external",
+                    ["phraseIndex"] = phrases.Count,
                 });
             }
             return Results.Json(new JsonObject
             {
-                ["organizationId"] = "emulated-org", ["conversationId"] = conversation, ["communicationId"] = communication, ["mediaType"] = "call",
+                ["organizationId"] = "emulated-org",
+                ["conversationId"] = conversation,
+                ["communicationId"] = communication,
+                ["mediaType"] = "call",
                 ["transcripts"] = new JsonArray(new JsonObject
                 {
-                    ["transcriptId"] = Guid.NewGuid().ToString(), ["language"] = "en-US", ["startTime"] = start, ["phrases"] = phrases,
+                    ["transcriptId"] = Guid.NewGuid().ToString(),
+                    ["language"] = "en-US",
+                    ["startTime"] = start,
+                    ["phrases"] = phrases,
                 }),
             });
         });

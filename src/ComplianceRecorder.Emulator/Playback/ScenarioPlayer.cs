@@ -62,11 +62,7 @@ internal sealed class ScenarioPlayer(Scenario scenario, EmulatorOptions options,
         var callClock = new CallClock(options.Speed);
         var topic = $"v2.conversations.{id}.transcription";
         played.Add(id, communicationId, call, callClock);
-        timeline.Add((call.StartMs, () =>
-        {
-            callClock.Start = DateTimeOffset.UtcNow;
-            return notifications.PublishAsync(queueTopic, NotificationFrames.Envelope(queueTopic, NotificationFrames.QueueEvent(id, "connected")), "queue");
-        }));
+        timeline.Add((call.StartMs, Announce));
         long end = call.StartMs;
         // transcripts start a moment after the call is announced, as transcription spins up
         foreach (var e in Transcriber.Emissions(call, options.Seed))
@@ -77,14 +73,22 @@ internal sealed class ScenarioPlayer(Scenario scenario, EmulatorOptions options,
             timeline.Add((at, () => notifications.PublishTranscriptAsync(topic,
                 NotificationFrames.Envelope(topic, NotificationFrames.Transcript(id, communicationId, e, callClock)), e.IsFinal ? "final" : "partial")));
         }
-        timeline.Add((end + 500, async () =>
+        timeline.Add((end + 500, EndSession));
+        timeline.Add((end + 600, () => notifications.PublishAsync(queueTopic,
+            NotificationFrames.Envelope(queueTopic, NotificationFrames.QueueEvent(id, "disconnected")), "queue")));
+
+        Task Announce()
+        {
+            callClock.Start = DateTimeOffset.UtcNow;
+            return notifications.PublishAsync(queueTopic, NotificationFrames.Envelope(queueTopic, NotificationFrames.QueueEvent(id, "connected")), "queue");
+        }
+
+        async Task EndSession()
         {
             await notifications.ReleaseHeldBackAsync(topic).ConfigureAwait(false);
             // Genesys keeps the transcript once the call is over, not before
             played.End(id, communicationId);
             await notifications.PublishAsync(topic, NotificationFrames.Envelope(topic, NotificationFrames.SessionEnded(id, communicationId, end)), "ended").ConfigureAwait(false);
-        }));
-        timeline.Add((end + 600, () => notifications.PublishAsync(queueTopic,
-            NotificationFrames.Envelope(queueTopic, NotificationFrames.QueueEvent(id, "disconnected")), "queue")));
+        }
     }
 }

@@ -55,7 +55,8 @@ internal sealed class RestGate(EmulatorOptions options, EmulatorFaults faults)
             return Results.Json(new JsonObject
             {
                 ["message"] = "Unable to perform the requested action. You are missing the following permission(s): [conversation:transcription:view]",
-                ["code"] = "missing.permissions", ["status"] = 403,
+                ["code"] = "missing.permissions",
+                ["status"] = 403,
             }, statusCode: 403);
         }
         if (faults.TakeTooManyRequests())
