@@ -60,7 +60,7 @@ public sealed class MediaSource(HttpClient http, GenesysOptions options, TimePro
                     ["mediaSessionId"] = session, ["language"] = options.Language, ["profanityFilter"] = true,
                     ["chunkSize"] = 1500, ["languageModel"] = "conversational",
                 }, ct, OrgBase).ConfigureAwait(false);
-                log.LogInformation("Transcription activated for a media session");
+                GenesysLog.MediaActivated(log);
             }
         }
         catch (Exception e) when (e is ArgumentException or GenesysAuthException or HttpRequestException or Polly.Timeout.TimeoutRejectedException)
@@ -144,7 +144,7 @@ public sealed class MediaSource(HttpClient http, GenesysOptions options, TimePro
             }
             downSince ??= time.GetUtcNow();
             Reconnects++;
-            log.LogWarning("Media socket down ({Reason}); reconnecting in {Delay} ms", reason, backoff.TotalMilliseconds);
+            GenesysLog.MediaSocketDown(log, reason, backoff.TotalMilliseconds);
             await Task.Delay(backoff, time, ct).ConfigureAwait(false);
             backoff = TimeSpan.FromMilliseconds(Math.Min(backoff.TotalMilliseconds * 2, 10_000));
         }

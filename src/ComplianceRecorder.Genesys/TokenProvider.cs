@@ -5,9 +5,6 @@ using System.Text.Json;
 
 namespace ComplianceRecorder.Genesys;
 
-/// <summary>Raised when Genesys refuses the credentials or a permission; the message names what is missing.</summary>
-public sealed class GenesysAuthException(string message) : Exception(message);
-
 /// <summary>
 /// OAuth client credentials, cached and shared: refreshed 60 s before expiry, one refresh in flight
 /// however many callers ask. The secret and the token never reach a log.

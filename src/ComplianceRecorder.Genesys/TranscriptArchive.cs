@@ -21,13 +21,13 @@ public sealed class TranscriptArchive(GenesysRest rest, TimeProvider time, ILogg
             var url = link?["url"]?.GetValue<string>() ?? throw new InvalidDataException("the transcripturl answer has no url");
             var stored = await rest.GetUnauthenticatedAsync(new Uri(url), ct).ConfigureAwait(false);
             var result = Phrases(conversationId, communicationId, stored, time.GetUtcNow());
-            log.LogInformation("Backfill: the stored transcript of call {Call} holds {Phrases} phrases", conversationId, result.Count);
+            GenesysLog.BackfillFetched(log, conversationId, result.Count);
             return result;
         }
         catch (Exception e) when (e is HttpRequestException or InvalidDataException or InvalidOperationException or System.Text.Json.JsonException or Polly.Timeout.TimeoutRejectedException)
         {
             // the message names the status or the missing field, never transcript text
-            log.LogWarning("Backfill of call {Call} failed ({Reason}); its gaps stay as recorded", conversationId, e.Message);
+            GenesysLog.BackfillFailed(log, conversationId, e.Message);
             throw;
         }
     }

@@ -5,21 +5,6 @@ using NpgsqlTypes;
 
 namespace ComplianceRecorder.EventStore.Appending;
 
-/// <summary>An event to append, with the stream version the caller expects (null: any).</summary>
-public readonly record struct PendingEvent(RecordedEvent Event, int? ExpectedVersion = null);
-
-/// <summary>
-/// Where an appended event landed. <c>Duplicate</c>: its source key was already recorded, so nothing new was written.
-/// <c>Refusal</c>: the store refused the event for its content; this record was appended in its place (at <c>Seq</c>).
-/// </summary>
-public readonly record struct Appended(string StreamId, int Version, long Seq, bool Duplicate, EventRefused? Refusal = null);
-
-/// <summary>An event that cannot be written as JSON (a NaN, a value JSON cannot hold): its own content, never the store's state.</summary>
-public sealed class UnserializableEventException(RecordedEvent e, Exception inner) : Exception($"a {e.Type} event cannot be serialized: {inner.Message}", inner);
-
-/// <summary>The stream was not at the version the caller expected.</summary>
-public sealed class ConcurrencyException(string message, Exception inner) : Exception(message, inner);
-
 /// <summary>
 /// Appends batches in one round trip through the <c>append_events</c> function. With
 /// <paramref name="heads"/>, the same transaction reads back the heads it wrote (the stream rows stay

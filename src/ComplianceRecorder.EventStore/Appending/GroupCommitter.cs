@@ -142,7 +142,7 @@ public sealed class GroupCommitter : IAsyncDisposable
                         {
                             return false;
                         }
-                        _log.LogWarning("Append of {Count} events failed, retrying in {Delay} ms: {Error}", count, delay.TotalMilliseconds, e.Message);
+                        EventStoreLog.AppendRetrying(_log, count, delay.TotalMilliseconds, e.Message);
                         try
                         {
                             await Task.Delay(delay, _time, _giveUp.Token).ConfigureAwait(false);
@@ -170,7 +170,7 @@ public sealed class GroupCommitter : IAsyncDisposable
                         return await CommitAsync(batch, pending, from, half).ConfigureAwait(false)
                             && await CommitAsync(batch, pending, from + half, count - half).ConfigureAwait(false);
                     default:
-                        _log.LogError("Append of {Count} events failed and cannot succeed as configured: {Error}", count, e.Message);
+                        EventStoreLog.AppendFatal(_log, count, e.Message);
                         for (var i = 0; i < count; i++)
                         {
                             batch[from + i].Done.TrySetException(e);
@@ -186,8 +186,7 @@ public sealed class GroupCommitter : IAsyncDisposable
     {
         var e = item.Event;
         var refusal = new EventRefused(Cap(e.StreamId), e.Type, e.SourceKey is { } k ? Cap(k) : null, AppendErrors.SqlState(why), Cap(AppendErrors.Reason(why)), _time.GetUtcNow());
-        _log.LogError("The store refused a {Type} event of stream {Stream} ({SqlState}): {Reason}; it is recorded as refused and recording goes on",
-            e.Type, refusal.Stream, refusal.SqlState, refusal.Reason);
+        EventStoreLog.Refused(_log, e.Type, refusal.Stream, refusal.SqlState, refusal.Reason);
         var one = new List<Item>(1) { new(refusal, new TaskCompletionSource<Appended>(TaskCreationOptions.RunContinuationsAsynchronously)) };
         if (!await CommitAsync(one, [new PendingEvent(refusal)], 0, 1).ConfigureAwait(false))
         {
@@ -237,12 +236,12 @@ public sealed class GroupCommitter : IAsyncDisposable
         {
             var path = _spill.Write([.. left.Select(i => i.Event)]);
             Interlocked.Add(ref _spilled, left.Count);
-            _log.LogWarning("The store was unreachable at the stop deadline: {Count} events spilled to {Path}; the next start appends them first", left.Count, path);
+            EventStoreLog.Spilled(_log, left.Count, path);
             Fail(left, new InvalidOperationException($"spilled to {path}, not yet recorded"));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            _log.LogError("The store was unreachable at the stop deadline and the spill file could not be written: {Count} events lost: {Error}", left.Count, e.Message);
+            EventStoreLog.SpillFailed(_log, left.Count, e.Message);
             Fail(left, e);
         }
     }

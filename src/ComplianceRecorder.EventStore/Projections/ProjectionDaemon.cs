@@ -42,7 +42,7 @@ public sealed class ProjectionDaemon(NpgsqlDataSource db, TimeProvider time, ILo
             }
             await Task.Delay(TimeSpan.FromSeconds(2), time, ct).ConfigureAwait(false);
         }
-        log.LogInformation("Projection daemon leads '{Projection}'", Name);
+        EventStoreLog.ProjectionLeads(log, Name);
         while (!ct.IsCancellationRequested)
         {
             try
@@ -54,7 +54,7 @@ public sealed class ProjectionDaemon(NpgsqlDataSource db, TimeProvider time, ILo
             }
             catch (Exception e) when (e is NpgsqlException or TimeoutException)
             {
-                log.LogWarning("Projection step failed, retrying: {Error}", e.Message);
+                EventStoreLog.ProjectionStepFailed(log, e.Message);
                 await Task.Delay(TimeSpan.FromSeconds(1), time, ct).ConfigureAwait(false);
             }
         }

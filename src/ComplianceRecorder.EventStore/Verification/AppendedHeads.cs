@@ -2,9 +2,6 @@ using System.Collections.Concurrent;
 
 namespace ComplianceRecorder.EventStore.Verification;
 
-/// <summary>A stream's head as this process appended it: the version and the hash the store gave it in the same transaction.</summary>
-public sealed record AppendedHead(int Version, byte[] Hash);
-
 /// <summary>
 /// The heads this process appended and has not signed yet. The signer signs only these: a head read
 /// back from <c>streams</c> is whatever the owner left there, and signing it would vouch for a chain

@@ -10,9 +10,6 @@ namespace ComplianceRecorder.EventStore.Verification;
 /// and deleting a stream's newest ones leaves events older than the signing interval unsigned, which
 /// verify reports as well.
 /// </summary>
-/// <summary>What one signing pass did: heads signed, heads of ours the store no longer holds, and the anchor it signed (if the store grew).</summary>
-public sealed record SignPass(int Signed, IReadOnlyList<string> Refused, StoreAnchor? Anchor);
-
 public static class ChainCheckpoints
 {
     // two signers (two recorders, or the timer and the stop) must not both chain onto the same predecessor

@@ -4,24 +4,6 @@ using Npgsql;
 
 namespace ComplianceRecorder.EventStore.Verification;
 
-/// <summary>The first event whose stored hash does not match what its bytes and predecessor give.</summary>
-public sealed record BrokenLink(string StreamId, int Version, long Seq, string Reason);
-
-/// <summary>
-/// What verify found. <c>SignaturesChecked</c> is false when no key set was given: the chains, the
-/// checkpoints' structure and the projections were checked, the signatures were not.
-/// </summary>
-public sealed record VerifyReport(long Streams, long Events, IReadOnlyList<BrokenLink> Broken, int CheckpointsBroken = 0)
-{
-    public bool Ok => Broken.Count == 0 && Projections.Count == 0;
-
-    public bool SignaturesChecked { get; init; }
-
-    public long Checkpoints { get; init; }
-
-    public IReadOnlyList<ProjectionMismatch> Projections { get; init; } = [];
-}
-
 /// <summary>
 /// Recomputes every stream's hash chain from the stored columns, independently of the database
 /// function that wrote it, and names the first broken link of each stream; then checks the signed

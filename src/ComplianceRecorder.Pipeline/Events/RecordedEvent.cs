@@ -31,11 +31,3 @@ public abstract record RecordedEvent
     [JsonIgnore]
     public virtual string? SourceKey => null;
 }
-
-public static class Streams
-{
-    public const string Quarantine = "$quarantine";
-    public const string Metrics = "$metrics";
-    public const string Access = "$access";
-    public const string Refused = "$refused";
-}

@@ -4,10 +4,6 @@ using ComplianceRecorder.Pipeline.Events;
 
 namespace ComplianceRecorder.Pipeline.Metrics;
 
-/// <summary>A recorded event, its place in the store, and when its commit was confirmed.</summary>
-/// <summary>An event once committed; <c>Duplicate</c> when the store already held it (a redelivery, or another recorder).</summary>
-public readonly record struct Durable(RecordedEvent Event, long Seq, DateTimeOffset DurableAt, bool Duplicate = false);
-
 /// <summary>
 /// Windowed latency and throughput. Buffer ticks on the injected scheduler; each segment is counted in
 /// the window of its own receive time (event time), so a replay puts it in the same window. A window is

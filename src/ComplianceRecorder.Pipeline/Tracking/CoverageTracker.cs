@@ -3,9 +3,6 @@ using ComplianceRecorder.Pipeline.Input;
 
 namespace ComplianceRecorder.Pipeline.Tracking;
 
-/// <summary>A transcript that passed the tracker, with the revision number of its utterance.</summary>
-public sealed record TrackedTranscript(TranscriptReceived Transcript, int Revision);
-
 /// <summary>
 /// The state the Scan carries for one call: what was heard so far, so holes become recorded gaps.
 /// Immutable in spirit: <see cref="Next"/> returns the state after one event and what it emitted;

@@ -5,7 +5,7 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 
-namespace ComplianceRecorder.Emulator;
+namespace ComplianceRecorder.Emulator.Media;
 
 /// <summary>
 /// The seed tutorial's Media API dialect (../shared/genesys/seed-media-api.md): activation by POST,
@@ -40,8 +40,10 @@ internal sealed class MediaDialect(GenesysEmulator emulator, EmulatorOptions opt
             _active[session] = true;
             return Results.Json(new JsonObject
             {
-                ["id"] = "trans-" + Math.Abs(session.GetHashCode(StringComparison.Ordinal)), ["status"] = "active",
-                ["mediaSessionId"] = session, ["createdTime"] = DateTimeOffset.UtcNow.ToString("O"),
+                ["id"] = "trans-" + Math.Abs(session.GetHashCode(StringComparison.Ordinal)),
+                ["status"] = "active",
+                ["mediaSessionId"] = session,
+                ["createdTime"] = DateTimeOffset.UtcNow.ToString("O"),
             }, statusCode: 201);
         });
 
@@ -129,8 +131,12 @@ internal sealed class MediaDialect(GenesysEmulator emulator, EmulatorOptions opt
             sequence++;
             var message = new JsonObject
             {
-                ["eventType"] = "transcription", ["eventSequence"] = sequence, ["mediaSessionId"] = call.ConversationId,
-                ["transcript"] = e.Text, ["isPartial"] = !e.IsFinal, ["timestamp"] = DateTimeOffset.UtcNow.ToString("O"),
+                ["eventType"] = "transcription",
+                ["eventSequence"] = sequence,
+                ["mediaSessionId"] = call.ConversationId,
+                ["transcript"] = e.Text,
+                ["isPartial"] = !e.IsFinal,
+                ["timestamp"] = DateTimeOffset.UtcNow.ToString("O"),
             };
             double roll;
             lock (_chaos)

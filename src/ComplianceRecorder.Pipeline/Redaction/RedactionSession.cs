@@ -1,0 +1,87 @@
+using System.Text;
+
+namespace ComplianceRecorder.Pipeline.Redaction;
+
+/// <summary>
+/// Redacts the utterances of one conversation in call order. It is stateful the way a listener is:
+/// the agent's question ("what's the security code?") makes the customer's next numbers sensitive,
+/// and a number dictated over several turns stays sensitive until the topic changes.
+/// Partials are redacted with the context the finals built, but never change it.
+/// </summary>
+public sealed class RedactionSession
+{
+    private readonly TopicState _topic = new();
+    private readonly TwoBreathCards _cards = new();
+
+    // scratch for the scan, reused on each thread: Redact never yields, so no two calls share it at once
+    [ThreadStatic]
+    private static List<Token>? t_tokens;
+
+    public RedactionResult Redact(string text, Speaker speaker, bool isFinal)
+    {
+        Span<bool> claimed = text.Length < 1024 ? stackalloc bool[text.Length + 1] : new bool[text.Length + 1];
+        var spans = new List<RedactedEntity>(4);
+        var tokens = Lexicon.Scan(text, t_tokens ??= new List<Token>(64), out var cues);
+        WrittenPatterns.Claim(text, cues, claimed, spans);
+
+        var mentions = TopicState.QualifyCards(text, tokens, Topics.Find(text, tokens));
+        var usedTopic = false;
+        var runs = NumberRuns.Find(text, tokens, claimed);
+        NumberRun? lastKept = null;
+        RedactionResult? corrected = null;
+        for (var i = 0; i < runs.Count; i++)
+        {
+            var run = runs[i];
+            var local = TopicState.Local(text, tokens, mentions, run);
+            var type = NumberClassifier.Classify(text, run, local, _topic.Current);
+            if (type is null && i == 0 && isFinal && _cards.Continues(speaker, text, run) is { } previous)
+            {
+                type = EntityType.Card;
+                corrected = previous;
+            }
+            if (type is { } t)
+            {
+                spans.Add(new RedactedEntity(t, run.Start, run.End));
+                usedTopic |= local == Topic.None && _topic.Current.IsSensitive();
+                lastKept = null;
+            }
+            else
+            {
+                lastKept = run;
+            }
+        }
+
+        var result = Apply(text, spans);
+        var unsettled = lastKept is { } tail && TwoBreathCards.MayContinue(text, tail)
+            && TopicState.Local(text, tokens, mentions, tail) != Topic.Harmless && !NumberClassifier.IsHarmless(text, tail);
+        if (isFinal)
+        {
+            _topic.Advance(text, speaker, mentions, usedTopic);
+            _cards.Ended(speaker, result, unsettled ? lastKept : null, result.Text.Length - text.Length);
+        }
+        return unsettled || corrected is not null ? result with { Unsettled = unsettled, CorrectsPrevious = corrected } : result;
+    }
+
+    private static RedactionResult Apply(string text, List<RedactedEntity> spans)
+    {
+        if (spans.Count == 0)
+        {
+            return new RedactionResult(text, []);
+        }
+        spans.Sort(static (a, b) => a.Start.CompareTo(b.Start));
+        var sb = new StringBuilder(text.Length);
+        var entities = new RedactedEntity[spans.Count];
+        var at = 0;
+        for (var i = 0; i < spans.Count; i++)
+        {
+            var s = spans[i];
+            sb.Append(text, at, s.Start - at);
+            var placeholder = s.Type.Placeholder();
+            entities[i] = new RedactedEntity(s.Type, sb.Length, sb.Length + placeholder.Length);
+            sb.Append(placeholder);
+            at = s.End;
+        }
+        sb.Append(text, at, text.Length - at);
+        return new RedactionResult(sb.ToString(), entities);
+    }
+}

@@ -1,0 +1,115 @@
+namespace ComplianceRecorder.Pipeline.Redaction;
+
+/// <summary>
+/// The subject of the conversation as a listener keeps it: the agent's question ("what's the security
+/// code?") makes the customer's next numbers sensitive, and the subject stays in force over a few
+/// finals, or as long as numbers keep answering it, until another question moves on. A topic named
+/// right beside a number outranks it.
+/// </summary>
+internal sealed class TopicState
+{
+    // How many finals a topic stays in force after it was last mentioned or used.
+    private const int TopicHorizon = 3;
+    // How many other words may stand between a topic word and its number, before it and after it.
+    // Counted in words, not characters, so that numbers turned into placeholders do not move topics closer.
+    private const int ReachBefore = 6;
+    private const int ReachAfter = 1;
+
+    private int _turnsLeft;
+
+    /// <summary>The topic in force for the conversation, whatever an utterance names itself.</summary>
+    public Topic Current { get; private set; }
+
+    /// <summary>A final was said: its mentions set the topic, or its question moves on, or the topic fades.</summary>
+    public void Advance(string text, Speaker speaker, List<TopicMention> mentions, bool usedTopic)
+    {
+        var last = Topic.None;
+        foreach (var m in mentions)
+        {
+            if (m.Topic.IsSensitive())
+            {
+                last = m.Topic;
+            }
+        }
+        if (last != Topic.None)
+        {
+            Current = last;
+            _turnsLeft = TopicHorizon;
+        }
+        else if (speaker == Speaker.Agent && text.Contains('?') && !AsksForANumber(text))
+        {
+            // the agent moved on to another question
+            Current = Topic.None;
+        }
+        else if (usedTopic)
+        {
+            _turnsLeft = TopicHorizon;
+        }
+        else if (--_turnsLeft <= 0)
+        {
+            Current = Topic.None;
+        }
+    }
+
+    // "and the number?", "the digits?" — still the same subject
+    private static bool AsksForANumber(string text) =>
+        text.Contains("number", StringComparison.OrdinalIgnoreCase) || text.Contains("digits", StringComparison.OrdinalIgnoreCase)
+        || text.Contains("code", StringComparison.OrdinalIgnoreCase) || text.Contains("rest of it", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// "The three digits on the back of the card", "the expiry date on your card": a card named right after
+    /// a code's own words says whose code it is, and the number that answers is that code, not part of a
+    /// card. Further off ("thanks for the security code, now your card number?") the card is a new subject.
+    /// </summary>
+    public static List<TopicMention> QualifyCards(string text, List<Token> tokens, List<TopicMention> mentions)
+    {
+        for (var i = 1; i < mentions.Count; i++)
+        {
+            var (previous, m) = (mentions[i - 1], mentions[i]);
+            if (m.Topic == Topic.Card && previous.Topic is Topic.Cvv or Topic.Expiry or Topic.Pin
+                && text.AsSpan(previous.End, m.Start - previous.End).IndexOfAny("?.!,;") < 0 && WordsBetween(text, tokens, previous.End, m.Start) <= 3)
+            {
+                mentions[i] = m with { Topic = previous.Topic };
+            }
+        }
+        return mentions;
+    }
+
+    /// <summary>The topic an utterance names beside a number, if any.</summary>
+    public static Topic Local(string text, List<Token> tokens, List<TopicMention> mentions, NumberRun run)
+    {
+        // the nearest mention wins; one after the number ("467 3395 office") counts only right beside it
+        var best = Topic.None;
+        var bestDistance = int.MaxValue;
+        foreach (var m in mentions)
+        {
+            var distance = m.End <= run.Start ? WordsBetween(text, tokens, m.End, run.Start) is var b && b <= ReachBefore ? b : int.MaxValue
+                : m.Start >= run.End ? WordsBetween(text, tokens, run.End, m.Start) is var a && a <= ReachAfter ? a : int.MaxValue
+                : int.MaxValue;
+            if (distance < bestDistance)
+            {
+                best = m.Topic;
+                bestDistance = distance;
+            }
+        }
+        return best;
+    }
+
+    // Plain words between two offsets: not numbers, fillers or our own placeholders.
+    private static int WordsBetween(string text, List<Token> tokens, int from, int to)
+    {
+        var words = 0;
+        foreach (var t in tokens)
+        {
+            if (t.Start >= to)
+            {
+                break;
+            }
+            if (t.Start >= from && t.Kind == TokenKind.Word && char.IsLetter(text[t.Start]) && (t.Start == 0 || text[t.Start - 1] != '['))
+            {
+                words++;
+            }
+        }
+        return words;
+    }
+}
