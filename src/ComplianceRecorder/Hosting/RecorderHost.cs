@@ -1,9 +1,9 @@
 using System.Reactive.Concurrency;
 using System.Reactive.Linq;
+using ComplianceRecorder.Development;
 using ComplianceRecorder.Emulator;
 using ComplianceRecorder.EventStore.Appending;
 using ComplianceRecorder.EventStore.Projections;
-using ComplianceRecorder.EventStore.Provisioning;
 using ComplianceRecorder.EventStore.Verification;
 using ComplianceRecorder.Genesys;
 using ComplianceRecorder.Pipeline;
