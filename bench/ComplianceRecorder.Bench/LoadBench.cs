@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Text.RegularExpressions;
-using ComplianceRecorder.EventStore.Provisioning;
+using ComplianceRecorder.Development;
 using ComplianceRecorder.Hosting;
 using ComplianceRecorder.Recording;
 using ComplianceRecorder.Web;

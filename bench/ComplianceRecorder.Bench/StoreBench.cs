@@ -1,7 +1,7 @@
 using System.Diagnostics;
+using ComplianceRecorder.Development;
 using ComplianceRecorder.EventStore.Appending;
 using ComplianceRecorder.EventStore.Projections;
-using ComplianceRecorder.EventStore.Provisioning;
 using ComplianceRecorder.EventStore.Schema;
 using ComplianceRecorder.Pipeline.Events;
 using Microsoft.Extensions.Logging.Abstractions;

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using ComplianceRecorder.Development;
 using ComplianceRecorder.EventStore.Provisioning;
 using ComplianceRecorder.EventStore.Verification;
 using ComplianceRecorder.Genesys;

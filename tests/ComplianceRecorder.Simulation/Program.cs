@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using ComplianceRecorder.EventStore.Provisioning;
+using ComplianceRecorder.Development;
 using ComplianceRecorder.Simulation;
 
 // dotnet run --project tests/ComplianceRecorder.Simulation -- simulate --seeds 200

@@ -2,8 +2,8 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net.WebSockets;
 using System.Text.Json;
+using ComplianceRecorder.Development;
 using ComplianceRecorder.Emulator;
-using ComplianceRecorder.EventStore.Provisioning;
 using ComplianceRecorder.EventStore.Schema;
 using Npgsql;
 

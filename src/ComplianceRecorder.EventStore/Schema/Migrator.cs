@@ -1,4 +1,4 @@
-using System.Reflection;
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Npgsql;
@@ -9,57 +9,119 @@ namespace ComplianceRecorder.EventStore.Schema;
 public sealed class MigrationException(string message) : Exception(message);
 
 /// <summary>
-/// Applies the versioned SQL files in migrations/ (embedded in this assembly) in order, each once,
-/// each in its own transaction, so a failing migration leaves the schema as it was.
+/// What a build carries: versioned files (tables, views, triggers, privileges), each applied once and never
+/// edited after; and function files, one <c>CREATE OR REPLACE</c> each, applied after them in name order and
+/// again whenever a file's content changes (as Flyway's repeatable migrations).
+/// </summary>
+public sealed record MigrationSet(IReadOnlyList<(int Version, string Name, string Sql)> Versioned, IReadOnlyList<(string Name, string Sql)> Functions);
+
+/// <summary>
+/// Applies the SQL files in migrations/ (embedded in this assembly): each pending versioned file in its own
+/// transaction, so a failing one leaves the schema as it was, then every changed function file in one.
+/// A store made by the earlier layout (001_events.sql … 007_integrity.sql) is adopted, not migrated again.
 /// </summary>
 public static class Migrator
 {
     private const long LockKey = 727273;
+    private const string FunctionsFolder = "functions/";
 
-    public static IReadOnlyList<(int Version, string Name, string Sql)> Embedded()
+    public static MigrationSet Embedded()
     {
         var asm = typeof(Migrator).Assembly;
-        var list = new List<(int, string, string)>();
-        foreach (var name in asm.GetManifestResourceNames().Where(n => n.StartsWith("migrations/", StringComparison.Ordinal)).Order(StringComparer.Ordinal))
+        var versioned = new List<(int, string, string)>();
+        var functions = new List<(string, string)>();
+        foreach (var resource in asm.GetManifestResourceNames().Where(n => n.StartsWith("migrations/", StringComparison.Ordinal)).Order(StringComparer.Ordinal))
         {
-            var file = name["migrations/".Length..];
-            var version = int.Parse(file.AsSpan(0, file.IndexOf('_', StringComparison.Ordinal)), System.Globalization.CultureInfo.InvariantCulture);
-            using var s = asm.GetManifestResourceStream(name)!;
+            var name = resource["migrations/".Length..];
+            using var s = asm.GetManifestResourceStream(resource)!;
             using var r = new StreamReader(s, Encoding.UTF8);
-            list.Add((version, file, r.ReadToEnd()));
+            var sql = r.ReadToEnd();
+            if (name.StartsWith(FunctionsFolder, StringComparison.Ordinal))
+            {
+                functions.Add((name, sql));
+            }
+            else
+            {
+                versioned.Add((int.Parse(name.AsSpan(0, name.IndexOf('_', StringComparison.Ordinal)), CultureInfo.InvariantCulture), name, sql));
+            }
         }
-        return list;
+        return new MigrationSet(versioned, functions);
     }
 
-    /// <summary>Migrations not yet applied, read with any role that may see schema_migrations.</summary>
-    public static async Task<IReadOnlyList<string>> PendingAsync(NpgsqlDataSource db, CancellationToken ct = default)
+    /// <summary>Migrations not yet applied, read with any role that may see schema_migrations and schema_functions.</summary>
+    public static Task<IReadOnlyList<string>> PendingAsync(NpgsqlDataSource db, CancellationToken ct = default) => PendingAsync(db, Embedded(), ct);
+
+    public static async Task<IReadOnlyList<string>> PendingAsync(NpgsqlDataSource db, MigrationSet set, CancellationToken ct = default)
     {
-        var applied = new Dictionary<int, string>();
+        await using var conn = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        // no schema yet, or one from before the recorder's role could read these tables: all to do
+        var applied = await ReadOrEmptyAsync(() => AppliedAsync(conn, null, ct)).ConfigureAwait(false);
+        var functions = await ReadOrEmptyAsync(() => FunctionsAppliedAsync(conn, null, ct)).ConfigureAwait(false);
+        var (versions, current) = Effective(applied, functions, set);
+        RequireConsistent(versions, set.Versioned);
+        return
+        [
+            .. set.Versioned.Where(m => !versions.ContainsKey(m.Version)).Select(m => m.Name),
+            .. set.Functions.Where(f => current.GetValueOrDefault(f.Name) != Checksum(f.Sql)).Select(f => f.Name),
+        ];
+    }
+
+    private static async Task<Dictionary<TKey, TValue>> ReadOrEmptyAsync<TKey, TValue>(Func<Task<Dictionary<TKey, TValue>>> read)
+        where TKey : notnull
+    {
         try
         {
-            await using var conn = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
-            applied = await AppliedAsync(conn, null, ct).ConfigureAwait(false);
+            return await read().ConfigureAwait(false);
         }
         catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.UndefinedTable or PostgresErrorCodes.InsufficientPrivilege)
         {
-            // no schema yet, or one from before the recorder's role could read this table: all to do
+            return new();
         }
-        var embedded = Embedded();
-        RequireConsistent(applied, embedded);
-        return [.. embedded.Where(m => !applied.ContainsKey(m.Version)).Select(m => m.Name)];
     }
 
-    private static async Task<Dictionary<int, string>> AppliedAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, CancellationToken ct)
+    private static async Task<Dictionary<int, (string Name, string Sha256)>> AppliedAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, CancellationToken ct)
     {
-        var applied = new Dictionary<int, string>();
-        await using var cmd = new NpgsqlCommand("SELECT version, sha256 FROM schema_migrations", conn, tx);
+        var applied = new Dictionary<int, (string, string)>();
+        await using var cmd = new NpgsqlCommand("SELECT version, name, sha256 FROM schema_migrations", conn, tx);
         await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
         while (await r.ReadAsync(ct).ConfigureAwait(false))
         {
-            applied[r.GetInt32(0)] = r.GetString(1);
+            applied[r.GetInt32(0)] = (r.GetString(1), r.GetString(2));
         }
         return applied;
     }
+
+    private static async Task<Dictionary<string, string>> FunctionsAppliedAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, CancellationToken ct)
+    {
+        var applied = new Dictionary<string, string>(StringComparer.Ordinal);
+        await using var cmd = new NpgsqlCommand("SELECT name, sha256 FROM schema_functions", conn, tx);
+        await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        while (await r.ReadAsync(ct).ConfigureAwait(false))
+        {
+            applied[r.GetString(0)] = r.GetString(1);
+        }
+        return applied;
+    }
+
+    /// <summary>
+    /// The applied history as this build reads it: a store of the earlier layout counts as having this
+    /// build's baseline applied, with the function files that layout left in effect.
+    /// </summary>
+    private static (Dictionary<int, string> Versions, IReadOnlyDictionary<string, string> Functions) Effective(
+        Dictionary<int, (string Name, string Sha256)> applied, Dictionary<string, string> functions, MigrationSet set)
+    {
+        if (!EarlierLayout.IsAdoptable(applied, set))
+        {
+            return (applied.ToDictionary(a => a.Key, a => a.Value.Sha256), functions);
+        }
+        EarlierLayout.RequireComplete(applied);
+        return (new Dictionary<int, string> { [1] = Checksum(Baseline(set).Sql) }, EarlierLayout.Functions);
+    }
+
+    private static (int Version, string Name, string Sql) Baseline(MigrationSet set) =>
+        set.Versioned.FirstOrDefault(m => m.Version == 1) is { Name: not null } first
+            ? first
+            : throw new MigrationException("this build carries no 001 migration to adopt the earlier layout's store with");
 
     private static string Checksum(string sql) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(sql)));
 
@@ -95,32 +157,33 @@ public static class Migrator
     public static Task<IReadOnlyList<string>> MigrateAsync(NpgsqlDataSource db, CancellationToken ct = default) =>
         MigrateAsync(db, Embedded(), ct);
 
-    public static async Task<IReadOnlyList<string>> MigrateAsync(NpgsqlDataSource db, IReadOnlyList<(int Version, string Name, string Sql)> migrations, CancellationToken ct = default)
+    /// <summary>Versioned files only, no function files.</summary>
+    public static Task<IReadOnlyList<string>> MigrateAsync(NpgsqlDataSource db, IReadOnlyList<(int Version, string Name, string Sql)> migrations, CancellationToken ct = default) =>
+        MigrateAsync(db, new MigrationSet(migrations, []), ct);
+
+    public static async Task<IReadOnlyList<string>> MigrateAsync(NpgsqlDataSource db, MigrationSet set, CancellationToken ct = default)
     {
         await using var conn = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
-        await using (var create = new NpgsqlCommand(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL, sha256 text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())", conn))
+        var applied = new List<string>();
+        // several processes may start at once; each step takes the lock, and one applies while the others then find it done
+        await using (var tx = await LockedAsync(conn, ct).ConfigureAwait(false))
         {
-            await create.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
-        }
-        await using (var tx = await conn.BeginTransactionAsync(ct).ConfigureAwait(false))
-        {
-            await using (var lk = new NpgsqlCommand($"SELECT pg_advisory_xact_lock({LockKey})", conn, tx))
+            await ExecuteAsync(conn, tx, """
+                CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL, sha256 text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now());
+                CREATE TABLE IF NOT EXISTS schema_functions (name text PRIMARY KEY, sha256 text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now());
+                """, ct).ConfigureAwait(false);
+            var history = await AppliedAsync(conn, tx, ct).ConfigureAwait(false);
+            var (versions, _) = Effective(history, new(), set);
+            RequireConsistent(versions, set.Versioned);
+            if (EarlierLayout.IsAdoptable(history, set))
             {
-                await lk.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+                applied.Add(await AdoptAsync(conn, tx, Baseline(set), ct).ConfigureAwait(false));
             }
-            RequireConsistent(await AppliedAsync(conn, tx, ct).ConfigureAwait(false), migrations);
             await tx.CommitAsync(ct).ConfigureAwait(false);
         }
-        var applied = new List<string>();
-        foreach (var (version, name, sql) in migrations)
+        foreach (var (version, name, sql) in set.Versioned)
         {
-            await using var tx = await conn.BeginTransactionAsync(ct).ConfigureAwait(false);
-            // several processes may start at once; one applies, the others then find it done
-            await using (var lk = new NpgsqlCommand($"SELECT pg_advisory_xact_lock({LockKey})", conn, tx))
-            {
-                await lk.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
-            }
+            await using var tx = await LockedAsync(conn, ct).ConfigureAwait(false);
             await using (var check = new NpgsqlCommand("SELECT 1 FROM schema_migrations WHERE version = $1", conn, tx))
             {
                 check.Parameters.AddWithValue(version);
@@ -130,20 +193,66 @@ public static class Migrator
                     continue;
                 }
             }
-            await using (var run = new NpgsqlCommand(sql, conn, tx))
-            {
-                await run.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
-            }
-            await using (var record = new NpgsqlCommand("INSERT INTO schema_migrations (version, name, sha256) VALUES ($1, $2, $3)", conn, tx))
-            {
-                record.Parameters.AddWithValue(version);
-                record.Parameters.AddWithValue(name);
-                record.Parameters.AddWithValue(Checksum(sql));
-                await record.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
-            }
+            await ExecuteAsync(conn, tx, sql, ct).ConfigureAwait(false);
+            await ExecuteAsync(conn, tx, "INSERT INTO schema_migrations (version, name, sha256) VALUES ($1, $2, $3)", ct, version, name, Checksum(sql)).ConfigureAwait(false);
             await tx.CommitAsync(ct).ConfigureAwait(false);
             applied.Add(name);
         }
+        if (set.Functions.Count > 0)
+        {
+            // one transaction: the functions that call each other change together
+            await using var tx = await LockedAsync(conn, ct).ConfigureAwait(false);
+            var recorded = await FunctionsAppliedAsync(conn, tx, ct).ConfigureAwait(false);
+            foreach (var (name, sql) in set.Functions)
+            {
+                var sha = Checksum(sql);
+                if (recorded.GetValueOrDefault(name) == sha)
+                {
+                    continue;
+                }
+                await ExecuteAsync(conn, tx, sql, ct).ConfigureAwait(false);
+                await ExecuteAsync(conn, tx, """
+                    INSERT INTO schema_functions (name, sha256) VALUES ($1, $2)
+                    ON CONFLICT (name) DO UPDATE SET sha256 = excluded.sha256, applied_at = now()
+                    """, ct, name, sha).ConfigureAwait(false);
+                applied.Add(name);
+            }
+            await tx.CommitAsync(ct).ConfigureAwait(false);
+        }
         return applied;
+    }
+
+    /// <summary>
+    /// Replaces the earlier layout's history with this build's baseline and the function files that layout
+    /// left in effect; no table is touched. Function files changed since are applied by the next step.
+    /// </summary>
+    private static async Task<string> AdoptAsync(NpgsqlConnection conn, NpgsqlTransaction tx, (int Version, string Name, string Sql) baseline, CancellationToken ct)
+    {
+        await ExecuteAsync(conn, tx, "DELETE FROM schema_migrations", ct).ConfigureAwait(false);
+        await ExecuteAsync(conn, tx, "INSERT INTO schema_migrations (version, name, sha256) VALUES ($1, $2, $3)", ct, baseline.Version, baseline.Name, Checksum(baseline.Sql)).ConfigureAwait(false);
+        foreach (var (name, sha) in EarlierLayout.Functions)
+        {
+            await ExecuteAsync(conn, tx, "INSERT INTO schema_functions (name, sha256) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING", ct, name, sha).ConfigureAwait(false);
+        }
+        // 001_schema.sql grants this on a fresh store; the earlier layout had no such table
+        await ExecuteAsync(conn, tx, "GRANT SELECT ON schema_functions TO compliance_recorder", ct).ConfigureAwait(false);
+        return $"{baseline.Name} (adopted: the earlier {EarlierLayout.History[0].Name} … {EarlierLayout.History[^1].Name}, not run again)";
+    }
+
+    private static async Task<NpgsqlTransaction> LockedAsync(NpgsqlConnection conn, CancellationToken ct)
+    {
+        var tx = await conn.BeginTransactionAsync(ct).ConfigureAwait(false);
+        await ExecuteAsync(conn, tx, $"SELECT pg_advisory_xact_lock({LockKey})", ct).ConfigureAwait(false);
+        return tx;
+    }
+
+    private static async Task ExecuteAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string sql, CancellationToken ct, params object[] parameters)
+    {
+        await using var cmd = new NpgsqlCommand(sql, conn, tx);
+        foreach (var p in parameters)
+        {
+            cmd.Parameters.AddWithValue(p);
+        }
+        await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
     }
 }

@@ -1,27 +1,29 @@
+using System.Text.Json.Serialization;
+
 namespace ComplianceRecorder.Pipeline.Events;
 
 /// <summary>One revision of one utterance, redacted. Only redacted text is ever recorded.</summary>
 public sealed record SegmentRecorded(
-    string ConversationId,
-    string Channel,
-    string UtteranceId,
-    int Revision,
-    bool IsFinal,
-    string Text,
-    int RawLength,
-    int RedactedLength,
-    int Tokens,
-    Dictionary<string, int> Entities,
-    long OffsetMs,
-    long DurationMs,
-    long? SourceSequence,
-    string? MediaSessionId,
-    DateTimeOffset? SourceTime,
-    DateTimeOffset ReceivedAt,
-    DateTimeOffset RedactedAt,
-    double? LatencyMs,
-    bool Backfilled,
-    string Dialect) : RecordedEvent
+    [property: JsonPropertyName("conversationId")] string ConversationId,
+    [property: JsonPropertyName("channel")] string Channel,
+    [property: JsonPropertyName("utteranceId")] string UtteranceId,
+    [property: JsonPropertyName("revision")] int Revision,
+    [property: JsonPropertyName("isFinal")] bool IsFinal,
+    [property: JsonPropertyName("text")] string Text,
+    [property: JsonPropertyName("rawLength")] int RawLength,
+    [property: JsonPropertyName("redactedLength")] int RedactedLength,
+    [property: JsonPropertyName("tokens")] int Tokens,
+    [property: JsonPropertyName("entities")] Dictionary<string, int> Entities,
+    [property: JsonPropertyName("offsetMs")] long OffsetMs,
+    [property: JsonPropertyName("durationMs")] long DurationMs,
+    [property: JsonPropertyName("sourceSequence")] long? SourceSequence,
+    [property: JsonPropertyName("mediaSessionId")] string? MediaSessionId,
+    [property: JsonPropertyName("sourceTime")] DateTimeOffset? SourceTime,
+    [property: JsonPropertyName("receivedAt")] DateTimeOffset ReceivedAt,
+    [property: JsonPropertyName("redactedAt")] DateTimeOffset RedactedAt,
+    [property: JsonPropertyName("latencyMs")] double? LatencyMs,
+    [property: JsonPropertyName("backfilled")] bool Backfilled,
+    [property: JsonPropertyName("dialect")] string Dialect) : RecordedEvent
 {
     public const string TypeName = "segment_recorded";
 
@@ -49,38 +51,45 @@ public sealed record SegmentRecorded(
     }
 }
 
+/// <summary>Stored by name (pinned, as the event properties are): auditors read <c>kind</c> in audit_gaps.</summary>
 public enum GapKind
 {
     /// <summary>Media dialect: eventSequence jumped; <c>LostCount</c> messages never came.</summary>
+    [JsonStringEnumMemberName("SequenceGap")]
     SequenceGap,
 
     /// <summary>A partial whose utterance never got a final before a later final on that channel.</summary>
+    [JsonStringEnumMemberName("MissingFinal")]
     MissingFinal,
 
     /// <summary>Source offsets jumped further than the tolerance allows.</summary>
+    [JsonStringEnumMemberName("OffsetJump")]
     OffsetJump,
 
     /// <summary>The socket was down; nothing could be heard from <c>From</c> to <c>To</c>.</summary>
+    [JsonStringEnumMemberName("Disconnected")]
     Disconnected,
 
     /// <summary>A message came after the reorder window had closed over its place.</summary>
+    [JsonStringEnumMemberName("LateArrival")]
     LateArrival,
 
     /// <summary>The source restarted its sequence numbers.</summary>
+    [JsonStringEnumMemberName("SequenceRestart")]
     SequenceRestart,
 }
 
 /// <summary>A hole in what was heard, recorded so an auditor can see it.</summary>
 public sealed record CoverageGapRecorded(
-    string ConversationId,
-    string? Channel,
-    GapKind Kind,
-    DateTimeOffset From,
-    DateTimeOffset To,
-    long? FromSequence,
-    long? ToSequence,
-    int LostCount,
-    string Detail) : RecordedEvent
+    [property: JsonPropertyName("conversationId")] string ConversationId,
+    [property: JsonPropertyName("channel")] string? Channel,
+    [property: JsonPropertyName("kind")] GapKind Kind,
+    [property: JsonPropertyName("from")] DateTimeOffset From,
+    [property: JsonPropertyName("to")] DateTimeOffset To,
+    [property: JsonPropertyName("fromSequence")] long? FromSequence,
+    [property: JsonPropertyName("toSequence")] long? ToSequence,
+    [property: JsonPropertyName("lostCount")] int LostCount,
+    [property: JsonPropertyName("detail")] string Detail) : RecordedEvent
 {
     public const string TypeName = "coverage_gap_recorded";
 
@@ -92,7 +101,10 @@ public sealed record CoverageGapRecorded(
     public override string? SourceKey => FromSequence is { } f ? $"gap:{Kind}:{Channel}:{f}:{ToSequence}@{From.ToUnixTimeMilliseconds()}" : null;
 }
 
-public sealed record CallStarted(string ConversationId, string Dialect, DateTimeOffset At) : RecordedEvent
+public sealed record CallStarted(
+    [property: JsonPropertyName("conversationId")] string ConversationId,
+    [property: JsonPropertyName("dialect")] string Dialect,
+    [property: JsonPropertyName("at")] DateTimeOffset At) : RecordedEvent
 {
     public const string TypeName = "call_started";
 
@@ -103,7 +115,10 @@ public sealed record CallStarted(string ConversationId, string Dialect, DateTime
     public override string? SourceKey => "call_started";
 }
 
-public sealed record CallEnded(string ConversationId, string Reason, DateTimeOffset At) : RecordedEvent
+public sealed record CallEnded(
+    [property: JsonPropertyName("conversationId")] string ConversationId,
+    [property: JsonPropertyName("reason")] string Reason,
+    [property: JsonPropertyName("at")] DateTimeOffset At) : RecordedEvent
 {
     public const string TypeName = "call_ended";
 

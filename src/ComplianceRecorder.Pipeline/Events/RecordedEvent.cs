@@ -5,7 +5,9 @@ namespace ComplianceRecorder.Pipeline.Events;
 /// <summary>
 /// What the recorder appends. Each event names its stream (one call, or a system stream), its stable
 /// type name and schema version (never the CLR name), and the source identity that makes a redelivery
-/// of the same thing idempotent.
+/// of the same thing idempotent. Every stored property names its JSON key itself
+/// (<c>[property: JsonPropertyName]</c>): the SQL reads those keys (projections, reports, captions), so a
+/// C# rename must not change them; EventContractTests fails when a key the SQL reads is not serialized.
 /// </summary>
 [JsonPolymorphic(TypeDiscriminatorPropertyName = "$type")]
 [JsonDerivedType(typeof(SegmentRecorded), SegmentRecorded.TypeName)]

@@ -1,10 +1,16 @@
+using System.Text.Json.Serialization;
+
 namespace ComplianceRecorder.Pipeline.Events;
 
 /// <summary>
 /// A frame that could not be decoded. Its text is kept (redacted and size-capped) with the reason,
 /// so nothing received is lost silently and nothing personal is stored raw.
 /// </summary>
-public sealed record FrameQuarantined(string Reason, string RedactedFrame, int Length, DateTimeOffset ReceivedAt) : RecordedEvent
+public sealed record FrameQuarantined(
+    [property: JsonPropertyName("reason")] string Reason,
+    [property: JsonPropertyName("redactedFrame")] string RedactedFrame,
+    [property: JsonPropertyName("length")] int Length,
+    [property: JsonPropertyName("receivedAt")] DateTimeOffset ReceivedAt) : RecordedEvent
 {
     public const string TypeName = "frame_quarantined";
 
@@ -20,17 +26,17 @@ public sealed record FrameQuarantined(string Reason, string RedactedFrame, int L
 /// runs behind ours (negative: ahead). It is reported beside latency, never added into it.
 /// </summary>
 public sealed record MetricsWindowClosed(
-    string Scope,
-    DateTimeOffset WindowStart,
-    DateTimeOffset WindowEnd,
-    int Segments,
-    int Tokens,
-    double P50Ms,
-    double P95Ms,
-    double P99Ms,
-    double MaxMs,
-    int Gaps,
-    double? SourceSkewMs = null) : RecordedEvent
+    [property: JsonPropertyName("scope")] string Scope,
+    [property: JsonPropertyName("windowStart")] DateTimeOffset WindowStart,
+    [property: JsonPropertyName("windowEnd")] DateTimeOffset WindowEnd,
+    [property: JsonPropertyName("segments")] int Segments,
+    [property: JsonPropertyName("tokens")] int Tokens,
+    [property: JsonPropertyName("p50Ms")] double P50Ms,
+    [property: JsonPropertyName("p95Ms")] double P95Ms,
+    [property: JsonPropertyName("p99Ms")] double P99Ms,
+    [property: JsonPropertyName("maxMs")] double MaxMs,
+    [property: JsonPropertyName("gaps")] int Gaps,
+    [property: JsonPropertyName("sourceSkewMs")] double? SourceSkewMs = null) : RecordedEvent
 {
     public const string TypeName = "metrics_window_closed";
 
@@ -42,7 +48,11 @@ public sealed record MetricsWindowClosed(
 }
 
 /// <summary>Somebody read a report or an export. Auditors ask who looked.</summary>
-public sealed record ReportAccessed(string Who, string What, string Query, DateTimeOffset At) : RecordedEvent
+public sealed record ReportAccessed(
+    [property: JsonPropertyName("who")] string Who,
+    [property: JsonPropertyName("what")] string What,
+    [property: JsonPropertyName("query")] string Query,
+    [property: JsonPropertyName("at")] DateTimeOffset At) : RecordedEvent
 {
     public const string TypeName = "report_accessed";
 
@@ -55,7 +65,10 @@ public sealed record ReportAccessed(string Who, string What, string Query, DateT
 /// The stored transcript of a call with gaps could not be fetched or read: the gaps stay as recorded,
 /// and this says why (a status or a missing field, never transcript text).
 /// </summary>
-public sealed record BackfillFailed(string ConversationId, string Reason, DateTimeOffset At) : RecordedEvent
+public sealed record BackfillFailed(
+    [property: JsonPropertyName("conversationId")] string ConversationId,
+    [property: JsonPropertyName("reason")] string Reason,
+    [property: JsonPropertyName("at")] DateTimeOffset At) : RecordedEvent
 {
     public const string TypeName = "backfill_failed";
 
@@ -71,7 +84,13 @@ public sealed record BackfillFailed(string ConversationId, string Reason, DateTi
 /// the refusal is visible and everything after it is still recorded. It names the event and the reason;
 /// never the event's text.
 /// </summary>
-public sealed record EventRefused(string Stream, string OriginalType, string? OriginalSourceKey, string? SqlState, string Reason, DateTimeOffset At) : RecordedEvent
+public sealed record EventRefused(
+    [property: JsonPropertyName("stream")] string Stream,
+    [property: JsonPropertyName("originalType")] string OriginalType,
+    [property: JsonPropertyName("originalSourceKey")] string? OriginalSourceKey,
+    [property: JsonPropertyName("sqlState")] string? SqlState,
+    [property: JsonPropertyName("reason")] string Reason,
+    [property: JsonPropertyName("at")] DateTimeOffset At) : RecordedEvent
 {
     public const string TypeName = "event_refused";
 

@@ -1,5 +1,5 @@
 using ComplianceRecorder.Emulator;
-using ComplianceRecorder.EventStore.Provisioning;
+using ComplianceRecorder.Development;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 

@@ -21,7 +21,7 @@ public sealed class StoreConnectionsTests
 
         var e = await Assert.ThrowsAsync<SettingsException>(() => new StoreConnections(recorder, null, null).MigrateAsync(db, TextWriter.Null));
         Assert.Contains("ConnectionStrings:EventStoreOwner", e.Message, StringComparison.Ordinal);
-        Assert.Contains("006_roles_and_checkpoints.sql", e.Message, StringComparison.Ordinal);
+        Assert.Contains("001_schema.sql", e.Message, StringComparison.Ordinal);
 
         var owner = new NpgsqlConnectionStringBuilder(server.AdminConnectionString) { Database = name }.ConnectionString;
         await new StoreConnections(recorder, owner, null).MigrateAsync(db, TextWriter.Null);
@@ -83,7 +83,6 @@ public sealed class StoreConnectionsTests
         var (_, _, owner) = await FreshDatabaseAsync();
         var creator = "creator_" + Guid.NewGuid().ToString("N")[..8];
         await using var asOwner = NpgsqlDataSource.Create(owner);
-        await Migrator.MigrateAsync(asOwner, [.. Migrator.Embedded().Where(m => m.Version < 7)]);
         await ExecAsync(owner, $"CREATE ROLE {creator} NOLOGIN; GRANT CREATE ON SCHEMA public TO {creator}; GRANT {creator} TO compliance_recorder");
         try
         {
@@ -108,6 +107,35 @@ public sealed class StoreConnectionsTests
         var e = await Assert.ThrowsAnyAsync<Exception>(() => Migrator.MigrateAsync(asOwner, [(1, "001_a.sql", "CREATE TABLE a (y integer)")]));
 
         Assert.Contains("001_a.sql was changed after it was applied", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_schema_file_changed_after_it_was_applied_fails_the_start_naming_it()
+    {
+        var (_, _, owner) = await FreshDatabaseAsync();
+        await using var asOwner = NpgsqlDataSource.Create(owner);
+        var set = Migrator.Embedded();
+        await Migrator.MigrateAsync(asOwner, set);
+        var edited = set with { Versioned = [.. set.Versioned.Select(m => m.Version == 1 ? (m.Version, m.Name, m.Sql + "\n-- edited\n") : m)] };
+
+        var e = await Assert.ThrowsAsync<MigrationException>(() => Migrator.MigrateAsync(asOwner, edited));
+
+        Assert.Contains("migration 001_schema.sql was changed after it was applied", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_function_file_changed_since_it_was_applied_is_applied_again_and_the_others_are_not()
+    {
+        var (_, _, owner) = await FreshDatabaseAsync();
+        await using var asOwner = NpgsqlDataSource.Create(owner);
+        var set = Migrator.Embedded();
+        Assert.Equal([.. set.Versioned.Select(m => m.Name), .. set.Functions.Select(f => f.Name)], await Migrator.MigrateAsync(asOwner, set));
+        var changed = SchemaEquivalenceTests.WithFunction("functions/project_metrics.sql",
+            sql => sql.Replace("IF NOT FOUND OR", "IF NOT FOUND  OR", StringComparison.Ordinal));
+
+        Assert.Equal(["functions/project_metrics.sql"], await Migrator.MigrateAsync(asOwner, changed));
+        Assert.Contains("IF NOT FOUND  OR", (string)(await asOwner.CreateCommand("SELECT prosrc FROM pg_proc WHERE proname = 'project_metrics'").ExecuteScalarAsync())!, StringComparison.Ordinal);
+        Assert.Empty(await Migrator.MigrateAsync(asOwner, changed));
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using ComplianceRecorder.Development;
 using ComplianceRecorder.EventStore.Provisioning;
 using ComplianceRecorder.EventStore.Schema;
 using Npgsql;

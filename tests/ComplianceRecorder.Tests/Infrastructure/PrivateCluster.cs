@@ -1,4 +1,4 @@
-using ComplianceRecorder.EventStore.Provisioning;
+using ComplianceRecorder.Development;
 using Npgsql;
 
 namespace ComplianceRecorder.Tests.Infrastructure;

@@ -1,5 +1,5 @@
+using ComplianceRecorder.Development;
 using ComplianceRecorder.Simulation;
-using ComplianceRecorder.EventStore.Provisioning;
 
 namespace ComplianceRecorder.Tests.Simulation;
 

@@ -3,9 +3,10 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
+using ComplianceRecorder.EventStore.Provisioning;
 using Npgsql;
 
-namespace ComplianceRecorder.EventStore.Provisioning;
+namespace ComplianceRecorder.Development;
 
 /// <summary>
 /// A private PostgreSQL cluster made with initdb and run with pg_ctl, for machines with no server

@@ -1,0 +1,105 @@
+using ComplianceRecorder.EventStore.Appending;
+using ComplianceRecorder.EventStore.Schema;
+using ComplianceRecorder.EventStore.Verification;
+using ComplianceRecorder.Pipeline.Events;
+using Npgsql;
+
+namespace ComplianceRecorder.Tests.EventStore;
+
+/// <summary>
+/// Every store made before the current-state layout (installs, the demo's .data cluster) holds the history
+/// 001_events.sql … 007_integrity.sql: this build adopts it without running table DDL again.
+/// </summary>
+public sealed class EarlierLayoutAdoptionTests
+{
+    private static readonly byte[] Secret = [.. Enumerable.Range(1, 32).Select(i => (byte)i)];
+
+    // the catalog rows of the store's tables change with any DDL or GRANT on them; the migrator's own two are left out
+    private const string TablesTouched =
+        "SELECT sum(xmin::text::bigint)::bigint FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind = 'r' AND relname NOT IN ('schema_migrations', 'schema_functions')";
+
+    private static async Task<long> CountAsync(NpgsqlDataSource db, string sql) => (long)(await db.CreateCommand(sql).ExecuteScalarAsync())!;
+
+    [Fact]
+    public async Task A_store_of_the_earlier_layout_is_adopted_without_running_it_again_and_goes_on_recording()
+    {
+        var owner = await SchemaEquivalenceTests.EarlierStoreAsync();
+        var server = await Infrastructure.PostgresServer.GetAsync();
+        var recorderCs = server.RecorderConnectionString(new NpgsqlConnectionStringBuilder(owner).Database!);
+        await using var recorder = NpgsqlDataSource.Create(recorderCs);
+        await using var asOwner = NpgsqlDataSource.Create(owner);
+        var heads = new AppendedHeads();
+        var call = "call-" + Guid.NewGuid();
+        await new global::ComplianceRecorder.EventStore.Appending.EventStore(recorder, "before", heads).AppendAsync([
+            new PendingEvent(new CallStarted(call, "notifications", DateTimeOffset.UnixEpoch)),
+            new PendingEvent(EventStoreTests.Segment(call, "u1", 1, true)),
+        ]);
+        await ChainCheckpoints.SignAsync(recorder, CheckpointKey.FromSecret(Secret), heads);
+        var eventsBefore = await CountAsync(asOwner, "SELECT count(*) FROM events");
+        var tablesBefore = await CountAsync(asOwner, TablesTouched);
+
+        // the recorder's login alone finds nothing to do: the earlier layout already made this build's schema
+        Assert.Empty(await Migrator.PendingAsync(recorder));
+        var applied = await Migrator.MigrateAsync(asOwner);
+
+        Assert.Equal(["001_schema.sql (adopted: the earlier 001_events.sql … 007_integrity.sql, not run again)"], applied);
+        Assert.Equal(tablesBefore, await CountAsync(asOwner, TablesTouched));
+        Assert.Equal("1 001_schema.sql", (string)(await asOwner.CreateCommand("SELECT string_agg(version || ' ' || name, ', ') FROM schema_migrations").ExecuteScalarAsync())!);
+        var adopted = await SchemaSnapshot.TakeAsync(owner);
+        var fresh = await SchemaSnapshot.TakeAsync(await SchemaEquivalenceTests.CurrentStoreAsync());
+        var differences = SchemaSnapshot.Differences(adopted, "adopted", fresh, "fresh");
+        Assert.True(differences.Count == 0, string.Join("\n", differences));
+        Assert.Empty(await Migrator.MigrateAsync(asOwner));
+        Assert.Empty(await Migrator.PendingAsync(recorder));
+
+        await new global::ComplianceRecorder.EventStore.Appending.EventStore(recorder, "after", heads).AppendAsync([
+            new PendingEvent(EventStoreTests.Segment(call, "u2", 1, true)),
+            new PendingEvent(new CallEnded(call, "hung up", DateTimeOffset.UnixEpoch)),
+        ]);
+        await ChainCheckpoints.SignAsync(recorder, CheckpointKey.FromSecret(Secret), heads);
+        Assert.Equal(eventsBefore + 2, await CountAsync(asOwner, "SELECT count(*) FROM events"));
+        var report = await ChainVerifier.VerifyAsync(recorder, new CheckpointKeys(CheckpointKey.FromSecret(Secret)));
+        Assert.True(report.Ok, string.Join("\n", report.Broken.Select(b => b.Reason).Concat(report.Projections.Select(p => p.Reason))));
+        Assert.Equal(eventsBefore + 2, report.Events);
+    }
+
+    [Fact]
+    public async Task Adopting_applies_only_the_function_files_changed_since_the_earlier_layout()
+    {
+        var owner = await SchemaEquivalenceTests.EarlierStoreAsync();
+        await using var asOwner = NpgsqlDataSource.Create(owner);
+        var set = SchemaEquivalenceTests.WithFunction("functions/sign_anchor.sql",
+            sql => sql.Replace("-- counted from the last anchor on", "-- counted from the previous anchor on", StringComparison.Ordinal));
+
+        var applied = await Migrator.MigrateAsync(asOwner, set);
+
+        Assert.Equal(2, applied.Count);
+        Assert.Equal("functions/sign_anchor.sql", applied[1]);
+        Assert.Contains("counted from the previous anchor on", (string)(await asOwner.CreateCommand("SELECT prosrc FROM pg_proc WHERE proname = 'sign_anchor'").ExecuteScalarAsync())!, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_store_of_the_earlier_layout_with_an_edited_migration_fails_the_start_naming_it()
+    {
+        var owner = await SchemaEquivalenceTests.EarlierStoreAsync();
+        await using var asOwner = NpgsqlDataSource.Create(owner);
+        await asOwner.CreateCommand("UPDATE schema_migrations SET sha256 = 'edited' WHERE version = 3").ExecuteNonQueryAsync();
+
+        var e = await Assert.ThrowsAsync<MigrationException>(() => Migrator.MigrateAsync(asOwner));
+
+        Assert.Contains("migration 003_metrics_projection.sql was changed after it was applied", e.Message, StringComparison.Ordinal);
+        Assert.Equal(7L, await CountAsync(asOwner, "SELECT count(*) FROM schema_migrations"));
+    }
+
+    [Fact]
+    public async Task A_store_migrated_part_way_through_the_earlier_layout_fails_the_start_saying_what_to_run()
+    {
+        var owner = await SchemaEquivalenceTests.EarlierStoreAsync(upTo: 5);
+        await using var asOwner = NpgsqlDataSource.Create(owner);
+
+        var e = await Assert.ThrowsAsync<MigrationException>(() => Migrator.MigrateAsync(asOwner));
+
+        Assert.Contains("only up to 005 (006_roles_and_checkpoints.sql is not applied)", e.Message, StringComparison.Ordinal);
+        Assert.Equal(5L, await CountAsync(asOwner, "SELECT count(*) FROM schema_migrations"));
+    }
+}
