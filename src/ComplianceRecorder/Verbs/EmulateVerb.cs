@@ -1,4 +1,5 @@
 using ComplianceRecorder.Emulator;
+using Microsoft.Extensions.Configuration;
 
 namespace ComplianceRecorder.Verbs;
 
@@ -8,9 +9,8 @@ namespace ComplianceRecorder.Verbs;
 /// </summary>
 internal static class EmulateVerb
 {
-    public static async Task<int> RunAsync(string[] args)
+    public static async Task<int> RunAsync(IConfiguration config)
     {
-        var config = Settings.Load(args);
         var options = new EmulatorOptions
         {
             Scenario = config["Emulator:Scenario"] is { Length: > 0 } sc ? sc : "demo",
