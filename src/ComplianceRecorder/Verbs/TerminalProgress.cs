@@ -11,7 +11,8 @@ internal sealed class TerminalProgress(string label, TextWriter writer, TimeProv
 {
     public static readonly TimeSpan Redraw = TimeSpan.FromMilliseconds(250);
 
-    private readonly long _started = time.GetTimestamp();
+    // from the first report, not from construction: starting the store or a migration is not part of the rate
+    private long? _started;
     private long _drawnAt;
     private int _width;
 
@@ -22,13 +23,14 @@ internal sealed class TerminalProgress(string label, TextWriter writer, TimeProv
     public void Report(EventProgress value)
     {
         var now = time.GetTimestamp();
+        _started ??= now;
         var finished = value.Done >= value.Total;
         if (!finished && _width > 0 && time.GetElapsedTime(_drawnAt, now) < Redraw)
         {
             return;
         }
         _drawnAt = now;
-        var line = Line(label, value, time.GetElapsedTime(_started, now));
+        var line = Line(label, value, time.GetElapsedTime(_started.Value, now));
         // spaces over what a longer line before left behind
         writer.Write("\r" + line.PadRight(_width));
         _width = line.Length;
