@@ -49,13 +49,13 @@ internal static class RecorderCommandLine
         }
 
         var parsed = root.Parse(split.Verb);
-        IEnumerable<string> errors = [.. parsed.Errors.Select(e => e.Message)];
+        var errors = parsed.Errors.Select(e => e.Message).ToList();
         if (split.Error is not null)
         {
-            errors = errors.Prepend(split.Error);
+            errors.Insert(0, split.Error);
         }
         // --help is answered even when the rest would not parse (`report --help` names no report)
-        if (errors.Any() && parsed.Action is not HelpWithNotes)
+        if (errors.Count > 0 && parsed.Action is not HelpWithNotes)
         {
             foreach (var e in errors)
             {
