@@ -13,9 +13,10 @@ public static class ChainVerifier
 {
     /// <param name="keys">When given, checkpoint signatures are checked against them; without, only their structure.</param>
     /// <param name="unsignedBefore">When given, events recorded before it must be covered by a signed checkpoint.</param>
-    public static async Task<VerifyReport> VerifyAsync(NpgsqlDataSource db, CheckpointKeys? keys = null, DateTimeOffset? unsignedBefore = null, CancellationToken ct = default)
+    /// <param name="progress">Told the events whose links were checked so far, ending at the total.</param>
+    public static async Task<VerifyReport> VerifyAsync(NpgsqlDataSource db, CheckpointKeys? keys = null, DateTimeOffset? unsignedBefore = null, IProgress<EventProgress>? progress = null, CancellationToken ct = default)
     {
-        var report = await VerifyChainsAsync(db, ct).ConfigureAwait(false);
+        var report = await VerifyChainsAsync(db, progress, ct).ConfigureAwait(false);
         var (checkpoints, n) = await ChainCheckpoints.CheckAsync(db, keys, ct).ConfigureAwait(false);
         checkpoints.AddRange(await StoreAnchors.CheckAsync(db, keys, ct).ConfigureAwait(false));
         if (unsignedBefore is { } before)
@@ -33,10 +34,19 @@ public static class ChainVerifier
         };
     }
 
-    private static async Task<VerifyReport> VerifyChainsAsync(NpgsqlDataSource db, CancellationToken ct)
+    private static async Task<VerifyReport> VerifyChainsAsync(NpgsqlDataSource db, IProgress<EventProgress>? progress, CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
         await using var tx = await conn.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct).ConfigureAwait(false);
+        // counted in the scan's own snapshot, and only when someone is watching: it costs a pass over the table
+        long total = 0;
+        if (progress is not null)
+        {
+            await using var count = new NpgsqlCommand("SELECT count(*) FROM events", conn, tx);
+            total = (long)(await count.ExecuteScalarAsync(ct).ConfigureAwait(false))!;
+            progress.Report(new EventProgress(0, total));
+        }
+        var every = Math.Max(1, total / 100);
         await using var cmd = new NpgsqlCommand(
             "SELECT stream_id, version, seq, type, schema_version, data::text, metadata::text, prev_hash, hash FROM events ORDER BY stream_id, version", conn, tx);
         await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
@@ -49,7 +59,10 @@ public static class ChainVerifier
         var scratch = new HashScratch();
         while (await r.ReadAsync(ct).ConfigureAwait(false))
         {
-            events++;
+            if (++events % every == 0)
+            {
+                progress?.Report(new EventProgress(events, total));
+            }
             var s = r.GetString(0);
             var version = r.GetInt32(1);
             if (s != stream)
@@ -92,6 +105,10 @@ public static class ChainVerifier
                 continue;
             }
             head = hash;
+        }
+        if (events % every != 0)
+        {
+            progress?.Report(new EventProgress(events, total));
         }
         return new VerifyReport(streams, events, broken);
     }

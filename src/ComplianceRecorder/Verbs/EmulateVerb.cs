@@ -1,4 +1,8 @@
 using ComplianceRecorder.Emulator;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Hosting.Internal;
 
 namespace ComplianceRecorder.Verbs;
 
@@ -8,9 +12,8 @@ namespace ComplianceRecorder.Verbs;
 /// </summary>
 internal static class EmulateVerb
 {
-    public static async Task<int> RunAsync(string[] args)
+    public static async Task<int> RunAsync(IConfiguration config)
     {
-        var config = Settings.Load(args);
         var options = new EmulatorOptions
         {
             Scenario = config["Emulator:Scenario"] is { Length: > 0 } sc ? sc : "demo",
@@ -19,18 +22,32 @@ internal static class EmulateVerb
             Loop = Settings.Flag(config, "Emulator:Loop", false),
         };
         var port = Settings.Number(config, "Emulator:Port", 0, 0, 65535);
-        using var stop = new CancellationTokenSource();
-        using var signals = new StopSignals(stop);
-
-        await using var emulator = await GenesysEmulator.StartAsync(options, port).ConfigureAwait(false);
-        Console.WriteLine($"Genesys emulator on {emulator.BaseUri} (scenario {options.Scenario}: {emulator.Scenario.Calls.Count} calls on queue {emulator.Scenario.QueueId}, speed x{options.Speed})");
-        try
-        {
-            await Task.Delay(Timeout.Infinite, stop.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-        }
+        // the Generic Host's console lifetime turns Ctrl+C and SIGTERM into a stop, which closes the emulator's sockets
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Services.AddSingleton<IHostLifetime, ConsoleLifetime>();
+        builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
+        builder.Services.AddHostedService(_ => new Emulating(options, port));
+        using var host = builder.Build();
+        await host.RunAsync().ConfigureAwait(false);
         return 0;
+    }
+
+    private sealed class Emulating(EmulatorOptions options, int port) : IHostedService
+    {
+        private GenesysEmulator? _emulator;
+
+        public async Task StartAsync(CancellationToken cancellationToken)
+        {
+            _emulator = await GenesysEmulator.StartAsync(options, port).ConfigureAwait(false);
+            Console.WriteLine($"Genesys emulator on {_emulator.BaseUri} (scenario {options.Scenario}: {_emulator.Scenario.Calls.Count} calls on queue {_emulator.Scenario.QueueId}, speed x{options.Speed})");
+        }
+
+        public async Task StopAsync(CancellationToken cancellationToken)
+        {
+            if (_emulator is not null)
+            {
+                await _emulator.DisposeAsync().ConfigureAwait(false);
+            }
+        }
     }
 }

@@ -1,16 +1,21 @@
+using ComplianceRecorder.EventStore;
 using ComplianceRecorder.EventStore.Projections;
 using ComplianceRecorder.EventStore.Schema;
 using ComplianceRecorder.EventStore.Verification;
+using Microsoft.Extensions.Configuration;
 using Npgsql;
 
 namespace ComplianceRecorder.Verbs;
 
 internal static class StoreVerbs
 {
+    /// <summary>verify's exit code when an event, checkpoint or projection row is broken.</summary>
+    public const int Broken = 1;
+
     /// <summary>verify's exit code when nothing is broken but not everything could be checked (no key, or a schema behind this build).</summary>
     public const int Unsigned = 2;
 
-    public static Task<int> MigrateAsync(string[] args) => WithStoreAsync(args, migrate: true, async (store, _, _) =>
+    public static Task<int> MigrateAsync(IConfiguration config) => WithStoreAsync(config, migrate: true, async (store, _) =>
     {
         await using var owner = NpgsqlDataSource.Create(store.RequireOwner("migrate"));
         var applied = await Migrator.MigrateAsync(owner).ConfigureAwait(false);
@@ -19,7 +24,7 @@ internal static class StoreVerbs
     });
 
     // verify reads only: a store behind this build is reported, not migrated, so what is verified is what was there
-    public static Task<int> VerifyAsync(string[] args) => WithStoreAsync(args, migrate: false, async (_, db, config) =>
+    public static Task<int> VerifyAsync(IConfiguration config, IProgress<EventProgress>? progress) => WithStoreAsync(config, migrate: false, async (_, db) =>
     {
         var pending = await Migrator.PendingAsync(db).ConfigureAwait(false);
         if (pending.Count > 0)
@@ -30,7 +35,7 @@ internal static class StoreVerbs
         var keys = Settings.VerifyingCheckpointKeys(config);
         var interval = TimeSpan.FromSeconds(Settings.Number(config, "Recorder:CheckpointSeconds", 60, 1, 86_400));
         // the recorder signs every interval and at stop; twice the interval leaves room for a slow tick
-        var report = await ChainVerifier.VerifyAsync(db, keys, DateTimeOffset.UtcNow - 2 * interval).ConfigureAwait(false);
+        var report = await ChainVerifier.VerifyAsync(db, keys, DateTimeOffset.UtcNow - 2 * interval, progress).ConfigureAwait(false);
         Console.WriteLine(keys is null
             ? $"verified {report.Events} events in {report.Streams} streams and the projections; {report.Checkpoints} checkpoints checked for structure only"
             : $"verified {report.Events} events in {report.Streams} streams, the projections, and {report.Checkpoints} signed checkpoints (key ids: {string.Join(", ", keys.Ids)})");
@@ -44,7 +49,7 @@ internal static class StoreVerbs
         }
         if (!report.Ok)
         {
-            return 1;
+            return Broken;
         }
         if (keys is null)
         {
@@ -54,19 +59,17 @@ internal static class StoreVerbs
         return 0;
     });
 
-    public static Task<int> RebuildAsync(string[] args) => WithStoreAsync(args, migrate: true, async (store, _, _) =>
+    public static Task<int> RebuildAsync(IConfiguration config, string projection, IProgress<EventProgress>? progress) => WithStoreAsync(config, migrate: true, async (store, _) =>
     {
-        var projection = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "audit";
         await using var owner = NpgsqlDataSource.Create(store.RequireOwner("rebuild"));
         var started = System.Diagnostics.Stopwatch.StartNew();
-        var n = await Rebuilder.RebuildAsync(owner, projection).ConfigureAwait(false);
+        var n = await Rebuilder.RebuildAsync(owner, projection, progress).ConfigureAwait(false);
         Console.WriteLine($"rebuilt {projection} from {n} events in {started.Elapsed.TotalSeconds:F2} s");
         return 0;
     });
 
-    private static async Task<int> WithStoreAsync(string[] args, bool migrate, Func<StoreConnections, NpgsqlDataSource, Microsoft.Extensions.Configuration.IConfiguration, Task<int>> work)
+    private static async Task<int> WithStoreAsync(IConfiguration config, bool migrate, Func<StoreConnections, NpgsqlDataSource, Task<int>> work)
     {
-        var config = Settings.Load(args);
         var store = await Settings.EventStoreAsync(config).ConfigureAwait(false);
         try
         {
@@ -75,7 +78,7 @@ internal static class StoreVerbs
             {
                 await store.MigrateAsync(db, Console.Out).ConfigureAwait(false);
             }
-            return await work(store, db, config).ConfigureAwait(false);
+            return await work(store, db).ConfigureAwait(false);
         }
         finally
         {

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using ComplianceRecorder.EventStore.Appending;
 using ComplianceRecorder.EventStore.Schema;
 using ComplianceRecorder.EventStore.Verification;
@@ -22,28 +21,7 @@ public sealed class VerifyVerbTests(Database db) : IClassFixture<Database>, IDis
     private async Task<(int Exit, string Output)> RunAsync(string[] verb, IReadOnlyDictionary<string, string> settings)
     {
         await File.WriteAllTextAsync(Path.Combine(_dir, "appsettings.json"), "{}");
-        var info = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = _dir,
-        };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "ComplianceRecorder.dll"));
-        foreach (var arg in verb)
-        {
-            info.ArgumentList.Add(arg);
-        }
-        info.Environment["ConnectionStrings__EventStore"] = db.ConnectionString;
-        foreach (var (key, value) in settings)
-        {
-            info.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
-        }
-        using var p = Process.Start(info)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        await p.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(120));
-        return (p.ExitCode, await stdout + await stderr);
+        return await VerbProcess.RunAsync(_dir, verb, new Dictionary<string, string>(settings) { ["ConnectionStrings:EventStore"] = settings.GetValueOrDefault("ConnectionStrings:EventStore", db.ConnectionString) });
     }
 
     [Fact]
