@@ -114,7 +114,7 @@ public sealed partial class EventContractTests
         // the scan finds what it must: the projections', the reports' and the captions' reads
         Assert.Contains(reads, r => r.Where == "migrations/001_schema.sql" && r.Path.SequenceEqual(["lostCount"]) && r.Types.Contains(CoverageGapRecorded.TypeName));
         Assert.Contains(reads, r => r.Where == "migrations/functions/project_metrics.sql" && r.Path.SequenceEqual(["p99Ms"]) && r.Types.SequenceEqual([MetricsWindowClosed.TypeName]));
-        Assert.Contains(reads, r => r.Where.EndsWith("Endpoints.cs", StringComparison.Ordinal) && r.Path.SequenceEqual(["durationMs"]) && r.Types.SequenceEqual([SegmentRecorded.TypeName]));
+        Assert.Contains(reads, r => r.Where.EndsWith("WebVtt.cs", StringComparison.Ordinal) && r.Path.SequenceEqual(["durationMs"]) && r.Types.SequenceEqual([SegmentRecorded.TypeName]));
         var missing = reads
             .Where(r => !(r.Types.Length == 0 ? serialized.Keys.ToArray() : r.Types).Any(t => Has(serialized[t], r.Path)))
             .Select(r => $"{r.Where} reads '{string.Join(",", r.Path)}' from {(r.Types.Length == 0 ? "any event" : string.Join(" or ", r.Types))}, which is not serialized with it")
