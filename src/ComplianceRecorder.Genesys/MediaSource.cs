@@ -57,8 +57,11 @@ public sealed class MediaSource(HttpClient http, GenesysOptions options, TimePro
             {
                 await _rest.SendAsync(HttpMethod.Post, "/api/v2/media/transcriptions", new JsonObject
                 {
-                    ["mediaSessionId"] = session, ["language"] = options.Language, ["profanityFilter"] = true,
-                    ["chunkSize"] = 1500, ["languageModel"] = "conversational",
+                    ["mediaSessionId"] = session,
+                    ["language"] = options.Language,
+                    ["profanityFilter"] = true,
+                    ["chunkSize"] = 1500,
+                    ["languageModel"] = "conversational",
                 }, ct, OrgBase).ConfigureAwait(false);
                 GenesysLog.MediaActivated(log);
             }

@@ -99,7 +99,8 @@ public static class NotificationDecoder
                 result.Add(new TranscriptReceived(
                     conversationId, t.GetProperty("channel").GetString()!, t.GetProperty("utteranceId").GetString()!,
                     t.GetProperty("isFinal").GetBoolean(), alt.GetProperty("transcript").GetString()!, offset, duration,
-                    sourceTime, null, null, "notifications", false, now) { CommunicationId = communicationId });
+                    sourceTime, null, null, "notifications", false, now)
+                { CommunicationId = communicationId });
             }
         }
         if (body.TryGetProperty("status", out var status) && status.TryGetProperty("status", out var st) && st.GetString() == "SESSION_ENDED")

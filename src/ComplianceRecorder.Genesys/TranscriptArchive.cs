@@ -53,7 +53,8 @@ public sealed class TranscriptArchive(GenesysRest rest, TimeProvider time, ILogg
                 result.Add(new TranscriptReceived(
                     // no source time: a backfilled segment's delay says nothing about live latency
                     conversationId, channel, $"stored-{communicationId}-{index}", true, text, at - start, duration,
-                    null, null, null, "notifications", true, now) { CommunicationId = communicationId });
+                    null, null, null, "notifications", true, now)
+                { CommunicationId = communicationId });
             }
         }
         return result;

@@ -16,8 +16,18 @@ public static partial class PiiScan
 {
     private static readonly Dictionary<string, char> Digits = new(StringComparer.Ordinal)
     {
-        ["zero"] = '0', ["oh"] = '0', ["o"] = '0', ["one"] = '1', ["two"] = '2', ["three"] = '3', ["four"] = '4',
-        ["five"] = '5', ["six"] = '6', ["seven"] = '7', ["eight"] = '8', ["nine"] = '9',
+        ["zero"] = '0',
+        ["oh"] = '0',
+        ["o"] = '0',
+        ["one"] = '1',
+        ["two"] = '2',
+        ["three"] = '3',
+        ["four"] = '4',
+        ["five"] = '5',
+        ["six"] = '6',
+        ["seven"] = '7',
+        ["eight"] = '8',
+        ["nine"] = '9',
     };
 
     /// <summary>Lowercase, spoken digits as digits ("double five" as "5 5"), everything else as it was.</summary>

@@ -14,7 +14,9 @@ internal sealed class CommitBacklogHealthCheck(GroupCommitter committer, Project
     {
         var data = new Dictionary<string, object>
         {
-            ["backlog"] = committer.Backlog, ["capacity"] = committer.Capacity, ["projectionLag"] = daemon.Lag,
+            ["backlog"] = committer.Backlog,
+            ["capacity"] = committer.Capacity,
+            ["projectionLag"] = daemon.Lag,
         };
         var keepingUp = committer.Backlog < committer.Capacity * 8 / 10;
         return Task.FromResult(keepingUp

@@ -1,5 +1,5 @@
-using ComplianceRecorder.Emulator;
 using ComplianceRecorder.Development;
+using ComplianceRecorder.Emulator;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 

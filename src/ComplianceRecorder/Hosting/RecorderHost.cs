@@ -1,6 +1,6 @@
+using ComplianceRecorder.Emulator;
 using ComplianceRecorder.EventStore.Appending;
 using ComplianceRecorder.EventStore.Projections;
-using ComplianceRecorder.Emulator;
 using ComplianceRecorder.Genesys;
 using ComplianceRecorder.Recording;
 using ComplianceRecorder.Web;

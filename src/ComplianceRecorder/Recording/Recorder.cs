@@ -3,10 +3,10 @@ using System.Reactive.Linq;
 using System.Reactive.Subjects;
 using ComplianceRecorder.EventStore.Appending;
 using ComplianceRecorder.Pipeline;
-using ComplianceRecorder.ReadSide;
 using ComplianceRecorder.Pipeline.Events;
 using ComplianceRecorder.Pipeline.Input;
 using ComplianceRecorder.Pipeline.Metrics;
+using ComplianceRecorder.ReadSide;
 using Microsoft.Extensions.Logging;
 
 namespace ComplianceRecorder.Recording;

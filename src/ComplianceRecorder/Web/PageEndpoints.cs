@@ -23,7 +23,11 @@ internal static class PageEndpoints
             // the key is traded for a session token and dropped from the address bar and history
             ctx.Response.Cookies.Append(Sessions.Cookie, sessions.Open(Policies.CallerOf(ctx.User)), new CookieOptions
             {
-                HttpOnly = true, SameSite = SameSiteMode.Strict, Secure = ctx.Request.IsHttps, Path = "/", MaxAge = sessions.Lifetime,
+                HttpOnly = true,
+                SameSite = SameSiteMode.Strict,
+                Secure = ctx.Request.IsHttps,
+                Path = "/",
+                MaxAge = sessions.Lifetime,
             });
             return TypedResults.Redirect("/");
         }

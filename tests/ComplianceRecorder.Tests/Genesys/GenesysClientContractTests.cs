@@ -508,7 +508,10 @@ public sealed class GenesysClientContractTests : IAsyncLifetime
         emulator.Faults.FailSubscriptionAdds(timeouts: 1, serverErrors: 1, tooManyRequests: 1);
         var options = emulator.ClientOptions() with
         {
-            MaxRetries = 1, RetryDelay = TimeSpan.FromMilliseconds(100), RequestTimeout = TimeSpan.FromMilliseconds(500), SubscribeWithin = TimeSpan.FromSeconds(1),
+            MaxRetries = 1,
+            RetryDelay = TimeSpan.FromMilliseconds(100),
+            RequestTimeout = TimeSpan.FromMilliseconds(500),
+            SubscribeWithin = TimeSpan.FromSeconds(1),
         };
         var calls = emulator.Scenario.Calls.Select(c => c.ConversationId).ToList();
         using var listening = new Listening(new NotificationsSource(_http, options, TimeProvider.System, NullLogger.Instance));

@@ -16,7 +16,10 @@ public sealed class BackpressureTests(Database db) : IClassFixture<Database>
         await using var proxy = new TcpProxy(target.Host!, target.Port);
         await using var viaProxy = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(db.ConnectionString)
         {
-            Port = proxy.Port, Timeout = 2, CommandTimeout = 5, Pooling = false,
+            Port = proxy.Port,
+            Timeout = 2,
+            CommandTimeout = 5,
+            Pooling = false,
         }.ConnectionString);
         const int Capacity = 50;
         var committer = new GroupCommitter(new global::ComplianceRecorder.EventStore.Appending.EventStore(viaProxy, "backpressure"), NullLogger.Instance, TimeProvider.System, capacity: Capacity, maxBatch: 10);
