@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using ComplianceRecorder.Development;
 using ComplianceRecorder.EventStore.Provisioning;
+using ComplianceRecorder.Emulator;
 using ComplianceRecorder.EventStore.Verification;
 using ComplianceRecorder.Genesys;
 using Microsoft.Extensions.Configuration;
@@ -179,6 +180,19 @@ internal static class Settings
             throw new SettingsException($"Recorder:SpillDirectory = '{dir}' cannot be written: {e.Message}");
         }
         return dir;
+    }
+
+    /// <summary>The emulator's settings (section <c>Emulator</c>), each default the one <see cref="EmulatorOptions"/> declares but Loop's, which the caller gives.</summary>
+    public static EmulatorOptions Emulator(IConfiguration config, bool loop)
+    {
+        var d = new EmulatorOptions();
+        return new EmulatorOptions
+        {
+            Scenario = config["Emulator:Scenario"] is { Length: > 0 } sc ? sc : d.Scenario,
+            Speed = Number(config, "Emulator:Speed", d.Speed, 0.01, 1000),
+            Seed = Number(config, "Emulator:Seed", d.Seed, int.MinValue, int.MaxValue),
+            Loop = Flag(config, "Emulator:Loop", loop),
+        };
     }
 
     public static bool Flag(IConfiguration config, string key, bool fallback) => config[key] switch

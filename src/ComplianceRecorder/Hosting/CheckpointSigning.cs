@@ -1,4 +1,5 @@
 using ComplianceRecorder.EventStore.Verification;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -12,7 +13,7 @@ namespace ComplianceRecorder.Hosting;
 /// and once more at stop, after the drain's last commits and before the store closes.
 /// </summary>
 internal sealed class CheckpointSigning(
-    NpgsqlDataSource db, CheckpointKeys keys, AppendedHeads heads, IOptions<RecorderOptions> options, TimeProvider time, ILogger<CheckpointSigning> log)
+    [FromKeyedServices(ComplianceRecorderServices.Key)] NpgsqlDataSource db, CheckpointKeys keys, AppendedHeads heads, IOptions<RecorderOptions> options, TimeProvider time, ILogger<CheckpointSigning> log)
     : BackgroundService
 {
     private static readonly TimeSpan LastPassBound = TimeSpan.FromSeconds(10);
@@ -37,9 +38,10 @@ internal sealed class CheckpointSigning(
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken).ConfigureAwait(false);
-        // the drain's last commits are signed now, not at a tick that never comes; bounded, as the store may be down
-        using var bound = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        bound.CancelAfter(LastPassBound);
+        // the drain's last commits are signed now, not at a tick that never comes; bounded, as the store may be
+        // down, but on its own bound: the host's may already be spent by a slow web stop, and these heads are
+        // held in memory only, so a pass cut short here leaves them unsigned for good
+        using var bound = new CancellationTokenSource(LastPassBound, time);
         await SignOnceAsync(bound.Token).ConfigureAwait(false);
     }
 
@@ -67,6 +69,11 @@ internal sealed class CheckpointSigning(
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
             HostLog.SigningCutShort(log);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // a fault here must not end the host (and with it the recording) as a BackgroundService's would
+            HostLog.SigningFailed(log, e.Message);
         }
     }
 }

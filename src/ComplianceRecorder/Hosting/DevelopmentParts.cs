@@ -51,15 +51,10 @@ internal sealed class DevelopmentParts : IHostedService, IAsyncDisposable
 
     private async Task StartEmulatorAsync(IConfiguration config, TextWriter output)
     {
-        var speed = ComplianceRecorder.Settings.Number(config, "Emulator:Speed", 1.0, 0.01, 1000);
         var media = config["Genesys:Dialect"] == "media";
-        Emulator = await GenesysEmulator.StartAsync(new EmulatorOptions
-        {
-            Speed = speed,
-            // media sessions are named up front, so the media demo plays its calls once
-            Loop = !media && ComplianceRecorder.Settings.Flag(config, "Emulator:Loop", true),
-            Scenario = config["Emulator:Scenario"] is { Length: > 0 } sc ? sc : "demo",
-        }).ConfigureAwait(false);
+        var options = ComplianceRecorder.Settings.Emulator(config, loop: true);
+        // media sessions are named up front, so the media demo plays its calls once
+        Emulator = await GenesysEmulator.StartAsync(options with { Loop = options.Loop && !media }).ConfigureAwait(false);
         Settings["Genesys:LoginBaseUrl"] = Emulator.BaseUri.ToString();
         Settings["Genesys:ApiBaseUrl"] = Emulator.BaseUri.ToString();
         Settings["Genesys:ClientId"] = "emulator-client";
@@ -74,7 +69,7 @@ internal sealed class DevelopmentParts : IHostedService, IAsyncDisposable
                 Settings[$"Genesys:MediaSessionIds:{i}"] = calls[i].ConversationId;
             }
         }
-        await output.WriteLineAsync($"Genesys emulator on {Emulator.BaseUri} ({(media ? "media" : "notifications")} dialect, speed x{speed})").ConfigureAwait(false);
+        await output.WriteLineAsync($"Genesys emulator on {Emulator.BaseUri} ({(media ? "media" : "notifications")} dialect, speed x{options.Speed})").ConfigureAwait(false);
     }
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;

@@ -24,9 +24,10 @@ internal sealed class Projecting(ProjectionDaemon daemon, TimeProvider time, ILo
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
             }
-            catch (Exception e) when (e is NpgsqlException or TimeoutException)
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
-                // the store is down at the start or lost the leader's connection: projections wait, recording does not
+                // the store is down at the start, lost the leader's connection, or a row could not be projected:
+                // projections wait and retry, recording does not (a BackgroundService's fault would end the host)
                 HostLog.ProjectionLost(log, e.Message);
                 try
                 {
@@ -46,17 +47,18 @@ internal sealed class Projecting(ProjectionDaemon daemon, TimeProvider time, ILo
         {
             return;
         }
-        using var bound = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        bound.CancelAfter(LastPassBound);
+        // its own bound, not the host's, which a slow web stop may have spent
+        using var bound = new CancellationTokenSource(LastPassBound, time);
         try
         {
             while (await daemon.StepAsync(bound.Token).ConfigureAwait(false) > 0)
             {
             }
         }
-        catch (Exception e) when (e is NpgsqlException or TimeoutException or OperationCanceledException)
+        catch (Exception e)
         {
-            // the store is down or the stop deadline came: the next leader projects them
+            // the store is down or the bound came: the next leader projects them
+            HostLog.ProjectionLost(log, e.Message);
         }
     }
 }

@@ -48,7 +48,7 @@ public sealed class RecorderHost : IAsyncDisposable
 
     public ProjectionDaemon Daemon => Services.GetRequiredService<ProjectionDaemon>();
 
-    public NpgsqlDataSource DataSource => Services.GetRequiredService<NpgsqlDataSource>();
+    public NpgsqlDataSource DataSource => Services.GetRequiredKeyedService<NpgsqlDataSource>(ComplianceRecorderServices.Key);
 
     public AccessControl Access => Services.GetRequiredService<AccessControl>();
 
@@ -79,7 +79,7 @@ public sealed class RecorderHost : IAsyncDisposable
             builder.WebHost.UseUrls(builder.Configuration.GetSection(RecorderOptions.Section).Get<RecorderOptions>()?.Url ?? new RecorderOptions().Url);
             // registered first, so the host stops the emulator and the private cluster last
             builder.Services.AddSingleton<IHostedService>(parts);
-            builder.AddComplianceRecorder(demo);
+            builder.AddStandaloneRecorder(demo);
             app = builder.Build();
             app.MapComplianceRecorder();
             var host = new RecorderHost(app, parts);

@@ -11,6 +11,7 @@ public sealed class RecorderOptions
     public const string Section = "Recorder";
 
     /// <summary>Where the web endpoints listen (the standalone host; an embedding host listens where it likes).</summary>
+    [Url(ErrorMessage = "Recorder:Url must be an absolute http or https URL")]
     public string Url { get; set; } = "http://127.0.0.1:5080";
 
     [Range(1, 3600, ErrorMessage = "Recorder:MetricsWindowSeconds must be a number from {1} to {2}")]

@@ -6,6 +6,7 @@ using ComplianceRecorder.Genesys;
 using ComplianceRecorder.Pipeline;
 using ComplianceRecorder.Pipeline.Input;
 using ComplianceRecorder.Recording;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -24,21 +25,22 @@ namespace ComplianceRecorder.Hosting;
 public sealed class RecordingSession(
     GenesysOptions configured,
     IOptions<RecorderOptions> options,
-    NpgsqlDataSource db,
+    [FromKeyedServices(ComplianceRecorderServices.Key)] NpgsqlDataSource db,
     GroupCommitter committer,
     ProjectionDaemon daemon,
     LiveCaptions captions,
     IHttpClientFactory http,
-    IScheduler scheduler,
+    [FromKeyedServices(ComplianceRecorderServices.Key)] IScheduler scheduler,
     TimeProvider time,
     IHostApplicationLifetime lifetime,
-    ILogger<RecordingSession> log) : IHostedService
+    ILogger<RecordingSession> log) : IHostedLifecycleService
 {
     /// <summary>The named HttpClient the Genesys REST calls go through.</summary>
     public const string HttpClientName = "genesys";
 
+    private readonly Lock _gate = new();
     private IDisposable? _relay;
-    private int _stopped;
+    private Task? _stopping;
 
     /// <summary>Null until the host has started.</summary>
     public Recorder? Recorder { get; private set; }
@@ -46,7 +48,15 @@ public sealed class RecordingSession(
     /// <summary>Null until the host has started.</summary>
     public ITranscriptSource? Source { get; private set; }
 
-    public async Task StartAsync(CancellationToken cancellationToken)
+    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>
+    /// Intake begins once every part has started, the web server included: a start that fails (a port
+    /// taken, a bad address) must not first resume calls, replay spill files or end live calls by stopping.
+    /// </summary>
+    public async Task StartedAsync(CancellationToken cancellationToken)
     {
         var o = options.Value;
         var pipeline = new PipelineOptions
@@ -91,14 +101,32 @@ public sealed class RecordingSession(
         _ = Recorder.Completion.ContinueWith(_ => lifetime.StopApplication(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
-    public async Task StopAsync(CancellationToken cancellationToken)
+    public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>Every caller, a second concurrent stop included, waits for the one drain and commit.</summary>
+    public Task StopAsync(CancellationToken cancellationToken)
     {
-        if (Recorder is null || Interlocked.Exchange(ref _stopped, 1) == 1)
+        lock (_gate)
         {
-            return;
+            return _stopping ??= StopOnceAsync();
         }
+    }
+
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    private async Task StopOnceAsync()
+    {
         var o = options.Value;
-        await Recorder.StopAndCommitAsync(TimeSpan.FromSeconds(o.DrainSeconds), TimeSpan.FromSeconds(o.CommitSeconds)).ConfigureAwait(false);
+        if (Recorder is { } recorder)
+        {
+            await recorder.StopAndCommitAsync(TimeSpan.FromSeconds(o.DrainSeconds), TimeSpan.FromSeconds(o.CommitSeconds)).ConfigureAwait(false);
+        }
+        else
+        {
+            // stopped before intake began (a failed start, a spill replay cut short): what is queued still
+            // gets the commit deadline and the spill file, and the committer's disposal then has nothing to wait for
+            await committer.StopAsync(TimeSpan.FromSeconds(o.CommitSeconds)).ConfigureAwait(false);
+        }
         _relay?.Dispose();
     }
 
@@ -117,7 +145,8 @@ public sealed class RecordingSession(
             {
                 commits[i] = await committer.EnqueueAsync(events[i], ct).ConfigureAwait(false);
             }
-            var appended = await Task.WhenAll(commits).ConfigureAwait(false);
+            // a store that stalls here must not hold the start (and Ctrl+C) for ever; the file stays for the next start
+            var appended = await Task.WhenAll(commits).WaitAsync(ct).ConfigureAwait(false);
             File.Delete(file);
             HostLog.SpillReplayed(log, events.Count, file, appended.Count(a => a.Duplicate));
         }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
@@ -9,7 +10,7 @@ namespace ComplianceRecorder.Hosting;
 /// owner's connection is set) and refuses a recorder's login that could write other than through the
 /// store's functions. Nothing else starts on a store it cannot trust.
 /// </summary>
-internal sealed class StoreSchema(StoreConnections connections, NpgsqlDataSource db, ILogger<StoreSchema> log) : IHostedService
+internal sealed class StoreSchema(StoreConnections connections, [FromKeyedServices(ComplianceRecorderServices.Key)] NpgsqlDataSource db, ILogger<StoreSchema> log) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {

@@ -17,6 +17,12 @@ internal static class Telemetry
     /// <summary>Present when /metrics has an exporter to serve; an embedding host may wire its own telemetry instead.</summary>
     public sealed class PrometheusScraping;
 
+    /// <summary>For an embedding host: the recorder's meter and spans join its own OpenTelemetry pipeline and exporters.</summary>
+    public static void AddSources(IServiceCollection services) =>
+        services.AddOpenTelemetry()
+            .WithMetrics(m => m.AddMeter(RecorderMetrics.MeterName))
+            .WithTracing(t => t.AddSource(RecorderMetrics.MeterName));
+
     public static void Add(IServiceCollection services, IConfiguration config)
     {
         services.AddSingleton<PrometheusScraping>();

@@ -1,5 +1,8 @@
+using System.Reactive;
+using System.Reactive.Disposables;
 using System.Reactive.Subjects;
 using ComplianceRecorder.ReadSide;
+using Microsoft.Extensions.Logging;
 
 namespace ComplianceRecorder.Recording;
 
@@ -7,14 +10,27 @@ namespace ComplianceRecorder.Recording;
 /// Redacted captions of what is durable, for as long as the host runs: the tutorial's
 /// registerCaptionConsumer, the .NET way. Resolve it (or <c>IObservable&lt;Caption&gt;</c>) from the
 /// services and subscribe, before or after the host starts; it completes when the recording stops.
-/// A subscriber is called on the recorder's thread, in the order the captions became durable: one that
-/// blocks holds captions back from every other subscriber, so hand slow work to a queue of your own.
+/// Each subscriber is called on a delivery loop of its own, in the order the captions became durable, so
+/// one that is slow or throws never holds back the recording or another subscriber: one that falls
+/// <see cref="MaxQueued"/> captions behind is cut off with an error (what it missed is in the store), and
+/// one that throws is unsubscribed, and the exception logged.
 /// </summary>
-public sealed class LiveCaptions : IObservable<Caption>, IObserver<Caption>, IDisposable
+public sealed class LiveCaptions(ILogger<LiveCaptions> log) : IObservable<Caption>, IObserver<Caption>, IDisposable
 {
+    public const int MaxQueued = 10_000;
+
     private readonly Subject<Caption> _subject = new();
 
-    public IDisposable Subscribe(IObserver<Caption> observer) => _subject.Subscribe(observer);
+    public IDisposable Subscribe(IObserver<Caption> observer)
+    {
+        var delivery = new CaptionDelivery(observer, MaxQueued, log);
+        var subscription = _subject.Subscribe(delivery);
+        return Disposable.Create(() =>
+        {
+            subscription.Dispose();
+            delivery.Dispose();
+        });
+    }
 
     void IObserver<Caption>.OnNext(Caption value) => _subject.OnNext(value);
 

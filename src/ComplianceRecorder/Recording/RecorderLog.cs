@@ -13,4 +13,7 @@ internal static partial class RecorderLog
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The pipeline did not drain within {Timeout}; stopping anyway")]
     public static partial void DrainTimedOut(ILogger log, TimeSpan timeout);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A live-captions subscriber threw and was unsubscribed")]
+    public static partial void SubscriberFailed(ILogger log, Exception error);
 }

@@ -14,13 +14,7 @@ internal static class EmulateVerb
 {
     public static async Task<int> RunAsync(IConfiguration config)
     {
-        var options = new EmulatorOptions
-        {
-            Scenario = config["Emulator:Scenario"] is { Length: > 0 } sc ? sc : "demo",
-            Speed = Settings.Number(config, "Emulator:Speed", 1.0, 0.01, 1000),
-            Seed = Settings.Number(config, "Emulator:Seed", 42, int.MinValue, int.MaxValue),
-            Loop = Settings.Flag(config, "Emulator:Loop", false),
-        };
+        var options = Settings.Emulator(config, loop: false);
         var port = Settings.Number(config, "Emulator:Port", 0, 0, 65535);
         // the Generic Host's console lifetime turns Ctrl+C and SIGTERM into a stop, which closes the emulator's sockets
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });

@@ -23,7 +23,7 @@ internal static class CaptionEndpoints
 
     public static void Map(RouteGroupBuilder viewers, RouteGroupBuilder auditors)
     {
-        viewers.MapGet("/api/calls", async (NpgsqlDataSource db, CancellationToken ct) => TypedResults.Json(await CallList.RecentAsync(db, ct).ConfigureAwait(false), Json))
+        viewers.MapGet("/api/calls", async ([FromKeyedServices(ComplianceRecorderServices.Key)] NpgsqlDataSource db, CancellationToken ct) => TypedResults.Json(await CallList.RecentAsync(db, ct).ConfigureAwait(false), Json))
             .WithSummary("Live and recent calls with their counts and latency");
         viewers.MapGet("/api/captions/stream", StreamAsync).WithSummary("Captions as Server-Sent Events (?call= for one call; Last-Event-ID resumes)");
         viewers.Map("/api/captions/ws", SocketAsync).WithSummary("Captions over a WebSocket (?call=, ?after= resumes)");
@@ -31,7 +31,7 @@ internal static class CaptionEndpoints
         viewers.MapGet("/api/calls/{id}/captions", SoFarAsync).WithSummary("A call's recorded finals and gaps so far, for a page opened mid-call");
     }
 
-    private static async Task SoFarAsync(HttpContext ctx, NpgsqlDataSource db, string id)
+    private static async Task SoFarAsync(HttpContext ctx, [FromKeyedServices(ComplianceRecorderServices.Key)] NpgsqlDataSource db, string id)
     {
         var captions = new List<Caption>();
         await foreach (var c in CaptionHistory.MissedAsync(db, 0, id, ctx.RequestAborted).ConfigureAwait(false))
@@ -41,18 +41,19 @@ internal static class CaptionEndpoints
         await ctx.Response.WriteAsJsonAsync(captions, Json, ctx.RequestAborted).ConfigureAwait(false);
     }
 
-    private static async Task VttAsync(HttpContext ctx, NpgsqlDataSource db, AccessAudit audit, string id)
+    private static async Task VttAsync(HttpContext ctx, [FromKeyedServices(ComplianceRecorderServices.Key)] NpgsqlDataSource db, AccessAudit audit, string id)
     {
         if (!await audit.RecordAsync(ctx, $"/api/calls/{id}/captions.vtt", "").ConfigureAwait(false))
         {
             return;
         }
         ctx.Response.ContentType = "text/vtt; charset=utf-8";
+        using var streaming = Stopping.Linked(ctx);
         await using var writer = new StreamWriter(ctx.Response.Body, new UTF8Encoding(false), 16 * 1024, leaveOpen: true);
-        await WebVtt.WriteAsync(db, id, writer, ctx.RequestAborted).ConfigureAwait(false);
+        await WebVtt.WriteAsync(db, id, writer, streaming.Token).ConfigureAwait(false);
     }
 
-    private static async Task StreamAsync(HttpContext ctx, NpgsqlDataSource db, LiveCaptions live)
+    private static async Task StreamAsync(HttpContext ctx, [FromKeyedServices(ComplianceRecorderServices.Key)] NpgsqlDataSource db, LiveCaptions live)
     {
         var call = ctx.Request.Query["call"].ToString() is { Length: > 0 } c ? c : null;
         var after = long.TryParse(ctx.Request.Headers["Last-Event-ID"].ToString(), CultureInfo.InvariantCulture, out var id) ? id
@@ -61,7 +62,7 @@ internal static class CaptionEndpoints
         ctx.Response.Headers.CacheControl = "no-cache";
         await ctx.Response.WriteAsync("retry: 1000\n\n", ctx.RequestAborted).ConfigureAwait(false);
         await ctx.Response.Body.FlushAsync(ctx.RequestAborted).ConfigureAwait(false);
-        using var streaming = UntilStopping(ctx);
+        using var streaming = Stopping.Linked(ctx);
         try
         {
             await foreach (var caption in CaptionsAsync(db, live, call, after, streaming.Token).ConfigureAwait(false))
@@ -76,7 +77,7 @@ internal static class CaptionEndpoints
         }
     }
 
-    private static async Task SocketAsync(HttpContext ctx, NpgsqlDataSource db, LiveCaptions live)
+    private static async Task SocketAsync(HttpContext ctx, [FromKeyedServices(ComplianceRecorderServices.Key)] NpgsqlDataSource db, LiveCaptions live)
     {
         if (!ctx.WebSockets.IsWebSocketRequest)
         {
@@ -86,7 +87,7 @@ internal static class CaptionEndpoints
         var call = ctx.Request.Query["call"].ToString() is { Length: > 0 } c ? c : null;
         var after = long.TryParse(ctx.Request.Query["after"], CultureInfo.InvariantCulture, out var id) ? id : (long?)null;
         using var ws = await ctx.WebSockets.AcceptWebSocketAsync().ConfigureAwait(false);
-        using var streaming = UntilStopping(ctx);
+        using var streaming = Stopping.Linked(ctx);
         try
         {
             await foreach (var caption in CaptionsAsync(db, live, call, after, streaming.Token).ConfigureAwait(false))
@@ -113,13 +114,8 @@ internal static class CaptionEndpoints
         }
     }
 
-    // An open caption stream never ends by itself: the host's stop would wait its whole shutdown
-    // timeout for every consumer still reading, holding up the drain that commits what was heard.
-    private static CancellationTokenSource UntilStopping(HttpContext ctx) => CancellationTokenSource.CreateLinkedTokenSource(
-        ctx.RequestAborted, ctx.RequestServices.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping);
-
     private static async IAsyncEnumerable<Caption> CaptionsAsync(
-        NpgsqlDataSource db, LiveCaptions live, string? call, long? after, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+        [FromKeyedServices(ComplianceRecorderServices.Key)] NpgsqlDataSource db, LiveCaptions live, string? call, long? after, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
     {
         // subscribe first, then replay: nothing can fall between what the store gave and the live feed
         using var feed = new CaptionFeed(live, call);

@@ -23,6 +23,22 @@ internal static class Policies
     {
         (standalone ? services.AddAuthentication(ApiKeyAuthentication.SchemeName) : services.AddAuthentication())
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthentication>(ApiKeyAuthentication.SchemeName, null);
+        if (!standalone)
+        {
+            // ASP.NET Core takes a lone scheme as the default. A host with none of its own must not get ours as
+            // its default, or a recorder key would sign in to the host's own routes: that rule is switched off
+            // (the switch is the framework's own, and process-wide). A host with one scheme of its own relied on
+            // it, and with ours added would have none: its scheme is made the default explicitly instead.
+            AppContext.SetSwitch("Microsoft.AspNetCore.Authentication.SuppressAutoDefaultScheme", true);
+            services.PostConfigure<AuthenticationOptions>(o =>
+            {
+                var own = o.Schemes.Where(s => s.Name != ApiKeyAuthentication.SchemeName).ToList();
+                if (o.DefaultScheme is null && own.Count == 1)
+                {
+                    o.DefaultScheme = own[0].Name;
+                }
+            });
+        }
         var auditor = new AuthorizationPolicyBuilder(ApiKeyAuthentication.SchemeName).RequireAuthenticatedUser().RequireRole(AuditorRole).Build();
         var authorization = services.AddAuthorizationBuilder()
             .AddPolicy(Viewer, p => p.AddAuthenticationSchemes(ApiKeyAuthentication.SchemeName).RequireAuthenticatedUser().RequireRole(ViewerRole, AuditorRole))

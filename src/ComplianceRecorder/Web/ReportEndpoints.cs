@@ -3,6 +3,7 @@ using ComplianceRecorder.ReadSide;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
 namespace ComplianceRecorder.Web;
@@ -14,7 +15,7 @@ internal static class ReportEndpoints
     {
         foreach (var kind in ReportRequest.Kinds)
         {
-            auditors.MapGet($"/api/reports/{kind}", (HttpContext ctx, NpgsqlDataSource db, AccessAudit audit, string? call, string? from, string? to, string? flag, string? format) =>
+            auditors.MapGet($"/api/reports/{kind}", (HttpContext ctx, [FromKeyedServices(ComplianceRecorderServices.Key)] NpgsqlDataSource db, AccessAudit audit, string? call, string? from, string? to, string? flag, string? format) =>
                 WriteAsync(ctx, db, audit, kind, call, from, to, flag, format)).WithSummary($"The {kind} projection as csv, jsonl or json, streamed");
         }
     }
@@ -47,7 +48,8 @@ internal static class ReportEndpoints
             ReportFormat.Json => "application/json; charset=utf-8",
             _ => "application/x-ndjson; charset=utf-8",
         };
+        using var streaming = Stopping.Linked(ctx);
         await using var writer = new StreamWriter(ctx.Response.Body, new UTF8Encoding(false), 16 * 1024, leaveOpen: true);
-        await Report.WriteAsync(db, request, fmt, writer, ctx.RequestAborted).ConfigureAwait(false);
+        await Report.WriteAsync(db, request, fmt, writer, streaming.Token).ConfigureAwait(false);
     }
 }

@@ -40,12 +40,12 @@ public sealed class PostgresOutageTests(PrivateCluster cluster) : IClassFixture<
         {
             var ready = await http.GetAsync("/health/ready");
             var checks = JsonNode.Parse(await ready.Content.ReadAsStringAsync())!["checks"]!;
-            var store = checks["store"]!;
+            var store = checks["compliance-recorder.store"]!;
             if (ready.StatusCode == HttpStatusCode.ServiceUnavailable && store["status"]!.GetValue<string>() == "unhealthy")
             {
                 notReady++;
             }
-            largestBacklog = Math.Max(largestBacklog, checks["commits"]!["data"]!["backlog"]!.GetValue<int>());
+            largestBacklog = Math.Max(largestBacklog, checks["compliance-recorder.commits"]!["data"]!["backlog"]!.GetValue<int>());
             await Task.Delay(250);
         }
         await cluster.Server.RestartAsync();

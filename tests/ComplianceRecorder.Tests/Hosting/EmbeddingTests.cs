@@ -1,9 +1,12 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Headers;
+using System.Security.Claims;
+using System.Text.Encodings.Web;
 using ComplianceRecorder.Emulator;
 using ComplianceRecorder.ReadSide;
 using ComplianceRecorder.Tests.Infrastructure;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -11,6 +14,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace ComplianceRecorder.Tests.Hosting;
 
@@ -33,7 +37,7 @@ public sealed class EmbeddingTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_web_app_of_its_own_records_every_final_hears_them_as_an_observable_and_keeps_its_own_routes_open()
+    public async Task A_web_app_of_its_own_records_every_final_and_a_subscriber_hears_them_all_though_others_throw_or_block()
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
@@ -46,9 +50,13 @@ public sealed class EmbeddingTests : IAsyncLifetime
 
         var finals = new ConcurrentQueue<Caption>();
         var completed = new TaskCompletionSource();
+        var live = app.Services.GetRequiredService<IObservable<Caption>>();
         // subscribed before the start: the observable is the host's for its whole life
-        using var captions = app.Services.GetRequiredService<IObservable<Caption>>()
-            .Subscribe(c => { if (c is { Kind: "segment", IsFinal: true }) finals.Enqueue(c); }, e => completed.TrySetException(e), () => completed.TrySetResult());
+        using var captions = live.Subscribe(c => { if (c is { Kind: "segment", IsFinal: true }) finals.Enqueue(c); }, e => completed.TrySetException(e), () => completed.TrySetResult());
+        // an embedder's bugs: neither may hold back the recording or the subscriber above
+        using var thrower = live.Subscribe(_ => throw new InvalidOperationException("a subscriber's bug"));
+        using var release = new ManualResetEventSlim();
+        using var blocker = live.Subscribe(_ => release.Wait());
         var expected = _emulator.Scenario.Calls.Sum(c => c.Utterances.Count);
         await using (app)
         {
@@ -70,6 +78,7 @@ public sealed class EmbeddingTests : IAsyncLifetime
             keyed.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "ops-key-for-tests");
             Assert.Equal(HttpStatusCode.OK, (await http.SendAsync(keyed)).StatusCode);
 
+            release.Set();
             await app.StopAsync();
         }
 
@@ -77,5 +86,55 @@ public sealed class EmbeddingTests : IAsyncLifetime
         // what was captioned is what the store holds, redacted: no card number reached a subscriber
         Assert.Equal(expected, await _db.ScalarAsync<long>("SELECT count(*) FROM events WHERE type = 'segment_recorded' AND (data->>'isFinal')::boolean"));
         Assert.DoesNotContain(finals, c => System.Text.RegularExpressions.Regex.IsMatch(c.Text, @"\d{4}\D?\d{4}\D?\d{4}"));
+    }
+
+    [Fact]
+    public async Task A_host_with_a_scheme_of_its_own_keeps_it_and_neither_credential_opens_the_others_routes()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        builder.Configuration.AddInMemoryCollection(RecorderProcess.Settings(_emulator, _db.ConnectionString).Select(kv => KeyValuePair.Create(kv.Key, (string?)kv.Value)));
+        // the host's own scheme, registered without naming it the default: ASP.NET Core makes a lone scheme the default
+        builder.Services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, HostUsers>("host", null);
+        builder.Services.AddAuthorization();
+        builder.Services.AddComplianceRecorder(builder.Configuration);
+        await using var app = builder.Build();
+        app.MapGet("/mine", (ClaimsPrincipal user) => user.Identity!.Name).RequireAuthorization();
+        app.MapComplianceRecorder();
+        await app.StartAsync();
+        var url = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        using var http = new HttpClient { BaseAddress = url };
+
+        async Task<HttpStatusCode> GetAsync(string path, string? hostUser, string? recorderKey)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, path);
+            if (hostUser is not null)
+            {
+                request.Headers.Add("X-Host-User", hostUser);
+            }
+            if (recorderKey is not null)
+            {
+                request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", recorderKey);
+            }
+            using var response = await http.SendAsync(request);
+            return response.StatusCode;
+        }
+
+        Assert.Equal(HttpStatusCode.OK, await GetAsync("/mine", "alice", null));
+        Assert.Equal(HttpStatusCode.Unauthorized, await GetAsync("/mine", null, "ops-key-for-tests"));
+        Assert.Equal(HttpStatusCode.Unauthorized, await GetAsync("/api/calls", "alice", null));
+        Assert.Equal(HttpStatusCode.OK, await GetAsync("/api/calls", null, "ops-key-for-tests"));
+        await app.StopAsync();
+    }
+
+    /// <summary>A host's own sign-in: whoever the X-Host-User header names.</summary>
+    private sealed class HostUsers(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder)
+        : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+    {
+        protected override Task<AuthenticateResult> HandleAuthenticateAsync() =>
+            Task.FromResult(Request.Headers["X-Host-User"].ToString() is { Length: > 0 } name
+                ? AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(new ClaimsIdentity([new Claim(ClaimTypes.Name, name)], Scheme.Name)), Scheme.Name))
+                : AuthenticateResult.NoResult());
     }
 }

@@ -38,7 +38,7 @@ public sealed class ReadinessAndStalledStoreTests(PrivateCluster cluster) : ICla
             await UntilAsync(async () =>
             {
                 using var ready = await http.GetAsync("/health/ready");
-                state = JsonNode.Parse(await ready.Content.ReadAsStringAsync())!["checks"]!["store"];
+                state = JsonNode.Parse(await ready.Content.ReadAsStringAsync())!["checks"]!["compliance-recorder.store"];
                 return ready.StatusCode == HttpStatusCode.ServiceUnavailable && state!["status"]!.GetValue<string>() == "unhealthy";
             }, "readiness reporting the store unreachable");
 
