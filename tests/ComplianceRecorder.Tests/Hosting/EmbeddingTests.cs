@@ -19,30 +19,22 @@ using Microsoft.Extensions.Options;
 namespace ComplianceRecorder.Tests.Hosting;
 
 /// <summary>The recorder added to a web application of the user's own, as the README shows it.</summary>
-public sealed class EmbeddingTests : IAsyncLifetime
+public sealed class EmbeddingTests : EmulatorAndDatabase
 {
-    private readonly Database _db = new();
-    private GenesysEmulator _emulator = null!;
-
-    public async Task InitializeAsync()
+    /// <summary>A web application of the user's own on a free loopback port, configured for the emulator and the test database.</summary>
+    private WebApplicationBuilder Builder()
     {
-        await _db.InitializeAsync();
-        _emulator = await GenesysEmulator.StartAsync(new EmulatorOptions { Speed = 20, Loop = false });
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _emulator.DisposeAsync();
-        await _db.DisposeAsync();
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        builder.Configuration.AddInMemoryCollection(Settings.Select(kv => KeyValuePair.Create(kv.Key, (string?)kv.Value)));
+        return builder;
     }
 
     [Fact]
     public async Task A_web_app_of_its_own_records_every_final_and_a_subscriber_hears_them_all_though_others_throw_or_block()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        builder.Configuration.AddInMemoryCollection(RecorderProcess.Settings(_emulator, _db.ConnectionString).Select(kv => KeyValuePair.Create(kv.Key, (string?)kv.Value)));
+        var builder = Builder();
         builder.Services.AddComplianceRecorder(builder.Configuration);
         var app = builder.Build();
         app.MapGet("/own", () => "the host's own route");
@@ -57,7 +49,7 @@ public sealed class EmbeddingTests : IAsyncLifetime
         using var thrower = live.Subscribe(_ => throw new InvalidOperationException("a subscriber's bug"));
         using var release = new ManualResetEventSlim();
         using var blocker = live.Subscribe(_ => release.Wait());
-        var expected = _emulator.Scenario.Calls.Sum(c => c.Utterances.Count);
+        var expected = Emulator.Scenario.Calls.Sum(c => c.Utterances.Count);
         await using (app)
         {
             await app.StartAsync();
@@ -84,17 +76,14 @@ public sealed class EmbeddingTests : IAsyncLifetime
 
         await completed.Task.WaitAsync(TimeSpan.FromSeconds(10));
         // what was captioned is what the store holds, redacted: no card number reached a subscriber
-        Assert.Equal(expected, await _db.ScalarAsync<long>("SELECT count(*) FROM events WHERE type = 'segment_recorded' AND (data->>'isFinal')::boolean"));
+        Assert.Equal(expected, await Db.ScalarAsync<long>("SELECT count(*) FROM events WHERE type = 'segment_recorded' AND (data->>'isFinal')::boolean"));
         Assert.DoesNotContain(finals, c => System.Text.RegularExpressions.Regex.IsMatch(c.Text, @"\d{4}\D?\d{4}\D?\d{4}"));
     }
 
     [Fact]
     public async Task A_host_with_a_scheme_of_its_own_keeps_it_and_neither_credential_opens_the_others_routes()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        builder.Configuration.AddInMemoryCollection(RecorderProcess.Settings(_emulator, _db.ConnectionString).Select(kv => KeyValuePair.Create(kv.Key, (string?)kv.Value)));
+        var builder = Builder();
         // the host's own scheme, registered without naming it the default: ASP.NET Core makes a lone scheme the default
         builder.Services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, HostUsers>("host", null);
         builder.Services.AddAuthorization();

@@ -1,26 +1,10 @@
-using ComplianceRecorder.Emulator;
 using ComplianceRecorder.Tests.Infrastructure;
 
 namespace ComplianceRecorder.Tests.Hosting;
 
 /// <summary>A wrong setting stops `run` before anything starts, with exit code 3 and the key named.</summary>
-public sealed class StartupSettingsTests : IAsyncLifetime
+public sealed class StartupSettingsTests : EmulatorAndDatabase
 {
-    private readonly Database _db = new();
-    private GenesysEmulator _emulator = null!;
-
-    public async Task InitializeAsync()
-    {
-        await _db.InitializeAsync();
-        _emulator = await GenesysEmulator.StartAsync(new EmulatorOptions { Speed = 20, Loop = false });
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _emulator.DisposeAsync();
-        await _db.DisposeAsync();
-    }
-
     [Theory]
     [InlineData("Recorder:MetricsWindowSeconds", "0")]
     [InlineData("Recorder:CallIdleSeconds", "a while")]
@@ -30,7 +14,7 @@ public sealed class StartupSettingsTests : IAsyncLifetime
     [InlineData("Auth:Keys:0:Role", "owner")]
     public async Task A_wrong_setting_fails_the_start_with_exit_code_3_naming_its_key(string key, string value)
     {
-        var settings = RecorderProcess.Settings(_emulator, _db.ConnectionString);
+        var settings = Settings;
         settings[key] = value;
 
         await using var recorder = RecorderProcess.Start(settings);
@@ -40,6 +24,6 @@ public sealed class StartupSettingsTests : IAsyncLifetime
         Assert.Contains(key, recorder.Output, StringComparison.Ordinal);
         Assert.Contains("configuration error", recorder.Output, StringComparison.Ordinal);
         // nothing started: no event was appended, not even an anchor's worth of work
-        Assert.Equal(0L, await _db.ScalarAsync<long>("SELECT count(*) FROM events"));
+        Assert.Equal(0L, await Db.ScalarAsync<long>("SELECT count(*) FROM events"));
     }
 }
