@@ -53,7 +53,8 @@ public static class RecorderRole
     /// <summary>
     /// What the login behind <paramref name="recorder"/> can do that the recorder's role must not: be a
     /// superuser, own (or be a member of the owner of) the store's tables, write the record or its
-    /// projections directly, or create objects in the store's schema. Empty when it is as restricted as
+    /// projections directly, write the migrations' bookkeeping (which could mark a fixed function file as
+    /// applied, so the fix never is), or create objects in the store's schema. Empty when it is as restricted as
     /// the migrations make compliance_recorder.
     /// </summary>
     public static async Task<IReadOnlyList<string>> ExcessPrivilegesAsync(NpgsqlDataSource recorder, CancellationToken ct = default)
@@ -67,7 +68,7 @@ public static class RecorderRole
             UNION ALL
             SELECT 'holds ' || p || ' on ' || t
               FROM unnest(ARRAY['events', 'streams', 'audit_log', 'call_summaries', 'metrics_windows', 'metrics_daily', 'progression',
-                                'chain_checkpoints', 'chain_anchors']) t
+                                'chain_checkpoints', 'chain_anchors', 'schema_migrations', 'schema_functions']) t
              CROSS JOIN unnest(ARRAY['INSERT', 'UPDATE', 'DELETE', 'TRUNCATE']) p
              WHERE CASE WHEN to_regclass(t) IS NULL THEN false ELSE has_table_privilege(current_user, to_regclass(t), p) END
             UNION ALL

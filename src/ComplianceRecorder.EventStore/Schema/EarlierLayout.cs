@@ -4,7 +4,7 @@ namespace ComplianceRecorder.EventStore.Schema;
 /// The migrations before the current-state layout: 001_events.sql … 007_integrity.sql, each redefining what
 /// an earlier one made. Every store they made holds exactly the schema 001_schema.sql and functions/ make
 /// (SchemaEquivalenceTests), so the migrator adopts such a store without running table DDL: it records
-/// this build's baseline and the function files those migrations left in effect. Never edit these figures.
+/// this build's baseline, then applies every function file once. Never edit these figures.
 /// </summary>
 internal static class EarlierLayout
 {
@@ -20,8 +20,10 @@ internal static class EarlierLayout
     ];
 
     /// <summary>
-    /// The checksums of the function files whose definitions equal what 007 left: at adoption they are
-    /// recorded as applied, so a function file changed since is applied then, and one unchanged is not.
+    /// The checksums of the function files whose definitions equal what 007 left. The recorder's login alone
+    /// runs on such a store as these say; adoption records none of them (it applies every function file once,
+    /// as the store's functions may have been changed by hand since), and migrations/functions/CHECKSUMS ships
+    /// them as each file's first version.
     /// </summary>
     public static readonly IReadOnlyDictionary<string, string> Functions = new Dictionary<string, string>(StringComparer.Ordinal)
     {

@@ -11,31 +11,41 @@ public sealed class MigrationException(string message) : Exception(message);
 /// <summary>
 /// What a build carries: versioned files (tables, views, triggers, privileges), each applied once and never
 /// edited after; and function files, one <c>CREATE OR REPLACE</c> each, applied after them in name order and
-/// again whenever a file's content changes (as Flyway's repeatable migrations).
+/// again when a store holds an earlier version of it. <paramref name="Shipped"/> holds, per function file, the
+/// checksum of every version of it the project has shipped (migrations/functions/CHECKSUMS): a store holding
+/// one of them may be upgraded; one holding any other was migrated by a build this one does not know.
 /// </summary>
-public sealed record MigrationSet(IReadOnlyList<(int Version, string Name, string Sql)> Versioned, IReadOnlyList<(string Name, string Sql)> Functions);
+public sealed record MigrationSet(
+    IReadOnlyList<(int Version, string Name, string Sql)> Versioned,
+    IReadOnlyList<(string Name, string Sql)> Functions,
+    IReadOnlyDictionary<string, IReadOnlySet<string>> Shipped)
+{
+    public MigrationSet(IReadOnlyList<(int Version, string Name, string Sql)> versioned, IReadOnlyList<(string Name, string Sql)> functions)
+        : this(versioned, functions, new Dictionary<string, IReadOnlySet<string>>())
+    {
+    }
+}
 
 /// <summary>
 /// Applies the SQL files in migrations/ (embedded in this assembly): each pending versioned file in its own
-/// transaction, so a failing one leaves the schema as it was, then every changed function file in one.
+/// transaction, so a failing one leaves the schema as it was, then every new or upgraded function file in one.
 /// A store made by the earlier layout (001_events.sql … 007_integrity.sql) is adopted, not migrated again.
 /// </summary>
 public static class Migrator
 {
     private const long LockKey = 727273;
     private const string FunctionsFolder = "functions/";
+    private const string ShippedChecksums = "migrations/functions/CHECKSUMS";
 
     public static MigrationSet Embedded()
     {
         var asm = typeof(Migrator).Assembly;
         var versioned = new List<(int, string, string)>();
         var functions = new List<(string, string)>();
-        foreach (var resource in asm.GetManifestResourceNames().Where(n => n.StartsWith("migrations/", StringComparison.Ordinal)).Order(StringComparer.Ordinal))
+        foreach (var resource in asm.GetManifestResourceNames().Where(n => n.StartsWith("migrations/", StringComparison.Ordinal) && n.EndsWith(".sql", StringComparison.Ordinal)).Order(StringComparer.Ordinal))
         {
             var name = resource["migrations/".Length..];
-            using var s = asm.GetManifestResourceStream(resource)!;
-            using var r = new StreamReader(s, Encoding.UTF8);
-            var sql = r.ReadToEnd();
+            var sql = Resource(resource);
             if (name.StartsWith(FunctionsFolder, StringComparison.Ordinal))
             {
                 functions.Add((name, sql));
@@ -45,7 +55,38 @@ public static class Migrator
                 versioned.Add((int.Parse(name.AsSpan(0, name.IndexOf('_', StringComparison.Ordinal)), CultureInfo.InvariantCulture), name, sql));
             }
         }
-        return new MigrationSet(versioned, functions);
+        return new MigrationSet(versioned, functions, ReadShipped(Resource(ShippedChecksums)));
+    }
+
+    private static string Resource(string name)
+    {
+        using var s = typeof(Migrator).Assembly.GetManifestResourceStream(name)!;
+        using var r = new StreamReader(s, Encoding.UTF8);
+        return r.ReadToEnd();
+    }
+
+    /// <summary>Reads CHECKSUMS: <c>sha256  functions/name.sql</c> lines, as sha256sum prints them; '#' starts a comment line.</summary>
+    internal static IReadOnlyDictionary<string, IReadOnlySet<string>> ReadShipped(string checksums)
+    {
+        var shipped = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
+        foreach (var line in checksums.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (line.StartsWith('#'))
+            {
+                continue;
+            }
+            var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (fields.Length != 2 || fields[0].Length != 64 || !fields[1].StartsWith(FunctionsFolder, StringComparison.Ordinal))
+            {
+                throw new InvalidOperationException($"{ShippedChecksums}: \"{line}\" is not a line `sha256  functions/name.sql`");
+            }
+            if (!shipped.TryGetValue(fields[1], out var versions))
+            {
+                shipped[fields[1]] = versions = new(StringComparer.Ordinal);
+            }
+            versions.Add(fields[0]);
+        }
+        return shipped.ToDictionary(s => s.Key, IReadOnlySet<string> (s) => s.Value, StringComparer.Ordinal);
     }
 
     /// <summary>Migrations not yet applied, read with any role that may see schema_migrations and schema_functions.</summary>
@@ -62,7 +103,7 @@ public static class Migrator
         return
         [
             .. set.Versioned.Where(m => !versions.ContainsKey(m.Version)).Select(m => m.Name),
-            .. set.Functions.Where(f => current.GetValueOrDefault(f.Name) != Checksum(f.Sql)).Select(f => f.Name),
+            .. Due(current, set).Select(f => f.Name),
         ];
     }
 
@@ -123,7 +164,31 @@ public static class Migrator
             ? first
             : throw new MigrationException("this build carries no 001 migration to adopt the earlier layout's store with");
 
-    private static string Checksum(string sql) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(sql)));
+    internal static string Checksum(string sql) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(sql)));
+
+    /// <summary>
+    /// The function files to apply: those the store lacks, and those it holds an earlier shipped version of.
+    /// A version this build does not know came from a newer build (or a hand): applying this one's would
+    /// downgrade it, and the newer build would restore its own at its next start, back and forth.
+    /// </summary>
+    private static List<(string Name, string Sql)> Due(IReadOnlyDictionary<string, string> recorded, MigrationSet set)
+    {
+        var due = new List<(string, string)>();
+        foreach (var (name, sql) in set.Functions)
+        {
+            var stored = recorded.GetValueOrDefault(name);
+            if (stored == Checksum(sql))
+            {
+                continue;
+            }
+            if (stored is not null && !(set.Shipped.TryGetValue(name, out var earlier) && earlier.Contains(stored)))
+            {
+                throw new MigrationException($"{name} in this store was applied by a build this one does not know (a newer one?): run that build or a newer one");
+            }
+            due.Add((name, sql));
+        }
+        return due;
+    }
 
     /// <summary>
     /// An applied migration edited since, or a new one numbered below one already applied, would leave
@@ -173,8 +238,10 @@ public static class Migrator
                 CREATE TABLE IF NOT EXISTS schema_functions (name text PRIMARY KEY, sha256 text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now());
                 """, ct).ConfigureAwait(false);
             var history = await AppliedAsync(conn, tx, ct).ConfigureAwait(false);
-            var (versions, _) = Effective(history, new(), set);
+            var (versions, functions) = Effective(history, await FunctionsAppliedAsync(conn, tx, ct).ConfigureAwait(false), set);
             RequireConsistent(versions, set.Versioned);
+            // before any versioned file: an older build must not apply its own to a newer build's store
+            Due(functions, set);
             if (EarlierLayout.IsAdoptable(history, set))
             {
                 applied.Add(await AdoptAsync(conn, tx, Baseline(set), ct).ConfigureAwait(false));
@@ -202,14 +269,9 @@ public static class Migrator
         {
             // one transaction: the functions that call each other change together
             await using var tx = await LockedAsync(conn, ct).ConfigureAwait(false);
-            var recorded = await FunctionsAppliedAsync(conn, tx, ct).ConfigureAwait(false);
-            foreach (var (name, sql) in set.Functions)
+            foreach (var (name, sql) in Due(await FunctionsAppliedAsync(conn, tx, ct).ConfigureAwait(false), set))
             {
                 var sha = Checksum(sql);
-                if (recorded.GetValueOrDefault(name) == sha)
-                {
-                    continue;
-                }
                 await ExecuteAsync(conn, tx, sql, ct).ConfigureAwait(false);
                 await ExecuteAsync(conn, tx, """
                     INSERT INTO schema_functions (name, sha256) VALUES ($1, $2)
@@ -223,17 +285,14 @@ public static class Migrator
     }
 
     /// <summary>
-    /// Replaces the earlier layout's history with this build's baseline and the function files that layout
-    /// left in effect; no table is touched. Function files changed since are applied by the next step.
+    /// Replaces the earlier layout's history with this build's baseline; no table is touched. No function file
+    /// is recorded as applied, whatever that layout left: the next step applies every one once, so a function
+    /// patched by hand in the store since (body, owner, SECURITY DEFINER, search_path, grants) is put right.
     /// </summary>
     private static async Task<string> AdoptAsync(NpgsqlConnection conn, NpgsqlTransaction tx, (int Version, string Name, string Sql) baseline, CancellationToken ct)
     {
         await ExecuteAsync(conn, tx, "DELETE FROM schema_migrations", ct).ConfigureAwait(false);
         await ExecuteAsync(conn, tx, "INSERT INTO schema_migrations (version, name, sha256) VALUES ($1, $2, $3)", ct, baseline.Version, baseline.Name, Checksum(baseline.Sql)).ConfigureAwait(false);
-        foreach (var (name, sha) in EarlierLayout.Functions)
-        {
-            await ExecuteAsync(conn, tx, "INSERT INTO schema_functions (name, sha256) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING", ct, name, sha).ConfigureAwait(false);
-        }
         // 001_schema.sql grants this on a fresh store; the earlier layout had no such table
         await ExecuteAsync(conn, tx, "GRANT SELECT ON schema_functions TO compliance_recorder", ct).ConfigureAwait(false);
         return $"{baseline.Name} (adopted: the earlier {EarlierLayout.History[0].Name} … {EarlierLayout.History[^1].Name}, not run again)";

@@ -42,7 +42,7 @@ public sealed class EarlierLayoutAdoptionTests
         Assert.Empty(await Migrator.PendingAsync(recorder));
         var applied = await Migrator.MigrateAsync(asOwner);
 
-        Assert.Equal(["001_schema.sql (adopted: the earlier 001_events.sql … 007_integrity.sql, not run again)"], applied);
+        Assert.Equal(["001_schema.sql (adopted: the earlier 001_events.sql … 007_integrity.sql, not run again)", .. Migrator.Embedded().Functions.Select(f => f.Name)], applied);
         Assert.Equal(tablesBefore, await CountAsync(asOwner, TablesTouched));
         Assert.Equal("1 001_schema.sql", (string)(await asOwner.CreateCommand("SELECT string_agg(version || ' ' || name, ', ') FROM schema_migrations").ExecuteScalarAsync())!);
         var adopted = await SchemaSnapshot.TakeAsync(owner);
@@ -64,7 +64,7 @@ public sealed class EarlierLayoutAdoptionTests
     }
 
     [Fact]
-    public async Task Adopting_applies_only_the_function_files_changed_since_the_earlier_layout()
+    public async Task Adopting_applies_every_function_file_once_then_only_the_changed_ones()
     {
         var owner = await SchemaEquivalenceTests.EarlierStoreAsync();
         await using var asOwner = NpgsqlDataSource.Create(owner);
@@ -73,9 +73,28 @@ public sealed class EarlierLayoutAdoptionTests
 
         var applied = await Migrator.MigrateAsync(asOwner, set);
 
-        Assert.Equal(2, applied.Count);
-        Assert.Equal("functions/sign_anchor.sql", applied[1]);
+        Assert.Equal([.. set.Functions.Select(f => f.Name)], applied.Skip(1));
+        Assert.Empty(await Migrator.MigrateAsync(asOwner, set));
         Assert.Contains("counted from the previous anchor on", (string)(await asOwner.CreateCommand("SELECT prosrc FROM pg_proc WHERE proname = 'sign_anchor'").ExecuteScalarAsync())!, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Adopting_a_store_whose_function_an_owner_patched_by_hand_restores_the_function_files_body()
+    {
+        var owner = await SchemaEquivalenceTests.EarlierStoreAsync();
+        await using var asOwner = NpgsqlDataSource.Create(owner);
+        var file = Migrator.Embedded().Functions.Single(f => f.Name == "functions/append_events.sql").Sql;
+        const string Lock = "PERFORM pg_advisory_xact_lock_shared(727274);";
+        Assert.Contains(Lock, file, StringComparison.Ordinal);
+        // the shared lock is what keeps the projection daemon from skipping an uncommitted event
+        await asOwner.CreateCommand(file.Replace(Lock, "-- patched: no lock", StringComparison.Ordinal)).ExecuteNonQueryAsync();
+        const string Definition = "SELECT pg_get_functiondef('append_events'::regproc)";
+        Assert.Contains("patched: no lock", (string)(await asOwner.CreateCommand(Definition).ExecuteScalarAsync())!, StringComparison.Ordinal);
+
+        await Migrator.MigrateAsync(asOwner);
+
+        await using var fresh = NpgsqlDataSource.Create(await SchemaEquivalenceTests.CurrentStoreAsync());
+        Assert.Equal((string)(await fresh.CreateCommand(Definition).ExecuteScalarAsync())!, (string)(await asOwner.CreateCommand(Definition).ExecuteScalarAsync())!);
     }
 
     [Fact]

@@ -26,6 +26,8 @@ public sealed class RecorderRoleTests(Database db) : IClassFixture<Database>
             "INSERT INTO progression (name, last_seq) VALUES ('forged', 0)",
             "INSERT INTO chain_checkpoints (stream_id, version, head_hash, key_id, signature) VALUES ('forged', 1, '', 'k', '')",
             "INSERT INTO chain_anchors (max_seq, events, digest, key_id, signature) VALUES (1, 0, '', 'k', '')",
+            "UPDATE schema_functions SET sha256 = sha256",
+            "INSERT INTO schema_migrations (version, name, sha256) VALUES (999, 'forged', '')",
             "SELECT setval('events_seq', 1)",
             "SELECT project_metrics(1, '{}'::jsonb)",
             "CREATE TABLE forged (x integer)",

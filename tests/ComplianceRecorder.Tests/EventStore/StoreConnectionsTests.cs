@@ -63,6 +63,9 @@ public sealed class StoreConnectionsTests
     [InlineData("GRANT INSERT ON events TO compliance_recorder", "holds INSERT on events")]
     [InlineData("GRANT DELETE ON audit_log TO compliance_recorder", "holds DELETE on audit_log")]
     [InlineData("GRANT TRUNCATE ON call_summaries TO compliance_recorder", "holds TRUNCATE on call_summaries")]
+    // with these it could record a function file as applied, and a fix to it would never be
+    [InlineData("GRANT UPDATE ON schema_functions TO compliance_recorder", "holds UPDATE on schema_functions")]
+    [InlineData("GRANT INSERT ON schema_migrations TO compliance_recorder", "holds INSERT on schema_migrations")]
     public async Task A_recorder_role_granted_more_than_the_migrations_give_fails_the_start(string grant, string said)
     {
         var (server, name, owner) = await FreshDatabaseAsync();
@@ -136,6 +139,26 @@ public sealed class StoreConnectionsTests
         Assert.Equal(["functions/project_metrics.sql"], await Migrator.MigrateAsync(asOwner, changed));
         Assert.Contains("IF NOT FOUND  OR", (string)(await asOwner.CreateCommand("SELECT prosrc FROM pg_proc WHERE proname = 'project_metrics'").ExecuteScalarAsync())!, StringComparison.Ordinal);
         Assert.Empty(await Migrator.MigrateAsync(asOwner, changed));
+    }
+
+    [Fact]
+    public async Task An_older_build_refuses_a_function_file_a_newer_one_applied_and_leaves_it_as_it_is()
+    {
+        var (_, _, owner) = await FreshDatabaseAsync();
+        await using var asOwner = NpgsqlDataSource.Create(owner);
+        var older = Migrator.Embedded();
+        await Migrator.MigrateAsync(asOwner, older);
+        var newer = SchemaEquivalenceTests.WithFunction("functions/project_metrics.sql",
+            sql => sql.Replace("IF NOT FOUND OR", "IF NOT FOUND  OR", StringComparison.Ordinal));
+        Assert.Equal(["functions/project_metrics.sql"], await Migrator.MigrateAsync(asOwner, newer));
+
+        var e = await Assert.ThrowsAsync<MigrationException>(() => Migrator.MigrateAsync(asOwner, older));
+
+        Assert.Equal("functions/project_metrics.sql in this store was applied by a build this one does not know (a newer one?): run that build or a newer one", e.Message);
+        Assert.Contains("IF NOT FOUND  OR", (string)(await asOwner.CreateCommand("SELECT prosrc FROM pg_proc WHERE proname = 'project_metrics'").ExecuteScalarAsync())!, StringComparison.Ordinal);
+        // the recorder's login alone is refused the same way
+        await Assert.ThrowsAsync<MigrationException>(() => Migrator.PendingAsync(asOwner, older));
+        Assert.Empty(await Migrator.MigrateAsync(asOwner, newer));
     }
 
     [Fact]
