@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using ComplianceRecorder.Development;
-using ComplianceRecorder.EventStore.Provisioning;
 using ComplianceRecorder.Emulator;
+using ComplianceRecorder.EventStore.Provisioning;
 using ComplianceRecorder.EventStore.Verification;
 using ComplianceRecorder.Genesys;
 using Microsoft.Extensions.Configuration;

@@ -75,7 +75,9 @@ public sealed class RecorderHost : IAsyncDisposable
             {
                 builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
             }
-            builder.Logging.SetMinimumLevel(LogLevel.Information).AddFilter("Microsoft", LogLevel.Warning).AddFilter("System.Net.Http", LogLevel.Warning);
+            builder.Logging.SetMinimumLevel(LogLevel.Information).AddFilter("Microsoft", LogLevel.Warning).AddFilter("System.Net.Http", LogLevel.Warning)
+                // a request without a key is answered 401 with its reason; a line per such request would only be noise
+                .AddFilter("ComplianceRecorder.Web.ApiKeyAuthentication", LogLevel.Warning);
             builder.WebHost.UseUrls(builder.Configuration.GetSection(RecorderOptions.Section).Get<RecorderOptions>()?.Url ?? new RecorderOptions().Url);
             // registered first, so the host stops the emulator and the private cluster last
             builder.Services.AddSingleton<IHostedService>(parts);
