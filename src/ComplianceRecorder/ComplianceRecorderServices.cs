@@ -84,8 +84,7 @@ public static class ComplianceRecorderServices
         var genesys = Settings.Genesys(config, requireCredentials: !demo);
         // the standalone recorder makes a key in its data folder once; an embedding host names its own, as a
         // key made afresh in a container at every start could not verify what the last one signed
-        var keys = standalone ? Settings.CheckpointKeys(config) : Settings.VerifyingCheckpointKeys(config)
-            ?? throw new SettingsException("Recorder:CheckpointKey or Recorder:CheckpointKeyFile must be set: the key that signs stream heads");
+        var keys = standalone ? Settings.CheckpointKeys(config) : Settings.ConfiguredCheckpointKeys(config);
         var spill = new SpillFile(Settings.SpillDirectory(config));
         var access = AccessControl.FromConfiguration(config, demo);
 

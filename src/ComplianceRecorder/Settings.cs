@@ -71,6 +71,10 @@ internal static class Settings
     public static CheckpointKeys? VerifyingCheckpointKeys(IConfiguration config) =>
         CurrentCheckpointKey(config, create: false) is { } current ? KeySet(current, config) : null;
 
+    /// <summary>The keys an embedding host names itself (Recorder:CheckpointKey or :CheckpointKeyFile); never one kept in a data folder.</summary>
+    public static CheckpointKeys ConfiguredCheckpointKeys(IConfiguration config) =>
+        KeySet(NamedCheckpointKey(config) ?? throw new SettingsException("Recorder:CheckpointKey or Recorder:CheckpointKeyFile must be set: the key that signs stream heads"), config);
+
     private static CheckpointKeys KeySet(CheckpointKey current, IConfiguration config)
     {
         try
@@ -83,15 +87,16 @@ internal static class Settings
         }
     }
 
+    private static CheckpointKey? NamedCheckpointKey(IConfiguration config) =>
+        config["Recorder:CheckpointKey"] is { Length: > 0 } b64 ? KeyFrom(b64, "Recorder:CheckpointKey")
+        : config["Recorder:CheckpointKeyFile"] is { Length: > 0 } named ? KeyFromFile(named, "Recorder:CheckpointKeyFile")
+        : null;
+
     private static CheckpointKey? CurrentCheckpointKey(IConfiguration config, bool create)
     {
-        if (config["Recorder:CheckpointKey"] is { Length: > 0 } b64)
+        if (NamedCheckpointKey(config) is { } named)
         {
-            return KeyFrom(b64, "Recorder:CheckpointKey");
-        }
-        if (config["Recorder:CheckpointKeyFile"] is { Length: > 0 } named)
-        {
-            return KeyFromFile(named, "Recorder:CheckpointKeyFile");
+            return named;
         }
         var file = Path.Combine(FindRoot(), ".data", "checkpoint.key");
         if (!File.Exists(file))

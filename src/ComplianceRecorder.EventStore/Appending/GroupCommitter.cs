@@ -259,6 +259,8 @@ public sealed class GroupCommitter : IAsyncDisposable
     /// <paramref name="deadline"/> (while it is unreachable) goes to the spill file.
     /// </summary>
     /// <returns>How many events were spilled.</returns>
+    public static readonly TimeSpan DisposeDeadline = TimeSpan.FromSeconds(5);
+
     public async Task<int> StopAsync(TimeSpan deadline)
     {
         _queue.Writer.TryComplete();
@@ -270,10 +272,14 @@ public sealed class GroupCommitter : IAsyncDisposable
         return Spilled;
     }
 
-    /// <summary>Stops taking events and waits until every accepted one is committed.</summary>
+    /// <summary>
+    /// Stops taking events and waits until every accepted one is committed; with a spill file, a disposal
+    /// that was not preceded by a stop gives the store <see cref="DisposeDeadline"/> and spills the rest,
+    /// rather than waiting for ever on a store that is down.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
-        await StopAsync(Timeout.InfiniteTimeSpan).ConfigureAwait(false);
+        await StopAsync(_spill is null ? Timeout.InfiniteTimeSpan : DisposeDeadline).ConfigureAwait(false);
         _giveUp.Dispose();
     }
 }

@@ -39,9 +39,14 @@ internal sealed class CheckpointSigning(
     {
         await base.StopAsync(cancellationToken).ConfigureAwait(false);
         // the drain's last commits are signed now, not at a tick that never comes; bounded, as the store may be
-        // down, but on its own bound: the host's may already be spent by a slow web stop, and these heads are
-        // held in memory only, so a pass cut short here leaves them unsigned for good
-        using var bound = new CancellationTokenSource(LastPassBound, time);
+        // down, but on its own wall-clock bound (a host's FakeTimeProvider would never fire it): the host's may
+        // already be spent by a slow web stop, and these heads are held in memory only, so a pass cut short
+        // here leaves them unsigned for good. A periodic pass still running is let finish first.
+        using var bound = new CancellationTokenSource(LastPassBound);
+        if (ExecuteTask is { } running)
+        {
+            await running.WaitAsync(bound.Token).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
+        }
         await SignOnceAsync(bound.Token).ConfigureAwait(false);
     }
 
@@ -70,7 +75,7 @@ internal sealed class CheckpointSigning(
         {
             HostLog.SigningCutShort(log);
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (Exception e) when (!ct.IsCancellationRequested)
         {
             // a fault here must not end the host (and with it the recording) as a BackgroundService's would
             HostLog.SigningFailed(log, e.Message);

@@ -47,8 +47,8 @@ internal sealed class Projecting(ProjectionDaemon daemon, TimeProvider time, ILo
         {
             return;
         }
-        // its own bound, not the host's, which a slow web stop may have spent
-        using var bound = new CancellationTokenSource(LastPassBound, time);
+        // its own wall-clock bound, not the host's, which a slow web stop may have spent
+        using var bound = new CancellationTokenSource(LastPassBound);
         try
         {
             while (await daemon.StepAsync(bound.Token).ConfigureAwait(false) > 0)

@@ -33,13 +33,17 @@ public sealed class RecordingSession(
     [FromKeyedServices(ComplianceRecorderServices.Key)] IScheduler scheduler,
     TimeProvider time,
     IHostApplicationLifetime lifetime,
-    ILogger<RecordingSession> log) : IHostedLifecycleService
+    ILogger<RecordingSession> log) : IHostedLifecycleService, IAsyncDisposable
 {
     /// <summary>The named HttpClient the Genesys REST calls go through.</summary>
     public const string HttpClientName = "genesys";
 
     private readonly Lock _gate = new();
-    private IDisposable? _relay;
+    private readonly CancellationTokenSource _startCut = new();
+    // spill files whose every event is queued on the committer when a replay was cut: once the committer
+    // has stopped (each of them durable, or spilled again to a new file) they are deleted, never replayed twice
+    private readonly List<string> _handedOver = [];
+    private Task? _start;
     private Task? _stopping;
 
     /// <summary>Null until the host has started.</summary>
@@ -55,9 +59,35 @@ public sealed class RecordingSession(
     /// <summary>
     /// Intake begins once every part has started, the web server included: a start that fails (a port
     /// taken, a bad address) must not first resume calls, replay spill files or end live calls by stopping.
+    /// A start that fails or is cut part way stops what it began (an embedding host does not call
+    /// StopAsync after a failed start); a stop that comes meanwhile cuts it and waits for it.
     /// </summary>
     public async Task StartedAsync(CancellationToken cancellationToken)
     {
+        using var cut = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _startCut.Token);
+        Task start;
+        lock (_gate)
+        {
+            if (_stopping is not null)
+            {
+                return;
+            }
+            start = _start = StartIntakeAsync(cut.Token);
+        }
+        try
+        {
+            await start.ConfigureAwait(false);
+        }
+        catch
+        {
+            await StopAsync(CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private async Task StartIntakeAsync(CancellationToken ct)
+    {
+        await Task.Yield();
         var o = options.Value;
         var pipeline = new PipelineOptions
         {
@@ -68,7 +98,7 @@ public sealed class RecordingSession(
         // a call the source stops hearing is let go when the pipeline would close it anyway
         var genesys = configured with { CallSilence = pipeline.CallIdle };
 
-        var open = await Resumption.OpenCallsAsync(db, cancellationToken).ConfigureAwait(false);
+        var open = await Resumption.OpenCallsAsync(db, ct).ConfigureAwait(false);
         if (open.Count > 0)
         {
             HostLog.Resuming(log, open.Count);
@@ -77,7 +107,9 @@ public sealed class RecordingSession(
                 genesys = genesys with { ConversationIds = [.. genesys.ConversationIds.Union(open.Select(c => c.Call))] };
             }
         }
-        await ReplaySpilledAsync(cancellationToken).ConfigureAwait(false);
+        await ReplaySpilledAsync(ct).ConfigureAwait(false);
+        // a stop that came while the start ran gets no recorder to drain: nothing may be heard after it
+        ct.ThrowIfCancellationRequested();
 
         var client = http.CreateClient(HttpClientName);
         ITranscriptArchive? archive = null;
@@ -92,8 +124,7 @@ public sealed class RecordingSession(
             Source = notifications;
         }
         var events = Source.Events().StartWith(Resumption.Gaps(open, time.GetUtcNow()));
-        Recorder = new Recorder(events, committer, pipeline, scheduler, log, archive, archive is null ? null : new RecordedFinals(db));
-        _relay = Recorder.Captions.Subscribe(captions);
+        Recorder = new Recorder(events, committer, pipeline, scheduler, log, archive, archive is null ? null : new RecordedFinals(db), captions);
         var recorder = Recorder;
         var source = Source;
         RecorderMetrics.Observe(() => recorder.Calls, () => committer.Backlog, () => daemon.Lag, () => source.Connected);
@@ -106,16 +137,50 @@ public sealed class RecordingSession(
     /// <summary>Every caller, a second concurrent stop included, waits for the one drain and commit.</summary>
     public Task StopAsync(CancellationToken cancellationToken)
     {
+        Task stopping;
+        var first = false;
         lock (_gate)
         {
-            return _stopping ??= StopOnceAsync();
+            if (_stopping is null)
+            {
+                _stopping = StopOnceAsync();
+                first = true;
+            }
+            stopping = _stopping;
         }
+        if (first)
+        {
+            _startCut.Cancel();
+        }
+        return stopping;
     }
 
     public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
+    /// <summary>
+    /// A host whose start failed after this one's (an embedding host's own part, say) disposes without a stop:
+    /// the container disposes this before the committer it depends on, so the drain and commit still happen.
+    /// </summary>
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync(CancellationToken.None).ConfigureAwait(false);
+        _startCut.Dispose();
+    }
+
     private async Task StopOnceAsync()
     {
+        await Task.Yield();
+        if (_start is { } start)
+        {
+            try
+            {
+                await start.ConfigureAwait(false);
+            }
+            catch (Exception)
+            {
+                // the start's own caller reports it; here only what it began is stopped
+            }
+        }
         var o = options.Value;
         if (Recorder is { } recorder)
         {
@@ -124,10 +189,15 @@ public sealed class RecordingSession(
         else
         {
             // stopped before intake began (a failed start, a spill replay cut short): what is queued still
-            // gets the commit deadline and the spill file, and the committer's disposal then has nothing to wait for
+            // gets the commit deadline and the spill file, subscribers hear the end, and the committer's
+            // disposal then has nothing to wait for
             await committer.StopAsync(TimeSpan.FromSeconds(o.CommitSeconds)).ConfigureAwait(false);
+            ((IObserver<ReadSide.Caption>)captions).OnCompleted();
         }
-        _relay?.Dispose();
+        foreach (var file in _handedOver)
+        {
+            File.Delete(file);
+        }
     }
 
     /// <summary>What an earlier stop spilled is appended before anything new; each file is deleted once its events are durable.</summary>
@@ -143,10 +213,23 @@ public sealed class RecordingSession(
             var commits = new Task<Appended>[events.Count];
             for (var i = 0; i < events.Count; i++)
             {
+                // cut while still queueing, the file stays whole for the next start (a keyed event it
+                // appended meanwhile is then a duplicate; an unkeyed one may be recorded twice)
                 commits[i] = await committer.EnqueueAsync(events[i], ct).ConfigureAwait(false);
             }
-            // a store that stalls here must not hold the start (and Ctrl+C) for ever; the file stays for the next start
-            var appended = await Task.WhenAll(commits).WaitAsync(ct).ConfigureAwait(false);
+            Task<Appended[]> durable;
+            lock (_gate)
+            {
+                _handedOver.Add(file);
+                durable = Task.WhenAll(commits);
+            }
+            // a store that stalls here must not hold the start (and Ctrl+C) for ever: every event of the file
+            // is queued, so the stop commits or spills them again and the file is deleted then
+            var appended = await durable.WaitAsync(ct).ConfigureAwait(false);
+            lock (_gate)
+            {
+                _handedOver.Remove(file);
+            }
             File.Delete(file);
             HostLog.SpillReplayed(log, events.Count, file, appended.Count(a => a.Duplicate));
         }

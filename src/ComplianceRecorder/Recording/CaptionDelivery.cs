@@ -16,7 +16,9 @@ internal sealed class CaptionDelivery : IObserver<Caption>, IDisposable
     private readonly int _bound;
     private readonly ILogger _log;
     private readonly CancellationTokenSource _cancel = new();
+    private IDisposable? _subscription;
     private int _overrun;
+    private int _disposed;
 
     public CaptionDelivery(IObserver<Caption> observer, int bound, ILogger log)
     {
@@ -25,6 +27,16 @@ internal sealed class CaptionDelivery : IObserver<Caption>, IDisposable
         _log = log;
         _queue = Channel.CreateBounded<Notification<Caption>>(new BoundedChannelOptions(bound + 1) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
         _ = Task.Run(DeliverAsync);
+    }
+
+    /// <summary>The subscription feeding this delivery, let go when the subscriber is disposed or fails.</summary>
+    public void Attach(IDisposable subscription)
+    {
+        _subscription = subscription;
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            subscription.Dispose();
+        }
     }
 
     public void OnNext(Caption value)
@@ -65,15 +77,23 @@ internal sealed class CaptionDelivery : IObserver<Caption>, IDisposable
         }
         catch (Exception e)
         {
-            // the subscriber's own code threw: it gets nothing more, and nobody else notices
+            // the subscriber's own code threw: it is unsubscribed, what it had queued let go, and nobody else notices
             RecorderLog.SubscriberFailed(_log, e);
-            _queue.Writer.TryComplete();
+            Dispose();
         }
     }
 
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+        _subscription?.Dispose();
         _queue.Writer.TryComplete();
         _cancel.Cancel();
+        while (_queue.Reader.TryRead(out _))
+        {
+        }
     }
 }

@@ -1,5 +1,3 @@
-using System.Reactive;
-using System.Reactive.Disposables;
 using System.Reactive.Subjects;
 using ComplianceRecorder.ReadSide;
 using Microsoft.Extensions.Logging;
@@ -13,7 +11,8 @@ namespace ComplianceRecorder.Recording;
 /// Each subscriber is called on a delivery loop of its own, in the order the captions became durable, so
 /// one that is slow or throws never holds back the recording or another subscriber: one that falls
 /// <see cref="MaxQueued"/> captions behind is cut off with an error (what it missed is in the store), and
-/// one that throws is unsubscribed, and the exception logged.
+/// one that throws is unsubscribed, and the exception logged. Subscribers must not block: each blocked one
+/// holds a thread-pool thread.
 /// </summary>
 public sealed class LiveCaptions(ILogger<LiveCaptions> log) : IObservable<Caption>, IObserver<Caption>, IDisposable
 {
@@ -24,12 +23,8 @@ public sealed class LiveCaptions(ILogger<LiveCaptions> log) : IObservable<Captio
     public IDisposable Subscribe(IObserver<Caption> observer)
     {
         var delivery = new CaptionDelivery(observer, MaxQueued, log);
-        var subscription = _subject.Subscribe(delivery);
-        return Disposable.Create(() =>
-        {
-            subscription.Dispose();
-            delivery.Dispose();
-        });
+        delivery.Attach(_subject.Subscribe(delivery));
+        return delivery;
     }
 
     void IObserver<Caption>.OnNext(Caption value) => _subject.OnNext(value);

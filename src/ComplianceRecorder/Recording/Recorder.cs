@@ -27,10 +27,13 @@ public sealed class Recorder : IAsyncDisposable
     private readonly TaskCompletionSource _completed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Lock _gate = new();
     private readonly HashSet<string> _calls = [];
+    private readonly IDisposable _relay;
     private MetricsWindowClosed? _lastWindow;
 
-    public Recorder(IObservable<SourceEvent> source, GroupCommitter committer, PipelineOptions options, IScheduler scheduler, ILogger log, ITranscriptArchive? archive = null, IRecordedFinals? recorded = null)
+    public Recorder(IObservable<SourceEvent> source, GroupCommitter committer, PipelineOptions options, IScheduler scheduler, ILogger log, ITranscriptArchive? archive = null, IRecordedFinals? recorded = null, IObserver<Caption>? captions = null)
     {
+        // subscribed before the pipeline is connected, so the first caption cannot come before it
+        _relay = captions is null ? System.Reactive.Disposables.Disposable.Empty : _captions.Subscribe(captions);
         _committer = committer;
         _scheduler = scheduler;
         _log = log;
@@ -195,7 +198,9 @@ public sealed class Recorder : IAsyncDisposable
         await StopAsync(drain).ConfigureAwait(false);
         _subscription.Dispose();
         Spilled = await _committer.StopAsync(commitDeadline).ConfigureAwait(false);
+        // the sink hears the end, then lets go
         _captions.OnCompleted();
+        _relay.Dispose();
         _captions.Dispose();
     }
 }

@@ -3,6 +3,8 @@ using ComplianceRecorder.EventStore.Appending;
 using ComplianceRecorder.Hosting;
 using ComplianceRecorder.Pipeline.Events;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace ComplianceRecorder.Web;
@@ -20,6 +22,14 @@ internal sealed class AccessAudit(GroupCommitter committer, IOptions<RecorderOpt
     /// <summary>True once the access is recorded; otherwise the 503 has been written and nothing may be served.</summary>
     public async Task<bool> RecordAsync(HttpContext ctx, string what, string query)
     {
+        if (ctx.RequestServices.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.IsCancellationRequested)
+        {
+            // an export begun now would be cut by the stop: it is neither recorded nor served
+            ctx.Response.Headers.RetryAfter = "5";
+            await TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "The recorder is stopping", detail: "ask again once it has started")
+                .ExecuteAsync(ctx).ConfigureAwait(false);
+            return false;
+        }
         var caller = Policies.CallerOf(ctx.User);
         using var bound = CancellationTokenSource.CreateLinkedTokenSource(ctx.RequestAborted);
         bound.CancelAfter(_bound);

@@ -18,7 +18,8 @@ internal sealed class ApiKeyAuthentication(
     IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, AccessControl access, Sessions sessions)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
-    public const string SchemeName = "ApiKey";
+    // prefixed, as an embedding host may have an "ApiKey" scheme of its own
+    public const string SchemeName = "ComplianceRecorder.ApiKey";
 
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
