@@ -24,7 +24,23 @@ internal static class Service
     public static async Task<int> RunAsync(string[] args, bool demo)
     {
         var config = Settings.Load(args);
-        var host = await RecorderHost.StartAsync(config, demo).ConfigureAwait(false);
+        RecorderHost host;
+        try
+        {
+            host = await RecorderHost.StartAsync(config, demo).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is OperationCanceledException || (e is AggregateException a && a.InnerExceptions.All(i => i is OperationCanceledException)))
+        {
+            // Ctrl+C or SIGTERM during the start: what it began was stopped, and what the store could not take was spilled
+            var spilled = new EventStore.Appending.SpillFile(Settings.SpillDirectory(config)).Pending();
+            if (spilled.Count > 0)
+            {
+                await Console.Error.WriteLineAsync($"stopped during the start with events not yet committed: spilled to {spilled.Count} file(s) in {Settings.SpillDirectory(config)}; the next start appends them first").ConfigureAwait(false);
+                return ExitCodes.Spilled;
+            }
+            await Console.Error.WriteLineAsync("stopped during the start").ConfigureAwait(false);
+            return 0;
+        }
         // read before the host is disposed, with its services
         var recording = host.Recording;
         var committer = host.Committer;
