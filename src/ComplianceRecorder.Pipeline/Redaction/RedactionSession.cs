@@ -51,9 +51,15 @@ public sealed class RedactionSession
             }
         }
 
-        var result = Apply(text, spans);
         var unsettled = lastKept is { } tail && TwoBreathCards.MayContinue(text, tail)
             && TopicState.Local(text, tokens, mentions, tail) != Topic.Harmless && !NumberClassifier.IsHarmless(text, tail);
+        if (unsettled && !isFinal)
+        {
+            // a partial is shown while it is still being said: digits at its end may be the start of a card
+            // ("it's 5500 0000" before the rest), so they are masked until a final settles what they are
+            spans.Add(new RedactedEntity(EntityType.Number, lastKept!.Value.Start, lastKept.Value.End));
+        }
+        var result = Apply(text, spans);
         if (isFinal)
         {
             _topic.Advance(text, speaker, mentions, usedTopic);

@@ -111,6 +111,26 @@ public sealed class RedactionSessionTests
         Assert.Equal("1234", Customer(s, "1234"));
     }
 
+    [Theory]
+    [InlineData("it's 5500 0000", "it's [NUMBER]")]
+    [InlineData("the number is 4539 1488", "the number is [NUMBER]")]
+    [InlineData("um four five three nine one four", "um [NUMBER]")]
+    public void A_partial_ending_in_digits_that_could_grow_into_a_card_does_not_show_them(string partial, string shown)
+    {
+        var s = new RedactionSession();
+        Assert.Equal(shown, s.Redact(partial, Speaker.Customer, false).Text);
+    }
+
+    [Theory]
+    [InlineData("my order number is 58213")]
+    [InlineData("it's 123")]
+    [InlineData("it's 5500 0000 please")]
+    public void A_partial_whose_digits_are_harmless_short_or_followed_by_words_shows_them(string partial)
+    {
+        var s = new RedactionSession();
+        Assert.Equal(partial, s.Redact(partial, Speaker.Customer, false).Text);
+    }
+
     [Fact]
     public void A_card_read_in_two_breaths_redacts_the_second_and_corrects_the_first()
     {
