@@ -29,6 +29,11 @@ internal static class Service
         {
             host = await RecorderHost.StartAsync(config, demo).ConfigureAwait(false);
         }
+        catch (IOException e) when (e.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException or System.Net.Sockets.SocketException)
+        {
+            // nothing was recorded: intake begins only once the web server has bound
+            throw new SettingsException($"Recorder:Url = '{config["Recorder:Url"] ?? new RecorderOptions().Url}' cannot be listened on: {e.Message}");
+        }
         catch (Exception e) when (e is OperationCanceledException || (e is AggregateException a && a.InnerExceptions.All(i => i is OperationCanceledException)))
         {
             // Ctrl+C or SIGTERM during the start: what it began was stopped, and what the store could not take was spilled

@@ -26,4 +26,21 @@ public sealed class StartupSettingsTests : EmulatorAndDatabase
         // nothing started: no event was appended, not even an anchor's worth of work
         Assert.Equal(0L, await Db.ScalarAsync<long>("SELECT count(*) FROM events"));
     }
+
+    [Fact]
+    public async Task An_address_already_in_use_fails_the_start_with_exit_code_3_naming_Recorder_Url_and_records_nothing()
+    {
+        using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        taken.Start();
+        var settings = Settings;
+        settings["Recorder:Url"] = $"http://127.0.0.1:{((System.Net.IPEndPoint)taken.LocalEndpoint).Port}";
+
+        await using var recorder = RecorderProcess.Start(settings);
+        var code = await recorder.ExitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.True(code == 3, $"exit code {code}; the recorder printed:\n{recorder.Output}");
+        Assert.Contains("Recorder:Url", recorder.Output, StringComparison.Ordinal);
+        // intake begins only once the web server has bound: no call was followed, so none was ended by the failed start
+        Assert.Equal(0L, await Db.ScalarAsync<long>("SELECT count(*) FROM events WHERE type IN ('call_started', 'segment_recorded', 'call_ended')"));
+    }
 }
