@@ -90,6 +90,12 @@ public sealed class GroupCommitter : IAsyncDisposable
             Interlocked.Decrement(ref _backlog);
             item.Done.TrySetException(new InvalidOperationException("the committer is closed: the recorder stopped before this event could be queued", e));
         }
+        catch (OperationCanceledException)
+        {
+            // never queued: it is not waiting for a commit either
+            Interlocked.Decrement(ref _backlog);
+            throw;
+        }
         return item.Done.Task;
     }
 
@@ -237,7 +243,7 @@ public sealed class GroupCommitter : IAsyncDisposable
             var path = _spill.Write([.. left.Select(i => i.Event)]);
             Interlocked.Add(ref _spilled, left.Count);
             EventStoreLog.Spilled(_log, left.Count, path);
-            Fail(left, new InvalidOperationException($"spilled to {path}, not yet recorded"));
+            Fail(left, new EventsSpilledException(path));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -254,13 +260,14 @@ public sealed class GroupCommitter : IAsyncDisposable
         }
     }
 
+    /// <summary>How long a disposal that was not preceded by a stop gives the store before it spills.</summary>
+    public static readonly TimeSpan DisposeDeadline = TimeSpan.FromSeconds(5);
+
     /// <summary>
     /// Stops taking events and commits every accepted one; what the store cannot take within
     /// <paramref name="deadline"/> (while it is unreachable) goes to the spill file.
     /// </summary>
     /// <returns>How many events were spilled.</returns>
-    public static readonly TimeSpan DisposeDeadline = TimeSpan.FromSeconds(5);
-
     public async Task<int> StopAsync(TimeSpan deadline)
     {
         _queue.Writer.TryComplete();

@@ -39,6 +39,11 @@ public sealed class RedactionSession
                 type = EntityType.Card;
                 corrected = previous;
             }
+            else if (type is null && i == 0 && !isFinal && _cards.WouldContinue(speaker, text, run))
+            {
+                // the second breath of a card, still being said: masked already, though only its final corrects the first
+                type = EntityType.Card;
+            }
             if (type is { } t)
             {
                 spans.Add(new RedactedEntity(t, run.Start, run.End));
@@ -53,7 +58,8 @@ public sealed class RedactionSession
 
         var unsettled = lastKept is { } tail && TwoBreathCards.MayContinue(text, tail)
             && TopicState.Local(text, tokens, mentions, tail) != Topic.Harmless && !NumberClassifier.IsHarmless(text, tail);
-        if (unsettled && !isFinal)
+        // the answer to a question about an order or a case number is shown as it is said, as its final will be
+        if (unsettled && !isFinal && !(_topic.AskedHarmless && _topic.Current == Topic.None))
         {
             // a partial is shown while it is still being said: digits at its end may be the start of a card
             // ("it's 5500 0000" before the rest), so they are masked until a final settles what they are

@@ -21,15 +21,27 @@ internal sealed class TopicState
     public Topic Current { get; private set; }
 
     /// <summary>A final was said: its mentions set the topic, or its question moves on, or the topic fades.</summary>
+    /// <summary>
+    /// The agent's last question asked for a harmless number ("what's your order number?"). Only partials
+    /// read it: a number they end on is then shown as it is being said, as its final would be.
+    /// </summary>
+    public bool AskedHarmless { get; private set; }
+
     public void Advance(string text, Speaker speaker, List<TopicMention> mentions, bool usedTopic)
     {
         var last = Topic.None;
+        var harmless = false;
         foreach (var m in mentions)
         {
             if (m.Topic.IsSensitive())
             {
                 last = m.Topic;
             }
+            harmless |= m.Topic == Topic.Harmless;
+        }
+        if (speaker == Speaker.Agent && text.Contains('?'))
+        {
+            AskedHarmless = harmless && last == Topic.None;
         }
         if (last != Topic.None)
         {

@@ -27,12 +27,7 @@ internal sealed class TwoBreathCards
     /// </summary>
     public RedactionResult? Continues(Speaker speaker, string text, NumberRun run)
     {
-        if (_tails[(int)speaker] is not { } tail || !OnlyLeading(text, run.Start))
-        {
-            return null;
-        }
-        var joined = tail.Digits + run.Digits;
-        if (joined.Length is < 13 or > 19 || !Checksums.Luhn(joined))
+        if (!WouldContinue(speaker, text, run) || _tails[(int)speaker] is not { } tail)
         {
             return null;
         }
@@ -50,11 +45,37 @@ internal sealed class TwoBreathCards
         return new RedactionResult(string.Concat(prev.Text.AsSpan(0, tail.Start), placeholder, prev.Text.AsSpan(tail.End)), [.. entities]);
     }
 
-    private static bool OnlyTrailing(string text, int end)
+    /// <summary>Whether <paramref name="run"/> completes a card with this speaker's held tail; changes nothing (a partial asks this).</summary>
+    public bool WouldContinue(Speaker speaker, string text, NumberRun run)
     {
-        foreach (var c in text.AsSpan(end))
+        if (_tails[(int)speaker] is not { } tail || !OnlyLeading(text, run.Start))
         {
-            if (char.IsLetterOrDigit(c))
+            return false;
+        }
+        var joined = tail.Digits + run.Digits;
+        return joined.Length is >= 13 and <= 19 && Checksums.Luhn(joined);
+    }
+
+    // fillers may trail ("4539 1488, um"), as they may lead the next breath; any other word ends the number
+    private static bool OnlyTrailing(string text, int end) => OnlyFillers(text.AsSpan(end));
+
+    private static bool OnlyFillers(ReadOnlySpan<char> words)
+    {
+        // what is not a letter or a digit only separates; every word there may be must be a filler
+        var at = 0;
+        while (at < words.Length)
+        {
+            if (!char.IsLetterOrDigit(words[at]))
+            {
+                at++;
+                continue;
+            }
+            var from = at;
+            while (at < words.Length && char.IsLetterOrDigit(words[at]))
+            {
+                at++;
+            }
+            if (words[from..at] is not ("uh" or "um" or "and" or "then" or "Uh" or "Um" or "And" or "Then"))
             {
                 return false;
             }
@@ -62,16 +83,6 @@ internal sealed class TwoBreathCards
         return true;
     }
 
-    private static bool OnlyLeading(string text, int start)
-    {
-        // fillers may come first ("uh, 1111"); any other word means a new sentence, not a continuation
-        foreach (var word in text[..start].Split([' ', ',', '.', '-'], StringSplitOptions.RemoveEmptyEntries))
-        {
-            if (word is not ("uh" or "um" or "and" or "then" or "Uh" or "Um" or "And" or "Then"))
-            {
-                return false;
-            }
-        }
-        return true;
-    }
+    // fillers may come first ("uh, 1111"); any other word means a new sentence, not a continuation
+    private static bool OnlyLeading(string text, int start) => OnlyFillers(text.AsSpan(0, start));
 }

@@ -42,11 +42,12 @@ internal sealed class CheckpointSigning(
         // down, but on its own wall-clock bound (a host's FakeTimeProvider would never fire it): the host's may
         // already be spent by a slow web stop, and these heads are held in memory only, so a pass cut short
         // here leaves them unsigned for good. A periodic pass still running is let finish first.
-        using var bound = new CancellationTokenSource(LastPassBound);
         if (ExecuteTask is { } running)
         {
-            await running.WaitAsync(bound.Token).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
+            using var waiting = new CancellationTokenSource(LastPassBound);
+            await running.WaitAsync(waiting.Token).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
         }
+        using var bound = new CancellationTokenSource(LastPassBound);
         await SignOnceAsync(bound.Token).ConfigureAwait(false);
     }
 
@@ -75,7 +76,7 @@ internal sealed class CheckpointSigning(
         {
             HostLog.SigningCutShort(log);
         }
-        catch (Exception e) when (!ct.IsCancellationRequested)
+        catch (Exception e)
         {
             // a fault here must not end the host (and with it the recording) as a BackgroundService's would
             HostLog.SigningFailed(log, e.Message);

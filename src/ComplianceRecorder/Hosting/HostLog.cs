@@ -31,4 +31,7 @@ internal static partial class HostLog
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Projections wait for the store: {Error}")]
     public static partial void ProjectionLost(ILogger log, string error);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Stopping what a failed start began failed too")]
+    public static partial void StopAfterFailedStartFailed(ILogger log, Exception error);
 }

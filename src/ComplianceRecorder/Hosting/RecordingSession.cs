@@ -42,7 +42,7 @@ public sealed class RecordingSession(
     private readonly CancellationTokenSource _startCut = new();
     // spill files whose every event is queued on the committer when a replay was cut: once the committer
     // has stopped (each of them durable, or spilled again to a new file) they are deleted, never replayed twice
-    private readonly List<string> _handedOver = [];
+    private readonly List<(string File, Task<Appended>[] Commits)> _handedOver = [];
     private Task? _start;
     private Task? _stopping;
 
@@ -78,10 +78,18 @@ public sealed class RecordingSession(
         {
             await start.ConfigureAwait(false);
         }
-        catch
+        catch (Exception e)
         {
-            await StopAsync(CancellationToken.None).ConfigureAwait(false);
-            throw;
+            try
+            {
+                await StopAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception stopping)
+            {
+                // the start's own error is the one reported; the stop's is logged
+                HostLog.StopAfterFailedStartFailed(log, stopping);
+            }
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e);
         }
     }
 
@@ -194,9 +202,14 @@ public sealed class RecordingSession(
             await committer.StopAsync(TimeSpan.FromSeconds(o.CommitSeconds)).ConfigureAwait(false);
             ((IObserver<ReadSide.Caption>)captions).OnCompleted();
         }
-        foreach (var file in _handedOver)
+        // only a file each of whose events is now durable or in a newer spill file goes; any other outcome
+        // (a fatal append, a spill that could not be written) keeps it whole for the next start
+        foreach (var (file, commits) in _handedOver)
         {
-            File.Delete(file);
+            if (commits.All(c => c.IsCompletedSuccessfully || c.Exception?.InnerException is EventsSpilledException))
+            {
+                File.Delete(file);
+            }
         }
     }
 
@@ -211,16 +224,30 @@ public sealed class RecordingSession(
         {
             var events = SpillFile.Read(file);
             var commits = new Task<Appended>[events.Count];
-            for (var i = 0; i < events.Count; i++)
+            var queued = 0;
+            try
             {
-                // cut while still queueing, the file stays whole for the next start (a keyed event it
-                // appended meanwhile is then a duplicate; an unkeyed one may be recorded twice)
-                commits[i] = await committer.EnqueueAsync(events[i], ct).ConfigureAwait(false);
+                for (; queued < events.Count; queued++)
+                {
+                    commits[queued] = await committer.EnqueueAsync(events[queued], ct).ConfigureAwait(false);
+                }
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                // cut while still queueing: what was not queued goes to a spill file of its own, so this file's
+                // events are each in exactly one place and the file can go once the stop has seen to the queued
+                // ones; should that write fail, the file stays whole (a keyed event is then a duplicate next time)
+                new SpillFile(dir).Write([.. events.Skip(queued)]);
+                lock (_gate)
+                {
+                    _handedOver.Add((file, commits[..queued]));
+                }
+                throw;
             }
             Task<Appended[]> durable;
             lock (_gate)
             {
-                _handedOver.Add(file);
+                _handedOver.Add((file, commits));
                 durable = Task.WhenAll(commits);
             }
             // a store that stalls here must not hold the start (and Ctrl+C) for ever: every event of the file
@@ -228,7 +255,7 @@ public sealed class RecordingSession(
             var appended = await durable.WaitAsync(ct).ConfigureAwait(false);
             lock (_gate)
             {
-                _handedOver.Remove(file);
+                _handedOver.RemoveAll(h => h.File == file);
             }
             File.Delete(file);
             HostLog.SpillReplayed(log, events.Count, file, appended.Count(a => a.Duplicate));

@@ -32,7 +32,7 @@ internal sealed class CaptionDelivery : IObserver<Caption>, IDisposable
     /// <summary>The subscription feeding this delivery, let go when the subscriber is disposed or fails.</summary>
     public void Attach(IDisposable subscription)
     {
-        _subscription = subscription;
+        Interlocked.Exchange(ref _subscription, subscription);
         if (Volatile.Read(ref _disposed) != 0)
         {
             subscription.Dispose();
@@ -79,8 +79,9 @@ internal sealed class CaptionDelivery : IObserver<Caption>, IDisposable
         {
             // the subscriber's own code threw: it is unsubscribed, what it had queued let go, and nobody else notices
             RecorderLog.SubscriberFailed(_log, e);
-            Dispose();
         }
+        // ended (completed, cut off for falling behind, failed, or disposed): it hears nothing more
+        Dispose();
     }
 
     public void Dispose()
@@ -89,7 +90,7 @@ internal sealed class CaptionDelivery : IObserver<Caption>, IDisposable
         {
             return;
         }
-        _subscription?.Dispose();
+        Interlocked.Exchange(ref _subscription, null)?.Dispose();
         _queue.Writer.TryComplete();
         _cancel.Cancel();
         while (_queue.Reader.TryRead(out _))

@@ -132,6 +132,46 @@ public sealed class RedactionSessionTests
     }
 
     [Fact]
+    public void A_partial_ending_in_digits_and_a_filler_does_not_show_them()
+    {
+        var s = new RedactionSession();
+        Assert.Equal("it's [NUMBER], um", s.Redact("it's 5500 0000, um", Speaker.Customer, false).Text);
+    }
+
+    [Fact]
+    public void After_an_order_number_question_a_partial_shows_its_trailing_digits()
+    {
+        var s = new RedactionSession();
+        Agent(s, "What's your order number?");
+        Assert.Equal("it's 5821 3390", s.Redact("it's 5821 3390", Speaker.Customer, false).Text);
+    }
+
+    [Fact]
+    public void The_second_breath_of_a_card_is_masked_in_its_partials_before_its_final()
+    {
+        var s = new RedactionSession();
+        Assert.True(s.Redact("the number is 4539 1488", Speaker.Customer, true).Unsettled);
+
+        Assert.Equal("[CARD] thanks", s.Redact("0343 6467 thanks", Speaker.Customer, false).Text);
+        var final = s.Redact("0343 6467 thanks", Speaker.Customer, true);
+
+        Assert.Equal("[CARD] thanks", final.Text);
+        Assert.Equal("the number is [CARD]", final.CorrectsPrevious!.Text);
+    }
+
+    [Fact]
+    public void A_card_whose_first_breath_ends_in_a_filler_is_still_joined_and_corrected()
+    {
+        var s = new RedactionSession();
+        Assert.True(s.Redact("the number is 4539 1488, um", Speaker.Customer, true).Unsettled);
+
+        var second = s.Redact("0343 6467", Speaker.Customer, true);
+
+        Assert.Equal("[CARD]", second.Text);
+        Assert.Equal("the number is [CARD], um", second.CorrectsPrevious!.Text);
+    }
+
+    [Fact]
     public void A_card_read_in_two_breaths_redacts_the_second_and_corrects_the_first()
     {
         var s = new RedactionSession();
