@@ -1,7 +1,6 @@
 using ComplianceRecorder.EventStore.Projections;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Npgsql;
 
 namespace ComplianceRecorder.Hosting;
 
