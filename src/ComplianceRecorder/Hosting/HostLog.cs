@@ -14,6 +14,12 @@ internal static partial class HostLog
     [LoggerMessage(Level = LogLevel.Warning, Message = "Appended {Count} events spilled by an earlier stop from {File} ({Duplicates} were already recorded)")]
     public static partial void SpillReplayed(ILogger log, int count, string file, int duplicates);
 
+    [LoggerMessage(Level = LogLevel.Error, Message = "Spill file {File} line {Line} holds no readable event ({Reason}); it is recorded as refused and the rest of the file is appended")]
+    public static partial void SpillLineUnreadable(ILogger log, string file, int line, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Spill file with unreadable lines kept aside as {File}; it is not replayed again")]
+    public static partial void SpillSetAside(ILogger log, string file);
+
     [LoggerMessage(Level = LogLevel.Debug, Message = "Signed {Count} stream heads with key {KeyId}")]
     public static partial void HeadsSigned(ILogger log, int count, string keyId);
 

@@ -4,6 +4,7 @@ using ComplianceRecorder.EventStore.Appending;
 using ComplianceRecorder.EventStore.Projections;
 using ComplianceRecorder.Genesys;
 using ComplianceRecorder.Pipeline;
+using ComplianceRecorder.Pipeline.Events;
 using ComplianceRecorder.Pipeline.Input;
 using ComplianceRecorder.Recording;
 using Microsoft.Extensions.DependencyInjection;
@@ -15,9 +16,9 @@ using Npgsql;
 namespace ComplianceRecorder.Hosting;
 
 /// <summary>
-/// The recording itself on the host's lifetime. Start: calls the last run left open are followed again
-/// (the time unheard becomes a gap), what an earlier stop spilled is appended first, then the Genesys
-/// source feeds the pipeline. Stop, which comes after the web endpoints have stopped and before the
+/// The recording itself on the host's lifetime. Start: what an earlier stop spilled is appended first,
+/// then calls the last run left open are followed again (the time unheard becomes a gap), then the
+/// Genesys source feeds the pipeline. Stop, which comes after the web endpoints have stopped and before the
 /// signer, the projections and the store: intake stops, the pipeline drains, what it held is committed,
 /// and what the store cannot take by the deadline is spilled. A recording that ends on its own (the
 /// source or the store failed for good) stops the host, and <see cref="Recorder"/> says why.
@@ -42,7 +43,7 @@ public sealed class RecordingSession(
     private readonly CancellationTokenSource _startCut = new();
     // spill files whose every event is queued on the committer when a replay was cut: once the committer
     // has stopped (each of them durable, or spilled again to a new file) they are deleted, never replayed twice
-    private readonly List<(string File, Task<Appended>[] Commits)> _handedOver = [];
+    private readonly List<(string File, bool Damaged, Task<Appended>[] Commits)> _handedOver = [];
     private Task? _start;
     private Task? _stopping;
 
@@ -106,6 +107,8 @@ public sealed class RecordingSession(
         // a call the source stops hearing is let go when the pipeline would close it anyway
         var genesys = configured with { CallSilence = pipeline.CallIdle };
 
+        // what an earlier stop spilled goes first: a call it started is open, and a call it ended is not
+        await ReplaySpilledAsync(ct).ConfigureAwait(false);
         var open = await Resumption.OpenCallsAsync(db, ct).ConfigureAwait(false);
         if (open.Count > 0)
         {
@@ -115,7 +118,6 @@ public sealed class RecordingSession(
                 genesys = genesys with { ConversationIds = [.. genesys.ConversationIds.Union(open.Select(c => c.Call))] };
             }
         }
-        await ReplaySpilledAsync(ct).ConfigureAwait(false);
         // a stop that came while the start ran gets no recorder to drain: nothing may be heard after it
         ct.ThrowIfCancellationRequested();
 
@@ -204,16 +206,20 @@ public sealed class RecordingSession(
         }
         // only a file each of whose events is now durable or in a newer spill file goes; any other outcome
         // (a fatal append, a spill that could not be written) keeps it whole for the next start
-        foreach (var (file, commits) in _handedOver)
+        foreach (var (file, damaged, commits) in _handedOver)
         {
             if (commits.All(c => c.IsCompletedSuccessfully || c.Exception?.InnerException is EventsSpilledException))
             {
-                File.Delete(file);
+                Retire(file, damaged);
             }
         }
     }
 
-    /// <summary>What an earlier stop spilled is appended before anything new; each file is deleted once its events are durable.</summary>
+    /// <summary>
+    /// What an earlier stop spilled is appended before anything new; each file is deleted once its events
+    /// are durable. A line that holds no readable event is recorded as refused (file, line, reason) in its
+    /// place, so a damaged file neither blocks every start nor loses the rest, and the file is set aside.
+    /// </summary>
     private async Task ReplaySpilledAsync(CancellationToken ct)
     {
         if (committer.SpillDirectory is not { } dir)
@@ -222,7 +228,15 @@ public sealed class RecordingSession(
         }
         foreach (var file in new SpillFile(dir).Pending())
         {
-            var events = SpillFile.Read(file);
+            var contents = SpillFile.Read(file);
+            var damaged = contents.Unreadable.Count > 0;
+            List<RecordedEvent> events = [.. contents.Events];
+            foreach (var bad in contents.Unreadable)
+            {
+                HostLog.SpillLineUnreadable(log, file, bad.Line, bad.Reason);
+                var name = Path.GetFileName(file);
+                events.Add(new EventRefused("spill", "spill_line", $"{name}:{bad.Line}", null, $"{name} line {bad.Line}: {bad.Reason}", time.GetUtcNow()));
+            }
             var commits = new Task<Appended>[events.Count];
             var queued = 0;
             try
@@ -240,14 +254,14 @@ public sealed class RecordingSession(
                 new SpillFile(dir).Write([.. events.Skip(queued)]);
                 lock (_gate)
                 {
-                    _handedOver.Add((file, commits[..queued]));
+                    _handedOver.Add((file, damaged, commits[..queued]));
                 }
                 throw;
             }
             Task<Appended[]> durable;
             lock (_gate)
             {
-                _handedOver.Add((file, commits));
+                _handedOver.Add((file, damaged, commits));
                 durable = Task.WhenAll(commits);
             }
             // a store that stalls here must not hold the start (and Ctrl+C) for ever: every event of the file
@@ -257,8 +271,21 @@ public sealed class RecordingSession(
             {
                 _handedOver.RemoveAll(h => h.File == file);
             }
-            File.Delete(file);
+            Retire(file, damaged);
             HostLog.SpillReplayed(log, events.Count, file, appended.Count(a => a.Duplicate));
+        }
+    }
+
+    /// <summary>A replayed file goes; one with unreadable lines is kept aside, its lines already recorded as refused.</summary>
+    private void Retire(string file, bool damaged)
+    {
+        if (damaged)
+        {
+            HostLog.SpillSetAside(log, SpillFile.SetAside(file));
+        }
+        else
+        {
+            File.Delete(file);
         }
     }
 }

@@ -13,10 +13,15 @@ internal static class Resumption
     /// <summary>Calls older than this are not resumed: Genesys stops transcribing long before.</summary>
     private static readonly TimeSpan Horizon = TimeSpan.FromHours(12);
 
+    /// <summary>
+    /// Open calls with when each was last heard: by the times the events carry, not when they were stored,
+    /// since events an earlier stop spilled are stored only at this start.
+    /// </summary>
     public static async Task<IReadOnlyList<(string Call, DateTimeOffset LastHeard)>> OpenCallsAsync(NpgsqlDataSource db, CancellationToken ct = default)
     {
         await using var cmd = db.CreateCommand("""
-            SELECT e.stream_id, max(e.recorded_at)
+            SELECT e.stream_id,
+                   max(coalesce((e.data->>'receivedAt')::timestamptz, (e.data->>'to')::timestamptz, (e.data->>'at')::timestamptz, e.recorded_at))
               FROM events e
              WHERE e.stream_id IN (SELECT stream_id FROM events WHERE type = 'call_started' AND recorded_at > now() - $1
                                    EXCEPT

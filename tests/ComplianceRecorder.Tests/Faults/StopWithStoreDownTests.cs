@@ -50,7 +50,7 @@ public sealed partial class StopWithStoreDownTests(PrivateCluster cluster) : ICl
         {
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
         }
-        var events = SpillFile.Read(file);
+        var events = SpillFile.Read(file).Events;
         Assert.Contains(events, e => e is SegmentRecorded { IsFinal: true });
 
         await cluster.Server.RestartAsync();
