@@ -124,7 +124,8 @@ public static class ComplianceRecorderServices
         services.AddHealthChecks()
             .AddCheck<StoreHealthCheck>("compliance-recorder.store", tags: [ReadyTag])
             .AddCheck<GenesysHealthCheck>("compliance-recorder.genesys", tags: [ReadyTag])
-            .AddCheck<CommitBacklogHealthCheck>("compliance-recorder.commits", tags: [ReadyTag]);
+            .AddCheck<CommitBacklogHealthCheck>("compliance-recorder.commits", tags: [ReadyTag])
+            .AddCheck<ProjectionHealthCheck>("compliance-recorder.projections", tags: [ReadyTag]);
         services.AddOpenApi();
         return services;
     }

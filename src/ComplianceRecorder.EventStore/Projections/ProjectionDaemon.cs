@@ -27,6 +27,12 @@ public sealed class ProjectionDaemon(NpgsqlDataSource db, TimeProvider time, ILo
 
     public bool IsLeader { get; private set; }
 
+    /// <summary>
+    /// The step that keeps failing, if the last one failed: a row the projection cannot take fails at the
+    /// same checkpoint every time, and is retried (it may be the store), but must not go unnoticed.
+    /// </summary>
+    public ProjectionFault? Fault { get; private set; }
+
     public async Task RunAsync(CancellationToken ct)
     {
         await using var leader = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
@@ -63,6 +69,25 @@ public sealed class ProjectionDaemon(NpgsqlDataSource db, TimeProvider time, ILo
     /// <summary>Projects one batch; returns how many events it consumed (0: caught up).</summary>
     public async Task<int> StepAsync(CancellationToken ct = default)
     {
+        try
+        {
+            var n = await StepOnceAsync(ct).ConfigureAwait(false);
+            Fault = null;
+            return n;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // the SQLSTATE or the exception's kind, never the server's text, which can quote a value
+            var kind = (e as PostgresException)?.SqlState ?? e.GetType().Name;
+            Fault = Fault is { } f && f.Checkpoint == Checkpoint
+                ? f with { Attempts = f.Attempts + 1, Kind = kind }
+                : new ProjectionFault(Checkpoint, kind, time.GetUtcNow(), 1);
+            throw;
+        }
+    }
+
+    private async Task<int> StepOnceAsync(CancellationToken ct)
+    {
         await using var conn = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
         HighWater = await ReadHighWaterAsync(conn, ct).ConfigureAwait(false);
 
@@ -96,3 +121,6 @@ public sealed class ProjectionDaemon(NpgsqlDataSource db, TimeProvider time, ILo
         await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
     }
 }
+
+/// <summary>A projection step failing after <see cref="Checkpoint"/>: with what (a SQLSTATE or an exception's kind), since when, how many times in a row.</summary>
+public sealed record ProjectionFault(long Checkpoint, string Kind, DateTimeOffset Since, int Attempts);
