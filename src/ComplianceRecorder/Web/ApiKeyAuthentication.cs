@@ -34,6 +34,12 @@ internal sealed class ApiKeyAuthentication(
         }
         else if (Request.Cookies[Sessions.Cookie] is { Length: > 0 } token)
         {
+            // a browser sends the cookie with requests any page makes, and a WebSocket has no CORS to stop
+            // another page (another port of the same host is the same site) reading what it opens
+            if (!FromOwnPage())
+            {
+                return Task.FromResult(AuthenticateResult.Fail("a session cookie is honoured only from the recorder's own pages (Origin differs from Host)"));
+            }
             caller = sessions.Find(token);
             if (caller is null)
             {
@@ -47,6 +53,17 @@ internal sealed class ApiKeyAuthentication(
         var identity = new ClaimsIdentity(
             [new Claim(ClaimTypes.Name, caller.Name), new Claim(ClaimTypes.Role, caller.Role == Role.Auditor ? Policies.AuditorRole : Policies.ViewerRole)], SchemeName);
         return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName)));
+    }
+
+    /// <summary>No Origin (not a browser's cross-origin request) or one naming this very host and port.</summary>
+    private bool FromOwnPage()
+    {
+        if (Request.Headers.Origin is not [var origin, ..])
+        {
+            return true;
+        }
+        return Uri.TryCreate(origin, UriKind.Absolute, out var uri)
+            && string.Equals(uri.Authority, Request.Host.Value, StringComparison.OrdinalIgnoreCase);
     }
 
     private string? PresentedKey()

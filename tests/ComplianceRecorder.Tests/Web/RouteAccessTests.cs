@@ -121,6 +121,34 @@ public sealed partial class RouteAccessTests(DemoHost demo) : IClassFixture<Demo
         Assert.Equal(HttpStatusCode.Unauthorized, await WithCookieAsync(http, "/api/calls", "cr_key=" + DemoHost.ViewerKey));
     }
 
+    [Fact]
+    public async Task A_session_cookie_is_refused_from_another_origin_so_no_other_page_of_the_host_can_open_the_caption_socket_with_it()
+    {
+        using var http = NoCookiesNoRedirects();
+        using var exchange = await http.GetAsync(new Uri(demo.Url, "/?key=" + DemoHost.ViewerKey));
+        var cookie = exchange.Headers.GetValues("Set-Cookie").Single().Split(';')[0];
+        var own = demo.Url.GetLeftPart(UriPartial.Authority);
+        // cookies ignore ports: a page served by any other port of this host is the same site and sends the cookie
+        var other = new UriBuilder(demo.Url) { Port = demo.Url.Port == 1 ? 2 : 1 }.Uri.GetLeftPart(UriPartial.Authority);
+
+        Assert.Equal(HttpStatusCode.OK, await WithCookieAsync(http, "/api/calls", cookie, own));
+        Assert.Equal(HttpStatusCode.Unauthorized, await WithCookieAsync(http, "/api/calls", cookie, other));
+        Assert.Equal(HttpStatusCode.Unauthorized, await WithCookieAsync(http, "/api/calls", cookie, "null"));
+
+        var ws = new UriBuilder(demo.Url) { Scheme = "ws", Path = "/api/captions/ws", Query = "after=0" }.Uri;
+        using (var hijack = new System.Net.WebSockets.ClientWebSocket())
+        {
+            hijack.Options.SetRequestHeader("Cookie", cookie);
+            hijack.Options.SetRequestHeader("Origin", other);
+            await Assert.ThrowsAsync<System.Net.WebSockets.WebSocketException>(() => hijack.ConnectAsync(ws, CancellationToken.None));
+        }
+        using var page = new System.Net.WebSockets.ClientWebSocket();
+        page.Options.SetRequestHeader("Cookie", cookie);
+        page.Options.SetRequestHeader("Origin", own);
+        await page.ConnectAsync(ws, CancellationToken.None);
+        Assert.Equal(System.Net.WebSockets.WebSocketState.Open, page.State);
+    }
+
     /// <summary>What a caller should get: the route's own answer when allowed, else 401 or 403; an unrouted method is closed like an unmarked route (auditors only) and then 405.</summary>
     private static HttpStatusCode[] Expected(Access route, bool routed, string? key, Access holds, string pattern)
     {
@@ -175,10 +203,14 @@ public sealed partial class RouteAccessTests(DemoHost demo) : IClassFixture<Demo
         return response.StatusCode;
     }
 
-    private async Task<HttpStatusCode> WithCookieAsync(HttpClient http, string path, string cookie)
+    private async Task<HttpStatusCode> WithCookieAsync(HttpClient http, string path, string cookie, string? origin = null)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, RawUri(path));
         request.Headers.Add("Cookie", cookie);
+        if (origin is not null)
+        {
+            request.Headers.Add("Origin", origin);
+        }
         using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
         return response.StatusCode;
     }
