@@ -98,7 +98,10 @@ public sealed record CoverageGapRecorded(
     public override string Type => TypeName;
 
     /// <summary>Sequence numbers start again after a restart: the time tells one epoch's hole from another's.</summary>
-    public override string? SourceKey => FromSequence is { } f ? $"gap:{Kind}:{Channel}:{f}:{ToSequence}@{From.ToUnixTimeMilliseconds()}" : null;
+    public override string? SourceKey => FromSequence is { } f
+        ? $"gap:{Kind}:{Channel}:{f}:{ToSequence}@{From.ToUnixTimeMilliseconds()}"
+        // with no numbers, the hole is its span: the same span of the same kind is the same hole, retried or spilled
+        : $"gap:{Kind}:{Channel}:{From.UtcTicks}-{To.UtcTicks}";
 }
 
 public sealed record CallStarted(

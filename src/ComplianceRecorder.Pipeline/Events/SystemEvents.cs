@@ -17,6 +17,13 @@ public sealed record FrameQuarantined(
     public override string StreamId => Streams.Quarantine;
 
     public override string Type => TypeName;
+
+    /// <summary>Given when the frame is quarantined: a retried or spilled append of it is recognised, while
+    /// two frames alike in every byte, received twice, stay two.</summary>
+    [JsonPropertyName("id")]
+    public string Id { get; init; } = Guid.NewGuid().ToString("N");
+
+    public override string? SourceKey => "quarantined:" + Id;
 }
 
 /// <summary>
@@ -59,6 +66,13 @@ public sealed record ReportAccessed(
     public override string StreamId => Streams.Access;
 
     public override string Type => TypeName;
+
+    /// <summary>Given when the access happens: a retried or spilled append of it is recognised, while two
+    /// reads alike in every field (the same report asked twice in one tick of a virtual clock) stay two.</summary>
+    [JsonPropertyName("id")]
+    public string Id { get; init; } = Guid.NewGuid().ToString("N");
+
+    public override string? SourceKey => "access:" + Id;
 }
 
 /// <summary>

@@ -21,7 +21,10 @@ internal static class Resumption
     {
         await using var cmd = db.CreateCommand("""
             SELECT e.stream_id,
-                   max(coalesce((e.data->>'receivedAt')::timestamptz, (e.data->>'to')::timestamptz, (e.data->>'at')::timestamptz, e.recorded_at))
+                   max(CASE e.type WHEN 'segment_recorded' THEN (e.data->>'receivedAt')::timestamptz
+                                   WHEN 'coverage_gap_recorded' THEN (e.data->>'to')::timestamptz
+                                   WHEN 'call_started' THEN (e.data->>'at')::timestamptz
+                                   ELSE e.recorded_at END)
               FROM events e
              WHERE e.stream_id IN (SELECT stream_id FROM events WHERE type = 'call_started' AND recorded_at > now() - $1
                                    EXCEPT

@@ -49,6 +49,30 @@ public sealed class EventStoreTests(Database db) : IClassFixture<Database>
     }
 
     [Fact]
+    public async Task An_access_a_quarantined_frame_or_an_unnumbered_gap_appended_again_as_a_retry_or_a_spill_replay_is_not_a_second_event()
+    {
+        var call = "call-" + Guid.NewGuid();
+        var tag = Guid.NewGuid().ToString("N");
+        var access = new ReportAccessed("auditor", "/api/reports/audit", tag, T0);
+        var frame = new FrameQuarantined("not JSON: " + tag, "{oops", 5, T0);
+        var gap = new CoverageGapRecorded(call, "EXTERNAL", GapKind.MissingFinal, T0, T0.AddSeconds(3), null, null, 1, "no final");
+        // a spill file holds them as JSON: what is read back is the same event, not a look-alike
+        var replayed = EventJson.Deserialize(ReportAccessed.TypeName, 1, EventJson.Serialize(access))!;
+
+        await db.Store().AppendAsync([new PendingEvent(access), new PendingEvent(frame), new PendingEvent(gap)]);
+        var again = await db.Store().AppendAsync([new PendingEvent(replayed), new PendingEvent(frame), new PendingEvent(gap)]);
+
+        Assert.All(again, a => Assert.True(a.Duplicate));
+        Assert.Equal(1L, await db.ScalarAsync<long>($"SELECT count(*) FROM events WHERE type = 'report_accessed' AND data->>'query' = '{tag}'"));
+        Assert.Equal(1L, await db.ScalarAsync<long>($"SELECT count(*) FROM events WHERE type = 'frame_quarantined' AND data->>'reason' LIKE '%{tag}'"));
+        Assert.Equal(1L, await db.ScalarAsync<long>($"SELECT count(*) FROM events WHERE stream_id = '{call}'"));
+
+        // two reads alike in every field, made apart, stay two
+        await db.Store().AppendAsync([new PendingEvent(new ReportAccessed("auditor", "/api/reports/audit", tag, T0))]);
+        Assert.Equal(2L, await db.ScalarAsync<long>($"SELECT count(*) FROM events WHERE type = 'report_accessed' AND data->>'query' = '{tag}'"));
+    }
+
+    [Fact]
     public async Task A_wrong_expected_version_raises_a_concurrency_error_and_appends_nothing()
     {
         var call = "call-" + Guid.NewGuid();
