@@ -9,9 +9,15 @@ namespace ComplianceRecorder.Web;
 /// kept here with its caller and expiry; the cookie carries only the token, never the key. Tokens
 /// are looked up by their hash, so the table holds nothing a reader of memory could replay.
 /// </summary>
-public sealed class Sessions(TimeProvider time, TimeSpan lifetime)
+public sealed class Sessions(TimeProvider time, TimeSpan lifetime, int capacity = Sessions.DefaultCapacity)
 {
     public const string Cookie = "cr_session";
+
+    /// <summary>
+    /// Open sessions kept at most: each costs memory, and a key holder (or a script given a key) opening
+    /// pages in a loop must not grow the table without bound; past it the session closest to expiry goes.
+    /// </summary>
+    public const int DefaultCapacity = 10_000;
     private readonly ConcurrentDictionary<string, (Caller Caller, DateTimeOffset Expires)> _byHash = new(StringComparer.Ordinal);
 
     public TimeSpan Lifetime => lifetime;
@@ -25,6 +31,10 @@ public sealed class Sessions(TimeProvider time, TimeSpan lifetime)
             {
                 _byHash.TryRemove(hash, out _);
             }
+        }
+        while (_byHash.Count >= capacity && !_byHash.IsEmpty)
+        {
+            _byHash.TryRemove(_byHash.MinBy(kv => kv.Value.Expires).Key, out _);
         }
         var token = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
         _byHash[HashOf(token)] = (caller, now + lifetime);
