@@ -21,6 +21,9 @@ internal sealed class SequenceWindow(int size)
     private long _highest = -1;
     private DateTimeOffset _lastReceived;
     private TranscriptReceived? _first;
+    // the newest source time heard in this epoch: a number already taken that comes with a newer time is
+    // not a redelivery but the numbering starting again
+    private DateTimeOffset? _newestSource;
 
     /// <summary>The sequences of this epoch's finals, ascending: how many precede a message is its utterance number.</summary>
     private readonly List<long> _finals = [];
@@ -35,11 +38,18 @@ internal sealed class SequenceWindow(int size)
         {
             // the first message heard is the baseline: a subscription may start mid-stream
             _first = t;
+            _newestSource = t.SourceTime;
             Take(t, ready);
             return;
         }
-        // a restart says 1 again about something new; a redelivery of the old 1 is the same message
-        if (seq <= 1 && _highest > size && !SameMessage(t, _first!))
+        // a restart says 1 again about something new; a redelivery of the old 1 is the same message. Early in
+        // a stream a small number can still be a late one, so there it takes a source time newer than any heard
+        var restarted = seq <= 1 && _highest > size || seq < _expected && seq <= size && t.SourceTime > _newestSource;
+        if (t.SourceTime > _newestSource)
+        {
+            _newestSource = t.SourceTime;
+        }
+        if (restarted && !SameMessage(t, _first!))
         {
             Flush(t.ConversationId, t.Channel, t.ReceivedAt, gaps, ready);
             gaps.Add(new CoverageGapRecorded(t.ConversationId, t.Channel, GapKind.SequenceRestart, t.ReceivedAt, t.ReceivedAt,
@@ -100,6 +110,7 @@ internal sealed class SequenceWindow(int size)
         _highest = -1;
         _expected = -1;
         _first = null;
+        _newestSource = null;
         _finals.Clear();
         _epoch++;
         _utterance = -1;

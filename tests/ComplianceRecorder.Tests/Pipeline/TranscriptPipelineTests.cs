@@ -97,6 +97,21 @@ public sealed class TranscriptPipelineTests
     }
 
     [Fact]
+    public void A_sequence_that_starts_again_before_the_window_has_filled_is_a_restart_and_its_speech_is_kept()
+    {
+        var run = PipelineRun.Start(new PipelineOptions { ReorderWindow = 8 }, Media()
+            .At(1_000).Final("m1").At(2_000).Final("m2").At(3_000).Final("m3")
+            .Restart()
+            // numbers 1 and 2 again, but newer than anything heard: new speech, not a redelivery
+            .At(60_000).Final("after restart").At(61_000).Final("and more")
+            .Redeliver("m2"));
+
+        Gaps(run).AssertEqual(OnNext(60_000, (GapKind.SequenceRestart, (long?)3, (long?)1, 0)));
+        Texts(run).AssertEqual(
+            OnNext(1_000, "m1"), OnNext(2_000, "m2"), OnNext(3_000, "m3"), OnNext(60_000, "after restart"), OnNext(61_000, "and more"));
+    }
+
+    [Fact]
     public void Duplicates_are_dropped()
     {
         var run = PipelineRun.Start(Media()
