@@ -57,7 +57,7 @@ function clock(ms) {
   return (h ? h + ':' + pad(Math.floor(s / 60) % 60) : Math.floor(s / 60)) + ':' + pad(s % 60);
 }
 const ms = v => v == null ? '–' : Math.round(v) + ' ms';
-const timeOf = iso => new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+const timeOf = iso => new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
 const short = id => id.length > 14 ? id.slice(0, 8) + '…' + id.slice(-4) : id;
 const duration = c => clock((c.endedAt ? Date.parse(c.endedAt) : Date.now()) - Date.parse(c.startedAt));
 
@@ -299,6 +299,8 @@ async function loadTimeline() {
     callRow = t.call;
     renderFacts();
     renderTimeline();
+    // once ended, backfilled turns are known: they are marked and put where they were said
+    if (t.call.endedAt && lines.size) renderTranscript();
   } catch (e) {
     if (id === current) $('facts').replaceChildren(el('div', 'status', 'Not projected yet: ' + e.message));
   }
@@ -394,6 +396,7 @@ function lineNode(cap) {
   }
   const div = el('div', 'line ' + (cap.isFinal ? 'final' : 'partial'));
   div.dataset.utterance = cap.utteranceId;
+  div.dataset.offset = cap.offsetMs;
   div.tabIndex = -1;
   div.append(el('span', 'who', speakers[cap.channel] ?? 'Unknown'), el('span', 'time', clock(cap.offsetMs)));
   const text = el('span', 'text');
@@ -403,10 +406,28 @@ function lineNode(cap) {
   return div;
 }
 
+// Turns in the order they were said (a backfilled turn goes where it was said, not where it was recorded);
+// a gap goes after the turn recorded just before it.
+function turnOrder() {
+  const bySeq = [...lines.values()].sort((a, b) => a.seq - b.seq);
+  let last = -1;
+  const keyed = bySeq.map(c => {
+    if (c.kind !== 'gap') last = Math.max(last, c.offsetMs);
+    return { c, at: c.kind === 'gap' ? last + 0.5 : c.offsetMs };
+  });
+  return keyed.sort((a, b) => a.at - b.at || a.c.seq - b.c.seq).map(k => k.c);
+}
+
 function renderTranscript() {
-  // in the order recorded: live captions that came while the history was fetched go after it
-  const caps = [...lines.values()].sort((a, b) => a.seq - b.seq);
-  $('captions').replaceChildren(...caps.map(lineNode));
+  const backfilled = new Set((timeline ? timeline.stretches : []).filter(s => s.kind === 'backfilled').map(s => s.channel + ':' + s.fromMs));
+  $('captions').replaceChildren(...turnOrder().map(c => {
+    const node = lineNode(c);
+    if (c.kind !== 'gap' && backfilled.has(c.channel + ':' + c.offsetMs)) {
+      node.classList.add('backfilled');
+      node.title = 'backfilled from the stored transcript: not heard live';
+    }
+    return node;
+  }));
 }
 
 function onCallCaption(cap) {
@@ -419,7 +440,12 @@ function onCallCaption(cap) {
   const key = keyOf(cap);
   const node = lineNode(lines.get(key));
   const existing = $('captions').querySelector(`[data-utterance="${CSS.escape(key)}"]`);
-  if (existing) existing.replaceWith(node); else $('captions').append(node);
+  if (existing) existing.replaceWith(node);
+  else {
+    // live turns come in order; one said earlier (a late final) goes to its place
+    const later = cap.kind === 'gap' ? null : [...$('captions').children].find(n => n.dataset.offset && +n.dataset.offset > cap.offsetMs);
+    $('captions').insertBefore(node, later || null);
+  }
   if (cap.kind === 'gap') { timelineSoon(); announce('Gap: ' + cap.text); return; }
   if (cap.isFinal) {
     announce(`${speakers[cap.channel] ?? 'Unknown'}: ${cap.text}`);
@@ -486,6 +512,9 @@ async function loadMetrics() {
 $('metrics-range').addEventListener('change', loadMetrics);
 
 function lineChart(box, series, x0, x1) {
+  // drawn from the first window in range, so a recorder started minutes ago is not a sliver at the right
+  const firsts = series.flatMap(d => d.points.slice(0, 1).map(p => p[0]));
+  if (firsts.length) x0 = Math.max(x0, Math.min(...firsts));
   const W = 420, H = 160, L = 40, B = 18;
   const maxY = Math.max(1e-9, ...series.flatMap(s => s.points.map(p => p[1])));
   const x = v => L + (v - x0) / Math.max(1, x1 - x0) * (W - L - 4);
