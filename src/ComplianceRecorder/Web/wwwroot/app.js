@@ -397,6 +397,7 @@ function lineNode(cap) {
   const div = el('div', 'line ' + (cap.isFinal ? 'final' : 'partial'));
   div.dataset.utterance = cap.utteranceId;
   div.dataset.offset = cap.offsetMs;
+  div.dataset.seq = cap.seq;
   div.tabIndex = -1;
   div.append(el('span', 'who', speakers[cap.channel] ?? 'Unknown'), el('span', 'time', clock(cap.offsetMs)));
   const text = el('span', 'text');
