@@ -165,7 +165,11 @@ public sealed class ConsolePageTests(ConsoleDemoHost demo) : IClassFixture<Conso
                 queueId = "q",
                 startedAt = DateTimeOffset.UtcNow.AddSeconds(-i),
                 endedAt = (DateTimeOffset?)null,
-                finals = 1, gaps = 0, unheardSeconds = 0.0, backfilled = false, redactions = 0,
+                finals = 1,
+                gaps = 0,
+                unheardSeconds = 0.0,
+                backfilled = false,
+                redactions = 0,
                 redactionsByType = new Dictionary<string, int>(),
             })),
         }));

@@ -250,7 +250,7 @@ function refreshSoon(delay) {
   if (refreshTimer) return;
   refreshTimer = setTimeout(() => { refreshTimer = 0; if (!$('view-calls').hidden) loadCalls(); }, delay);
 }
-setInterval(() => refreshSoon(0), 10000);
+setInterval(() => { refreshSoon(0); if (current && callRow && !callRow.endedAt) timelineSoon(); }, 10000);
 
 // ---------------------------------------------------------------- one call
 let current = null;          // the open call's id
@@ -302,7 +302,8 @@ async function loadTimeline() {
     // once ended, backfilled turns are known: they are marked and put where they were said
     if (t.call.endedAt && lines.size) renderTranscript();
   } catch (e) {
-    if (id === current) $('facts').replaceChildren(el('div', 'status', 'Not projected yet: ' + e.message));
+    // a call a moment old may not be projected yet: asked again shortly
+    if (id === current) { $('facts').replaceChildren(el('div', 'status', 'Not projected yet: ' + e.message)); timelineTimer = setTimeout(loadTimeline, 2000); }
   }
 }
 let timelineTimer = 0;
@@ -552,7 +553,7 @@ const fmt = v => v >= 100 ? Math.round(v) : v >= 1 ? v.toFixed(1) : v.toFixed(2)
 
 // ---------------------------------------------------------------- integrity and access (auditors)
 async function loadIntegrity() {
-  $('full-verify').textContent = 'Not recorded here: the full verify is the read-only `verify` verb, which prints its result and exits 1 if anything is broken. Verify one call below, or open a call.';
+  $('full-verify').textContent = 'None recorded: the full verify is the read-only verify verb, which prints its result (exit 1 when anything is broken) and records nothing. Verify one call below, or open a call.';
   try {
     const v = await getJson('/api/console/integrity');
     $('anchor').textContent = v.anchor
@@ -560,10 +561,11 @@ async function loadIntegrity() {
       : 'none signed yet';
     $('checkpoints').replaceChildren(...v.checkpoints.map(c => {
       const tr = el('tr');
-      const link = el('a', '', c.streamId);
-      link.href = '#/call/' + encodeURIComponent(c.streamId);
+      // the recorder's own streams ($access, $metrics, …) are not calls: named, not linked
+      const name = c.streamId.startsWith('$') ? el('span', '', c.streamId) : el('a', '', c.streamId);
+      if (name.tagName === 'A') name.href = '#/call/' + encodeURIComponent(c.streamId);
       tr.append(el('td'), el('td', '', String(c.version)), el('td', '', String(c.events)), el('td', '', c.keyId), el('td', '', new Date(c.signedAt).toLocaleString()));
-      tr.firstChild.append(link);
+      tr.firstChild.append(name);
       return tr;
     }));
   } catch (e) {
