@@ -107,29 +107,23 @@ internal static class ConsoleEndpoints
         }, Json).ExecuteAsync(ctx).ConfigureAwait(false);
     }
 
-    private static async Task IntegrityAsync(HttpContext ctx, [FromKeyedServices(ComplianceRecorderServices.Key)] NpgsqlDataSource db, AccessAudit audit)
-    {
-        if (!TryLimit(ctx, out var limit, out var bad))
-        {
-            await bad.ExecuteAsync(ctx).ConfigureAwait(false);
-            return;
-        }
-        if (await audit.RecordAsync(ctx, "/api/console/integrity", $"limit={limit}").ConfigureAwait(false))
-        {
-            await TypedResults.Json(await IntegrityStatus.ReadAsync(db, limit, ctx.RequestAborted).ConfigureAwait(false), Json).ExecuteAsync(ctx).ConfigureAwait(false);
-        }
-    }
+    private static Task IntegrityAsync(HttpContext ctx, [FromKeyedServices(ComplianceRecorderServices.Key)] NpgsqlDataSource db, AccessAudit audit) =>
+        LimitedAuditedAsync(ctx, audit, "/api/console/integrity", async (limit, ct) => await IntegrityStatus.ReadAsync(db, limit, ct).ConfigureAwait(false));
 
-    private static async Task AccessAsync(HttpContext ctx, [FromKeyedServices(ComplianceRecorderServices.Key)] NpgsqlDataSource db, AccessAudit audit)
+    private static Task AccessAsync(HttpContext ctx, [FromKeyedServices(ComplianceRecorderServices.Key)] NpgsqlDataSource db, AccessAudit audit) =>
+        LimitedAuditedAsync(ctx, audit, "/api/console/access", async (limit, ct) => await AccessLog.ReadAsync(db, limit, ct).ConfigureAwait(false));
+
+    /// <summary>An auditor's read that takes only ?limit: checked, recorded as an access, then served as JSON.</summary>
+    private static async Task LimitedAuditedAsync(HttpContext ctx, AccessAudit audit, string what, Func<int, CancellationToken, Task<object>> read)
     {
         if (!TryLimit(ctx, out var limit, out var bad))
         {
             await bad.ExecuteAsync(ctx).ConfigureAwait(false);
             return;
         }
-        if (await audit.RecordAsync(ctx, "/api/console/access", $"limit={limit}").ConfigureAwait(false))
+        if (await audit.RecordAsync(ctx, what, $"limit={limit}").ConfigureAwait(false))
         {
-            await TypedResults.Json(await AccessLog.ReadAsync(db, limit, ctx.RequestAborted).ConfigureAwait(false), Json).ExecuteAsync(ctx).ConfigureAwait(false);
+            await TypedResults.Json(await read(limit, ctx.RequestAborted).ConfigureAwait(false), Json).ExecuteAsync(ctx).ConfigureAwait(false);
         }
     }
 
