@@ -25,7 +25,7 @@ public static class ConsoleCalls
                  coalesce(a.backfilled, false) AS backfilled, s.redactions, coalesce(t.by_type, '{}'::jsonb)::text AS by_type,
                  a.p50 AS p50_latency_ms, a.p99 AS p99_latency_ms
             FROM call_summaries s
-            LEFT JOIN LATERAL (SELECT e.data FROM events e WHERE e.stream_id = s.conversation_id AND e.type = 'call_started' ORDER BY e.seq LIMIT 1) st ON true
+            LEFT JOIN LATERAL (SELECT e.data FROM events e WHERE e.stream_id = s.conversation_id AND e.type = 'call_started' ORDER BY e.version LIMIT 1) st ON true
             LEFT JOIN LATERAL (
               SELECT sum(greatest(0, extract(epoch FROM (e.data->>'to')::timestamptz - (e.data->>'from')::timestamptz))) AS unheard
                 FROM events e WHERE e.stream_id = s.conversation_id AND e.type = 'coverage_gap_recorded') g ON true
