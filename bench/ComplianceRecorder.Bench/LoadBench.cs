@@ -217,7 +217,7 @@ internal static class LoadBench
     }
 
     /// <summary>Warnings and errors only: a load run's logs would drown its figures.</summary>
-    private sealed class QuietLogs : Microsoft.Extensions.Logging.ILoggerProvider
+    internal sealed class QuietLogs : Microsoft.Extensions.Logging.ILoggerProvider
     {
         public Microsoft.Extensions.Logging.ILogger CreateLogger(string categoryName) => new Logger();
 

@@ -3,8 +3,15 @@ using ComplianceRecorder.Pipeline.Input;
 
 namespace ComplianceRecorder.Genesys;
 
-/// <summary>A call announced or ended on a queue topic: the client follows it.</summary>
-internal sealed record QueueCallChanged(string ConversationId, bool Disconnected, DateTimeOffset ReceivedAt) : SourceEvent(ReceivedAt);
+/// <summary>A call announced or ended on a queue topic: the client follows it. Queue and agent as its participants name them, when they do.</summary>
+internal sealed record QueueCallChanged(string ConversationId, bool Disconnected, DateTimeOffset ReceivedAt) : SourceEvent(ReceivedAt)
+{
+    public string? QueueId { get; init; }
+
+    public string? AgentId { get; init; }
+
+    public string? AgentName { get; init; }
+}
 
 /// <summary>The channel heartbeat, or the service's warning that it will close the socket.</summary>
 internal sealed record ChannelNotice(string Topic, string Message, DateTimeOffset ReceivedAt) : SourceEvent(ReceivedAt);
@@ -49,7 +56,7 @@ public static class NotificationDecoder
                     result.Add(Malformed(frame, $"a conversation event on {topic} without a conversation id", now));
                     return result;
                 }
-                result.Add(new QueueCallChanged(id.GetString()!, AllDisconnected(body), now));
+                result.Add(WithParticipants(new QueueCallChanged(id.GetString()!, AllDisconnected(body), now), body));
             }
             else if (topic == "channel.metadata")
             {
@@ -122,6 +129,38 @@ public static class NotificationDecoder
         }
         return !span[prefix.Length..^suffix.Length].Contains('.');
     }
+
+    /// <summary>
+    /// The agent participant's userId, name and queueId, else the queue of the acd (or any) participant.
+    /// Each is optional: a call still in the queue has no agent yet, and a field of another type is left out.
+    /// </summary>
+    private static QueueCallChanged WithParticipants(QueueCallChanged q, JsonElement body)
+    {
+        if (!body.TryGetProperty("participants", out var ps) || ps.ValueKind != JsonValueKind.Array)
+        {
+            return q;
+        }
+        foreach (var p in ps.EnumerateArray())
+        {
+            if (p.ValueKind != JsonValueKind.Object)
+            {
+                continue;
+            }
+            var queue = Text(p, "queueId");
+            if (Text(p, "purpose") == "agent")
+            {
+                q = q with { AgentId = Text(p, "userId") ?? q.AgentId, AgentName = Text(p, "name") ?? q.AgentName, QueueId = queue ?? q.QueueId };
+            }
+            else if (q.QueueId is null)
+            {
+                q = q with { QueueId = queue };
+            }
+        }
+        return q;
+    }
+
+    private static string? Text(JsonElement o, string name) =>
+        o.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String && v.GetString() is { Length: > 0 and <= 200 } s ? s : null;
 
     private static bool AllDisconnected(JsonElement body)
     {

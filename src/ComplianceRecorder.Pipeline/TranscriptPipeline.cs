@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Reactive.Concurrency;
 using System.Reactive.Linq;
 using ComplianceRecorder.Pipeline.Events;
@@ -28,8 +29,11 @@ public static class TranscriptPipeline
         // frames that come after their call's end are recorded as late, never as the call's speech again
         var ended = new EndedCalls(options.CallIdle);
         var stopped = false;
+        // who each call is with, kept from its announcement until its group starts and names it in CallStarted
+        var announced = new ConcurrentDictionary<string, CallAnnounced>(StringComparer.Ordinal);
         var perCall = shared
             .Where(e => e is not MalformedFrame)
+            .Do(e => Note(e, announced))
             .Select(e => (Event: e, After: ended.Route(e, scheduler.Now)))
             .Publish(routed => routed
                 .Where(r => !r.After.Ended)
@@ -39,7 +43,7 @@ public static class TranscriptPipeline
                 .GroupByUntil(
                     e => e.Call,
                     g => g.Where(e => e.Event is CallFinished).Merge(g.Throttle(options.CallIdle, scheduler)).Take(1))
-                .SelectMany(call => Call(call, options, scheduler, archive, recorded, () => stopped))
+                .SelectMany(call => Call(call, announced.TryRemove(call.Key, out var a) ? a : null, options, scheduler, archive, recorded, () => stopped))
                 .Merge(routed.Where(r => r.After.Late is not null).Select(RecordedEvent (r) => r.After.Late!)));
 
         return perCall.Merge(quarantined);
@@ -47,8 +51,22 @@ public static class TranscriptPipeline
 
     private readonly record struct CallEvent(string Call, SourceEvent Event);
 
+    private static void Note(SourceEvent e, ConcurrentDictionary<string, CallAnnounced> announced)
+    {
+        switch (e)
+        {
+            case CallAnnounced a:
+                announced[a.ConversationId] = a;
+                break;
+            case CallFinished f:
+                // an announcement no group took (the call's first event came before it): not kept for ever
+                announced.TryRemove(f.ConversationId, out _);
+                break;
+        }
+    }
+
     /// <summary>One call, from its start to its end: tracked, backfilled, redacted, held.</summary>
-    private static IObservable<RecordedEvent> Call(IGroupedObservable<string, CallEvent> call, PipelineOptions options, IScheduler scheduler,
+    private static IObservable<RecordedEvent> Call(IGroupedObservable<string, CallEvent> call, CallAnnounced? who, PipelineOptions options, IScheduler scheduler,
         ITranscriptArchive? archive, IRecordedFinals? recorded, Func<bool> stopped)
     {
         var redaction = new RedactionSession();
@@ -80,7 +98,7 @@ public static class TranscriptPipeline
                 _ => throw new InvalidOperationException(item.GetType().Name),
             })
             .HoldUnsettled(options.HoldUnsettled, scheduler)
-            .StartWith(new CallStarted(call.Key, "", scheduler.Now))
+            .StartWith(new CallStarted(call.Key, "", scheduler.Now) { QueueId = who?.QueueId, AgentId = who?.AgentId, AgentName = who?.AgentName })
             .Concat(Observable.Defer(() => Observable.Return<RecordedEvent>(new CallEnded(call.Key, endReason!, scheduler.Now))));
     }
 

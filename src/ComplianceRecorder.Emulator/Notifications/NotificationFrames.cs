@@ -16,13 +16,24 @@ internal static class NotificationFrames
 
     public static string Pong() => Envelope("channel.metadata", new JsonObject { ["message"] = "pong" });
 
-    public static JsonObject QueueEvent(string conversationId, string state) => new()
+    /// <summary>A queue topic's conversation event: the customer, the queue (acd) and the agent, with userId and name when the call has one.</summary>
+    public static JsonObject QueueEvent(string conversationId, string state, string queueId, ScriptedAgent? agent)
     {
-        ["id"] = conversationId,
-        ["participants"] = new JsonArray(
-            new JsonObject { ["purpose"] = "customer", ["calls"] = new JsonArray(new JsonObject { ["state"] = state }) },
-            new JsonObject { ["purpose"] = "agent", ["calls"] = new JsonArray(new JsonObject { ["state"] = state }) }),
-    };
+        var agentParticipant = new JsonObject { ["purpose"] = "agent", ["queueId"] = queueId, ["calls"] = new JsonArray(new JsonObject { ["state"] = state }) };
+        if (agent is not null)
+        {
+            agentParticipant["userId"] = agent.Id;
+            agentParticipant["name"] = agent.Name;
+        }
+        return new()
+        {
+            ["id"] = conversationId,
+            ["participants"] = new JsonArray(
+                new JsonObject { ["purpose"] = "customer", ["calls"] = new JsonArray(new JsonObject { ["state"] = state }) },
+                new JsonObject { ["purpose"] = "acd", ["queueId"] = queueId, ["calls"] = new JsonArray(new JsonObject { ["state"] = state }) },
+                agentParticipant),
+        };
+    }
 
     public static JsonObject Transcript(string conversationId, string communicationId, Emission e, CallClock clock) => new()
     {

@@ -75,12 +75,12 @@ internal sealed class ScenarioPlayer(Scenario scenario, EmulatorOptions options,
         }
         timeline.Add((end + 500, EndSession));
         timeline.Add((end + 600, () => notifications.PublishAsync(queueTopic,
-            NotificationFrames.Envelope(queueTopic, NotificationFrames.QueueEvent(id, "disconnected")), "queue")));
+            NotificationFrames.Envelope(queueTopic, NotificationFrames.QueueEvent(id, "disconnected", scenario.QueueId, call.Agent)), "queue")));
 
         Task Announce()
         {
             callClock.Start = DateTimeOffset.UtcNow;
-            return notifications.PublishAsync(queueTopic, NotificationFrames.Envelope(queueTopic, NotificationFrames.QueueEvent(id, "connected")), "queue");
+            return notifications.PublishAsync(queueTopic, NotificationFrames.Envelope(queueTopic, NotificationFrames.QueueEvent(id, "connected", scenario.QueueId, call.Agent)), "queue");
         }
 
         async Task EndSession()

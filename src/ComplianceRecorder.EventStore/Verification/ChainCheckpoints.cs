@@ -104,15 +104,17 @@ public static class ChainCheckpoints
     /// checkpoint, that name a key outside <paramref name="keys"/>, or whose signature the key rejects.
     /// Without keys, signatures are not checked; the structure still is.
     /// </summary>
-    public static async Task<(List<BrokenLink> Broken, long Checked)> CheckAsync(NpgsqlDataSource db, CheckpointKeys? keys, CancellationToken ct = default)
+    public static async Task<(List<BrokenLink> Broken, long Checked)> CheckAsync(NpgsqlDataSource db, CheckpointKeys? keys, CancellationToken ct = default, string? streamId = null)
     {
         var broken = new List<BrokenLink>();
         long n = 0;
         await using var cmd = db.CreateCommand("""
             SELECT c.stream_id, c.version, c.head_hash, c.key_id, c.signature, c.prev_signature, c.chained, e.hash, e.seq
               FROM chain_checkpoints c LEFT JOIN events e ON e.stream_id = c.stream_id AND e.version = c.version
+             WHERE $1::text IS NULL OR c.stream_id = $1
              ORDER BY c.stream_id, c.version
             """);
+        cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)streamId ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
         await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
         string? stream = null;
         byte[]? previous = null;

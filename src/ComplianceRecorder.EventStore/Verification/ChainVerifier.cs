@@ -34,7 +34,24 @@ public static class ChainVerifier
         };
     }
 
-    private static async Task<VerifyReport> VerifyChainsAsync(NpgsqlDataSource db, IProgress<EventProgress>? progress, CancellationToken ct)
+    /// <summary>
+    /// One stream's hash chain and its signed checkpoints, by the same code as the full verify: what the
+    /// console's "verify this call" asks. Anchors and projections are store-wide and left to the full verify.
+    /// </summary>
+    public static async Task<VerifyReport> VerifyStreamAsync(NpgsqlDataSource db, string streamId, CheckpointKeys? keys, CancellationToken ct = default)
+    {
+        var report = await VerifyChainsAsync(db, null, ct, streamId).ConfigureAwait(false);
+        var (checkpoints, n) = await ChainCheckpoints.CheckAsync(db, keys, ct, streamId).ConfigureAwait(false);
+        return report with
+        {
+            Broken = [.. report.Broken, .. checkpoints],
+            CheckpointsBroken = checkpoints.Count,
+            Checkpoints = n,
+            SignaturesChecked = keys is not null,
+        };
+    }
+
+    private static async Task<VerifyReport> VerifyChainsAsync(NpgsqlDataSource db, IProgress<EventProgress>? progress, CancellationToken ct, string? streamId = null)
     {
         await using var conn = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
         await using var tx = await conn.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct).ConfigureAwait(false);
@@ -48,7 +65,12 @@ public static class ChainVerifier
         }
         var every = Math.Max(1, total / 100);
         await using var cmd = new NpgsqlCommand(
-            "SELECT stream_id, version, seq, type, schema_version, data::text, metadata::text, prev_hash, hash FROM events ORDER BY stream_id, version", conn, tx);
+            "SELECT stream_id, version, seq, type, schema_version, data::text, metadata::text, prev_hash, hash FROM events"
+            + (streamId is null ? "" : " WHERE stream_id = $1") + " ORDER BY stream_id, version", conn, tx);
+        if (streamId is not null)
+        {
+            cmd.Parameters.AddWithValue(streamId);
+        }
         await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
         var broken = new List<BrokenLink>();
         string? stream = null;

@@ -25,6 +25,8 @@ internal sealed class ChannelPlacement(GenesysOptions options, TimeProvider time
 
     /// <summary>When each followed call was last heard, as timestamps of <see cref="TimeProvider"/>.</summary>
     private readonly ConcurrentDictionary<string, long> _heard = new();
+    // who each followed call is with, until it is handed to the pipeline with the call's first event
+    private readonly ConcurrentDictionary<string, CallAnnounced> _announced = new();
 
     public bool Follows(string conversationId) => _calls.ContainsKey(conversationId);
 
@@ -128,9 +130,34 @@ internal sealed class ChannelPlacement(GenesysOptions options, TimeProvider time
         }
     }
 
+    /// <summary>
+    /// Keeps what a queue or agent event says of a call's queue and agent, adding to what an earlier one
+    /// said; with <paramref name="pendingOnly"/>, only while the call's announcement is not handed over yet.
+    /// </summary>
+    public void Announce(QueueCallChanged q, bool pendingOnly = false)
+    {
+        if ((q.QueueId is null && q.AgentId is null && q.AgentName is null) || (pendingOnly && !_announced.ContainsKey(q.ConversationId)))
+        {
+            return;
+        }
+        _announced.AddOrUpdate(q.ConversationId,
+            _ => new CallAnnounced(q.ConversationId, q.QueueId, q.AgentId, q.AgentName, q.ReceivedAt),
+            (_, a) => a with { QueueId = q.QueueId ?? a.QueueId, AgentId = q.AgentId ?? a.AgentId, AgentName = q.AgentName ?? a.AgentName });
+    }
+
+    /// <summary>The call's announcement, once, just before its first event: the pipeline names the call with it.</summary>
+    public async ValueTask HandOverAnnouncementAsync(string call, SourceEmitter observer, CancellationToken ct)
+    {
+        if (_announced.TryRemove(call, out var a))
+        {
+            await observer.NextAsync(a, ct).ConfigureAwait(false);
+        }
+    }
+
     /// <summary>A call no channel could take: known, and not heard. An auditor sees it as a recorded gap, not as silence.</summary>
     public async ValueTask NotFollowedAsync(string call, SourceEmitter observer, CancellationToken ct)
     {
+        await HandOverAnnouncementAsync(call, observer, ct).ConfigureAwait(false);
         GenesysLog.CannotFollow(log, call, options.MaxChannels, options.TopicsPerChannel);
         var now = time.GetUtcNow();
         await observer.NextAsync(new SourceDisconnected([call], now, "not followed: every channel allowed is full", now), ct).ConfigureAwait(false);
@@ -142,6 +169,7 @@ internal sealed class ChannelPlacement(GenesysOptions options, TimeProvider time
     /// </summary>
     public async ValueTask FinishAsync(CallFinished f, NotificationChannel on, SourceEmitter observer, CancellationToken ct)
     {
+        await HandOverAnnouncementAsync(f.ConversationId, observer, ct).ConfigureAwait(false);
         if (_unsubscribed.TryRemove(f.ConversationId, out var found))
         {
             var channel = _calls.TryGetValue(f.ConversationId, out var carrier) ? carrier : on;

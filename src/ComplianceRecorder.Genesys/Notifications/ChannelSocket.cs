@@ -142,6 +142,7 @@ internal sealed class ChannelSocket(
                 switch (e)
                 {
                     case QueueCallChanged q when !q.Disconnected && !placement.Follows(q.ConversationId):
+                        placement.Announce(q);
                         await placement.FollowAsync(q.ConversationId, observer, start, ct).ConfigureAwait(false);
                         break;
                     case CallFinished f:
@@ -154,11 +155,16 @@ internal sealed class ChannelSocket(
                     case UnknownTopic:
                         Interlocked.Increment(ref _unknownTopics);
                         break;
+                    case QueueCallChanged q when !q.Disconnected:
+                        // the agent may be named only once the call leaves the queue
+                        placement.Announce(q, pendingOnly: true);
+                        break;
                     case ChannelNotice:
                     case QueueCallChanged:
                         break;
                     case TranscriptReceived t:
                         placement.Heard(t.ConversationId);
+                        await placement.HandOverAnnouncementAsync(t.ConversationId, observer, ct).ConfigureAwait(false);
                         await observer.NextAsync(t, ct).ConfigureAwait(false);
                         break;
                     default:

@@ -111,6 +111,21 @@ public sealed record CallStarted(
 {
     public const string TypeName = "call_started";
 
+    /// <summary>The queue that announced the call, when Genesys said (optional: older events and the media dialect have none).</summary>
+    [JsonPropertyName("queueId")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? QueueId { get; init; }
+
+    /// <summary>The agent's Genesys user id, when the announcement named one.</summary>
+    [JsonPropertyName("agentId")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? AgentId { get; init; }
+
+    /// <summary>The agent's name as Genesys gives it (staff directory data, not transcript text).</summary>
+    [JsonPropertyName("agentName")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? AgentName { get; init; }
+
     public override string StreamId => ConversationId;
 
     public override string Type => TypeName;

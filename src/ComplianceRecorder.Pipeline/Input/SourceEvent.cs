@@ -23,6 +23,13 @@ public sealed record TranscriptReceived(
     public string? CommunicationId { get; init; }
 }
 
+/// <summary>
+/// Who a call is with, as the queue or agent topic that announced it said (Genesys' participants: the
+/// queue, the agent's user id and name). Handed over just before the call's first event, so it names
+/// the call in its <c>call_started</c>; absent in the media dialect.
+/// </summary>
+public sealed record CallAnnounced(string ConversationId, string? QueueId, string? AgentId, string? AgentName, DateTimeOffset ReceivedAt) : SourceEvent(ReceivedAt);
+
 /// <summary>The source said a call's transcription ended (SESSION_ENDED, or the call disconnected).</summary>
 public sealed record CallFinished(string ConversationId, string Reason, DateTimeOffset ReceivedAt) : SourceEvent(ReceivedAt);
 

@@ -54,6 +54,25 @@ public sealed class ChainCheckpointTests(Database db) : IClassFixture<Database>
     }
 
     [Fact]
+    public async Task Verifying_one_call_checks_its_chain_and_checkpoints_and_no_other_calls()
+    {
+        var tampered = await CallAsync(3);
+        var intact = await CallAsync(2);
+        Assert.True((await ChainCheckpoints.SignAsync(db.DataSource, Key, db.Heads)).Signed >= 2);
+
+        await RewriteLastEventAsync(tampered, 3);
+
+        var bad = await ChainVerifier.VerifyStreamAsync(db.DataSource, tampered, Keys);
+        var good = await ChainVerifier.VerifyStreamAsync(db.DataSource, intact, Keys);
+        Assert.False(bad.Ok);
+        Assert.All(bad.Broken, b => Assert.Equal(tampered, b.StreamId));
+        Assert.Contains(bad.Broken, b => b.Version == 3 && b.Reason.Contains("signed checkpoint", StringComparison.Ordinal));
+        Assert.True(good.Ok, string.Join("; ", good.Broken.Select(b => b.Reason)));
+        Assert.Equal((1L, 2L), (good.Streams, good.Events));
+        Assert.True(good.Checkpoints >= 1 && good.SignaturesChecked);
+    }
+
+    [Fact]
     public async Task A_rewritten_chain_whose_checkpoints_were_deleted_fails_once_its_events_are_older_than_the_signing_interval()
     {
         var call = await CallAsync(3);

@@ -105,4 +105,25 @@ public sealed class DecoderFuzzTests
 
         Assert.Contains("without a conversation id", Assert.IsType<MalformedFrame>(Assert.Single(events)).Reason, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void A_queue_event_names_the_queue_and_the_agent_from_its_participants_and_one_without_an_agent_names_the_queue()
+    {
+        var answered = NotificationDecoder.Decode("""
+            {"topicName":"v2.routing.queues.q1.conversations","eventBody":{"id":"c1","participants":[
+              {"purpose":"customer","calls":[{"state":"connected"}]},
+              {"purpose":"acd","queueId":"q1","calls":[{"state":"disconnected"}]},
+              {"purpose":"agent","userId":"u-7","name":"Maya Okafor","queueId":"q1","calls":[{"state":"connected"}]}]}}
+            """, DateTimeOffset.UnixEpoch);
+        var waiting = NotificationDecoder.Decode("""
+            {"topicName":"v2.routing.queues.q1.conversations","eventBody":{"id":"c2","participants":[
+              {"purpose":"customer","calls":[{"state":"connected"}]},{"purpose":"acd","queueId":"q1","calls":[{"state":"connected"}]},
+              {"purpose":"agent","userId":7,"calls":[]}]}}
+            """, DateTimeOffset.UnixEpoch);
+
+        var a = Assert.IsType<QueueCallChanged>(Assert.Single(answered));
+        var w = Assert.IsType<QueueCallChanged>(Assert.Single(waiting));
+        Assert.Equal(("c1", "q1", "u-7", "Maya Okafor"), (a.ConversationId, a.QueueId, a.AgentId, a.AgentName));
+        Assert.Equal(("c2", "q1", null, null), (w.ConversationId, w.QueueId, w.AgentId, w.AgentName));
+    }
 }

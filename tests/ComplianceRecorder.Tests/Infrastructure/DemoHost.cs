@@ -22,6 +22,9 @@ public class DemoHost : IAsyncLifetime
 
     protected virtual string Speed => "8";
 
+    /// <summary>Settings a fixture adds to (or overrides in) the demo's.</summary>
+    protected virtual IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>();
+
     public Database Database => _db;
 
     public CapturedLogs Logs { get; } = new();
@@ -41,7 +44,7 @@ public class DemoHost : IAsyncLifetime
     public async Task InitializeAsync()
     {
         await _db.InitializeAsync();
-        var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        var settings = new Dictionary<string, string?>
         {
             ["ConnectionStrings:EventStore"] = _db.ConnectionString,
             ["Recorder:Url"] = "http://127.0.0.1:0",
@@ -57,7 +60,12 @@ public class DemoHost : IAsyncLifetime
             ["Auth:Keys:1:Name"] = "test-auditor",
             ["Auth:Keys:1:Sha256"] = AccessControl.Hash(AuditorKey),
             ["Auth:Keys:1:Role"] = "auditor",
-        }).Build();
+        };
+        foreach (var (key, value) in Settings)
+        {
+            settings[key] = value;
+        }
+        var config = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         Host = await RecorderHost.StartAsync(config, demo: true, logs: Logs);
     }
 

@@ -20,7 +20,7 @@ public sealed partial class EventContractTests
     [
         EventStoreTests.Segment("call-1", "u1", 1, true) with { SourceSequence = 7, MediaSessionId = "m-1", SourceTime = T0 },
         new CoverageGapRecorded("call-1", "EXTERNAL", GapKind.SequenceGap, T0, T0.AddSeconds(2), 3, 5, 1, "messages 4..4 never came"),
-        new CallStarted("call-1", "notifications", T0),
+        new CallStarted("call-1", "notifications", T0) { QueueId = "queue-1", AgentId = "user-1", AgentName = "Agent One" },
         new CallEnded("call-1", "hung up", T0),
         new FrameQuarantined("not JSON", "{", 1, T0),
         new MetricsWindowClosed("all", T0, T0.AddSeconds(10), 3, 12, 1, 2, 3, 4, 0, -1),
@@ -121,5 +121,24 @@ public sealed partial class EventContractTests
             .Distinct()
             .ToList();
         Assert.True(missing.Count == 0, string.Join("\n", missing));
+    }
+
+    [Fact]
+    public void A_call_started_before_queue_and_agent_were_kept_still_reads_and_one_without_them_writes_no_keys_for_them()
+    {
+        var older = (CallStarted)EventJson.Deserialize(CallStarted.TypeName, 1, """{"conversationId":"call-1","dialect":"notifications","at":"2026-11-24T10:00:00+00:00"}""")!;
+        var newer = (CallStarted)EventJson.Deserialize(CallStarted.TypeName, 1, EventJson.Serialize(Samples.OfType<CallStarted>().Single()))!;
+        var media = EventJson.Serialize(new CallStarted("call-2", "media", T0));
+
+        Assert.Equal(("call-1", T0), (older.ConversationId, older.At));
+        Assert.Null(older.QueueId);
+        Assert.Null(older.AgentName);
+        Assert.Equal(("queue-1", "user-1", "Agent One"), (newer.QueueId, newer.AgentId, newer.AgentName));
+        // an event recorded without them is the same JSON as before they existed
+        var keys = JsonDocument.Parse(media).RootElement.EnumerateObject().Select(p => p.Name).ToList();
+        Assert.DoesNotContain("queueId", keys);
+        Assert.DoesNotContain("agentId", keys);
+        Assert.DoesNotContain("agentName", keys);
+        Assert.Contains("conversationId", keys);
     }
 }

@@ -250,7 +250,7 @@ public sealed class LivePageBrowserTests(LoopingDemoHost live) : IClassFixture<L
         var call = page.Locator("#calls li[data-call$='000000000003']", new PageLocatorOptions { HasNotText = "ended" }).First;
         await call.WaitForAsync(new LocatorWaitForOptions { Timeout = 120_000 });
         await call.ClickAsync();
-        var cardLine = page.Locator(".line.final", new PageLocatorOptions { HasText = "[CARD]" }).First;
+        var cardLine = page.Locator(".line.final:has(.chip[data-type='CARD'])").First;
         await cardLine.WaitForAsync(new LocatorWaitForOptions { Timeout = 60_000 });
         await page.Locator(".line.final", new PageLocatorOptions { HasText = "blocked" }).WaitForAsync(new LocatorWaitForOptions { Timeout = 60_000 });
 

@@ -1,0 +1,82 @@
+using System.Text.Json;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace ComplianceRecorder.ReadSide;
+
+/// <summary>One row of the console's call list.</summary>
+public sealed record ConsoleCall(
+    string ConversationId, string? QueueId, string? AgentId, string? AgentName, DateTime StartedAt, DateTime? EndedAt,
+    int Finals, int Gaps, double UnheardSeconds, bool Backfilled, int Redactions, IReadOnlyDictionary<string, int> RedactionsByType,
+    double? P50LatencyMs, double? P99LatencyMs);
+
+/// <summary>
+/// The console's calls, filtered, searched and ordered in the database: the page never holds more than
+/// it shows a page of. Queue and agent come from each call's <c>call_started</c> event (absent on calls
+/// recorded before Genesys' participants were kept); unheard seconds are the gaps' spans; redactions by
+/// type count finals only, as each partial repeats what its final says.
+/// </summary>
+public static class ConsoleCalls
+{
+    private const string Sql = """
+        SELECT * FROM (
+          SELECT s.conversation_id, st.data->>'queueId' AS queue_id, st.data->>'agentId' AS agent_id, st.data->>'agentName' AS agent_name,
+                 s.started_at, s.ended_at, s.finals, s.gaps, coalesce(g.unheard, 0)::double precision AS unheard_seconds,
+                 coalesce(a.backfilled, false) AS backfilled, s.redactions, coalesce(t.by_type, '{}'::jsonb)::text AS by_type,
+                 a.p50 AS p50_latency_ms, a.p99 AS p99_latency_ms
+            FROM call_summaries s
+            LEFT JOIN LATERAL (SELECT e.data FROM events e WHERE e.stream_id = s.conversation_id AND e.type = 'call_started' ORDER BY e.version LIMIT 1) st ON true
+            LEFT JOIN LATERAL (
+              SELECT sum(greatest(0, extract(epoch FROM (e.data->>'to')::timestamptz - (e.data->>'from')::timestamptz))) AS unheard
+                FROM events e WHERE e.stream_id = s.conversation_id AND e.type = 'coverage_gap_recorded') g ON true
+            LEFT JOIN LATERAL (
+              SELECT bool_or(l.backfilled) AS backfilled,
+                     percentile_cont(0.5) WITHIN GROUP (ORDER BY l.latency_ms) AS p50,
+                     percentile_cont(0.99) WITHIN GROUP (ORDER BY l.latency_ms) AS p99
+                FROM audit_log l WHERE l.conversation_id = s.conversation_id) a ON true
+            LEFT JOIN LATERAL (
+              SELECT jsonb_object_agg(k, n) AS by_type FROM (
+                SELECT x.key AS k, sum(x.value::integer) AS n
+                  FROM audit_log l CROSS JOIN LATERAL jsonb_each_text(l.entities) x
+                 WHERE l.conversation_id = s.conversation_id AND l.is_final GROUP BY x.key) y) t ON true
+           WHERE ($1::timestamptz IS NULL OR s.started_at >= $1) AND ($2::timestamptz IS NULL OR s.started_at < $2)
+             AND ($3::text IS NULL OR strpos(lower(s.conversation_id), lower($3)) > 0)
+             AND ($4::text IS NULL OR ($4 = 'PII_REDACTED') = (s.redactions > 0))
+             AND ($5::boolean IS NULL OR $5 = (s.gaps > 0))
+             AND ($9::text IS NULL OR s.conversation_id = $9)
+        ) c
+         WHERE ($6::text IS NULL OR c.queue_id = $6)
+           AND ($7::text IS NULL OR c.agent_id = $7 OR strpos(lower(c.agent_name), lower($7)) > 0)
+        """;
+
+    public static async Task<IReadOnlyList<ConsoleCall>> ListAsync(NpgsqlDataSource db, CallFilter filter, CancellationToken ct)
+    {
+        // the sort key is one of a fixed set (CallFilter.Sorts), never the caller's text
+        var order = CallFilter.Sorts[filter.Sort] + (filter.Descending ? " DESC NULLS LAST" : " ASC NULLS LAST");
+        await using var cmd = db.CreateCommand($"{Sql} ORDER BY {order}, conversation_id LIMIT $8");
+        cmd.Parameters.Add(Parameter(filter.From, NpgsqlDbType.TimestampTz));
+        cmd.Parameters.Add(Parameter(filter.To, NpgsqlDbType.TimestampTz));
+        cmd.Parameters.Add(Parameter(filter.Search, NpgsqlDbType.Text));
+        cmd.Parameters.Add(Parameter(filter.Flag, NpgsqlDbType.Text));
+        cmd.Parameters.Add(Parameter(filter.HasGaps, NpgsqlDbType.Boolean));
+        cmd.Parameters.Add(Parameter(filter.Queue, NpgsqlDbType.Text));
+        cmd.Parameters.Add(Parameter(filter.Agent, NpgsqlDbType.Text));
+        cmd.Parameters.Add(Parameter(filter.Limit, NpgsqlDbType.Integer));
+        cmd.Parameters.Add(Parameter(filter.Id, NpgsqlDbType.Text));
+        await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        var calls = new List<ConsoleCall>();
+        while (await r.ReadAsync(ct).ConfigureAwait(false))
+        {
+            calls.Add(new ConsoleCall(
+                r.GetString(0), NullableString(r, 1), NullableString(r, 2), NullableString(r, 3), r.GetDateTime(4), r.IsDBNull(5) ? null : r.GetDateTime(5),
+                r.GetInt32(6), r.GetInt32(7), r.GetDouble(8), r.GetBoolean(9), r.GetInt32(10),
+                JsonSerializer.Deserialize<Dictionary<string, int>>(r.GetString(11))!,
+                r.IsDBNull(12) ? null : r.GetDouble(12), r.IsDBNull(13) ? null : r.GetDouble(13)));
+        }
+        return calls;
+    }
+
+    internal static NpgsqlParameter Parameter(object? value, NpgsqlDbType type) => new() { Value = value ?? DBNull.Value, NpgsqlDbType = type };
+
+    internal static string? NullableString(NpgsqlDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);
+}
