@@ -46,7 +46,7 @@ SELECT s.id AS conversation_id, coalesce(c.started_at, s.created_at) AS started_
        k.destroyed_at, k.destroyed_by
   FROM streams s
   LEFT JOIN (SELECT DISTINCT ON (stream_id) stream_id, (data->>'at')::timestamptz AS started_at,
-                    data->>'queueId' AS queue_id, coalesce(data->>'agentId', data->>'userId') AS agent_id
+                    data->>'queueId' AS queue_id, data->>'agentId' AS agent_id
                FROM events WHERE type = 'call_started' ORDER BY stream_id, seq) c ON c.stream_id = s.id
   LEFT JOIN data_keys k ON k.key_id = s.id
  WHERE left(s.id, 1) <> '$';
