@@ -75,6 +75,7 @@ public static class ComplianceRecorderServices
     {
         services.AddOptions<RecorderOptions>().Bind(config.GetSection(RecorderOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<AuthOptions>().Bind(config.GetSection(AuthOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<RetentionOptions>().Bind(config.GetSection(RetentionOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<IValidateOptions<HostOptions>, SequentialHostOptions>();
         services.AddOptions<HostOptions>().ValidateOnStart();
         services.TryAddSingletonTimeProvider();
@@ -103,6 +104,9 @@ public static class ComplianceRecorderServices
         services.AddSingleton(sp => new GroupCommitter(
             new EventStore.Appending.EventStore(sp.GetRequiredKeyedService<NpgsqlDataSource>(Key), $"{Environment.MachineName}:{Environment.ProcessId}", sp.GetRequiredService<AppendedHeads>(), sp.GetRequiredService<DataKeys>()),
             sp.GetRequiredService<ILogger<GroupCommitter>>(), sp.GetRequiredService<TimeProvider>(), spill: spill));
+        services.AddSingleton(sp => new AdminStore(new EventStore.Appending.EventStore(
+            sp.GetRequiredKeyedService<NpgsqlDataSource>(Key), $"{Environment.MachineName}:{Environment.ProcessId}:admin", sp.GetRequiredService<AppendedHeads>(), sp.GetRequiredService<DataKeys>())));
+        services.AddSingleton<RetentionJob>();
         services.AddSingleton(sp => new ProjectionDaemon(
             sp.GetRequiredKeyedService<NpgsqlDataSource>(Key), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ProjectionDaemon>>()));
 
@@ -123,6 +127,7 @@ public static class ComplianceRecorderServices
         services.AddHostedService<Projecting>();
         services.AddHostedService<CheckpointSigning>();
         services.AddHostedService(sp => sp.GetRequiredService<RecordingSession>());
+        services.AddHostedService(sp => sp.GetRequiredService<RetentionJob>());
 
         services.AddSingleton(access);
         services.AddSingleton<AccessAudit>();

@@ -34,5 +34,6 @@ internal static class Endpoints
         PageEndpoints.Map(viewers);
         CaptionEndpoints.Map(viewers, auditors);
         ReportEndpoints.Map(auditors);
+        AdminEndpoints.Map(app.MapGroup("").RequireAuthorization(Policies.ComplianceAdmin));
     }
 }
