@@ -29,8 +29,13 @@ internal sealed partial class RetentionJob(AdminStore store, IOptions<RetentionO
         {
             while (!stoppingToken.IsCancellationRequested)
             {
+                // a fixed cadence: the next pass is due an interval after this one began, however long it took
+                var due = time.GetUtcNow() + every;
                 await PassAsync(stoppingToken).ConfigureAwait(false);
-                await Task.Delay(every, time, stoppingToken).ConfigureAwait(false);
+                if (due - time.GetUtcNow() is { Ticks: > 0 } wait)
+                {
+                    await Task.Delay(wait, time, stoppingToken).ConfigureAwait(false);
+                }
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
