@@ -3,6 +3,8 @@ using BenchmarkDotNet.Running;
 // dotnet run -c Release --project bench/ComplianceRecorder.Bench -- --filter '*Redaction*'   (BenchmarkDotNet)
 // dotnet run -c Release --project bench/ComplianceRecorder.Bench -- store [events] [rebuild-events]
 // dotnet run -c Release --project bench/ComplianceRecorder.Bench -- load {calls} [seconds] [speed] | idle {calls}
+// dotnet run -c Release --project bench/ComplianceRecorder.Bench -- retention [events] [calls-to-shred]
 if (args is ["store", ..]) { await ComplianceRecorder.Bench.StoreBench.RunAsync(args); return; }
+if (args is ["retention", ..]) { await ComplianceRecorder.Bench.RetentionBench.RunAsync(args); return; }
 if (args is ["load" or "idle", _, ..]) { await ComplianceRecorder.Bench.LoadBench.RunAsync(args); return; }
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
