@@ -1,12 +1,14 @@
 using System.Buffers;
+using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
 
 namespace ComplianceRecorder.EventStore.Encryption;
 
 /// <summary>
-/// The stored form of transcript text: <c>enc1:{data key id}:{base64 of nonce, ciphertext, tag}</c>,
-/// AES-256-GCM with a random nonce per event. The associated data binds it to its stream, event type and
+/// The stored form of transcript text: <c>enc1:{data key id}:{base64url of nonce, ciphertext, tag}</c>,
+/// AES-256-GCM with a random nonce per event; the key id is left empty when it is the event's stream (a call's
+/// own key), as it is for nearly every event. base64url, as JSON escapes base64's '+'. The associated data binds it to its stream, event type and
 /// source identity, so sealed text copied into another call's event does not open there. The hash chain
 /// covers this form, so verify never needs the key and still passes once the key is destroyed.
 /// </summary>
@@ -18,15 +20,15 @@ public static class SealedText
 
     public static bool IsSealed(string stored) => stored.StartsWith(Prefix, StringComparison.Ordinal);
 
-    /// <summary>The data key a sealed text names, or null when it is not sealed.</summary>
-    public static string? KeyIdOf(string stored)
+    /// <summary>The data key a sealed text of <paramref name="stream"/> names, or null when it is not sealed.</summary>
+    public static string? KeyIdOf(string stored, string stream)
     {
         if (!IsSealed(stored))
         {
             return null;
         }
         var end = stored.LastIndexOf(':');
-        return end > Prefix.Length ? stored[Prefix.Length..end] : null;
+        return end == Prefix.Length ? stream : end > Prefix.Length ? stored[Prefix.Length..end] : null;
     }
 
     public static AesGcm NewCipher(byte[] key) => new(key, TagBytes);
@@ -49,7 +51,7 @@ public static class SealedText
                 // in place: the plaintext's bytes are overwritten by the ciphertext's
                 cipher.Encrypt(nonce, body, body, sealedBytes[(NonceBytes + plainBytes)..], aad);
             }
-            return string.Concat(Prefix, keyId, ":", Convert.ToBase64String(sealedBytes));
+            return string.Concat(Prefix, keyId == stream ? "" : keyId, ":", Base64Url.EncodeToString(sealedBytes));
         }
         finally
         {
@@ -61,7 +63,7 @@ public static class SealedText
     /// <summary>The text, or null when it does not open with this key and binding (tampered, or moved).</summary>
     public static string? Open(AesGcm cipher, string stored, string stream, string type, string? sourceKey)
     {
-        var sealedBytes = Convert.FromBase64String(stored[(stored.LastIndexOf(':') + 1)..]);
+        var sealedBytes = Base64Url.DecodeFromChars(stored.AsSpan(stored.LastIndexOf(':') + 1));
         if (sealedBytes.Length < NonceBytes + TagBytes)
         {
             return null;

@@ -25,7 +25,7 @@ public sealed class StoredText(NpgsqlDataSource db, IMasterKeyProvider master)
         /// <param name="sourceKey">the event's source key column</param>
         public async ValueTask<string> OpenAsync(string stored, string stream, string type, string? sourceKey, CancellationToken ct = default)
         {
-            if (SealedText.KeyIdOf(stored) is not { } keyId)
+            if (SealedText.KeyIdOf(stored, stream) is not { } keyId)
             {
                 return stored;
             }

@@ -73,7 +73,7 @@ public sealed class RetentionTests : IAsyncLifetime
         var call = await CallAsync(1, "the parcel goes to Quillfeather lane");
 
         Assert.Equal(0L, await _db.ScalarAsync<long>("SELECT count(*) FROM events WHERE data::text LIKE '%Quillfeather%'"));
-        Assert.Equal(2L, await _db.ScalarAsync<long>($"SELECT count(*) FROM events WHERE stream_id = '{call}' AND data->>'text' LIKE 'enc1:{call}:%'"));
+        Assert.Equal(2L, await _db.ScalarAsync<long>($"SELECT count(*) FROM events WHERE stream_id = '{call}' AND data->>'text' LIKE 'enc1::%'"));
         Assert.Equal(["the parcel goes to Quillfeather lane"], await CaptionsAsync(call));
         Assert.Contains("Quillfeather", await VttAsync(call), StringComparison.Ordinal);
         var finals = await new global::ComplianceRecorder.Recording.RecordedFinals(_db.DataSource, _db.Text).FinalsAsync(call, CancellationToken.None);
