@@ -49,7 +49,7 @@ internal static class RetentionBench
             var made = Stopwatch.StartNew();
             foreach (var chunk in Enumerable.Range(0, shred).Chunk(1000))
             {
-                await store.AppendAsync([.. chunk.SelectMany(i => new PendingEvent[] { new(new CallStarted($"old-{i}", "notifications", T0.AddDays(-400))), new(Segment($"old-{i}", 0)) })]);
+                await store.AppendAsync([.. chunk.SelectMany(i => new PendingEvent[] { new(new CallStarted($"old-{i}", "notifications", T0.AddDays(-400))), new(StoreBench.Segment($"old-{i}", 0)) })]);
             }
             Console.WriteLine($"{shred:N0} calls with a key each made in {made.Elapsed.TotalSeconds:F1} s");
             await RetentionPolicies.SetAsync(store, null, 365, "bench", T0);
@@ -77,12 +77,6 @@ internal static class RetentionBench
         return db;
     }
 
-    private static SegmentRecorded Segment(string call, int i) =>
-        new(call, i % 2 == 0 ? "INTERNAL" : "EXTERNAL", $"{call}-u{i / 4}", (i % 4) + 1, i % 4 == 3,
-            "yes that's the card ending in [CARD] and the expiry is [EXPIRY], thank you for confirming",
-            92, 88, 16, new Dictionary<string, int> { ["CARD"] = 1, ["EXPIRY"] = 1 }, i * 700L, 1400, null, null,
-            T0.AddMilliseconds(i * 700), T0.AddMilliseconds((i * 700) + 80), T0.AddMilliseconds((i * 700) + 81), 80, false, "notifications");
-
     private static async Task<double> AppendAsync(EventStore.Appending.EventStore store, int n, int calls)
     {
         var committer = new GroupCommitter(store, NullLogger.Instance, TimeProvider.System);
@@ -93,7 +87,7 @@ internal static class RetentionBench
             var pending = new List<Task>(perCall);
             for (var i = 0; i < perCall; i++)
             {
-                pending.Add(await committer.EnqueueAsync(Segment($"call-{c}", i)));
+                pending.Add(await committer.EnqueueAsync(StoreBench.Segment($"call-{c}", i)));
             }
             await Task.WhenAll(pending);
         })));

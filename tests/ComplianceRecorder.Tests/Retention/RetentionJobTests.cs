@@ -21,12 +21,7 @@ public sealed class RetentionJobTests(Database db) : IClassFixture<Database>
         var store = db.SealingStore("job");
         await RetentionPolicies.SetAsync(store, "q-job", 2, "test", start);
         var call = "job-" + Guid.NewGuid().ToString("N")[..8];
-        await using (var cmd = db.DataSource.CreateCommand("SELECT count(*) FROM append_events(ARRAY[$1], ARRAY[NULL::integer], ARRAY['call_started'], ARRAY[1], ARRAY[$2::jsonb], ARRAY['{}'::jsonb], ARRAY['call_started'], 'job')"))
-        {
-            cmd.Parameters.AddWithValue(call);
-            cmd.Parameters.AddWithValue($$"""{"conversationId":"{{call}}","dialect":"notifications","at":"{{start:O}}","queueId":"q-job"}""");
-            await cmd.ExecuteScalarAsync();
-        }
+        await RetentionTests.StartedInQueueAsync(db, call, start, "q-job");
         await store.AppendAsync([new PendingEvent(EventStoreTests.Segment(call, "u1", 1, true, "kept two days"))]);
         using var job = new RetentionJob(new AdminStore(store), Options.Create(new RetentionOptions { IntervalMinutes = 60 * 12 }), time, NullLogger<RetentionJob>.Instance);
 

@@ -36,11 +36,7 @@ public sealed class RetentionTests : IAsyncLifetime
         }
         else
         {
-            // call_started as a recorder that knows the queue writes it (#16 reads queueId when present)
-            await using var cmd = _db.DataSource.CreateCommand("SELECT count(*) FROM append_events(ARRAY[$1], ARRAY[NULL::integer], ARRAY['call_started'], ARRAY[1], ARRAY[$2::jsonb], ARRAY['{}'::jsonb], ARRAY['call_started'], 'retention-test')");
-            cmd.Parameters.AddWithValue(call);
-            cmd.Parameters.AddWithValue($$"""{"conversationId":"{{call}}","dialect":"notifications","at":"{{at:O}}","queueId":"{{queue}}"}""");
-            await cmd.ExecuteScalarAsync();
+            await StartedInQueueAsync(_db, call, at, queue);
         }
         await Store.AppendAsync([
             new PendingEvent(EventStoreTests.Segment(call, "u1", 1, false, words, 0)),
@@ -48,6 +44,15 @@ public sealed class RetentionTests : IAsyncLifetime
             new PendingEvent(new CallEnded(call, "hung up", at.AddMinutes(3))),
         ]);
         return call;
+    }
+
+    /// <summary>call_started as a recorder that knows the call's queue writes it (#16 reads queueId when present).</summary>
+    internal static async Task StartedInQueueAsync(Database db, string call, DateTimeOffset at, string queue)
+    {
+        await using var cmd = db.DataSource.CreateCommand("SELECT count(*) FROM append_events(ARRAY[$1], ARRAY[NULL::integer], ARRAY['call_started'], ARRAY[1], ARRAY[$2::jsonb], ARRAY['{}'::jsonb], ARRAY['call_started'], 'retention-test')");
+        cmd.Parameters.AddWithValue(call);
+        cmd.Parameters.AddWithValue($$"""{"conversationId":"{{call}}","dialect":"notifications","at":"{{at:O}}","queueId":"{{queue}}"}""");
+        await cmd.ExecuteScalarAsync();
     }
 
     private async Task<List<string>> CaptionsAsync(string call)

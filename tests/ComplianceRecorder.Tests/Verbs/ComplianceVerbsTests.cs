@@ -31,13 +31,7 @@ public sealed class ComplianceVerbsTests(Database db) : IClassFixture<Database>,
         return await VerbProcess.RunAsync(_dir, args, settings);
     }
 
-    private static async Task<(int Exit, string Output, string Error)> InvokeAsync(params string[] args)
-    {
-        using var output = new StringWriter();
-        using var error = new StringWriter();
-        var exit = await RecorderCommandLine.InvokeAsync(args, output, error);
-        return (exit, output.ToString(), error.ToString());
-    }
+    private static Task<(int Exit, string Output, string Error)> InvokeAsync(params string[] args) => CommandLineTests.InvokeAsync(args);
 
     [Theory]
     [InlineData("retention set", "--days")]
