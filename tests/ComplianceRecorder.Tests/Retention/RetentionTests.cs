@@ -143,6 +143,13 @@ public sealed class RetentionTests : IAsyncLifetime
             Assert.Equal([expiredText], await CaptionsAsync(call));
         }
 
+        // the calls export says which calls' text is gone, and since when
+        var export = new StringWriter();
+        await Report.WriteAsync(_db.DataSource, new ReportRequest("calls", null, null, null, null), ReportFormat.Csv, export, CancellationToken.None);
+        var rows = export.ToString().Split('\n');
+        Assert.All(result.Expired, call => Assert.EndsWith(expiredText, Assert.Single(rows, r => r.StartsWith(call, StringComparison.Ordinal)).TrimEnd('\r'), StringComparison.Ordinal));
+        Assert.EndsWith(",kept", Assert.Single(rows, r => r.StartsWith(young, StringComparison.Ordinal)).TrimEnd('\r'), StringComparison.Ordinal);
+
         // a second pass finds nothing more to do
         Assert.Empty((await RetentionRun.ApplyAsync(Store, _time.GetUtcNow())).Expired);
     }
