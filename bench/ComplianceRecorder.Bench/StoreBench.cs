@@ -66,7 +66,7 @@ internal static class StoreBench
         }
     }
 
-    private static SegmentRecorded Segment(string call, int i) =>
+    internal static SegmentRecorded Segment(string call, int i) =>
         new(call, i % 2 == 0 ? "INTERNAL" : "EXTERNAL", $"{call}-u{i / 4}", (i % 4) + 1, i % 4 == 3,
             "yes that's the card ending in [CARD] and the expiry is [EXPIRY], thank you for confirming",
             92, 88, 16, new Dictionary<string, int> { ["CARD"] = 1, ["EXPIRY"] = 1 }, i * 700L, 1400, null, null,

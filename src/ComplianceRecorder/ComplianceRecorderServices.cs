@@ -1,5 +1,6 @@
 using System.Reactive.Concurrency;
 using ComplianceRecorder.EventStore.Appending;
+using ComplianceRecorder.EventStore.Encryption;
 using ComplianceRecorder.EventStore.Projections;
 using ComplianceRecorder.EventStore.Verification;
 using ComplianceRecorder.Health;
@@ -74,6 +75,7 @@ public static class ComplianceRecorderServices
     {
         services.AddOptions<RecorderOptions>().Bind(config.GetSection(RecorderOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<AuthOptions>().Bind(config.GetSection(AuthOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<RetentionOptions>().Bind(config.GetSection(RetentionOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<IValidateOptions<HostOptions>, SequentialHostOptions>();
         services.AddOptions<HostOptions>().ValidateOnStart();
         services.TryAddSingletonTimeProvider();
@@ -87,14 +89,24 @@ public static class ComplianceRecorderServices
         var keys = standalone ? Settings.CheckpointKeys(config) : Settings.ConfiguredCheckpointKeys(config);
         var spill = new SpillFile(Settings.SpillDirectory(config));
         var access = AccessControl.FromConfiguration(config, demo);
+        // a host that registers its own IMasterKeyProvider (backed by its KMS) needs no master key in configuration
+        if (!services.Any(d => d.ServiceType == typeof(IMasterKeyProvider)))
+        {
+            services.AddSingleton<IMasterKeyProvider>(MasterKeySettings.From(config));
+        }
 
         services.AddSingleton(store);
         services.AddKeyedSingleton(Key, (_, _) => NpgsqlDataSource.Create(store.Recorder));
         services.AddSingleton<AppendedHeads>();
         services.AddSingleton(keys);
+        services.AddSingleton(sp => new DataKeys(sp.GetRequiredKeyedService<NpgsqlDataSource>(Key), sp.GetRequiredService<IMasterKeyProvider>()));
+        services.AddSingleton(sp => new StoredText(sp.GetRequiredKeyedService<NpgsqlDataSource>(Key), sp.GetRequiredService<IMasterKeyProvider>()));
         services.AddSingleton(sp => new GroupCommitter(
-            new EventStore.Appending.EventStore(sp.GetRequiredKeyedService<NpgsqlDataSource>(Key), $"{Environment.MachineName}:{Environment.ProcessId}", sp.GetRequiredService<AppendedHeads>()),
+            new EventStore.Appending.EventStore(sp.GetRequiredKeyedService<NpgsqlDataSource>(Key), $"{Environment.MachineName}:{Environment.ProcessId}", sp.GetRequiredService<AppendedHeads>(), sp.GetRequiredService<DataKeys>()),
             sp.GetRequiredService<ILogger<GroupCommitter>>(), sp.GetRequiredService<TimeProvider>(), spill: spill));
+        services.AddSingleton(sp => new AdminStore(new EventStore.Appending.EventStore(
+            sp.GetRequiredKeyedService<NpgsqlDataSource>(Key), $"{Environment.MachineName}:{Environment.ProcessId}:admin", sp.GetRequiredService<AppendedHeads>(), sp.GetRequiredService<DataKeys>())));
+        services.AddSingleton<RetentionJob>();
         services.AddSingleton(sp => new ProjectionDaemon(
             sp.GetRequiredKeyedService<NpgsqlDataSource>(Key), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ProjectionDaemon>>()));
 
@@ -115,6 +127,7 @@ public static class ComplianceRecorderServices
         services.AddHostedService<Projecting>();
         services.AddHostedService<CheckpointSigning>();
         services.AddHostedService(sp => sp.GetRequiredService<RecordingSession>());
+        services.AddHostedService(sp => sp.GetRequiredService<RetentionJob>());
 
         services.AddSingleton(access);
         services.AddSingleton<AccessAudit>();

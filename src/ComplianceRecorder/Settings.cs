@@ -115,7 +115,10 @@ internal static class Settings
     /// A key file others on the machine can read is a key they can sign forged heads with: refused,
     /// rather than quietly narrowed, so the operator learns who may have read it.
     /// </summary>
-    private static CheckpointKey KeyFromFile(string file, string setting)
+    private static CheckpointKey KeyFromFile(string file, string setting) => KeyFrom(ReadSecretFile(file, setting), setting);
+
+    /// <summary>A secret file's text, refused when it is missing or group or others may read it (the message names <paramref name="setting"/>).</summary>
+    internal static string ReadSecretFile(string file, string setting)
     {
         if (!File.Exists(file))
         {
@@ -126,7 +129,7 @@ internal static class Settings
         {
             throw new SettingsException($"{setting}: '{file}' may be read or written by group or others; make it readable by its owner only (chmod 600) and rotate the key if it was exposed");
         }
-        return KeyFrom(File.ReadAllText(file).Trim(), setting);
+        return File.ReadAllText(file).Trim();
     }
 
     private static List<CheckpointKey> RetiredCheckpointKeys(IConfiguration config)

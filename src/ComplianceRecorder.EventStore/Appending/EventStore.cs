@@ -1,3 +1,4 @@
+using ComplianceRecorder.EventStore.Encryption;
 using ComplianceRecorder.EventStore.Verification;
 using ComplianceRecorder.Pipeline.Events;
 using Npgsql;
@@ -9,16 +10,26 @@ namespace ComplianceRecorder.EventStore.Appending;
 /// Appends batches in one round trip through the <c>append_events</c> function. With
 /// <paramref name="heads"/>, the same transaction reads back the heads it wrote (the stream rows stay
 /// locked until it commits, so they are this batch's), for the signer to sign only what was appended here.
+/// With <paramref name="dataKeys"/>, transcript text is sealed with its call's data key before it is serialized.
 /// </summary>
-public sealed class EventStore(NpgsqlDataSource db, string writer, AppendedHeads? heads = null)
+public sealed class EventStore(NpgsqlDataSource db, string writer, AppendedHeads? heads = null, DataKeys? dataKeys = null)
 {
     public NpgsqlDataSource DataSource => db;
 
     public string Writer => writer;
 
-    public async Task<Appended[]> AppendAsync(IReadOnlyList<PendingEvent> batch, CancellationToken ct = default)
+    public DataKeys? Keys => dataKeys;
+
+    public Task<Appended[]> AppendAsync(IReadOnlyList<PendingEvent> batch, CancellationToken ct = default) => AppendAsync(batch, null, ct);
+
+    /// <summary>
+    /// Appends <paramref name="batch"/> and, in the same transaction, destroys the data keys its events order
+    /// destroyed (<c>shred_data_keys</c> checks each against them): the order and the destruction commit together.
+    /// </summary>
+    public async Task<Appended[]> AppendAsync(IReadOnlyList<PendingEvent> batch, string[]? shred, CancellationToken ct = default)
     {
         var n = batch.Count;
+        var events = new RecordedEvent[n];
         var streams = new string[n];
         var expected = new int?[n];
         var types = new string[n];
@@ -28,9 +39,18 @@ public sealed class EventStore(NpgsqlDataSource db, string writer, AppendedHeads
         var keys = new string?[n];
         for (var i = 0; i < n; i++)
         {
-            var e = batch[i].Event;
+            var e = events[i] = batch[i].Event;
             // text columns refuse a NUL as jsonb does; the data's strings are made safe by EventJson
             streams[i] = JsonSafeString.Sanitize(e.StreamId);
+            keys[i] = e.SourceKey is { } key ? JsonSafeString.Sanitize(key) : null;
+        }
+        if (dataKeys is not null)
+        {
+            await dataKeys.SealAsync(events, streams, keys, ct).ConfigureAwait(false);
+        }
+        for (var i = 0; i < n; i++)
+        {
+            var e = events[i];
             expected[i] = batch[i].ExpectedVersion;
             types[i] = e.Type;
             schemas[i] = e.SchemaVersion;
@@ -43,7 +63,6 @@ public sealed class EventStore(NpgsqlDataSource db, string writer, AppendedHeads
                 throw new UnserializableEventException(e, ex);
             }
             meta[i] = "{}";
-            keys[i] = e.SourceKey is { } key ? JsonSafeString.Sanitize(key) : null;
         }
         await using var round = db.CreateBatch();
         var cmd = new NpgsqlBatchCommand("SELECT idx, stream_id, version, seq, duplicate FROM append_events($1, $2, $3, $4, $5, $6, $7, $8)");
@@ -56,6 +75,12 @@ public sealed class EventStore(NpgsqlDataSource db, string writer, AppendedHeads
         cmd.Parameters.Add(new NpgsqlParameter { Value = meta, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb });
         cmd.Parameters.Add(new NpgsqlParameter { Value = keys, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         cmd.Parameters.Add(new NpgsqlParameter { Value = writer, NpgsqlDbType = NpgsqlDbType.Text });
+        if (shred is not null)
+        {
+            var destroy = new NpgsqlBatchCommand("SELECT shred_data_keys($1)");
+            destroy.Parameters.Add(new NpgsqlParameter { Value = shred, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+            round.BatchCommands.Add(destroy);
+        }
         if (heads is not null)
         {
             var read = new NpgsqlBatchCommand("SELECT id, version, head_hash FROM streams WHERE id = ANY($1)");
@@ -72,6 +97,10 @@ public sealed class EventStore(NpgsqlDataSource db, string writer, AppendedHeads
                 while (await reader.ReadAsync(ct).ConfigureAwait(false))
                 {
                     result[reader.GetInt32(0) - 1] = new Appended(reader.GetString(1), reader.GetInt32(2), reader.GetInt64(3), reader.GetBoolean(4));
+                }
+                if (shred is not null)
+                {
+                    await reader.NextResultAsync(ct).ConfigureAwait(false);
                 }
                 if (heads is not null && await reader.NextResultAsync(ct).ConfigureAwait(false))
                 {

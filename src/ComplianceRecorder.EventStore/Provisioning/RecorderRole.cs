@@ -68,7 +68,7 @@ public static class RecorderRole
             UNION ALL
             SELECT 'holds ' || p || ' on ' || t
               FROM unnest(ARRAY['events', 'streams', 'audit_log', 'call_summaries', 'metrics_windows', 'metrics_daily', 'progression',
-                                'chain_checkpoints', 'chain_anchors', 'schema_migrations', 'schema_functions']) t
+                                'chain_checkpoints', 'chain_anchors', 'schema_migrations', 'schema_functions', 'data_keys']) t
              CROSS JOIN unnest(ARRAY['INSERT', 'UPDATE', 'DELETE', 'TRUNCATE']) p
              WHERE CASE WHEN to_regclass(t) IS NULL THEN false ELSE has_table_privilege(current_user, to_regclass(t), p) END
             UNION ALL

@@ -14,6 +14,13 @@ namespace ComplianceRecorder.Pipeline.Events;
 [JsonSerializable(typeof(ReportAccessed))]
 [JsonSerializable(typeof(BackfillFailed))]
 [JsonSerializable(typeof(EventRefused))]
+[JsonSerializable(typeof(LegalHoldPlaced))]
+[JsonSerializable(typeof(LegalHoldLifted))]
+[JsonSerializable(typeof(CustomerTagged))]
+[JsonSerializable(typeof(CallErased))]
+[JsonSerializable(typeof(CallExpired))]
+[JsonSerializable(typeof(ErasureRequested))]
+[JsonSerializable(typeof(RetentionPolicySet))]
 public sealed partial class EventJson : JsonSerializerContext
 {
     /// <summary>
@@ -31,6 +38,13 @@ public sealed partial class EventJson : JsonSerializerContext
         ReportAccessed r => JsonSerializer.Serialize(r, Default.ReportAccessed),
         BackfillFailed b => JsonSerializer.Serialize(b, Default.BackfillFailed),
         EventRefused r => JsonSerializer.Serialize(r, Default.EventRefused),
+        LegalHoldPlaced x => JsonSerializer.Serialize(x, Default.LegalHoldPlaced),
+        LegalHoldLifted x => JsonSerializer.Serialize(x, Default.LegalHoldLifted),
+        CustomerTagged x => JsonSerializer.Serialize(x, Default.CustomerTagged),
+        CallErased x => JsonSerializer.Serialize(x, Default.CallErased),
+        CallExpired x => JsonSerializer.Serialize(x, Default.CallExpired),
+        ErasureRequested x => JsonSerializer.Serialize(x, Default.ErasureRequested),
+        RetentionPolicySet x => JsonSerializer.Serialize(x, Default.RetentionPolicySet),
         _ => throw new ArgumentOutOfRangeException(nameof(e), e.GetType().Name, "not a recorded event type"),
     };
 
@@ -46,6 +60,13 @@ public sealed partial class EventJson : JsonSerializerContext
         Events.ReportAccessed.TypeName => JsonSerializer.Deserialize(json, Default.ReportAccessed),
         Events.BackfillFailed.TypeName => JsonSerializer.Deserialize(json, Default.BackfillFailed),
         Events.EventRefused.TypeName => JsonSerializer.Deserialize(json, Default.EventRefused),
+        Events.LegalHoldPlaced.TypeName => JsonSerializer.Deserialize(json, Default.LegalHoldPlaced),
+        Events.LegalHoldLifted.TypeName => JsonSerializer.Deserialize(json, Default.LegalHoldLifted),
+        Events.CustomerTagged.TypeName => JsonSerializer.Deserialize(json, Default.CustomerTagged),
+        Events.CallErased.TypeName => JsonSerializer.Deserialize(json, Default.CallErased),
+        Events.CallExpired.TypeName => JsonSerializer.Deserialize(json, Default.CallExpired),
+        Events.ErasureRequested.TypeName => JsonSerializer.Deserialize(json, Default.ErasureRequested),
+        Events.RetentionPolicySet.TypeName => JsonSerializer.Deserialize(json, Default.RetentionPolicySet),
         _ => null,
     };
 }

@@ -18,6 +18,13 @@ namespace ComplianceRecorder.Pipeline.Events;
 [JsonDerivedType(typeof(MetricsWindowClosed), MetricsWindowClosed.TypeName)]
 [JsonDerivedType(typeof(ReportAccessed), ReportAccessed.TypeName)]
 [JsonDerivedType(typeof(EventRefused), EventRefused.TypeName)]
+[JsonDerivedType(typeof(LegalHoldPlaced), LegalHoldPlaced.TypeName)]
+[JsonDerivedType(typeof(LegalHoldLifted), LegalHoldLifted.TypeName)]
+[JsonDerivedType(typeof(CustomerTagged), CustomerTagged.TypeName)]
+[JsonDerivedType(typeof(CallErased), CallErased.TypeName)]
+[JsonDerivedType(typeof(CallExpired), CallExpired.TypeName)]
+[JsonDerivedType(typeof(ErasureRequested), ErasureRequested.TypeName)]
+[JsonDerivedType(typeof(RetentionPolicySet), RetentionPolicySet.TypeName)]
 public abstract record RecordedEvent
 {
     [JsonIgnore]

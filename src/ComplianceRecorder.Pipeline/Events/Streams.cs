@@ -7,4 +7,7 @@ public static class Streams
     public const string Metrics = "$metrics";
     public const string Access = "$access";
     public const string Refused = "$refused";
+    public const string Holds = "$holds";
+    public const string Erasure = "$erasure";
+    public const string Retention = "$retention";
 }

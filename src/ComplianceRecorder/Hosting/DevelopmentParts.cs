@@ -36,6 +36,11 @@ internal sealed class DevelopmentParts : IHostedService, IAsyncDisposable
                 parts.Settings[StoreConnections.RecorderKey] = store.Recorder;
                 parts.Settings[StoreConnections.OwnerKey] = store.Owner;
             }
+            // development makes its own master key once; anything else must name one (MasterKeySettings)
+            if ((demo || store.Local is not null) && !MasterKeySettings.Configured(config))
+            {
+                parts.Settings[MasterKeySettings.KeyFile] = MasterKeySettings.DevelopmentKeyFile();
+            }
             if (demo)
             {
                 await parts.StartEmulatorAsync(config, output).ConfigureAwait(false);

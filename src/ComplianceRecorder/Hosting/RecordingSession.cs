@@ -1,6 +1,7 @@
 using System.Reactive.Concurrency;
 using System.Reactive.Linq;
 using ComplianceRecorder.EventStore.Appending;
+using ComplianceRecorder.EventStore.Encryption;
 using ComplianceRecorder.EventStore.Projections;
 using ComplianceRecorder.Genesys;
 using ComplianceRecorder.Pipeline;
@@ -30,6 +31,7 @@ public sealed class RecordingSession(
     GroupCommitter committer,
     ProjectionDaemon daemon,
     LiveCaptions captions,
+    StoredText text,
     IHttpClientFactory http,
     [FromKeyedServices(ComplianceRecorderServices.Key)] IScheduler scheduler,
     TimeProvider time,
@@ -134,7 +136,7 @@ public sealed class RecordingSession(
             Source = notifications;
         }
         var events = Source.Events().StartWith(Resumption.Gaps(open, time.GetUtcNow()));
-        Recorder = new Recorder(events, committer, pipeline, scheduler, log, archive, archive is null ? null : new RecordedFinals(db), captions);
+        Recorder = new Recorder(events, committer, pipeline, scheduler, log, archive, archive is null ? null : new RecordedFinals(db, text), captions);
         var recorder = Recorder;
         var source = Source;
         RecorderMetrics.Observe(() => recorder.Calls, () => committer.Backlog, () => daemon.Lag, () => source.Connected);

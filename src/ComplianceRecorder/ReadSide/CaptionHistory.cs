@@ -1,3 +1,4 @@
+using ComplianceRecorder.EventStore.Encryption;
 using ComplianceRecorder.Pipeline.Events;
 using Npgsql;
 
@@ -6,11 +7,12 @@ namespace ComplianceRecorder.ReadSide;
 /// <summary>Captions read back from the store: what a reconnecting consumer or a page opened mid-call missed.</summary>
 public static class CaptionHistory
 {
-    /// <summary>Finals and gaps recorded after <paramref name="afterSeq"/>, from the store: what a reconnecting consumer missed.</summary>
-    public static async IAsyncEnumerable<Caption> MissedAsync(NpgsqlDataSource db, long afterSeq, string? call, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    /// <summary>Finals and gaps recorded after <paramref name="afterSeq"/>, from the store: what a reconnecting consumer missed. Text is opened by <paramref name="text"/>.</summary>
+    public static async IAsyncEnumerable<Caption> MissedAsync(NpgsqlDataSource db, StoredText text, long afterSeq, string? call, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
     {
+        using var reading = text.Begin();
         await using var cmd = db.CreateCommand("""
-            SELECT seq, type, schema_version, data::text FROM events
+            SELECT seq, type, schema_version, data::text, stream_id, source_key FROM events
              WHERE seq > $1 AND ($2::text IS NULL OR stream_id = $2)
                AND (type = 'coverage_gap_recorded' OR (type = 'segment_recorded' AND (data->>'isFinal')::boolean))
              ORDER BY seq
@@ -23,7 +25,8 @@ public static class CaptionHistory
             switch (EventJson.Deserialize(r.GetString(1), r.GetInt32(2), r.GetString(3)))
             {
                 case SegmentRecorded s:
-                    yield return Caption.Of(s, r.GetInt64(0));
+                    var plain = await reading.OpenAsync(s.Text, r.GetString(4), SegmentRecorded.TypeName, r.IsDBNull(5) ? null : r.GetString(5), ct).ConfigureAwait(false);
+                    yield return Caption.Of(s with { Text = plain }, r.GetInt64(0));
                     break;
                 case CoverageGapRecorded g:
                     yield return Caption.Of(g, r.GetInt64(0));

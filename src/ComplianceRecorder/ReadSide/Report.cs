@@ -25,13 +25,18 @@ public static class Report
                 "redacted_length", "latency_ms", "tokens_processed", "compliance_flag", "entities", "sequence", "media_session_id"]),
         "calls" => ("""
             SELECT s.conversation_id, s.started_at, s.ended_at, s.segments, s.finals, s.gaps, s.lost_messages, s.redactions,
-                   l.p50_latency_ms, l.p95_latency_ms, l.p99_latency_ms, l.max_latency_ms
+                   l.p50_latency_ms, l.p95_latency_ms, l.p99_latency_ms, l.max_latency_ms,
+                   -- whether the call's text can still be read: its key destroyed reads as the captions do
+                   CASE WHEN k.destroyed_at IS NULL THEN 'kept'
+                        ELSE format('[%s %s]', CASE k.destroyed_by WHEN 'call_expired' THEN 'expired' ELSE 'erased' END,
+                                    to_char(k.destroyed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')) END
               FROM call_summaries s LEFT JOIN audit_call_latency l USING (conversation_id)
+              LEFT JOIN data_keys k ON k.key_id = s.conversation_id
              WHERE ($1::text IS NULL OR s.conversation_id = $1) AND ($2::timestamptz IS NULL OR s.started_at >= $2)
                AND ($3::timestamptz IS NULL OR s.started_at < $3) AND ($4::text IS NULL OR true)
              ORDER BY s.started_at, s.conversation_id
             """, ["conversation_id", "started_at", "ended_at", "segments", "finals", "gaps", "lost_messages", "redactions",
-                "p50_latency_ms", "p95_latency_ms", "p99_latency_ms", "max_latency_ms"]),
+                "p50_latency_ms", "p95_latency_ms", "p99_latency_ms", "max_latency_ms", "text"]),
         "metrics" => ("""
             SELECT scope, window_start, window_end, segments, tokens, gaps, p50_ms, p95_ms, p99_ms, max_ms
               FROM metrics_windows

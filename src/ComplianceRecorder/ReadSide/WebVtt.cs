@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using ComplianceRecorder.EventStore.Encryption;
 using Npgsql;
 
 namespace ComplianceRecorder.ReadSide;
@@ -7,10 +8,11 @@ namespace ComplianceRecorder.ReadSide;
 /// <summary>A call's recorded finals as WebVTT, cue times from the segments' offsets, speakers by channel.</summary>
 public static class WebVtt
 {
-    public static async Task WriteAsync(NpgsqlDataSource db, string call, TextWriter output, CancellationToken ct)
+    public static async Task WriteAsync(NpgsqlDataSource db, StoredText text, string call, TextWriter output, CancellationToken ct)
     {
+        using var reading = text.Begin();
         await using var cmd = db.CreateCommand("""
-            SELECT data->>'channel', (data->>'offsetMs')::bigint, (data->>'durationMs')::bigint, data->>'text'
+            SELECT data->>'channel', (data->>'offsetMs')::bigint, (data->>'durationMs')::bigint, data->>'text', source_key
               FROM events WHERE stream_id = $1 AND type = 'segment_recorded' AND (data->>'isFinal')::boolean
              ORDER BY (data->>'offsetMs')::bigint, seq
             """);
@@ -22,7 +24,8 @@ public static class WebVtt
         {
             var start = r.GetInt64(1);
             var end = start + Math.Max(1, r.GetInt64(2));
-            vtt.Append(CultureInfo.InvariantCulture, $"{++n}\n{Cue(start)} --> {Cue(end)}\n<v {Speaker(r.GetString(0))}>{CueText(r.GetString(3))}\n\n");
+            var plain = await reading.OpenAsync(r.GetString(3), call, "segment_recorded", r.IsDBNull(4) ? null : r.GetString(4), ct).ConfigureAwait(false);
+            vtt.Append(CultureInfo.InvariantCulture, $"{++n}\n{Cue(start)} --> {Cue(end)}\n<v {Speaker(r.GetString(0))}>{CueText(plain)}\n\n");
         }
         await output.WriteAsync(vtt, ct).ConfigureAwait(false);
     }

@@ -169,7 +169,7 @@ internal static class RecorderCommandLine
         emulate.SetAction(_ => EmulateVerb.RunAsync(config()));
 
         var root = new RootCommand("ComplianceRecorder: records live Genesys Cloud call transcripts, redacted, as hash-chained events in PostgreSQL, and serves live captions and audit reports.");
-        foreach (var verb in new[] { demo, run, migrate, verify, rebuild, report, redact, emulate })
+        foreach (var verb in new[] { demo, run, migrate, verify, rebuild, report, redact, emulate }.Concat(ComplianceAdminVerbs(Verb, config)))
         {
             root.Add(verb);
         }
@@ -183,6 +183,90 @@ internal static class RecorderCommandLine
             (ExitCodes.Spilled, "demo, run: stopped with the store unreachable, events spilled"),
         ];
         return root;
+    }
+
+    /// <summary>The compliance administrator's verbs (#16): retention, legal holds, erasure, customer tags, master-key rotation.</summary>
+    private static IEnumerable<Command> ComplianceAdminVerbs(Func<string, string, (int, string)[], Command> verb, Func<IConfiguration> config)
+    {
+        (int, string)[] exits =
+        [
+            (0, "done; what was done is printed as JSON"),
+            (ComplianceVerbs.Refused, "refused: a shortened policy that would shred calls before their term, an unknown call or hold, a missing reason (the message says why)"),
+            UsageExit,
+            SettingExit,
+        ];
+        Option<string> Text(string name, string description, bool required = false) => new(name) { Description = description, Required = required };
+        static void ExactlyOne(Command command, params Option<string>[] options) => command.Validators.Add(r =>
+        {
+            if (options.Count(o => r.GetResult(o) is not null) != 1)
+            {
+                r.AddError($"give exactly one of {string.Join(", ", options.Select(o => o.Name))}");
+            }
+        });
+
+        var retention = verb("retention", "Retention policies (per queue, and a default): the age in days after which a call's data key is destroyed and its text reads [expired]. Lengthening is always allowed; shortening is refused while calls under the policy would be shredded before their term.", exits);
+        var run = verb("run", "Destroys the keys of every call past its policy's term and under no legal hold, each as a call_expired event; prints what expired and what was held back. The recorder's hosted job does the same every Retention:IntervalMinutes.", exits);
+        run.SetAction(_ => ComplianceVerbs.RetentionRunAsync(config()));
+        var days = new Option<int>("--days") { Description = "days from a call's start", Required = true };
+        var queue = Text("--queue", "the queue id; without it, the default policy");
+        var set = verb("set", "Sets a queue's policy, or the default.", exits);
+        set.Add(days);
+        set.Add(queue);
+        set.SetAction(r => ComplianceVerbs.RetentionSetAsync(config(), r.GetValue(queue), r.GetValue(days)));
+        var show = verb("show", "Prints the policies in force.", exits);
+        show.SetAction(_ => ComplianceVerbs.RetentionShowAsync(config()));
+        retention.Add(run);
+        retention.Add(set);
+        retention.Add(show);
+
+        var hold = verb("hold", "Legal holds by call, agent or queue: a held call is never shredded by retention or erasure.", exits);
+        var holdCall = Text("--call", "a conversation id");
+        var holdAgent = Text("--agent", "an agent (user) id, as the call's events name it");
+        var holdQueue = Text("--queue", "a queue id, as the call's events name it");
+        var reason = Text("--reason", "why (recorded with who and when)", required: true);
+        var place = verb("place", "Places a hold; prints it with its id.", exits);
+        foreach (var o in new[] { holdCall, holdAgent, holdQueue, reason })
+        {
+            place.Add(o);
+        }
+        ExactlyOne(place, holdCall, holdAgent, holdQueue);
+        place.SetAction(r => ComplianceVerbs.HoldPlaceAsync(config(),
+            r.GetValue(holdCall) is not null ? "call" : r.GetValue(holdAgent) is not null ? "agent" : "queue",
+            r.GetValue(holdCall) ?? r.GetValue(holdAgent) ?? r.GetValue(holdQueue)!, r.GetValue(reason)!));
+        var holdId = new Argument<string>("hold-id") { Description = "the id `hold place` printed" };
+        var liftReason = Text("--reason", "why (recorded with who and when)", required: true);
+        var lift = verb("lift", "Lifts a standing hold.", exits);
+        lift.Add(holdId);
+        lift.Add(liftReason);
+        lift.SetAction(r => ComplianceVerbs.HoldLiftAsync(config(), r.GetValue(holdId)!, r.GetValue(liftReason)!));
+        var list = verb("list", "Prints the standing holds.", exits);
+        list.SetAction(_ => ComplianceVerbs.HoldListAsync(config()));
+        hold.Add(place);
+        hold.Add(lift);
+        hold.Add(list);
+
+        var eraseCall = Text("--call", "a conversation id");
+        var eraseCustomer = Text("--customer", "a customer identifier calls were tagged with (tag-customer); matched by its keyed hash, never stored");
+        var why = Text("--reason", "why (the legal basis)", required: true);
+        var ticket = Text("--ticket", "the request's ticket reference", required: true);
+        var erase = verb("erase", "Erasure by crypto-shredding: destroys the data keys of the matching calls not under hold, each as a call_erased event (who, why, ticket); prints what was erased and what was held back.", exits);
+        foreach (var o in new[] { eraseCall, eraseCustomer, why, ticket })
+        {
+            erase.Add(o);
+        }
+        ExactlyOne(erase, eraseCall, eraseCustomer);
+        erase.SetAction(r => ComplianceVerbs.EraseAsync(config(), r.GetValue(eraseCall), r.GetValue(eraseCustomer), r.GetValue(why)!, r.GetValue(ticket)!));
+
+        var tagCall = Text("--call", "a conversation id", required: true);
+        var tagCustomer = Text("--customer", "the customer identifier (stored only as its keyed hash)", required: true);
+        var tag = verb("tag-customer", "Ties a recorded call to a customer identifier, as a customer_tagged event, so that an erasure by customer finds it.", exits);
+        tag.Add(tagCall);
+        tag.Add(tagCustomer);
+        tag.SetAction(r => ComplianceVerbs.TagCustomerAsync(config(), r.GetValue(tagCall)!, r.GetValue(tagCustomer)!));
+
+        var rotate = verb("rotate-master-key", "Re-wraps every data key wrapped by a retired master key (Recorder:RetiredMasterKeys) with the current one (Recorder:MasterKey); events are not touched.", exits);
+        rotate.SetAction(_ => ComplianceVerbs.RotateMasterKeyAsync(config()));
+        return [retention, hold, erase, tag, rotate];
     }
 
     private static Option<DateTimeOffset?> Time(string name, string description) => new(name)
@@ -205,7 +289,7 @@ internal static class RecorderCommandLine
     private static HashSet<string> OptionNames(Command root)
     {
         var names = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var command in root.Subcommands.Prepend(root))
+        foreach (var command in Descendants(root))
         {
             foreach (var option in command.Options)
             {
@@ -216,8 +300,17 @@ internal static class RecorderCommandLine
         return names;
     }
 
-    private static IEnumerable<string> Path(Command command, RootCommand root) =>
-        command == root ? [] : [command.Name];
+    private static IEnumerable<Command> Descendants(Command command) => command.Subcommands.SelectMany(Descendants).Prepend(command);
+
+    private static IEnumerable<string> Path(Command command, RootCommand root)
+    {
+        if (command == root)
+        {
+            return [];
+        }
+        var parent = Descendants(root).First(c => c.Subcommands.Contains(command));
+        return [.. Path(parent, root), command.Name];
+    }
 
     /// <summary>System.CommandLine's help, then what it has no section for: the verb's exit codes and the configuration overrides.</summary>
     private sealed class HelpWithNotes(HelpAction help, Dictionary<Command, (int Code, string Meaning)[]> exits) : SynchronousCommandLineAction

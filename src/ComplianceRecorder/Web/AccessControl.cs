@@ -29,8 +29,8 @@ public sealed class AccessControl
             var name = entry["Name"] is { Length: > 0 } n ? n : throw new SettingsException($"Auth:Keys:{i}:Name is missing");
             var hash = entry["Sha256"] is { Length: 64 } h && h.All(char.IsAsciiHexDigit) ? Convert.FromHexString(h)
                 : throw new SettingsException($"Auth:Keys:{i}:Sha256 must be the 64 hex digits of the key's SHA-256");
-            var role = Enum.TryParse<Role>(entry["Role"], ignoreCase: true, out var r) ? r
-                : throw new SettingsException($"Auth:Keys:{i}:Role must be viewer or auditor");
+            var role = Enum.TryParse<Role>(entry["Role"]?.Replace("-", "", StringComparison.Ordinal), ignoreCase: true, out var r) ? r
+                : throw new SettingsException($"Auth:Keys:{i}:Role must be viewer, auditor or compliance-admin");
             keys.Add((hash, new Caller(name, role)));
         }
         string? demoKey = null;

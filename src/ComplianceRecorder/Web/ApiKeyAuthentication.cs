@@ -51,7 +51,7 @@ internal sealed class ApiKeyAuthentication(
             return Task.FromResult(AuthenticateResult.NoResult());
         }
         var identity = new ClaimsIdentity(
-            [new Claim(ClaimTypes.Name, caller.Name), new Claim(ClaimTypes.Role, caller.Role == Role.Auditor ? Policies.AuditorRole : Policies.ViewerRole)], SchemeName);
+            [new Claim(ClaimTypes.Name, caller.Name), new Claim(ClaimTypes.Role, Policies.RoleName(caller.Role))], SchemeName);
         return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName)));
     }
 

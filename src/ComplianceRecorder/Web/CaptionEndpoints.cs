@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
+using ComplianceRecorder.EventStore.Encryption;
 using ComplianceRecorder.ReadSide;
 using ComplianceRecorder.Recording;
 using Microsoft.AspNetCore.Builder;
@@ -31,17 +32,17 @@ internal static class CaptionEndpoints
         viewers.MapGet("/api/calls/{id}/captions", SoFarAsync).WithSummary("A call's recorded finals and gaps so far, for a page opened mid-call");
     }
 
-    private static async Task SoFarAsync(HttpContext ctx, [FromKeyedServices(ComplianceRecorderServices.Key)] NpgsqlDataSource db, string id)
+    private static async Task SoFarAsync(HttpContext ctx, [FromKeyedServices(ComplianceRecorderServices.Key)] NpgsqlDataSource db, StoredText text, string id)
     {
         var captions = new List<Caption>();
-        await foreach (var c in CaptionHistory.MissedAsync(db, 0, id, ctx.RequestAborted).ConfigureAwait(false))
+        await foreach (var c in CaptionHistory.MissedAsync(db, text, 0, id, ctx.RequestAborted).ConfigureAwait(false))
         {
             captions.Add(c);
         }
         await ctx.Response.WriteAsJsonAsync(captions, Json, ctx.RequestAborted).ConfigureAwait(false);
     }
 
-    private static async Task VttAsync(HttpContext ctx, [FromKeyedServices(ComplianceRecorderServices.Key)] NpgsqlDataSource db, AccessAudit audit, string id)
+    private static async Task VttAsync(HttpContext ctx, [FromKeyedServices(ComplianceRecorderServices.Key)] NpgsqlDataSource db, StoredText text, AccessAudit audit, string id)
     {
         if (!await audit.RecordAsync(ctx, $"/api/calls/{id}/captions.vtt", "").ConfigureAwait(false))
         {
@@ -50,10 +51,10 @@ internal static class CaptionEndpoints
         ctx.Response.ContentType = "text/vtt; charset=utf-8";
         using var streaming = Stopping.Linked(ctx);
         await using var writer = new StreamWriter(ctx.Response.Body, new UTF8Encoding(false), 16 * 1024, leaveOpen: true);
-        await WebVtt.WriteAsync(db, id, writer, streaming.Token).ConfigureAwait(false);
+        await WebVtt.WriteAsync(db, text, id, writer, streaming.Token).ConfigureAwait(false);
     }
 
-    private static async Task StreamAsync(HttpContext ctx, [FromKeyedServices(ComplianceRecorderServices.Key)] NpgsqlDataSource db, LiveCaptions live)
+    private static async Task StreamAsync(HttpContext ctx, [FromKeyedServices(ComplianceRecorderServices.Key)] NpgsqlDataSource db, StoredText text, LiveCaptions live)
     {
         var call = ctx.Request.Query["call"].ToString() is { Length: > 0 } c ? c : null;
         var after = long.TryParse(ctx.Request.Headers["Last-Event-ID"].ToString(), CultureInfo.InvariantCulture, out var id) ? id
@@ -65,7 +66,7 @@ internal static class CaptionEndpoints
         using var streaming = Stopping.Linked(ctx);
         try
         {
-            await foreach (var caption in CaptionsAsync(db, live, call, after, streaming.Token).ConfigureAwait(false))
+            await foreach (var caption in CaptionsAsync(db, text, live, call, after, streaming.Token).ConfigureAwait(false))
             {
                 await ctx.Response.WriteAsync($"id: {caption.Seq}\ndata: {JsonSerializer.Serialize(caption, Json)}\n\n", streaming.Token).ConfigureAwait(false);
                 await ctx.Response.Body.FlushAsync(streaming.Token).ConfigureAwait(false);
@@ -77,7 +78,7 @@ internal static class CaptionEndpoints
         }
     }
 
-    private static async Task SocketAsync(HttpContext ctx, [FromKeyedServices(ComplianceRecorderServices.Key)] NpgsqlDataSource db, LiveCaptions live)
+    private static async Task SocketAsync(HttpContext ctx, [FromKeyedServices(ComplianceRecorderServices.Key)] NpgsqlDataSource db, StoredText text, LiveCaptions live)
     {
         if (!ctx.WebSockets.IsWebSocketRequest)
         {
@@ -90,7 +91,7 @@ internal static class CaptionEndpoints
         using var streaming = Stopping.Linked(ctx);
         try
         {
-            await foreach (var caption in CaptionsAsync(db, live, call, after, streaming.Token).ConfigureAwait(false))
+            await foreach (var caption in CaptionsAsync(db, text, live, call, after, streaming.Token).ConfigureAwait(false))
             {
                 await ws.SendAsync(JsonSerializer.SerializeToUtf8Bytes(caption, Json), WebSocketMessageType.Text, true, streaming.Token).ConfigureAwait(false);
             }
@@ -115,14 +116,14 @@ internal static class CaptionEndpoints
     }
 
     private static async IAsyncEnumerable<Caption> CaptionsAsync(
-        [FromKeyedServices(ComplianceRecorderServices.Key)] NpgsqlDataSource db, LiveCaptions live, string? call, long? after, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+        [FromKeyedServices(ComplianceRecorderServices.Key)] NpgsqlDataSource db, StoredText text, LiveCaptions live, string? call, long? after, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
     {
         // subscribe first, then replay: nothing can fall between what the store gave and the live feed
         using var feed = new CaptionFeed(live, call);
         var last = after ?? long.MaxValue;
         if (after is { } from)
         {
-            await foreach (var missed in CaptionHistory.MissedAsync(db, from, call, ct).ConfigureAwait(false))
+            await foreach (var missed in CaptionHistory.MissedAsync(db, text, from, call, ct).ConfigureAwait(false))
             {
                 last = missed.Seq;
                 yield return missed;

@@ -35,5 +35,6 @@ internal static class Endpoints
         CaptionEndpoints.Map(viewers, auditors);
         ReportEndpoints.Map(auditors);
         ConsoleEndpoints.Map(viewers, auditors);
+        AdminEndpoints.Map(app.MapGroup("").RequireAuthorization(Policies.ComplianceAdmin));
     }
 }

@@ -13,6 +13,8 @@ internal static class Policies
     public const string Auditor = "ComplianceRecorder.Auditor";
     public const string ViewerRole = "viewer";
     public const string AuditorRole = "auditor";
+    public const string ComplianceAdmin = "ComplianceRecorder.ComplianceAdmin";
+    public const string ComplianceAdminRole = "compliance-admin";
 
     /// <param name="standalone">
     /// The whole app is the recorder's: its scheme is the default, and a route that names no policy is
@@ -42,7 +44,8 @@ internal static class Policies
         var auditor = new AuthorizationPolicyBuilder(ApiKeyAuthentication.SchemeName).RequireAuthenticatedUser().RequireRole(AuditorRole).Build();
         var authorization = services.AddAuthorizationBuilder()
             .AddPolicy(Viewer, p => p.AddAuthenticationSchemes(ApiKeyAuthentication.SchemeName).RequireAuthenticatedUser().RequireRole(ViewerRole, AuditorRole))
-            .AddPolicy(Auditor, auditor);
+            .AddPolicy(Auditor, auditor)
+            .AddPolicy(ComplianceAdmin, p => p.AddAuthenticationSchemes(ApiKeyAuthentication.SchemeName).RequireAuthenticatedUser().RequireRole(ComplianceAdminRole));
         if (standalone)
         {
             authorization.SetFallbackPolicy(auditor);
@@ -50,5 +53,12 @@ internal static class Policies
     }
 
     public static Caller CallerOf(ClaimsPrincipal user) =>
-        new(user.Identity?.Name ?? "", user.IsInRole(AuditorRole) ? Role.Auditor : Role.Viewer);
+        new(user.Identity?.Name ?? "", user.IsInRole(AuditorRole) ? Role.Auditor : user.IsInRole(ComplianceAdminRole) ? Role.ComplianceAdmin : Role.Viewer);
+
+    public static string RoleName(Role role) => role switch
+    {
+        Role.Auditor => AuditorRole,
+        Role.ComplianceAdmin => ComplianceAdminRole,
+        _ => ViewerRole,
+    };
 }

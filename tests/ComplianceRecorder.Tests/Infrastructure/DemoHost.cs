@@ -12,6 +12,7 @@ public class DemoHost : IAsyncLifetime
 {
     public const string ViewerKey = "viewer-key-for-tests";
     public const string AuditorKey = "auditor-key-for-tests";
+    public const string AdminKey = "compliance-admin-key-for-tests";
 
     private readonly Database _db = new();
 
@@ -60,6 +61,9 @@ public class DemoHost : IAsyncLifetime
             ["Auth:Keys:1:Name"] = "test-auditor",
             ["Auth:Keys:1:Sha256"] = AccessControl.Hash(AuditorKey),
             ["Auth:Keys:1:Role"] = "auditor",
+            ["Auth:Keys:2:Name"] = "test-compliance-admin",
+            ["Auth:Keys:2:Sha256"] = AccessControl.Hash(AdminKey),
+            ["Auth:Keys:2:Role"] = "compliance-admin",
         };
         foreach (var (key, value) in Settings)
         {

@@ -22,7 +22,7 @@ internal sealed class LiveRecording : IAsyncDisposable
         Source = new NotificationsSource(_http, emulator.ClientOptions() with { CallSilence = idle }, TimeProvider.System, NullLogger.Instance);
         var archive = backfill ? new TranscriptArchive(Source.Rest, TimeProvider.System, NullLogger.Instance) : null;
         var committer = new GroupCommitter(db.Store(writer), NullLogger.Instance, TimeProvider.System);
-        Recorder = new Recorder(Source.Events(), committer, new PipelineOptions { CallIdle = idle }, DefaultScheduler.Instance, NullLogger.Instance, archive, archive is null ? null : new RecordedFinals(db.DataSource));
+        Recorder = new Recorder(Source.Events(), committer, new PipelineOptions { CallIdle = idle }, DefaultScheduler.Instance, NullLogger.Instance, archive, archive is null ? null : new RecordedFinals(db.DataSource, db.Text));
     }
 
     public NotificationsSource Source { get; }

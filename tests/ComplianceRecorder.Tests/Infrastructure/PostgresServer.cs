@@ -199,6 +199,18 @@ public sealed class Database : IAsyncLifetime
     /// <summary>An event store on this database, appending as <paramref name="writer"/>.</summary>
     public global::ComplianceRecorder.EventStore.Appending.EventStore Store(string writer = "test") => new(DataSource, writer, Heads);
 
+    /// <summary>An event store that seals transcript text with each call's data key, as the recorder's does.</summary>
+    public global::ComplianceRecorder.EventStore.Appending.EventStore SealingStore(string writer = "test") => new(DataSource, writer, Heads, Keys);
+
+    /// <summary>A master key made for this database alone.</summary>
+    public byte[] MasterKey { get; } = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
+
+    public global::ComplianceRecorder.EventStore.Encryption.LocalMasterKeys MasterKeys => field ??= new(MasterKey);
+
+    public global::ComplianceRecorder.EventStore.Encryption.DataKeys Keys => field ??= new(DataSource, MasterKeys);
+
+    public global::ComplianceRecorder.EventStore.Encryption.StoredText Text => field ??= new(DataSource, MasterKeys);
+
     /// <summary>The heads this fixture's stores appended, as a recorder keeps them for its signer.</summary>
     public global::ComplianceRecorder.EventStore.Verification.AppendedHeads Heads { get; } = new();
 

@@ -34,6 +34,7 @@ public sealed class RecorderProcess : IAsyncDisposable
         ["ConnectionStrings:EventStore"] = connectionString,
         ["Recorder:Url"] = "http://127.0.0.1:0",
         ["Recorder:CheckpointKey"] = Convert.ToBase64String(new byte[32]),
+        ["Recorder:MasterKey"] = Convert.ToBase64String(new byte[32]),
         // never the repository's .data/spill: a stop with the store down would hand its events to the next test
         ["Recorder:SpillDirectory"] = Path.Combine(Path.GetTempPath(), "cr-spill-" + Guid.NewGuid().ToString("N")),
         ["Genesys:LoginBaseUrl"] = emulator.BaseUri.ToString(),

@@ -21,7 +21,7 @@ public sealed class CommandLineTests(Database db) : IClassFixture<Database>, IDi
         return await VerbProcess.RunAsync(_dir, args, settings);
     }
 
-    private static async Task<(int Exit, string Output, string Error)> InvokeAsync(params string[] args)
+    internal static async Task<(int Exit, string Output, string Error)> InvokeAsync(params string[] args)
     {
         using var output = new StringWriter();
         using var error = new StringWriter();
