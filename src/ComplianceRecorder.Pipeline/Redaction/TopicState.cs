@@ -15,7 +15,14 @@ internal sealed class TopicState
     private const int ReachBefore = 6;
     private const int ReachAfter = 1;
 
+    // How many of the customer's finals may still answer the agent's question about a name, an address or a birth date.
+    private const int AskedHorizon = 2;
+
     private int _turnsLeft;
+    private int _askedLeft;
+
+    /// <summary>What the agent's last question asked for of the person: a name, an address, a birth date, a spelling.</summary>
+    public Asked Asked { get; private set; }
 
     /// <summary>The topic in force for the conversation, whatever an utterance names itself.</summary>
     public Topic Current { get; private set; }
@@ -29,6 +36,7 @@ internal sealed class TopicState
 
     public void Advance(string text, Speaker speaker, List<TopicMention> mentions, bool usedTopic)
     {
+        AdvanceAsked(text, speaker);
         var last = Topic.None;
         var harmless = false;
         foreach (var m in mentions)
@@ -60,6 +68,28 @@ internal sealed class TopicState
         else if (--_turnsLeft <= 0)
         {
             Current = Topic.None;
+        }
+    }
+
+    private void AdvanceAsked(string text, Speaker speaker)
+    {
+        if (speaker == Speaker.Agent)
+        {
+            var asked = Questions.Of(text);
+            if (asked != Asked.None)
+            {
+                Asked = asked;
+                _askedLeft = AskedHorizon;
+            }
+            else if (text.Contains('?'))
+            {
+                // the agent moved on to another question
+                Asked = Asked.None;
+            }
+        }
+        else if (Asked != Asked.None && --_askedLeft <= 0)
+        {
+            Asked = Asked.None;
         }
     }
 
