@@ -220,10 +220,6 @@ internal sealed class PersonalDetails(bool keepAgentNames)
 
         public void Names(bool answering)
         {
-            if (answering)
-            {
-                Answer();
-            }
             for (var i = 0; i < _toks.Count; i = Next(i))
             {
                 var t = _toks[i];
@@ -254,6 +250,10 @@ internal sealed class PersonalDetails(bool keepAgentNames)
                 {
                     Relative(i);
                 }
+            }
+            if (answering)
+            {
+                Answer();
             }
         }
 
@@ -388,7 +388,9 @@ internal sealed class PersonalDetails(bool keepAgentNames)
         private void Answer()
         {
             var i = 0;
-            while (i < _toks.Count && (_toks[i].Kind is TokenKind.Space or TokenKind.Filler or TokenKind.Punct || IsLead(i)))
+            // "hey priyanka, it's …": greetings and what is claimed already come before the answer
+            while (i < _toks.Count && (_toks[i].Kind is TokenKind.Space or TokenKind.Filler or TokenKind.Punct || IsLead(i)
+                || (_toks[i].Class & WordClass.Greeting) != 0 || _claimed[_toks[i].Start]))
             {
                 i++;
             }
@@ -589,6 +591,15 @@ internal sealed class PersonalDetails(bool keepAgentNames)
                 if (run.Digits.Length is 5 or 9 && (run.Start >= after || (zipCue >= 0 && run.Start >= zipCue) || (answering && !run.HasMagnitude)))
                 {
                     Claim(EntityType.Address, run.Start, run.End);
+                }
+            }
+            // a zip written after the unit joins the unit's number in one run ("apartment 9, 05412"): the group itself is the zip
+            for (var i = 0; i < _toks.Count && after != int.MaxValue; i++)
+            {
+                var t = _toks[i];
+                if (t.Kind == TokenKind.Digits && t.Start >= after && t.End - t.Start == 5 && !_claimed[t.Start])
+                {
+                    Claim(EntityType.Address, t.Start, t.End);
                 }
             }
         }
