@@ -112,7 +112,9 @@ internal sealed class PersonalDetails(bool keepAgentNames)
             w.Length >= 6 && (w.EndsWith("ing", StringComparison.OrdinalIgnoreCase) || w.EndsWith("ly", StringComparison.OrdinalIgnoreCase)
                 || w.EndsWith("ed", StringComparison.OrdinalIgnoreCase) || w.EndsWith("tion", StringComparison.OrdinalIgnoreCase)
                 || w.EndsWith("ment", StringComparison.OrdinalIgnoreCase) || w.EndsWith("ness", StringComparison.OrdinalIgnoreCase)
-                || w.EndsWith("ful", StringComparison.OrdinalIgnoreCase) || w.EndsWith("ous", StringComparison.OrdinalIgnoreCase));
+                || w.EndsWith("ful", StringComparison.OrdinalIgnoreCase) || w.EndsWith("ous", StringComparison.OrdinalIgnoreCase)
+                || (w.Length >= 7 && (w.EndsWith("able", StringComparison.OrdinalIgnoreCase) || w.EndsWith("ible", StringComparison.OrdinalIgnoreCase)
+                    || w.EndsWith("ive", StringComparison.OrdinalIgnoreCase))));
 
         // after "my name is" even an everyday word is a name ("grace"), but never a function word, a number or a cue
         private bool NameLikeAfterStrongCue(int i)
@@ -264,9 +266,14 @@ internal sealed class PersonalDetails(bool keepAgentNames)
             {
                 // "my name is carmen", "my name's michael", "my husband's name wei haddad"
                 var agentsOwn = _speaker == Speaker.Agent && Is(Previous(i), "my");
-                if (Is(i, "name") && (Is(n, "is") || Is(n, "was")))
+                if (Is(i, "name") && (Is(n, "is") || Is(n, "was") || (IsPunct(n, ',') && Is(Previous(i), "my"))))
                 {
                     TakeName(SkipFillers(Next(n)), strong: true, agentsOwn: agentsOwn);
+                }
+                else if (Is(i, "name") && NameOnIs(n) is var named and >= 0)
+                {
+                    // "the name on the card is lucinda marchetti"
+                    TakeName(SkipFillers(named), strong: true);
                 }
                 else if (Is(i, "name"))
                 {
@@ -306,6 +313,11 @@ internal sealed class PersonalDetails(bool keepAgentNames)
             {
                 TakeName(Next(n), strong: false, agentsOwn: _speaker == Speaker.Agent);
             }
+            else if ((Is(i, "call") || Is(i, "calls")) && Is(n, "me"))
+            {
+                // "you can call me dee", "everyone calls me vanessa"
+                TakeName(SkipFillers(Next(n)), strong: false);
+            }
             else if (Is(i, "i'm") || Is(i, "im") || Is(i, "myself"))
             {
                 TakeName(SkipFillers(n), strong: false);
@@ -337,6 +349,27 @@ internal sealed class PersonalDetails(bool keepAgentNames)
             }
         }
 
+        // after "name on the account is", "name on file is": where the name starts, or -1
+        private int NameOnIs(int n)
+        {
+            if (!Is(n, "on"))
+            {
+                return -1;
+            }
+            for (var k = Next(n); k < _toks.Count && k <= n + 10; k = Next(k))
+            {
+                if (Is(k, "is") || Is(k, "was"))
+                {
+                    return Next(k);
+                }
+                if (!(Is(k, "the") || Is(k, "card") || Is(k, "account") || Is(k, "file") || Is(k, "your") || Is(k, "my") || Is(k, "policy") || Is(k, "lease")))
+                {
+                    return -1;
+                }
+            }
+            return -1;
+        }
+
         // "thanks doctor mansour", "thank you mister ramirez"; not "my kids watch mister rogers", "a dr pepper"
         private void Title(int i)
         {
@@ -357,7 +390,7 @@ internal sealed class PersonalDetails(bool keepAgentNames)
             (_toks[p].Class & WordClass.Greeting) != 0 || Is(p, "you") || Is(p, "okay") || Is(p, "ok") || Is(p, "sorry") || Is(p, "yes")
             || Is(p, "yeah") || Is(p, "sure") || Is(p, "great") || Is(p, "perfect") || Is(p, "right") || Is(p, "alright") || Is(p, "is")
             || Is(p, "i'm") || Is(p, "am") || Is(p, "with") || Is(p, "for") || Is(p, "to") || Is(p, "and") || Is(p, "named")
-            || Is(p, "it's") || Is(p, "that's") || Is(p, "was") || Is(p, "so") || Is(p, "well") || Is(p, "um") || Is(p, "uh");
+            || Is(p, "it's") || Is(p, "that's") || Is(p, "was") || Is(p, "so") || Is(p, "well") || Is(p, "um") || Is(p, "uh") || Is(p, "this");
 
         // "my grandmother guadalupe", "my husband's name wei haddad", "my father in law oluwaseun sharma"
         private void Relative(int i)
@@ -401,7 +434,7 @@ internal sealed class PersonalDetails(bool keepAgentNames)
             Is(i, "yes") || Is(i, "yeah") || Is(i, "sure") || Is(i, "okay") || Is(i, "ok") || Is(i, "so") || Is(i, "it's") || Is(i, "its")
             || Is(i, "it") || Is(i, "is") || Is(i, "that's") || Is(i, "this") || Is(i, "my") || Is(i, "name") || Is(i, "name's")
             || Is(i, "names") || Is(i, "i'm") || Is(i, "im") || Is(i, "hi") || Is(i, "hello") || Is(i, "well") || Is(i, "oh")
-            || Is(i, "full") || Is(i, "first") || Is(i, "last") || Is(i, "yep") || Is(i, "yup") || Is(i, "absolutely") || Is(i, "the")
+            || Is(i, "full") || Is(i, "first") || Is(i, "last") || Is(i, "yep") || Is(i, "yup") || Is(i, "absolutely")
             || Is(i, "and") || Is(i, "um") || Is(i, "uh");
 
         // ---- spelled letters --------------------------------------------------------------------------
@@ -588,6 +621,11 @@ internal sealed class PersonalDetails(bool keepAgentNames)
                     after = Math.Min(after, end);
                     continue;
                 }
+                if (IsPostOfficeBox(run))
+                {
+                    Claim(EntityType.Address, run.Start, run.End);
+                    continue;
+                }
                 if (run.Digits.Length is 5 or 9 && (run.Start >= after || (zipCue >= 0 && run.Start >= zipCue) || (answering && !run.HasMagnitude)))
                 {
                     Claim(EntityType.Address, run.Start, run.End);
@@ -602,6 +640,19 @@ internal sealed class PersonalDetails(bool keepAgentNames)
                     Claim(EntityType.Address, t.Start, t.End);
                 }
             }
+        }
+
+        // streets whose kind comes before their name, as in French, Spanish, Italian or Portuguese; not "2 way radios"
+        private bool IsStreetKindFirst(int n) =>
+            Is(n, "rue") || Is(n, "calle") || Is(n, "avenida") || Is(n, "avenue") || Is(n, "via") || Is(n, "rua") || Is(n, "boulevard")
+            || Is(n, "chemin") || Is(n, "camino") || Is(n, "strada") || Is(n, "plaza");
+
+        // "po box 4412", "p o box 4412", "post office box 4412"
+        private bool IsPostOfficeBox(NumberRun run)
+        {
+            var box = Previous(TokenAt(run.Start));
+            var before = Previous(box);
+            return Is(box, "box") && (Is(before, "po") || Is(before, "o") || Is(before, "office") || Is(before, "p.o"));
         }
 
         private int? Street(NumberRun run, bool given)
@@ -619,7 +670,7 @@ internal sealed class PersonalDetails(bool keepAgentNames)
                 }
                 words++;
                 lastWord = n;
-                if ((t.Class & WordClass.StreetSuffix) != 0 && words == 1 && NameLike(Next(n)))
+                if (words == 1 && IsStreetKindFirst(n) && NameLike(Next(n)))
                 {
                     // the street's kind first, as in "137 avenue teboulbi", "2943 calle ocho": its name follows, up to the next such word
                     suffix = Next(n);

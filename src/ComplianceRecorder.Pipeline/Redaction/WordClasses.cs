@@ -92,7 +92,12 @@ internal static class WordLists
         warranty insurance coverage outage router modem device laptop computer tablet
         sick tired unemployed retired married single divorced disabled pregnant employed student
         ridiculous unacceptable annoying crazy insane weird strange outrageous absurd serious
-        originally currently recently finally
+        originally currently recently finally anyway anyways everyone everybody guys folks man buddy mate dude bro honey
+        sweetie love team yall kindly tons loads alot holder member subscriber user client patient tenant landlord owner
+        homeowner veteran senior student teacher nurse engineer deaf blind elderly home outside inside abroad overseas
+        downstairs upstairs done lost stuck late early positive certain aware unaware scared nervous concerned satisfied
+        unhappy pleased thrilled excited ill unwell eligible responsible entitled allowed supposed gonna kinda sorta super
+        american canadian mexican british english spanish french german chinese indian there's nope yes please
         mister missus miss doctor sir madam maam ma'am mr mrs ms dr
         calling speaking regarding concerning about
         """;
@@ -100,7 +105,7 @@ internal static class WordLists
     public const string StreetSuffixes = """
         street st avenue ave av road rd lane ln drive dr court ct boulevard blvd way place pl circle cir terrace ter
         parkway pkwy highway hwy trail trl square sq plaza alley crescent loop row path pike point ridge heights
-        crossing grove walk cove bend expressway freeway turnpike rue calle avenida via rua
+        crossing grove walk cove bend expressway freeway turnpike rue calle avenida via rua close
         """;
 
     public const string Units = "apartment apt unit suite ste";
@@ -123,7 +128,7 @@ internal static class WordLists
 
     public const string Greetings = "hi hello hey thanks thank bye goodbye welcome";
 
-    public const string Birth = "born birth birthday birthdate dob bday";
+    public const string Birth = "born birth birthday birthday's birthdate dob bday";
 
     public const string Places = """
         address live lives living located moved move moving ship shipped send mail mailed deliver delivered
@@ -132,7 +137,7 @@ internal static class WordLists
     public const string Zips = "zip zipcode postal postcode";
 
     public const string NameCues = """
-        name name's names named this i'm im speaking myself it's its under spell spelled spelling spells calling
+        name name's names named this i'm im speaking myself it's its under spell spelled spelling spells calling call calls
         """;
 
     /// <summary>Letters spelled out that are everyday acronyms, not a name: "u p s", "a t m", "d o b".</summary>
