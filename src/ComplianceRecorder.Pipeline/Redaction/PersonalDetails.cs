@@ -13,10 +13,11 @@ internal sealed class PersonalDetails(bool keepAgentNames)
     private readonly bool _keepAgentNames = keepAgentNames;
 
     // learned from finals only: partials are redacted with the context the finals built, but never change it
-    private readonly HashSet<string> _names = new(StringComparer.OrdinalIgnoreCase);
-    private readonly HashSet<string> _streets = new(StringComparer.OrdinalIgnoreCase);
+    // not readonly: they are mutable structs, made on first use, as most calls learn nothing in most utterances
+    private LearnedWords _names;
+    private LearnedWords _streets;
     // the agents' own names, when those are kept: said back by the customer they are kept too
-    private readonly HashSet<string> _kept = new(StringComparer.OrdinalIgnoreCase);
+    private LearnedWords _kept;
 
     private const WordClass Cues = WordClass.NameCue | WordClass.Greeting | WordClass.Title | WordClass.Relation
         | WordClass.StreetSuffix | WordClass.Unit | WordClass.Place | WordClass.Zip | WordClass.Birth;
@@ -51,11 +52,33 @@ internal sealed class PersonalDetails(bool keepAgentNames)
         }
     }
 
-    private void Learn(HashSet<string> into, ReadOnlySpan<char> word)
+    /// <summary>Words learned in one call, compared without case; no set is made until the first word.</summary>
+    private struct LearnedWords
     {
-        if (word.Length >= 2)
+        private HashSet<string>? _set;
+
+        public readonly int Count => _set?.Count ?? 0;
+
+        public void Add(ReadOnlySpan<char> word)
         {
-            into.Add(word.ToString().ToLowerInvariant());
+            if (word.Length >= 2)
+            {
+                (_set ??= new HashSet<string>(StringComparer.OrdinalIgnoreCase)).Add(word.ToString());
+            }
+        }
+
+        public readonly bool Contains(ReadOnlySpan<char> word) => _set is { } set && set.GetAlternateLookup<ReadOnlySpan<char>>().Contains(word);
+
+        public readonly bool AnyStartsWith(ReadOnlySpan<char> prefix)
+        {
+            foreach (var w in _set ?? [])
+            {
+                if (w.AsSpan().StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
+                {
+                    return true;
+                }
+            }
+            return false;
         }
     }
 
@@ -105,7 +128,7 @@ internal sealed class PersonalDetails(bool keepAgentNames)
         // a word that by itself names someone: not everyday English, not a number, not one of ours
         private bool NameLike(int i, bool inflectedOk = false) =>
             i < _toks.Count && IsLetters(_toks[i]) && (_toks[i].Class & WordClass.Common) == 0 && _toks[i].End - _toks[i].Start >= 2
-            && (inflectedOk || !LooksInflected(Word(_toks[i]))) && !_session._kept.GetAlternateLookup<ReadOnlySpan<char>>().Contains(Word(_toks[i]));
+            && (inflectedOk || !LooksInflected(Word(_toks[i]))) && !_session._kept.Contains(Word(_toks[i]));
 
         // "i'm contacting", "my father retired", "i'm originally from": the word list is short, word endings say the rest
         private static bool LooksInflected(ReadOnlySpan<char> w) =>
@@ -192,7 +215,7 @@ internal sealed class PersonalDetails(bool keepAgentNames)
                 {
                     if (IsLetters(_toks[k]))
                     {
-                        _session.Learn(_session._kept, Word(_toks[k]));
+                        _session._kept.Add(Word(_toks[k]));
                     }
                 }
                 return last;
@@ -204,7 +227,7 @@ internal sealed class PersonalDetails(bool keepAgentNames)
                     if (IsLetters(_toks[k]) && (_toks[k].Class & WordClass.Common) == 0)
                     {
                         var w = Word(_toks[k]);
-                        _session.Learn(_session._names, w.EndsWith("'s", StringComparison.OrdinalIgnoreCase) ? w[..^2] : w);
+                        _session._names.Add(w.EndsWith("'s", StringComparison.OrdinalIgnoreCase) ? w[..^2] : w);
                     }
                 }
             }
@@ -502,11 +525,10 @@ internal sealed class PersonalDetails(bool keepAgentNames)
                     dob |= word.SequenceEqual("dob");
                     continue;
                 }
-                var names = _session._names.GetAlternateLookup<ReadOnlySpan<char>>();
                 var before = WordBefore(first);
                 var spellsWordBefore = before >= 0 && Word(_toks[before]).Equals(word, StringComparison.OrdinalIgnoreCase);
                 var stillBeingSaid = !_isFinal && OnlyTrailing(_toks[last].End);
-                if ((answering & (Asked.Spelling | Asked.Name)) != 0 || names.Contains(word) || spellsWordBefore || count >= 5
+                if ((answering & (Asked.Spelling | Asked.Name)) != 0 || _session._names.Contains(word) || spellsWordBefore || count >= 5
                     || (count >= 3 && SpellCueBefore(first)) || (stillBeingSaid && IsPrefixOfLearned(word)))
                 {
                     if (spellsWordBefore && Claim(EntityType.Name, _toks[before].Start, _toks[before].End))
@@ -520,7 +542,7 @@ internal sealed class PersonalDetails(bool keepAgentNames)
                     }
                     if (Claim(EntityType.Name, _toks[first].Start, end) && _isFinal)
                     {
-                        _session.Learn(_session._names, word);
+                        _session._names.Add(word);
                     }
                 }
             }
@@ -578,17 +600,7 @@ internal sealed class PersonalDetails(bool keepAgentNames)
             return true;
         }
 
-        private bool IsPrefixOfLearned(ReadOnlySpan<char> letters)
-        {
-            foreach (var n in _session._names)
-            {
-                if (n.AsSpan().StartsWith(letters, StringComparison.OrdinalIgnoreCase))
-                {
-                    return true;
-                }
-            }
-            return false;
-        }
+        private bool IsPrefixOfLearned(ReadOnlySpan<char> letters) => _session._names.AnyStartsWith(letters);
 
         // ---- addresses --------------------------------------------------------------------------------
 
@@ -933,8 +945,6 @@ internal sealed class PersonalDetails(bool keepAgentNames)
         /// <summary>A name or a street learned earlier in the call, said again ("okay carmen", "yes, peachtree").</summary>
         public void Remembered()
         {
-            var names = _session._names.GetAlternateLookup<ReadOnlySpan<char>>();
-            var streets = _session._streets.GetAlternateLookup<ReadOnlySpan<char>>();
             foreach (var t in _toks)
             {
                 if (!IsLetters(t) || (t.Class & WordClass.Common) != 0 || _claimed[t.Start])
@@ -942,11 +952,11 @@ internal sealed class PersonalDetails(bool keepAgentNames)
                     continue;
                 }
                 var w = Word(t);
-                if (names.Contains(w))
+                if (_session._names.Contains(w))
                 {
                     Claim(EntityType.Name, t.Start, t.End);
                 }
-                else if (streets.Contains(w))
+                else if (_session._streets.Contains(w))
                 {
                     Claim(EntityType.Address, t.Start, t.End);
                 }
@@ -970,7 +980,7 @@ internal sealed class PersonalDetails(bool keepAgentNames)
                 {
                     if (t.Start >= s.Start && t.End <= s.End && IsLetters(t) && (t.Class & WordClass.Common) == 0 && t.End - t.Start >= 3)
                     {
-                        _session.Learn(_session._streets, Word(t));
+                        _session._streets.Add(Word(t));
                     }
                 }
             }
