@@ -285,11 +285,11 @@ internal sealed class PersonalDetails(bool keepAgentNames)
         private void NameCue(int i)
         {
             var n = Next(i);
-            if (Is(i, "name") || Is(i, "name's") || (Is(i, "names") && Is(Previous(i), "my")))
+            if (Is(i, "name") || Is(i, "name's") || Is(i, "surname") || (Is(i, "names") && Is(Previous(i), "my")))
             {
                 // "my name is carmen", "my name's michael", "my husband's name wei haddad"
                 var agentsOwn = _speaker == Speaker.Agent && Is(Previous(i), "my");
-                if (Is(i, "name") && (Is(n, "is") || Is(n, "was") || (IsPunct(n, ',') && Is(Previous(i), "my"))))
+                if ((Is(i, "name") || Is(i, "surname")) && (Is(n, "is") || Is(n, "was") || (IsPunct(n, ',') && Is(Previous(i), "my"))))
                 {
                     TakeName(SkipFillers(Next(n)), strong: true, agentsOwn: agentsOwn);
                 }
@@ -300,9 +300,10 @@ internal sealed class PersonalDetails(bool keepAgentNames)
                 }
                 else if (Is(i, "name"))
                 {
-                    // only a relative's: "my husband's name wei haddad", not "my name appears incorrectly"
+                    // a relative's, or which of the names: "my husband's name wei haddad", "last name gupta"; not "my name appears"
                     var p = Previous(i);
-                    if (p >= 0 && Word(_toks[p]).EndsWith("'s", StringComparison.OrdinalIgnoreCase))
+                    if (p >= 0 && (Word(_toks[p]).EndsWith("'s", StringComparison.OrdinalIgnoreCase) || Is(p, "last") || Is(p, "first")
+                        || Is(p, "middle") || Is(p, "maiden")))
                     {
                         TakeName(SkipFillers(n), strong: false);
                     }
@@ -355,7 +356,10 @@ internal sealed class PersonalDetails(bool keepAgentNames)
                     end = last;
                     last = Next(last);
                 }
-                if (end >= 0 && (Is(last, "calling") || Is(last, "speaking") || Is(last, "here") || Is(last, "again")))
+                // "hi it's ramona": greeted, and nothing after the name
+                var greeted = Previous(i) is var g and >= 0 && (_toks[g].Class & WordClass.Greeting) != 0;
+                if (end >= 0 && (Is(last, "calling") || Is(last, "speaking") || Is(last, "here") || Is(last, "again")
+                    || (greeted && (last >= _toks.Count || IsPunct(last, ',') || IsPunct(last, '.')))))
                 {
                     TakeName(n, strong: false);
                 }
@@ -818,8 +822,9 @@ internal sealed class PersonalDetails(bool keepAgentNames)
                 else if (IsLetters(t) && (t.Class & WordClass.Ordinal) != 0 || t.Kind is TokenKind.Digits or TokenKind.Tens)
                 {
                     // "the second of june nineteen fifty", "the 5th of february"
-                    if (Day(i) is { } d && Next(TokenAt(d) - 1) is var of && Is(of, "of") && Next(of) is var month
-                        && month < _toks.Count && (_toks[month].Class & WordClass.Month) != 0)
+                    // "the 12th march 1980" too, without "of"
+                    if (Day(i) is { } d && Next(TokenAt(d) - 1) is var of && (Is(of, "of") ? Next(of) : of) is var month
+                        && month < _toks.Count && (_toks[month].Class & WordClass.Month) != 0 && IsLetters(_toks[month]))
                     {
                         var (end, year) = Year(_toks[month].End);
                         if (birth || year)

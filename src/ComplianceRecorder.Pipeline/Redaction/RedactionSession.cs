@@ -46,7 +46,7 @@ public sealed class RedactionSession
             {
                 continue;
             }
-            var local = TopicState.Local(text, tokens, mentions, run);
+            var local = TopicState.Local(text, tokens, mentions, run, claimed);
             var type = NumberClassifier.Classify(text, run, local, _topic.Current);
             if (type is null && i == 0 && isFinal && _cards.Continues(speaker, text, run) is { } previous)
             {
@@ -71,7 +71,7 @@ public sealed class RedactionSession
         }
 
         var unsettled = lastKept is { } tail && TwoBreathCards.MayContinue(text, tail)
-            && TopicState.Local(text, tokens, mentions, tail) != Topic.Harmless && !NumberClassifier.IsHarmless(text, tail);
+            && TopicState.Local(text, tokens, mentions, tail, claimed) != Topic.Harmless && !NumberClassifier.IsHarmless(text, tail);
         // the answer to a question about an order or a case number is shown as it is said, as its final will be
         if (unsettled && !isFinal && !(_topic.AskedHarmless && _topic.Current == Topic.None))
         {

@@ -118,15 +118,26 @@ internal sealed class TopicState
     }
 
     /// <summary>The topic an utterance names beside a number, if any.</summary>
-    public static Topic Local(string text, List<Token> tokens, List<TopicMention> mentions, NumberRun run)
+    public static Topic Local(string text, List<Token> tokens, List<TopicMention> mentions, NumberRun run) => Local(text, tokens, mentions, run, []);
+
+    /// <summary>
+    /// As above, not counting words already claimed (a name, an address): they become one placeholder, which is
+    /// not counted either, so redacting the output again finds the topic as far away as the first time did.
+    /// </summary>
+    public static Topic Local(string text, List<Token> tokens, List<TopicMention> mentions, NumberRun run, ReadOnlySpan<bool> claimed)
     {
         // the nearest mention wins; one after the number ("467 3395 office") counts only right beside it
         var best = Topic.None;
         var bestDistance = int.MaxValue;
         foreach (var m in mentions)
         {
-            var distance = m.End <= run.Start ? WordsBetween(text, tokens, m.End, run.Start) is var b && b <= ReachBefore ? b : int.MaxValue
-                : m.Start >= run.End ? WordsBetween(text, tokens, run.End, m.Start) is var a && a <= ReachAfter ? a : int.MaxValue
+            if (!claimed.IsEmpty && claimed[m.Start])
+            {
+                // a topic word inside what is masked anyway ("… dot dollars" of an email) is gone from the output too
+                continue;
+            }
+            var distance = m.End <= run.Start ? WordsBetween(text, tokens, m.End, run.Start, claimed) is var b && b <= ReachBefore ? b : int.MaxValue
+                : m.Start >= run.End ? WordsBetween(text, tokens, run.End, m.Start, claimed) is var a && a <= ReachAfter ? a : int.MaxValue
                 : int.MaxValue;
             if (distance < bestDistance)
             {
@@ -138,7 +149,9 @@ internal sealed class TopicState
     }
 
     // Plain words between two offsets: not numbers, fillers or our own placeholders.
-    private static int WordsBetween(string text, List<Token> tokens, int from, int to)
+    private static int WordsBetween(string text, List<Token> tokens, int from, int to) => WordsBetween(text, tokens, from, to, []);
+
+    private static int WordsBetween(string text, List<Token> tokens, int from, int to, ReadOnlySpan<bool> claimed)
     {
         var words = 0;
         foreach (var t in tokens)
@@ -147,7 +160,8 @@ internal sealed class TopicState
             {
                 break;
             }
-            if (t.Start >= from && t.Kind == TokenKind.Word && char.IsLetter(text[t.Start]) && (t.Start == 0 || text[t.Start - 1] != '['))
+            if (t.Start >= from && t.Kind == TokenKind.Word && char.IsLetter(text[t.Start]) && (t.Start == 0 || text[t.Start - 1] != '[')
+                && (claimed.IsEmpty || !claimed[t.Start]))
             {
                 words++;
             }

@@ -97,6 +97,8 @@ internal static class WordLists
         homeowner veteran senior student teacher nurse engineer deaf blind elderly home outside inside abroad overseas
         downstairs upstairs done lost stuck late early positive certain aware unaware scared nervous concerned satisfied
         unhappy pleased thrilled excited ill unwell eligible responsible entitled allowed supposed gonna kinda sorta super
+        dot com underscore at net org
+        broken frozen stolen dead offline gone missing stuck fixed charged overdue due
         american canadian mexican british english spanish french german chinese indian there's nope yes please
         mister missus miss doctor sir madam maam ma'am mr mrs ms dr
         calling speaking regarding concerning about
@@ -137,7 +139,7 @@ internal static class WordLists
     public const string Zips = "zip zipcode postal postcode";
 
     public const string NameCues = """
-        name name's names named this i'm im speaking myself it's its under spell spelled spelling spells calling call calls
+        name name's names surname named this i'm im speaking myself it's its under spell spelled spelling spells calling call calls
         """;
 
     /// <summary>Letters spelled out that are everyday acronyms, not a name: "u p s", "a t m", "d o b".</summary>

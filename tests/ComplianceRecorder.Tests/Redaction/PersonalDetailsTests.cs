@@ -16,6 +16,8 @@ public sealed class PersonalDetailsTests
     [InlineData("thank you doctor abernathy", "thank you doctor [NAME]")]
     [InlineData("my sister-in-law? no, my stepdaughter imogen takes care of it", "my sister-in-law? no, my stepdaughter [NAME] takes care of it")]
     [InlineData("it's ignatius brennan calling about my refund", "it's [NAME] calling about my refund")]
+    [InlineData("hi it's ramona", "hi it's [NAME]")]
+    [InlineData("my first name is delphine and last name arkwright", "my first name is [NAME] and last name [NAME]")]
     public void A_name_is_masked_where_the_talk_introduces_one(string input, string expected) =>
         Assert.Equal(expected, Customer(new RedactionSession(), input));
 
@@ -27,6 +29,7 @@ public sealed class PersonalDetailsTests
     [InlineData("my kids watch mister rogers neighborhood and i drink dr pepper")]
     [InlineData("i got my son air jordans and a visa platinum card")]
     [InlineData("i'm pretty upset, this is ridiculous")]
+    [InlineData("hi it's broken again")]
     [InlineData("the promo ends december thirty first and the install is next friday")]
     [InlineData("it's the first street on the left after the bank")]
     [InlineData("i paid 3 dollars at the store on tuesday march fifth")]
@@ -88,6 +91,7 @@ public sealed class PersonalDetailsTests
     [InlineData("my date of birth is march third nineteen eighty five", "my date of birth is [DOB]")]
     [InlineData("d o b is oh three oh three eighty five", "d o b is [DOB]")]
     [InlineData("my birthday is 7/4/1990", "my birthday is [DOB]")]
+    [InlineData("i was born 12th march 1980", "i was born [DOB]")]
     public void A_date_of_birth_is_masked_when_it_is_said_to_be_one(string input, string expected) =>
         Assert.Equal(expected, Customer(new RedactionSession(), input));
 
