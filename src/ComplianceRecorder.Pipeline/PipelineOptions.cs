@@ -18,6 +18,9 @@ public sealed record PipelineOptions
     /// <summary>Latency and throughput windows, by event time.</summary>
     public TimeSpan MetricsWindow { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>How each call is redacted where that is a choice (agents' names kept or not).</summary>
+    public Redaction.RedactionOptions Redaction { get; init; } = new();
+
     /// <summary>Quarantined frames are kept up to this many characters.</summary>
     public int QuarantineCap { get; init; } = 4096;
 }

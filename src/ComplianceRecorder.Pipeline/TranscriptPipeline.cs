@@ -69,7 +69,7 @@ public static class TranscriptPipeline
     private static IObservable<RecordedEvent> Call(IGroupedObservable<string, CallEvent> call, CallAnnounced? who, PipelineOptions options, IScheduler scheduler,
         ITranscriptArchive? archive, IRecordedFinals? recorded, Func<bool> stopped)
     {
-        var redaction = new RedactionSession();
+        var redaction = new RedactionSession(options.Redaction);
         var heard = new HeardLive();
         // why the call ended, for the record: the source said so, or it went quiet, or the recorder stopped
         string? endReason = null;
@@ -89,7 +89,7 @@ public static class TranscriptPipeline
             .Scan(new CoverageTracker(options.OffsetTolerance, options.ReorderWindow), (tracker, e) => tracker.Next(e))
             .SelectMany(tracker => tracker.Emitted.ToArray())
             .Do(heard.Note)
-            .Concat(Observable.Defer(() => Backfill(call.Key, heard, archive, recorded, scheduler)))
+            .Concat(Observable.Defer(() => Backfill(call.Key, heard, archive, recorded, options.Redaction, scheduler)))
             .Select(item => item switch
             {
                 TrackedTranscript t => Redact(t, redaction, scheduler),
@@ -110,7 +110,7 @@ public static class TranscriptPipeline
     /// <summary>How long backfill waits for the store's finals of a call before going on with what this process heard.</summary>
     private static readonly TimeSpan RecordedFinalsTimeout = TimeSpan.FromSeconds(3);
 
-    private static IObservable<object> Backfill(string call, HeardLive heard, ITranscriptArchive? archive, IRecordedFinals? recorded, IScheduler scheduler) =>
+    private static IObservable<object> Backfill(string call, HeardLive heard, ITranscriptArchive? archive, IRecordedFinals? recorded, RedactionOptions redaction, IScheduler scheduler) =>
         archive is null || heard.Gaps == 0 || heard.CommunicationId is not { } communication
             ? Observable.Empty<object>()
             : Observable.FromAsync(async ct =>
@@ -132,7 +132,7 @@ public static class TranscriptPipeline
                     }
                     return stored;
                 })
-                .SelectMany(stored => RedactInContext(stored, heard, scheduler))
+                .SelectMany(stored => RedactInContext(stored, heard, redaction, scheduler))
                 .Catch((Exception e) => Observable.Return<object>(new BackfillFailed(call, BackfillReason(e), scheduler.Now)));
 
     /// <summary>
@@ -141,9 +141,9 @@ public static class TranscriptPipeline
     /// it was said, through a redaction session of its own, and only the phrases not heard live are kept,
     /// each redacted as it would have been live (a card read over two phrases included).
     /// </summary>
-    private static IEnumerable<object> RedactInContext(IReadOnlyList<TranscriptReceived> stored, HeardLive heard, IScheduler scheduler)
+    private static IEnumerable<object> RedactInContext(IReadOnlyList<TranscriptReceived> stored, HeardLive heard, RedactionOptions redaction, IScheduler scheduler)
     {
-        var session = new RedactionSession();
+        var session = new RedactionSession(redaction);
         var results = new RedactionResult[stored.Count];
         var lastOf = new Dictionary<Speaker, int>();
         for (var i = 0; i < stored.Count; i++)

@@ -4,10 +4,10 @@ namespace ComplianceRecorder.Pipeline.Redaction;
 public static class EntityTypes
 {
     private static readonly string[] Placeholders =
-        ["[CARD]", "[CVV]", "[EXPIRY]", "[PIN]", "[SSN]", "[PHONE]", "[EMAIL]", "[BANK_ACCOUNT]", "[ROUTING]", "[IBAN]", "[IP_ADDRESS]", "[NUMBER]"];
+        ["[CARD]", "[CVV]", "[EXPIRY]", "[PIN]", "[SSN]", "[PHONE]", "[EMAIL]", "[BANK_ACCOUNT]", "[ROUTING]", "[IBAN]", "[IP_ADDRESS]", "[NUMBER]", "[NAME]", "[ADDRESS]", "[DOB]"];
 
     private static readonly string[] Names =
-        ["CARD", "CVV", "EXPIRY", "PIN", "SSN", "PHONE", "EMAIL", "BANK_ACCOUNT", "ROUTING", "IBAN", "IP_ADDRESS", "NUMBER"];
+        ["CARD", "CVV", "EXPIRY", "PIN", "SSN", "PHONE", "EMAIL", "BANK_ACCOUNT", "ROUTING", "IBAN", "IP_ADDRESS", "NUMBER", "NAME", "ADDRESS", "DOB"];
 
     public static string Placeholder(this EntityType type) => Placeholders[(int)type];
 

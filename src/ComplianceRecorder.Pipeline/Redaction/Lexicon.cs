@@ -6,7 +6,7 @@ namespace ComplianceRecorder.Pipeline.Redaction;
 internal enum TokenKind : byte { Digits, Unit, Teen, Tens, Zero, Multiplier, Magnitude, Filler, Word, Space, Punct }
 
 /// <summary>One word, digit group, space run or punctuation mark, with what the lexicon knows of it.</summary>
-internal readonly record struct Token(TokenKind Kind, int Start, int End, int Value, TopicPhrase[]? Phrases);
+internal readonly record struct Token(TokenKind Kind, int Start, int End, int Value, TopicPhrase[]? Phrases, WordClass Class = WordClass.None);
 
 /// <summary>Words whose mere presence makes a costlier pattern worth running.</summary>
 [Flags]
@@ -21,7 +21,7 @@ internal sealed record TopicPhrase(string[] Words, Topic Topic);
 /// </summary>
 internal static class Lexicon
 {
-    private readonly record struct Entry(TokenKind Kind, int Value, TopicPhrase[]? Phrases, Cues Cues = Cues.None);
+    private readonly record struct Entry(TokenKind Kind, int Value, TopicPhrase[]? Phrases, Cues Cues = Cues.None, WordClass Class = WordClass.None);
 
     // vectorized skips over runs of one class of character; the scan is per character otherwise
     private static readonly SearchValues<char> Digits = SearchValues.Create("0123456789");
@@ -71,16 +71,51 @@ internal static class Lexicon
             var phrases = group.OrderByDescending(p => p.Words.Length).ToArray();
             d[group.Key] = d.TryGetValue(group.Key, out var e) ? e with { Phrases = phrases } : new Entry(TokenKind.Word, 0, phrases);
         }
+        MarkAll(d);
         // keys in lower case and compared ordinally: the scan lowers each word into a stack buffer,
         // which measured cheaper than case-insensitive hashing of every word
         return d.ToFrozenDictionary(kv => kv.Key.ToLowerInvariant(), kv => kv.Value, StringComparer.Ordinal);
     }
 
+    // words that bear on names, addresses and birth dates, in the same table so the scan still looks each word up once
+    private static void MarkAll(Dictionary<string, Entry> d)
+    {
+        void Mark(string list, WordClass c, bool numbered = false)
+        {
+            var value = 0;
+            foreach (var w in list.Split((char[])[' ', '\n', '\r'], StringSplitOptions.RemoveEmptyEntries))
+            {
+                value++;
+                d[w] = d.TryGetValue(w, out var e)
+                    ? e with { Class = e.Class | c, Value = numbered && e.Kind == TokenKind.Word ? value : e.Value }
+                    : new Entry(TokenKind.Word, numbered ? value : 0, null, Cues.None, c);
+            }
+        }
+        Mark(WordLists.Function, WordClass.Function | WordClass.Common);
+        Mark(WordLists.Common, WordClass.Common);
+        Mark(WordLists.StreetSuffixes, WordClass.StreetSuffix);
+        Mark(WordLists.Units, WordClass.Unit | WordClass.Common);
+        Mark(WordLists.Months, WordClass.Month | WordClass.Common, numbered: true);
+        Mark(WordLists.Ordinals, WordClass.Ordinal | WordClass.Common, numbered: true);
+        Mark(WordLists.Titles, WordClass.Title | WordClass.Common);
+        Mark(WordLists.Relations, WordClass.Relation | WordClass.Common);
+        Mark(string.Join(' ', WordLists.Relations.Split((char[])[' ', '\n', '\r'], StringSplitOptions.RemoveEmptyEntries).Select(r => r + "'s")), WordClass.Relation | WordClass.Common);
+        Mark(WordLists.Greetings, WordClass.Greeting | WordClass.Common);
+        Mark(WordLists.Birth, WordClass.Birth | WordClass.Common);
+        Mark(WordLists.Places, WordClass.Place | WordClass.Common);
+        Mark(WordLists.Zips, WordClass.Zip | WordClass.Common);
+        Mark(WordLists.NameCues, WordClass.NameCue | WordClass.Common);
+    }
+
     /// <summary>Scans <paramref name="text"/> into <paramref name="into"/>, which is cleared first and may be reused.</summary>
-    public static List<Token> Scan(string text, List<Token> into, out Cues cues)
+    public static List<Token> Scan(string text, List<Token> into, out Cues cues) => Scan(text, into, out cues, out _);
+
+    /// <summary>Scans as above; <paramref name="classes"/> is every word class seen, so costlier passes can be skipped.</summary>
+    public static List<Token> Scan(string text, List<Token> into, out Cues cues, out WordClass classes)
     {
         into.Clear();
         cues = Cues.None;
+        classes = WordClass.None;
         var i = 0;
         while (i < text.Length)
         {
@@ -103,7 +138,8 @@ internal static class Lexicon
                 if (entry is { } found)
                 {
                     cues |= found.Cues;
-                    into.Add(new Token(found.Kind, start, i, found.Value, found.Phrases));
+                    classes |= found.Class;
+                    into.Add(new Token(found.Kind, start, i, found.Value, found.Phrases, found.Class));
                 }
                 else
                 {

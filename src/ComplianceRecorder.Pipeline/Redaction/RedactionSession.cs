@@ -12,6 +12,14 @@ public sealed class RedactionSession
 {
     private readonly TopicState _topic = new();
     private readonly TwoBreathCards _cards = new();
+    private readonly PersonalDetails _people;
+
+    public RedactionSession()
+        : this(new RedactionOptions())
+    {
+    }
+
+    public RedactionSession(RedactionOptions options) => _people = new PersonalDetails(options.KeepAgentNames);
 
     // scratch for the scan, reused on each thread: Redact never yields, so no two calls share it at once
     [ThreadStatic]
@@ -21,18 +29,24 @@ public sealed class RedactionSession
     {
         Span<bool> claimed = text.Length < 1024 ? stackalloc bool[text.Length + 1] : new bool[text.Length + 1];
         var spans = new List<RedactedEntity>(4);
-        var tokens = Lexicon.Scan(text, t_tokens ??= new List<Token>(64), out var cues);
+        var tokens = Lexicon.Scan(text, t_tokens ??= new List<Token>(64), out var cues, out var classes);
         WrittenPatterns.Claim(text, cues, claimed, spans);
 
         var mentions = TopicState.QualifyCards(text, tokens, Topics.Find(text, tokens));
         var usedTopic = false;
         var runs = NumberRuns.Find(text, tokens, claimed);
+        // names, addresses and birth dates claim their numbers (house numbers, zips, dates) before numbers are classified
+        _people.Claim(text, tokens, classes, runs, speaker, isFinal, _topic.Asked, claimed, spans);
         NumberRun? lastKept = null;
         RedactionResult? corrected = null;
         for (var i = 0; i < runs.Count; i++)
         {
             var run = runs[i];
-            var local = TopicState.Local(text, tokens, mentions, run);
+            if (claimed[run.Start])
+            {
+                continue;
+            }
+            var local = TopicState.Local(text, tokens, mentions, run, claimed);
             var type = NumberClassifier.Classify(text, run, local, _topic.Current);
             if (type is null && i == 0 && isFinal && _cards.Continues(speaker, text, run) is { } previous)
             {
@@ -57,7 +71,7 @@ public sealed class RedactionSession
         }
 
         var unsettled = lastKept is { } tail && TwoBreathCards.MayContinue(text, tail)
-            && TopicState.Local(text, tokens, mentions, tail) != Topic.Harmless && !NumberClassifier.IsHarmless(text, tail);
+            && TopicState.Local(text, tokens, mentions, tail, claimed) != Topic.Harmless && !NumberClassifier.IsHarmless(text, tail);
         // the answer to a question about an order or a case number is shown as it is said, as its final will be
         if (unsettled && !isFinal && !(_topic.AskedHarmless && _topic.Current == Topic.None))
         {

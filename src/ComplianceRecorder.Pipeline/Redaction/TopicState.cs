@@ -15,7 +15,14 @@ internal sealed class TopicState
     private const int ReachBefore = 6;
     private const int ReachAfter = 1;
 
+    // How many of the customer's finals may still answer the agent's question about a name, an address or a birth date.
+    private const int AskedHorizon = 2;
+
     private int _turnsLeft;
+    private int _askedLeft;
+
+    /// <summary>What the agent's last question asked for of the person: a name, an address, a birth date, a spelling.</summary>
+    public Asked Asked { get; private set; }
 
     /// <summary>The topic in force for the conversation, whatever an utterance names itself.</summary>
     public Topic Current { get; private set; }
@@ -29,6 +36,7 @@ internal sealed class TopicState
 
     public void Advance(string text, Speaker speaker, List<TopicMention> mentions, bool usedTopic)
     {
+        AdvanceAsked(text, speaker);
         var last = Topic.None;
         var harmless = false;
         foreach (var m in mentions)
@@ -63,6 +71,28 @@ internal sealed class TopicState
         }
     }
 
+    private void AdvanceAsked(string text, Speaker speaker)
+    {
+        if (speaker == Speaker.Agent)
+        {
+            var asked = Questions.Of(text);
+            if (asked != Asked.None)
+            {
+                Asked = asked;
+                _askedLeft = AskedHorizon;
+            }
+            else if (text.Contains('?'))
+            {
+                // the agent moved on to another question
+                Asked = Asked.None;
+            }
+        }
+        else if (Asked != Asked.None && --_askedLeft <= 0)
+        {
+            Asked = Asked.None;
+        }
+    }
+
     // "and the number?", "the digits?" — still the same subject
     private static bool AsksForANumber(string text) =>
         text.Contains("number", StringComparison.OrdinalIgnoreCase) || text.Contains("digits", StringComparison.OrdinalIgnoreCase)
@@ -88,15 +118,26 @@ internal sealed class TopicState
     }
 
     /// <summary>The topic an utterance names beside a number, if any.</summary>
-    public static Topic Local(string text, List<Token> tokens, List<TopicMention> mentions, NumberRun run)
+    public static Topic Local(string text, List<Token> tokens, List<TopicMention> mentions, NumberRun run) => Local(text, tokens, mentions, run, []);
+
+    /// <summary>
+    /// As above, not counting words already claimed (a name, an address): they become one placeholder, which is
+    /// not counted either, so redacting the output again finds the topic as far away as the first time did.
+    /// </summary>
+    public static Topic Local(string text, List<Token> tokens, List<TopicMention> mentions, NumberRun run, ReadOnlySpan<bool> claimed)
     {
         // the nearest mention wins; one after the number ("467 3395 office") counts only right beside it
         var best = Topic.None;
         var bestDistance = int.MaxValue;
         foreach (var m in mentions)
         {
-            var distance = m.End <= run.Start ? WordsBetween(text, tokens, m.End, run.Start) is var b && b <= ReachBefore ? b : int.MaxValue
-                : m.Start >= run.End ? WordsBetween(text, tokens, run.End, m.Start) is var a && a <= ReachAfter ? a : int.MaxValue
+            if (!claimed.IsEmpty && claimed[m.Start])
+            {
+                // a topic word inside what is masked anyway ("… dot dollars" of an email) is gone from the output too
+                continue;
+            }
+            var distance = m.End <= run.Start ? WordsBetween(text, tokens, m.End, run.Start, claimed) is var b && b <= ReachBefore ? b : int.MaxValue
+                : m.Start >= run.End ? WordsBetween(text, tokens, run.End, m.Start, claimed) is var a && a <= ReachAfter ? a : int.MaxValue
                 : int.MaxValue;
             if (distance < bestDistance)
             {
@@ -108,7 +149,9 @@ internal sealed class TopicState
     }
 
     // Plain words between two offsets: not numbers, fillers or our own placeholders.
-    private static int WordsBetween(string text, List<Token> tokens, int from, int to)
+    private static int WordsBetween(string text, List<Token> tokens, int from, int to) => WordsBetween(text, tokens, from, to, []);
+
+    private static int WordsBetween(string text, List<Token> tokens, int from, int to, ReadOnlySpan<bool> claimed)
     {
         var words = 0;
         foreach (var t in tokens)
@@ -117,7 +160,8 @@ internal sealed class TopicState
             {
                 break;
             }
-            if (t.Start >= from && t.Kind == TokenKind.Word && char.IsLetter(text[t.Start]) && (t.Start == 0 || text[t.Start - 1] != '['))
+            if (t.Start >= from && t.Kind == TokenKind.Word && char.IsLetter(text[t.Start]) && (t.Start == 0 || text[t.Start - 1] != '[')
+                && (claimed.IsEmpty || !claimed[t.Start]))
             {
                 words++;
             }

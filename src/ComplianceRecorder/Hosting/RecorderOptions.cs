@@ -20,6 +20,9 @@ public sealed class RecorderOptions
     [Range(0, 60_000, ErrorMessage = "Recorder:HoldUnsettledMs must be a number from {1} to {2}")]
     public int HoldUnsettledMs { get; set; } = 2000;
 
+    /// <summary>Keep the agents' own names in the record (issue 18); off, every person's name is redacted.</summary>
+    public bool KeepAgentNames { get; set; }
+
     [Range(1, 86_400, ErrorMessage = "Recorder:CallIdleSeconds must be a number from {1} to {2}")]
     public int CallIdleSeconds { get; set; } = 300;
 

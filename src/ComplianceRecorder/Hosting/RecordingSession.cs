@@ -7,6 +7,7 @@ using ComplianceRecorder.Genesys;
 using ComplianceRecorder.Pipeline;
 using ComplianceRecorder.Pipeline.Events;
 using ComplianceRecorder.Pipeline.Input;
+using ComplianceRecorder.Pipeline.Redaction;
 using ComplianceRecorder.Recording;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -105,6 +106,7 @@ public sealed class RecordingSession(
             MetricsWindow = TimeSpan.FromSeconds(o.MetricsWindowSeconds),
             HoldUnsettled = TimeSpan.FromMilliseconds(o.HoldUnsettledMs),
             CallIdle = TimeSpan.FromSeconds(o.CallIdleSeconds),
+            Redaction = new RedactionOptions { KeepAgentNames = o.KeepAgentNames },
         };
         // a call the source stops hearing is let go when the pipeline would close it anyway
         var genesys = configured with { CallSilence = pipeline.CallIdle };

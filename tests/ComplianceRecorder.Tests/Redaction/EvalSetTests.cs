@@ -7,17 +7,18 @@ namespace ComplianceRecorder.Tests.Redaction;
 /// <summary>
 /// The redact verb over labelled sets, judged the way ../shared/eval/score_redaction.py judges:
 /// our own spoken call set must leak nothing and keep everything; the public dev set must stay at
-/// the quality bar (recall ≥ 0.99, keep ≥ 0.98).
+/// the quality bar (recall ≥ 0.99, keep ≥ 0.98), and the public names and addresses set at issue 18's
+/// (recall ≥ 0.95, keep ≥ 0.97).
 /// </summary>
 public sealed partial class EvalSetTests
 {
     private static string DataFile(string name) => Path.Combine(AppContext.BaseDirectory, "Redaction", "Data", name);
 
-    private static string? DevSet()
+    private static string? DevSet(string name = "presidio-synth.jsonl")
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
-            var candidate = Path.Combine(dir.FullName, "shared", "eval", "presidio-synth.jsonl");
+            var candidate = Path.Combine(dir.FullName, "shared", "eval", name);
             if (File.Exists(candidate))
             {
                 return candidate;
@@ -40,6 +41,15 @@ public sealed partial class EvalSetTests
         Assert.True(devSet is not null, "../shared/eval/presidio-synth.jsonl is beside the checkout in CI and on developer machines");
         var (recall, keep, misses) = await ScoreAsync(devSet!);
         Assert.True(recall >= 0.99 && keep >= 0.98, $"recall {recall:F3} keep {keep:F3}\n" + string.Join("\n", misses.Take(20)));
+    }
+
+    [Fact]
+    public async Task Names_addresses_and_birth_dates_dev_set_reaches_the_issues_bar()
+    {
+        var devSet = DevSet("names-addresses-dev.jsonl");
+        Assert.True(devSet is not null, "../shared/eval/names-addresses-dev.jsonl is beside the checkout in CI and on developer machines");
+        var (recall, keep, misses) = await ScoreAsync(devSet!);
+        Assert.True(recall >= 0.95 && keep >= 0.97, $"recall {recall:F3} keep {keep:F3}\n" + string.Join("\n", misses.Take(20)));
     }
 
     [Fact]
@@ -110,10 +120,68 @@ public sealed partial class EvalSetTests
             case "alnum":
                 var compact = Spaces().Replace(output, "").ToUpperInvariant();
                 return Enumerable.Range(0, value.Length - 7).Any(i => compact.Contains(value.Substring(i, 8), StringComparison.Ordinal));
+            case "text":
+                return TextLeaked(value, output);
             default:
                 throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown leak kind");
         }
     }
+
+    // The scorer's reading of a name, a street or a spoken date: its words in a row, any of its distinctive words
+    // alone, or such a word spelled out letter by letter ("s m i t h", "b e double n e t t").
+    private static bool TextLeaked(string value, string output)
+    {
+        var vt = Words(value);
+        var ot = Words(output);
+        if (vt.Length == 0)
+        {
+            return false;
+        }
+        if (HasSequence(ot, vt))
+        {
+            return true;
+        }
+        var counted = vt.Length == 1 ? vt : [.. vt.Where(w => w.Length >= 3 && w.All(char.IsLetter) && !ScorersCommonWords.Value.Contains(w))];
+        if (counted.Any(ot.Contains))
+        {
+            return true;
+        }
+        var spelled = new List<string>();
+        for (var i = 0; i < ot.Length; i++)
+        {
+            if (ot[i] is "double" or "triple" && i + 1 < ot.Length && ot[i + 1].Length == 1 && char.IsLetter(ot[i + 1][0]))
+            {
+                spelled.AddRange(Enumerable.Repeat(ot[i + 1], ot[i] == "double" ? 2 : 3));
+                i++;
+            }
+            else
+            {
+                spelled.Add(ot[i]);
+            }
+        }
+        return counted.Any(w => w.Length >= 2 && w.All(char.IsLetter) && HasSequence([.. spelled], [.. w.Select(c => c.ToString())]));
+    }
+
+    private static string[] Words(string s)
+    {
+        var folded = new string([.. s.ToLowerInvariant().Normalize(System.Text.NormalizationForm.FormD)
+            .Where(c => System.Globalization.CharUnicodeInfo.GetUnicodeCategory(c) != System.Globalization.UnicodeCategory.NonSpacingMark)]);
+        return [.. WordChars().Matches(folded).Select(m => m.Value)];
+    }
+
+    private static bool HasSequence(string[] haystack, string[] needle) =>
+        Enumerable.Range(0, Math.Max(0, haystack.Length - needle.Length + 1)).Any(i => haystack.AsSpan(i, needle.Length).SequenceEqual(needle));
+
+    // the scorer's own list of words that identify no one, read from it so the two never drift apart
+    private static readonly Lazy<HashSet<string>> ScorersCommonWords = new(() =>
+    {
+        var scorer = DevSet("score_redaction.py") ?? throw new FileNotFoundException("../shared/eval/score_redaction.py");
+        var source = File.ReadAllText(scorer);
+        var start = source.IndexOf("COMMON = set(\"\"\"", StringComparison.Ordinal);
+        var end = source.IndexOf("\"\"\".split())", start, StringComparison.Ordinal);
+        Assert.True(start >= 0 && end > start, "the scorer's COMMON word list was not found");
+        return [.. source[(start + 16)..end].Split((char[])[' ', '\n', '\r'], StringSplitOptions.RemoveEmptyEntries)];
+    });
 
     private static readonly string[] Units = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"];
     private static readonly string[] Teens = ["ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"];
@@ -173,6 +241,9 @@ public sealed partial class EvalSetTests
 
     [GeneratedRegex(@"\s+")]
     private static partial Regex Spaces();
+
+    [GeneratedRegex(@"[^\W_]+")]
+    private static partial Regex WordChars();
 
     [GeneratedRegex(@"\s+dot\s+")]
     private static partial Regex SpokenDot();

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Writes spoken-calls.jsonl: call-style utterances in the redact verb's format, with `leak` (values that
 must not survive) and `keep` (text that must), scored by ../shared/eval/score_redaction.py.
-Sensitive spans are marked inline as {{value}}; digits are read from them the way the scorer reads them."""
+Sensitive spans are marked inline as {{value}}; digits are read from them the way the scorer reads them;
+{{t:value}} is a name, a street or a spoken date, judged as text (the scorer's kind "text")."""
 import json, re, sys
 sys.path.insert(0, "../../../../../shared/eval")
 UNITS = "zero one two three four five six seven eight nine".split()
@@ -59,7 +60,7 @@ CALLS = [
     ("A", "For verification, can I have the last four of your social?"),
     ("C", "sure it's {{six two one nine}}"),
     ("A", "And your date of birth?"),
-    ("C", "March 14th, 1986."),
+    ("C", "{{t:March 14th, 1986}}."),
     ("A", "Thank you, you're verified. I see 2 open tickets on the account."),
   ]),
   ("id-2", [
@@ -118,6 +119,32 @@ CALLS = [
     ("A", "So that's {{4111 1111 1111 1111}}, expiring {{04/27}}?"),
     ("C", "yes that's right"),
   ]),
+  # names, addresses and dates of birth (issue 18): other names, streets and phrasings than the public dev set
+  ("people-1", [
+    ("A", "thank you for calling contoso energy, my name is {{t:priyanka}}, who do i have on the line?"),
+    ("C", "hey {{t:priyanka}}, it's {{t:bartholomew okonkwo}}", False),
+    ("C", "hey {{t:priyanka}}, it's {{t:bartholomew okonkwo}} calling about a late fee"),
+    ("A", "thanks mister {{t:okonkwo}}, can you spell the last name for me?"),
+    ("C", "{{t:o k o}}", False),
+    ("C", "{{t:o k o n k w o}}"),
+    ("A", "perfect, and is there a grace period on that fee? let me check"),
+  ]),
+  ("people-2", [
+    ("A", "what's the address on the account?"),
+    ("C", "it's {{t:742 tamarind boulevard, apartment 9}}, {{05412}}"),
+    ("A", "so {{t:seven four two tamarind boulevard}}, got it, and your date of birth?"),
+    ("C", "{{t:july ninth nineteen seventy two}}"),
+    ("A", "thanks, your appointment is on july ninth at 3 pm, does that work?"),
+    ("C", "yes, i hope so, will you send a reminder to the main office?"),
+  ]),
+  ("people-3", [
+    ("A", "hi you're speaking with {{t:tobias}} at woodgrove insurance"),
+    ("C", "hi {{t:tobias}} this is {{t:marguerite deveraux}}, my son {{t:lorcan}} has a question about his claim"),
+    ("C", "also my dob is {{11 02 1958}} if you need it"),
+    ("C", "we live at {{t:eighty eight quillfeather lane}} now"),
+    ("A", "okay i've noted {{t:88 quillfeather lane}}, and the billing is due on the fifth of may"),
+    ("C", "the package came by u p s and i paid with my visa platinum"),
+  ]),
   ("split-1", [
     ("C", "my number is {{4539 1488}}"),
     ("C", "{{0343 6467}}"),
@@ -131,7 +158,10 @@ def line(call, i, who, text, final):
     for part in re.split(r"(\{\{.*?\}\})", text):
         if part.startswith("{{"):
             v = part[2:-2]
-            if "@" in v or " at " in v:
+            if v.startswith("t:"):
+                v = v[2:]
+                leak.append({"kind": "text", "value": v.lower(), "entity": "PERSON"})
+            elif "@" in v or " at " in v:
                 e = v.replace(" dot ", ".").replace(" underscore ", "_").replace(" at ", "@").replace(" ", "")
                 leak.append({"kind": "email", "value": e.lower(), "entity": "EMAIL_ADDRESS"})
             else:

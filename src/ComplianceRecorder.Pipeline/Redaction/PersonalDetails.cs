@@ -1,0 +1,994 @@
+namespace ComplianceRecorder.Pipeline.Redaction;
+
+/// <summary>
+/// People's names, postal addresses and dates of birth in one conversation. Found by context, not by
+/// lists of names: what introduces a name ("my name is", "this is … speaking", "thanks mister …", the
+/// answer to "can i get your full name"), the shape of an address (a house number, a street's name, a
+/// suffix from a closed list), a date said beside "born" or in answer to a question about it. What was
+/// learned stays learned for the call: a name or street heard once is masked wherever it comes back,
+/// said whole or spelled letter by letter, in partials and finals alike.
+/// </summary>
+internal sealed class PersonalDetails(bool keepAgentNames)
+{
+    private readonly bool _keepAgentNames = keepAgentNames;
+
+    // learned from finals only: partials are redacted with the context the finals built, but never change it
+    // not readonly: they are mutable structs, made on first use, as most calls learn nothing in most utterances
+    private LearnedWords _names;
+    private LearnedWords _streets;
+    // the agents' own names, when those are kept: said back by the customer they are kept too
+    private LearnedWords _kept;
+
+    private const WordClass Cues = WordClass.NameCue | WordClass.Greeting | WordClass.Title | WordClass.Relation
+        | WordClass.StreetSuffix | WordClass.Unit | WordClass.Place | WordClass.Zip | WordClass.Birth;
+
+    public void Claim(string text, List<Token> toks, WordClass classes, List<NumberRun> runs, Speaker speaker, bool isFinal, Asked asked,
+        Span<bool> claimed, List<RedactedEntity> spans)
+    {
+        var answering = speaker == Speaker.Customer ? asked : Asked.None;
+        var scan = new Scan(text, toks, claimed, spans, this, speaker, isFinal);
+        var spelledDob = scan.Spelled(answering);
+        if ((classes & Cues) == 0 && answering == Asked.None && _names.Count == 0 && _streets.Count == 0 && !spelledDob)
+        {
+            return;
+        }
+        if ((classes & (WordClass.StreetSuffix | WordClass.Unit | WordClass.Place | WordClass.Zip)) != 0 || (answering & Asked.Address) != 0)
+        {
+            scan.Addresses(runs, (classes & WordClass.Place) != 0 || (answering & Asked.Address) != 0, (answering & Asked.Address) != 0);
+            scan.LearnStreets();
+        }
+        var birth = (classes & WordClass.Birth) != 0 || spelledDob || (answering & Asked.BirthDate) != 0;
+        if (birth || (answering & Asked.Verification) != 0)
+        {
+            scan.BirthDates(runs, birth);
+        }
+        if ((classes & (WordClass.NameCue | WordClass.Greeting | WordClass.Title | WordClass.Relation)) != 0 || (answering & Asked.Name) != 0)
+        {
+            scan.Names((answering & Asked.Name) != 0);
+        }
+        if (_names.Count > 0 || _streets.Count > 0)
+        {
+            scan.Remembered();
+        }
+    }
+
+    /// <summary>Words learned in one call, compared without case; no set is made until the first word.</summary>
+    private struct LearnedWords
+    {
+        private HashSet<string>? _set;
+
+        public readonly int Count => _set?.Count ?? 0;
+
+        public void Add(ReadOnlySpan<char> word)
+        {
+            if (word.Length >= 2)
+            {
+                (_set ??= new HashSet<string>(StringComparer.OrdinalIgnoreCase)).Add(word.ToString());
+            }
+        }
+
+        public readonly bool Contains(ReadOnlySpan<char> word) => _set is { } set && set.GetAlternateLookup<ReadOnlySpan<char>>().Contains(word);
+
+        public readonly bool AnyStartsWith(ReadOnlySpan<char> prefix)
+        {
+            foreach (var w in _set ?? [])
+            {
+                if (w.AsSpan().StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
+                {
+                    return true;
+                }
+            }
+            return false;
+        }
+    }
+
+    /// <summary>One utterance's pass. A ref struct over the session's scratch: nothing is allocated unless something is found.</summary>
+    private readonly ref struct Scan(string text, List<Token> toks, Span<bool> claimed, List<RedactedEntity> spans, PersonalDetails session, Speaker speaker, bool isFinal)
+    {
+        private readonly string _text = text;
+        private readonly List<Token> _toks = toks;
+        private readonly Span<bool> _claimed = claimed;
+        private readonly List<RedactedEntity> _spans = spans;
+        private readonly PersonalDetails _session = session;
+        private readonly Speaker _speaker = speaker;
+        private readonly bool _isFinal = isFinal;
+
+        private ReadOnlySpan<char> Word(Token t) => _text.AsSpan(t.Start, t.End - t.Start);
+
+        private bool Is(int i, string word) => i >= 0 && i < _toks.Count && Word(_toks[i]).Equals(word, StringComparison.OrdinalIgnoreCase);
+
+        // our own placeholders ("[NAME]") are never a name, and redaction stays idempotent
+        private bool IsPlaceholder(Token t) => t.Start > 0 && _text[t.Start - 1] == '[';
+
+        private bool IsLetters(Token t) => t.Kind == TokenKind.Word && char.IsLetter(_text[t.Start]) && !IsPlaceholder(t);
+
+        private bool IsPunct(int i, char c) => i >= 0 && i < _toks.Count && _toks[i].Kind is TokenKind.Punct or TokenKind.Word && _toks[i].End - _toks[i].Start == 1 && _text[_toks[i].Start] == c;
+
+        /// <summary>The next token that is not a space, or the count when there is none.</summary>
+        private int Next(int i)
+        {
+            i++;
+            while (i < _toks.Count && _toks[i].Kind == TokenKind.Space)
+            {
+                i++;
+            }
+            return i;
+        }
+
+        private int Previous(int i)
+        {
+            i--;
+            while (i >= 0 && _toks[i].Kind == TokenKind.Space)
+            {
+                i--;
+            }
+            return i;
+        }
+
+        // a word that by itself names someone: not everyday English, not a number, not one of ours
+        private bool NameLike(int i, bool inflectedOk = false) =>
+            i < _toks.Count && IsLetters(_toks[i]) && (_toks[i].Class & WordClass.Common) == 0 && _toks[i].End - _toks[i].Start >= 2
+            && (inflectedOk || !LooksInflected(Word(_toks[i]))) && !_session._kept.Contains(Word(_toks[i]));
+
+        // "i'm contacting", "my father retired", "i'm originally from": the word list is short, word endings say the rest
+        private static bool LooksInflected(ReadOnlySpan<char> w) =>
+            w.Length >= 6 && (w.EndsWith("ing", StringComparison.OrdinalIgnoreCase) || w.EndsWith("ly", StringComparison.OrdinalIgnoreCase)
+                || w.EndsWith("ed", StringComparison.OrdinalIgnoreCase) || w.EndsWith("tion", StringComparison.OrdinalIgnoreCase)
+                || w.EndsWith("ment", StringComparison.OrdinalIgnoreCase) || w.EndsWith("ness", StringComparison.OrdinalIgnoreCase)
+                || w.EndsWith("ful", StringComparison.OrdinalIgnoreCase) || w.EndsWith("ous", StringComparison.OrdinalIgnoreCase)
+                || (w.Length >= 7 && (w.EndsWith("able", StringComparison.OrdinalIgnoreCase) || w.EndsWith("ible", StringComparison.OrdinalIgnoreCase)
+                    || w.EndsWith("ive", StringComparison.OrdinalIgnoreCase))));
+
+        // after "my name is" even an everyday word is a name ("grace"), but never a function word, a number or a cue
+        private bool NameLikeAfterStrongCue(int i)
+        {
+            if (NameLike(i))
+            {
+                return true;
+            }
+            if (i >= _toks.Count || !IsLetters(_toks[i]) || _toks[i].End - _toks[i].Start < 2
+                || (_toks[i].Class & (WordClass.Function | WordClass.NameCue | WordClass.Greeting | WordClass.Place | WordClass.Birth | WordClass.Month | WordClass.Title)) != 0)
+            {
+                return false;
+            }
+            // an everyday word is a name only where a name ends: "my name is grace", "grace wisniewski", not "my name is really long"
+            // or "i'm helping my daughter"
+            var next = Next(i);
+            return !LooksInflected(Word(_toks[i])) && (next >= _toks.Count || _toks[next].Kind == TokenKind.Punct || NameLike(next)
+                || Is(next, "and") || Is(next, "speaking") || Is(next, "calling") || Is(next, "here"));
+        }
+
+        private bool Claim(EntityType type, int start, int end)
+        {
+            if (end <= start || _claimed[start..end].Contains(true))
+            {
+                return false;
+            }
+            _claimed[start..end].Fill(true);
+            _spans.Add(new RedactedEntity(type, start, end));
+            return true;
+        }
+
+        // ---- names ------------------------------------------------------------------------------------
+
+        /// <summary>Takes the name starting at token <paramref name="i"/>: up to three words, joined by hyphens, initials or (in answers) commas.</summary>
+        private int TakeName(int i, bool strong, bool commas = false, bool agentsOwn = false, bool single = false, bool inflectedOk = false)
+        {
+            if (i >= _toks.Count || !(strong ? NameLikeAfterStrongCue(i) : NameLike(i, inflectedOk)))
+            {
+                return -1;
+            }
+            var first = i;
+            var last = i;
+            var words = 1;
+            while (words < 4 && !single)
+            {
+                var n = Next(last);
+                if (n < _toks.Count && (IsPunct(n, '-') || (commas && IsPunct(n, ','))) && NameLike(Next(n)))
+                {
+                    last = Next(n);
+                }
+                else if (n < _toks.Count && IsLetters(_toks[n]) && _toks[n].End - _toks[n].Start == 1 && IsPunct(Next(n), '.') && NameLike(Next(Next(n))))
+                {
+                    // a middle initial: "vanessa p. hertzog"
+                    last = Next(Next(n));
+                }
+                else if (NameLike(n) && words < 3)
+                {
+                    last = n;
+                }
+                else
+                {
+                    break;
+                }
+                words++;
+            }
+            var (start, end) = (_toks[first].Start, _toks[last].End);
+            if (Word(_toks[last]).EndsWith("'s", StringComparison.OrdinalIgnoreCase))
+            {
+                // "i'm heather's daughter": the name, not its possessive
+                end -= 2;
+            }
+            if (agentsOwn && _session._keepAgentNames)
+            {
+                for (var k = first; k <= last; k++)
+                {
+                    if (IsLetters(_toks[k]))
+                    {
+                        _session._kept.Add(Word(_toks[k]));
+                    }
+                }
+                return last;
+            }
+            if (Claim(EntityType.Name, start, end) && _isFinal)
+            {
+                for (var k = first; k <= last; k++)
+                {
+                    if (IsLetters(_toks[k]) && (_toks[k].Class & WordClass.Common) == 0)
+                    {
+                        var w = Word(_toks[k]);
+                        _session._names.Add(w.EndsWith("'s", StringComparison.OrdinalIgnoreCase) ? w[..^2] : w);
+                    }
+                }
+            }
+            return last;
+        }
+
+        private int SkipFillers(int i)
+        {
+            while (i < _toks.Count && (_toks[i].Kind == TokenKind.Filler || IsPunct(i, ',') || IsPunct(i, ':')))
+            {
+                i = Next(i);
+            }
+            return i;
+        }
+
+        public void Names(bool answering)
+        {
+            for (var i = 0; i < _toks.Count; i = Next(i))
+            {
+                var t = _toks[i];
+                if (!IsLetters(t))
+                {
+                    continue;
+                }
+                var c = t.Class;
+                if ((c & WordClass.NameCue) != 0)
+                {
+                    NameCue(i);
+                }
+                if ((c & WordClass.Greeting) != 0)
+                {
+                    // "thanks huong", "hi meiling", "thank you, carmen": a name said to someone
+                    var n = Is(i, "thank") && Is(Next(i), "you") ? Next(Next(i)) : Next(i);
+                    if (!Is(i, "thank") || Is(Next(i), "you"))
+                    {
+                        // said to someone, a word ending in "-ing" is a name ("hi meiling"), not a verb as after "i'm"
+                        TakeName(SkipFillers(n), strong: false, inflectedOk: true);
+                    }
+                }
+                if ((c & WordClass.Title) != 0)
+                {
+                    Title(i);
+                }
+                if ((c & WordClass.Relation) != 0)
+                {
+                    Relative(i);
+                }
+            }
+            if (answering)
+            {
+                Answer();
+            }
+        }
+
+        private void NameCue(int i)
+        {
+            var n = Next(i);
+            if (Is(i, "name") || Is(i, "name's") || Is(i, "surname") || (Is(i, "names") && Is(Previous(i), "my")))
+            {
+                // "my name is carmen", "my name's michael", "my husband's name wei haddad"
+                var agentsOwn = _speaker == Speaker.Agent && Is(Previous(i), "my");
+                if ((Is(i, "name") || Is(i, "surname")) && (Is(n, "is") || Is(n, "was") || (IsPunct(n, ',') && Is(Previous(i), "my"))))
+                {
+                    TakeName(SkipFillers(Next(n)), strong: true, agentsOwn: agentsOwn);
+                }
+                else if (Is(i, "name") && NameOnIs(n) is var named and >= 0)
+                {
+                    // "the name on the card is lucinda marchetti"
+                    TakeName(SkipFillers(named), strong: true);
+                }
+                else if (Is(i, "name"))
+                {
+                    // a relative's, or which of the names: "my husband's name wei haddad", "last name gupta"; not "my name appears"
+                    var p = Previous(i);
+                    if (p >= 0 && (Word(_toks[p]).EndsWith("'s", StringComparison.OrdinalIgnoreCase) || Is(p, "last") || Is(p, "first")
+                        || Is(p, "middle") || Is(p, "maiden")))
+                    {
+                        TakeName(SkipFillers(n), strong: false);
+                    }
+                }
+                else
+                {
+                    TakeName(SkipFillers(n), strong: true, agentsOwn: agentsOwn);
+                }
+            }
+            else if (Is(i, "this") && Is(n, "is"))
+            {
+                // "this is ashley at summit energy", "this is luis speaking"; not "this is great"
+                var at = SkipFillers(Next(n));
+                var agentsOwn = _speaker == Speaker.Agent;
+                if (TakeName(at, strong: false, agentsOwn: agentsOwn) < 0 && Is(Next(at), "speaking"))
+                {
+                    TakeName(at, strong: true, agentsOwn: agentsOwn);
+                }
+            }
+            else if (Is(i, "speaking") && !Is(n, "with") && !Is(n, "to"))
+            {
+                // "acme bank dmitri speaking": the word before, unless it is "i" ("who am i speaking with")
+                var p = Previous(i);
+                if (p >= 0 && (NameLikeAfterStrongCue(p) || NameLike(p)) && !Word(_toks[p]).EndsWith("ly", StringComparison.OrdinalIgnoreCase))
+                {
+                    // one word only: the words before it are usually the company's ("fabrikam wireless grace speaking")
+                    TakeName(p, strong: true, agentsOwn: _speaker == Speaker.Agent, single: true);
+                }
+            }
+            else if (Is(i, "speaking") && Is(n, "with") && (Is(Previous(i), "you're") || Is(Previous(i), "are")))
+            {
+                TakeName(Next(n), strong: false, agentsOwn: _speaker == Speaker.Agent);
+            }
+            else if ((Is(i, "call") || Is(i, "calls")) && Is(n, "me"))
+            {
+                // "you can call me dee", "everyone calls me vanessa"
+                TakeName(SkipFillers(Next(n)), strong: false);
+            }
+            else if (Is(i, "i'm") || Is(i, "im") || Is(i, "myself"))
+            {
+                TakeName(SkipFillers(n), strong: false);
+            }
+            else if (Is(i, "it's") || Is(i, "its"))
+            {
+                // "it's emily rossi calling about my account", "it's haruto nowak again"
+                var last = n;
+                var end = -1;
+                while (NameLike(last))
+                {
+                    end = last;
+                    last = Next(last);
+                }
+                // "hi it's ramona": greeted, and nothing after the name
+                var greeted = Previous(i) is var g and >= 0 && (_toks[g].Class & WordClass.Greeting) != 0;
+                if (end >= 0 && (Is(last, "calling") || Is(last, "speaking") || Is(last, "here") || Is(last, "again")
+                    || (greeted && (last >= _toks.Count || IsPunct(last, ',') || IsPunct(last, '.')))))
+                {
+                    TakeName(n, strong: false);
+                }
+            }
+            else if (Is(i, "under") && (Is(Previous(i), "be") || Is(Previous(i), "is") || Is(Previous(i), "it's") || Is(Previous(i), "was")))
+            {
+                // "it should be under minjun khalil", "it's under the name of …"
+                if (Is(n, "the") && Is(Next(n), "name"))
+                {
+                    n = Next(Next(n));
+                    n = Is(n, "of") ? Next(n) : n;
+                }
+                TakeName(SkipFillers(n), strong: false);
+            }
+        }
+
+        // after "name on the account is", "name on file is": where the name starts, or -1
+        private int NameOnIs(int n)
+        {
+            if (!Is(n, "on"))
+            {
+                return -1;
+            }
+            for (var k = Next(n); k < _toks.Count && k <= n + 10; k = Next(k))
+            {
+                if (Is(k, "is") || Is(k, "was"))
+                {
+                    return Next(k);
+                }
+                if (!(Is(k, "the") || Is(k, "card") || Is(k, "account") || Is(k, "file") || Is(k, "your") || Is(k, "my") || Is(k, "policy") || Is(k, "lease")))
+                {
+                    return -1;
+                }
+            }
+            return -1;
+        }
+
+        // "thanks doctor mansour", "thank you mister ramirez"; not "my kids watch mister rogers", "a dr pepper"
+        private void Title(int i)
+        {
+            var p = Previous(i);
+            if (p >= 0 && _toks[p].Kind != TokenKind.Punct && !IsAddressedBefore(p))
+            {
+                return;
+            }
+            var n = Next(i);
+            if (IsPunct(n, '.'))
+            {
+                n = Next(n);
+            }
+            TakeName(n, strong: true);
+        }
+
+        private bool IsAddressedBefore(int p) =>
+            (_toks[p].Class & WordClass.Greeting) != 0 || Is(p, "you") || Is(p, "okay") || Is(p, "ok") || Is(p, "sorry") || Is(p, "yes")
+            || Is(p, "yeah") || Is(p, "sure") || Is(p, "great") || Is(p, "perfect") || Is(p, "right") || Is(p, "alright") || Is(p, "is")
+            || Is(p, "i'm") || Is(p, "am") || Is(p, "with") || Is(p, "for") || Is(p, "to") || Is(p, "and") || Is(p, "named")
+            || Is(p, "it's") || Is(p, "that's") || Is(p, "was") || Is(p, "so") || Is(p, "well") || Is(p, "um") || Is(p, "uh") || Is(p, "this");
+
+        // "my grandmother guadalupe", "my husband's name wei haddad", "my father in law oluwaseun sharma"
+        private void Relative(int i)
+        {
+            var p = Previous(i);
+            if (!(Is(p, "my") || Is(p, "our") || Is(p, "his") || Is(p, "her") || Is(p, "your") || Is(p, "their")))
+            {
+                return;
+            }
+            var n = Next(i);
+            if (Is(n, "in") && Is(Next(n), "law"))
+            {
+                n = Next(Next(n));
+            }
+            if (Is(n, "'s"))
+            {
+                n = Next(n);
+            }
+            if (Is(n, "name") || Is(n, "named") || Is(n, "called"))
+            {
+                n = Next(n);
+                n = Is(n, "is") ? Next(n) : n;
+            }
+            TakeName(SkipFillers(n), strong: false);
+        }
+
+        // the answer to "can i get your full name": "um arjun miller", "sure robert dela cruz", "Mensah, Fatima"
+        private void Answer()
+        {
+            var i = 0;
+            // "hey priyanka, it's …": greetings and what is claimed already come before the answer
+            while (i < _toks.Count && (_toks[i].Kind is TokenKind.Space or TokenKind.Filler or TokenKind.Punct || IsLead(i)
+                || (_toks[i].Class & WordClass.Greeting) != 0 || _claimed[_toks[i].Start]))
+            {
+                i++;
+            }
+            TakeName(i, strong: true, commas: true);
+        }
+
+        private bool IsLead(int i) =>
+            Is(i, "yes") || Is(i, "yeah") || Is(i, "sure") || Is(i, "okay") || Is(i, "ok") || Is(i, "so") || Is(i, "it's") || Is(i, "its")
+            || Is(i, "it") || Is(i, "is") || Is(i, "that's") || Is(i, "this") || Is(i, "my") || Is(i, "name") || Is(i, "name's")
+            || Is(i, "names") || Is(i, "i'm") || Is(i, "im") || Is(i, "hi") || Is(i, "hello") || Is(i, "well") || Is(i, "oh")
+            || Is(i, "full") || Is(i, "first") || Is(i, "last") || Is(i, "yep") || Is(i, "yup") || Is(i, "absolutely")
+            || Is(i, "and") || Is(i, "um") || Is(i, "uh");
+
+        // ---- spelled letters --------------------------------------------------------------------------
+
+        /// <summary>
+        /// Letters said one by one: a name spelled ("s m i t h", "h-e-r-n-a-n-d-e-z", "b e double n e t t") when the agent asked
+        /// for a spelling or a name, when it spells the word just said or a name learned earlier in the call, or when it is too long
+        /// for an acronym. "u p s", "a t m" and "d o b" stay. Returns whether "d o b" was spelled (a birth-date cue).
+        /// </summary>
+        public bool Spelled(Asked answering)
+        {
+            var dob = false;
+            Span<char> letters = stackalloc char[40];
+            for (var i = 0; i < _toks.Count; i++)
+            {
+                if (!IsLetter(i) || (i > 0 && _toks[i - 1].Kind != TokenKind.Space && _toks[i - 1].Kind != TokenKind.Punct))
+                {
+                    continue;
+                }
+                var first = i;
+                var last = i;
+                var count = 0;
+                var k = i;
+                while (k < _toks.Count && count < letters.Length - 3)
+                {
+                    if (IsLetter(k))
+                    {
+                        letters[count++] = char.ToLowerInvariant(_text[_toks[k].Start]);
+                        last = k;
+                    }
+                    else if (_toks[k].Kind == TokenKind.Multiplier && k + 2 < _toks.Count && IsLetter(Next(k)))
+                    {
+                        var l = Next(k);
+                        for (var m = 0; m < _toks[k].Value; m++)
+                        {
+                            letters[count++] = char.ToLowerInvariant(_text[_toks[l].Start]);
+                        }
+                        last = l;
+                        k = l;
+                    }
+                    else
+                    {
+                        break;
+                    }
+                    // letters are parted by spaces, hyphens or dots: "f. i. s. c. h. e. r."
+                    var n = k + 1;
+                    while (n < _toks.Count && (_toks[n].Kind == TokenKind.Space || IsPunct(n, '-') || IsPunct(n, '.')))
+                    {
+                        n++;
+                    }
+                    if (n == k + 1)
+                    {
+                        break;
+                    }
+                    k = n;
+                }
+                i = last;
+                if (count < 2)
+                {
+                    continue;
+                }
+                var word = letters[..count];
+                if (IsAcronym(word))
+                {
+                    dob |= word.SequenceEqual("dob");
+                    continue;
+                }
+                var before = WordBefore(first);
+                var spellsWordBefore = before >= 0 && Word(_toks[before]).Equals(word, StringComparison.OrdinalIgnoreCase);
+                var stillBeingSaid = !_isFinal && OnlyTrailing(_toks[last].End);
+                if ((answering & (Asked.Spelling | Asked.Name)) != 0 || _session._names.Contains(word) || spellsWordBefore || count >= 5
+                    || (count >= 3 && SpellCueBefore(first)) || (stillBeingSaid && IsPrefixOfLearned(word)))
+                {
+                    if (spellsWordBefore && Claim(EntityType.Name, _toks[before].Start, _toks[before].End))
+                    {
+                        // "patel p a t e l": the word said before its spelling is the name
+                    }
+                    var end = _toks[last].End;
+                    if (end < _text.Length && _text[end] == '.')
+                    {
+                        end++;
+                    }
+                    if (Claim(EntityType.Name, _toks[first].Start, end) && _isFinal)
+                    {
+                        _session._names.Add(word);
+                    }
+                }
+            }
+            return dob;
+        }
+
+        private bool IsLetter(int i) =>
+            i < _toks.Count && _toks[i].End - _toks[i].Start == 1 && char.IsAsciiLetter(_text[_toks[i].Start]) && _toks[i].Kind is TokenKind.Word or TokenKind.Zero
+            && !IsPlaceholder(_toks[i]);
+
+        private static bool IsAcronym(ReadOnlySpan<char> letters)
+        {
+            foreach (var range in WordLists.Acronyms.AsSpan().SplitAny(" \n\r"))
+            {
+                if (WordLists.Acronyms.AsSpan()[range].SequenceEqual(letters))
+                {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        // the word before a spelling, across "that's", "it's", "is", commas: "patel p a t e l", "arjun, that's a r j u n"
+        private int WordBefore(int i)
+        {
+            var p = Previous(i);
+            while (p >= 0 && (IsPunct(p, ',') || IsPunct(p, '-') || Is(p, "that's") || Is(p, "it's") || Is(p, "is") || Is(p, "spelled") || _toks[p].Kind == TokenKind.Filler))
+            {
+                p = Previous(p);
+            }
+            return p >= 0 && IsLetters(_toks[p]) ? p : -1;
+        }
+
+        private bool SpellCueBefore(int i)
+        {
+            for (var p = i - 1; p >= 0; p--)
+            {
+                if (Is(p, "spell") || Is(p, "spelled") || Is(p, "spelling") || Is(p, "spells") || Is(p, "spelt"))
+                {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        private bool OnlyTrailing(int end)
+        {
+            foreach (var c in _text.AsSpan(end))
+            {
+                if (char.IsLetterOrDigit(c))
+                {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        private bool IsPrefixOfLearned(ReadOnlySpan<char> letters) => _session._names.AnyStartsWith(letters);
+
+        // ---- addresses --------------------------------------------------------------------------------
+
+        /// <summary>
+        /// A house number, one to four words of a street's name and a suffix ("39 willow circle", "four fifteen saint charles
+        /// terrace"), or a unit after them ("218 el camino real unit nineteen"), or, where an address is being given, the words
+        /// after a house number ("i live at 2943 calle ocho"). Then its unit, and any zip code after it.
+        /// </summary>
+        public void Addresses(List<NumberRun> runs, bool given, bool answering)
+        {
+            var zipCue = -1;
+            for (var i = 0; i < _toks.Count; i++)
+            {
+                if ((_toks[i].Class & WordClass.Zip) != 0)
+                {
+                    zipCue = _toks[i].End;
+                    break;
+                }
+            }
+            var after = int.MaxValue;
+            foreach (var run in runs)
+            {
+                if (_claimed[run.Start])
+                {
+                    continue;
+                }
+                if (run.Digits.Length is > 0 and <= 6 && (run.Spoken || !run.Shape.AsSpan().ContainsAny(",.:/")) && Street(run, given) is { } end)
+                {
+                    Claim(EntityType.Address, run.Start, end);
+                    after = Math.Min(after, end);
+                    continue;
+                }
+                if (IsPostOfficeBox(run))
+                {
+                    Claim(EntityType.Address, run.Start, run.End);
+                    continue;
+                }
+                if (run.Digits.Length is 5 or 9 && (run.Start >= after || (zipCue >= 0 && run.Start >= zipCue) || (answering && !run.HasMagnitude)))
+                {
+                    Claim(EntityType.Address, run.Start, run.End);
+                }
+            }
+            // a zip written after the unit joins the unit's number in one run ("apartment 9, 05412"): the group itself is the zip
+            for (var i = 0; i < _toks.Count && after != int.MaxValue; i++)
+            {
+                var t = _toks[i];
+                if (t.Kind == TokenKind.Digits && t.Start >= after && t.End - t.Start == 5 && !_claimed[t.Start])
+                {
+                    Claim(EntityType.Address, t.Start, t.End);
+                }
+            }
+        }
+
+        // streets whose kind comes before their name, as in French, Spanish, Italian or Portuguese; not "2 way radios"
+        private bool IsStreetKindFirst(int n) =>
+            Is(n, "rue") || Is(n, "calle") || Is(n, "avenida") || Is(n, "avenue") || Is(n, "via") || Is(n, "rua") || Is(n, "boulevard")
+            || Is(n, "chemin") || Is(n, "camino") || Is(n, "strada") || Is(n, "plaza");
+
+        // "po box 4412", "p o box 4412", "post office box 4412"
+        private bool IsPostOfficeBox(NumberRun run)
+        {
+            var box = Previous(TokenAt(run.Start));
+            var before = Previous(box);
+            return Is(box, "box") && (Is(before, "po") || Is(before, "o") || Is(before, "office") || Is(before, "p.o"));
+        }
+
+        private int? Street(NumberRun run, bool given)
+        {
+            var i = TokenAt(run.End);
+            var words = 0;
+            var lastWord = -1;
+            var suffix = -1;
+            for (var n = Next(i - 1); n < _toks.Count && words < 5; n = Next(n))
+            {
+                var t = _toks[n];
+                if (!IsStreetWord(n))
+                {
+                    break;
+                }
+                words++;
+                lastWord = n;
+                if (words == 1 && IsStreetKindFirst(n) && NameLike(Next(n)))
+                {
+                    // the street's kind first, as in "137 avenue teboulbi", "2943 calle ocho": its name follows, up to the next such word
+                    suffix = Next(n);
+                    while (words < 4 && NameLike(Next(suffix)) && (_toks[Next(suffix)].Class & WordClass.StreetSuffix) == 0)
+                    {
+                        suffix = Next(suffix);
+                        words++;
+                    }
+                    break;
+                }
+                if ((t.Class & WordClass.StreetSuffix) != 0 && words >= 2)
+                {
+                    suffix = n;
+                    break;
+                }
+            }
+            if (suffix >= 0)
+            {
+                return Unit(suffix);
+            }
+            var unit = lastWord >= 0 ? Next(lastWord) : -1;
+            if (lastWord >= 0 && words <= 4 && unit < _toks.Count && (_toks[unit].Class & WordClass.Unit) != 0)
+            {
+                return Unit(lastWord);
+            }
+            if (lastWord >= 0 && words <= 3 && given && AllUncommon(TokenAt(run.End), lastWord))
+            {
+                return _toks[lastWord].End;
+            }
+            return null;
+        }
+
+        private bool AllUncommon(int from, int to)
+        {
+            for (var k = from; k <= to; k++)
+            {
+                if (_toks[k].Kind != TokenKind.Space && (_toks[k].Class & WordClass.Common) != 0)
+                {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        private int TokenAt(int offset)
+        {
+            for (var i = 0; i < _toks.Count; i++)
+            {
+                if (_toks[i].Start >= offset)
+                {
+                    return i;
+                }
+            }
+            return _toks.Count;
+        }
+
+        // a street's name: any word but a function word, a unit, a birth or harmless word ("3 dollars", "5 minutes")
+        private bool IsStreetWord(int n)
+        {
+            var t = _toks[n];
+            if (!IsLetters(t) || (t.Class & (WordClass.Function | WordClass.Unit | WordClass.Birth | WordClass.NameCue | WordClass.Place | WordClass.Zip | WordClass.Greeting)) != 0)
+            {
+                return (t.Class & WordClass.Ordinal) != 0 && IsLetters(t);
+            }
+            if (t.Phrases is { } phrases && (t.Class & WordClass.StreetSuffix) == 0)
+            {
+                foreach (var p in phrases)
+                {
+                    if (p.Topic != Topic.None)
+                    {
+                        return false;
+                    }
+                }
+            }
+            return true;
+        }
+
+        // "… lane apt 394", "… parkway apartment 23b", "… way, unit five": the unit is part of the address
+        private int Unit(int last)
+        {
+            var end = _toks[last].End;
+            var n = Next(last);
+            if (IsPunct(n, ','))
+            {
+                n = Next(n);
+            }
+            if (n >= _toks.Count || (_toks[n].Class & WordClass.Unit) == 0)
+            {
+                return end;
+            }
+            var id = Next(n);
+            if (IsPunct(id, '#'))
+            {
+                id = Next(id);
+            }
+            var idEnd = -1;
+            while (id < _toks.Count && (_toks[id].Kind is TokenKind.Digits or TokenKind.Unit or TokenKind.Teen or TokenKind.Tens or TokenKind.Zero
+                || (_toks[id].Kind == TokenKind.Word && _toks[id].End - _toks[id].Start == 1 && char.IsLetter(_text[_toks[id].Start]))))
+            {
+                idEnd = _toks[id].End;
+                // "23b": the letter glued to the number
+                id = id + 1 < _toks.Count && _toks[id + 1].Kind != TokenKind.Space && _toks[id + 1].Kind != TokenKind.Punct ? id + 1 : Next(id);
+            }
+            return idEnd > 0 ? idEnd : end;
+        }
+
+        // ---- dates of birth ---------------------------------------------------------------------------
+
+        /// <summary>
+        /// A date said beside "born", "birthday", "d o b" or in answer to a question about it ("march third nineteen eighty five",
+        /// "the fifth of february sixty three", "oh three oh three eighty five", "07/17/1977"). In answer to a question that verifies
+        /// the caller (<paramref name="birth"/> false) only a whole date with its year counts.
+        /// </summary>
+        public void BirthDates(List<NumberRun> runs, bool birth)
+        {
+            for (var i = 0; i < _toks.Count; i++)
+            {
+                var t = _toks[i];
+                if ((t.Class & WordClass.Month) != 0 && IsLetters(t))
+                {
+                    // "march third", "december 28th 1992", "february twenty one sixty six"
+                    var n = Next(i);
+                    n = Is(n, "the") ? Next(n) : n;
+                    if (Day(n) is { } dayEnd)
+                    {
+                        var (end, year) = Year(dayEnd);
+                        if (birth || year)
+                        {
+                            Claim(EntityType.Dob, t.Start, end);
+                        }
+                    }
+                }
+                else if (IsLetters(t) && (t.Class & WordClass.Ordinal) != 0 || t.Kind is TokenKind.Digits or TokenKind.Tens)
+                {
+                    // "the second of june nineteen fifty", "the 5th of february"
+                    // "the 12th march 1980" too, without "of"
+                    if (Day(i) is { } d && Next(TokenAt(d) - 1) is var of && (Is(of, "of") ? Next(of) : of) is var month
+                        && month < _toks.Count && (_toks[month].Class & WordClass.Month) != 0 && IsLetters(_toks[month]))
+                    {
+                        var (end, year) = Year(_toks[month].End);
+                        if (birth || year)
+                        {
+                            Claim(EntityType.Dob, t.Start, end);
+                        }
+                    }
+                }
+            }
+            foreach (var run in runs)
+            {
+                if (_claimed[run.Start] || run.Digits.Length < 4 || (run.Digits.Length > 8 && !run.HasMagnitude) || run.Digits.Length > 10)
+                {
+                    continue;
+                }
+                if (birth || LooksLikeDate(run.Digits))
+                {
+                    Claim(EntityType.Dob, run.Start, AndMore(run));
+                }
+            }
+        }
+
+        /// <returns>The offset where a day said at token <paramref name="i"/> ends: "third", "twenty first", "17th", "fourteen", "5".</returns>
+        private int? Day(int i)
+        {
+            if (i >= _toks.Count)
+            {
+                return null;
+            }
+            var t = _toks[i];
+            if ((t.Class & WordClass.Ordinal) != 0 && IsLetters(t))
+            {
+                return t.End;
+            }
+            if (t.Kind == TokenKind.Tens && t.Value is 20 or 30)
+            {
+                var n = Next(i);
+                if (IsPunct(n, '-'))
+                {
+                    n = Next(n);
+                }
+                if (n < _toks.Count && (((_toks[n].Class & WordClass.Ordinal) != 0 && _toks[n].Value <= 9) || (_toks[n].Kind == TokenKind.Unit && _toks[n].Value > 0)))
+                {
+                    return _toks[n].End;
+                }
+                return t.End;
+            }
+            if (t.Kind is TokenKind.Unit or TokenKind.Teen && t.Value > 0)
+            {
+                return t.End;
+            }
+            if (t.Kind == TokenKind.Digits && t.End - t.Start <= 2)
+            {
+                // "17th", "1st", "5"
+                var n = i + 1;
+                return n < _toks.Count && _toks[n].Kind == TokenKind.Word && _toks[n].Start == t.End && _toks[n].End - _toks[n].Start == 2 ? _toks[n].End : t.End;
+            }
+            return null;
+        }
+
+        /// <returns>Where the date ends, with the year said right after the day if there is one.</returns>
+        private (int End, bool HasYear) Year(int dayEnd)
+        {
+            var n = Next(TokenAt(dayEnd) - 1);
+            if (IsPunct(n, ','))
+            {
+                n = Next(n);
+            }
+            if (n < _toks.Count && _toks[n].Kind is TokenKind.Digits or TokenKind.Unit or TokenKind.Teen or TokenKind.Tens or TokenKind.Zero)
+            {
+                var end = _toks[n].End;
+                var last = n;
+                var words = 0;
+                while (last < _toks.Count && words < 4 && _toks[last].Kind is TokenKind.Digits or TokenKind.Unit or TokenKind.Teen or TokenKind.Tens or TokenKind.Zero or TokenKind.Magnitude)
+                {
+                    end = _toks[last].End;
+                    words++;
+                    last = Next(last);
+                    if (Is(last, "and") && Next(last) < _toks.Count && _toks[Next(last)].Kind is TokenKind.Unit or TokenKind.Teen or TokenKind.Tens)
+                    {
+                        last = Next(last);
+                    }
+                }
+                return (end, true);
+            }
+            return (dayEnd, false);
+        }
+
+        // "two thousand and three": the words after a magnitude's "and" are the same number
+        private int AndMore(NumberRun run)
+        {
+            var end = run.End;
+            if (!run.HasMagnitude)
+            {
+                return end;
+            }
+            var n = Next(TokenAt(end) - 1);
+            if (Is(n, "and"))
+            {
+                var m = Next(n);
+                while (m < _toks.Count && _toks[m].Kind is TokenKind.Unit or TokenKind.Teen or TokenKind.Tens or TokenKind.Zero)
+                {
+                    end = _toks[m].End;
+                    m = Next(m);
+                }
+            }
+            return end;
+        }
+
+        // "01 24 1987", "1121965", "101692": a month, a day and a year, the year one a person may be born in
+        private static bool LooksLikeDate(string digits)
+        {
+            if (digits.Length < 6)
+            {
+                return false;
+            }
+            var year = digits.Length >= 7 ? int.Parse(digits.AsSpan(digits.Length - 4), provider: System.Globalization.CultureInfo.InvariantCulture) : -1;
+            return year < 0 || year is >= 1900 and <= 2030;
+        }
+
+        // ---- memory -----------------------------------------------------------------------------------
+
+        /// <summary>A name or a street learned earlier in the call, said again ("okay carmen", "yes, peachtree").</summary>
+        public void Remembered()
+        {
+            foreach (var t in _toks)
+            {
+                if (!IsLetters(t) || (t.Class & WordClass.Common) != 0 || _claimed[t.Start])
+                {
+                    continue;
+                }
+                var w = Word(t);
+                if (_session._names.Contains(w))
+                {
+                    Claim(EntityType.Name, t.Start, t.End);
+                }
+                else if (_session._streets.Contains(w))
+                {
+                    Claim(EntityType.Address, t.Start, t.End);
+                }
+            }
+        }
+
+        /// <summary>After the finals' addresses are claimed: the distinctive words of their streets are remembered.</summary>
+        public void LearnStreets()
+        {
+            if (!_isFinal)
+            {
+                return;
+            }
+            foreach (var s in _spans)
+            {
+                if (s.Type != EntityType.Address)
+                {
+                    continue;
+                }
+                foreach (var t in _toks)
+                {
+                    if (t.Start >= s.Start && t.End <= s.End && IsLetters(t) && (t.Class & WordClass.Common) == 0 && t.End - t.Start >= 3)
+                    {
+                        _session._streets.Add(Word(t));
+                    }
+                }
+            }
+        }
+    }
+}

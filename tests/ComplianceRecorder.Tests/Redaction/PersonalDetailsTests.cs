@@ -1,0 +1,128 @@
+using ComplianceRecorder.Pipeline.Redaction;
+
+namespace ComplianceRecorder.Tests.Redaction;
+
+/// <summary>Names, addresses and dates of birth (issue 18): by context, remembered for the call, traps kept.</summary>
+public sealed class PersonalDetailsTests
+{
+    private static string Customer(RedactionSession s, string text, bool final = true) => s.Redact(text, Speaker.Customer, final).Text;
+
+    private static string Agent(RedactionSession s, string text) => s.Redact(text, Speaker.Agent, true).Text;
+
+    [Theory]
+    [InlineData("yeah hi my name is ingeborg vasquez-lindqvist", "yeah hi my name is [NAME]")]
+    [InlineData("hi this is tadeusz kowalczyk i got a letter from you", "hi this is [NAME] i got a letter from you")]
+    [InlineData("good afternoon woodgrove bank ferdinand speaking", "good afternoon woodgrove bank [NAME] speaking")]
+    [InlineData("thank you doctor abernathy", "thank you doctor [NAME]")]
+    [InlineData("my sister-in-law? no, my stepdaughter imogen takes care of it", "my sister-in-law? no, my stepdaughter [NAME] takes care of it")]
+    [InlineData("it's ignatius brennan calling about my refund", "it's [NAME] calling about my refund")]
+    [InlineData("hi it's ramona", "hi it's [NAME]")]
+    [InlineData("my first name is delphine and last name arkwright", "my first name is [NAME] and last name [NAME]")]
+    public void A_name_is_masked_where_the_talk_introduces_one(string input, string expected) =>
+        Assert.Equal(expected, Customer(new RedactionSession(), input));
+
+    [Theory]
+    [InlineData("is there a grace period on the payment")]
+    [InlineData("i hope so, will you call me back")]
+    [InlineData("press two for the main menu")]
+    [InlineData("my package came by u p s and the a t m kept my card")]
+    [InlineData("my kids watch mister rogers neighborhood and i drink dr pepper")]
+    [InlineData("i got my son air jordans and a visa platinum card")]
+    [InlineData("i'm pretty upset, this is ridiculous")]
+    [InlineData("hi it's broken again")]
+    [InlineData("the promo ends december thirty first and the install is next friday")]
+    [InlineData("it's the first street on the left after the bank")]
+    [InlineData("i paid 3 dollars at the store on tuesday march fifth")]
+    public void Words_that_look_like_names_places_or_dates_stay(string input) =>
+        Assert.Equal(input, Customer(new RedactionSession(), input));
+
+    [Fact]
+    public void A_bare_answer_to_the_agents_question_for_a_name_is_a_name()
+    {
+        var s = new RedactionSession();
+        Agent(s, "and who do i have the pleasure of speaking with?");
+        Assert.Equal("um [NAME]", Customer(s, "um cosima ferreira-doyle"));
+    }
+
+    [Fact]
+    public void A_name_learned_once_is_masked_wherever_it_comes_back_in_the_call()
+    {
+        var s = new RedactionSession();
+        Customer(s, "hi my name is wenceslas obiora");
+        Assert.Equal("okay [NAME], i've pulled up the account for [NAME]", Agent(s, "okay wenceslas, i've pulled up the account for obiora"));
+        Assert.Equal("okay wenceslas", Agent(new RedactionSession(), "okay wenceslas"));
+    }
+
+    [Fact]
+    public void A_spelled_name_is_masked_in_partials_and_finals_once_a_spelling_was_asked()
+    {
+        var s = new RedactionSession();
+        Agent(s, "could you spell the last name please?");
+        Assert.Equal("[NAME]", Customer(s, "o b i", final: false));
+        Assert.Equal("[NAME]", Customer(s, "o b i o r a"));
+        Assert.Equal("let me confirm, that's [NAME]?", Agent(s, "let me confirm, that's o. b. i. o. r. a.?"));
+        Assert.Equal("[NAME]", Customer(s, "b e double n e t t"));
+    }
+
+    [Fact]
+    public void A_word_followed_by_its_own_spelling_is_a_name() =>
+        Assert.Equal("it's [NAME] [NAME] thanks", Customer(new RedactionSession(), "it's quaid q u a i d thanks"));
+
+    [Theory]
+    [InlineData("i live at 4471 juniper hollow drive apartment 5c", "i live at [ADDRESS]")]
+    [InlineData("send it to twelve oh six saint ambrose court, unit nine b, fort wayne 46802", "send it to [ADDRESS], fort wayne [ADDRESS]")]
+    [InlineData("we moved to 88 rue lamartine", "we moved to [ADDRESS]")]
+    public void An_address_is_masked_by_its_shape(string input, string expected) =>
+        Assert.Equal(expected, Customer(new RedactionSession(), input));
+
+    [Fact]
+    public void The_answer_to_the_agents_question_for_an_address_and_zip_is_masked()
+    {
+        var s = new RedactionSession();
+        Agent(s, "what's the address on the account?");
+        Assert.Equal("[ADDRESS] in tulsa", Customer(s, "5120 calle verde in tulsa"));
+        Agent(s, "and the zip code?");
+        Assert.Equal("uh [ADDRESS]", Customer(s, "uh seven four one oh three"));
+        Assert.Equal("yes [ADDRESS] is right", Customer(s, "yes verde is right"));
+    }
+
+    [Theory]
+    [InlineData("i was born on the fifth of february sixty three", "i was born on the [DOB]")]
+    [InlineData("my date of birth is march third nineteen eighty five", "my date of birth is [DOB]")]
+    [InlineData("d o b is oh three oh three eighty five", "d o b is [DOB]")]
+    [InlineData("my birthday is 7/4/1990", "my birthday is [DOB]")]
+    [InlineData("i was born 12th march 1980", "i was born [DOB]")]
+    public void A_date_of_birth_is_masked_when_it_is_said_to_be_one(string input, string expected) =>
+        Assert.Equal(expected, Customer(new RedactionSession(), input));
+
+    [Fact]
+    public void A_date_answering_the_agents_question_for_a_birth_date_is_masked_and_a_later_appointment_is_not()
+    {
+        var s = new RedactionSession();
+        Agent(s, "for security can you verify your date of birth?");
+        Assert.Equal("[DOB]", Customer(s, "august twenty second nineteen seventy"));
+        Agent(s, "thanks, when would you like the technician to come?");
+        Assert.Equal("august twenty second works", Customer(s, "august twenty second works"));
+    }
+
+    [Fact]
+    public void Agents_names_are_kept_only_when_configured()
+    {
+        var kept = new RedactionSession(new RedactionOptions { KeepAgentNames = true });
+        Assert.Equal("thanks for calling, this is rosalind speaking", Agent(kept, "thanks for calling, this is rosalind speaking"));
+        Assert.Equal("hi rosalind, my name is [NAME]", Customer(kept, "hi rosalind, my name is bartholomew"));
+
+        var redacted = new RedactionSession();
+        Assert.Equal("thanks for calling, this is [NAME] speaking", Agent(redacted, "thanks for calling, this is rosalind speaking"));
+        Assert.Equal("hi [NAME], my name is [NAME]", Customer(redacted, "hi rosalind, my name is bartholomew"));
+    }
+
+    [Fact]
+    public void The_new_placeholders_are_named_for_the_record()
+    {
+        var result = new RedactionSession().Redact("my name is odalys quintero and i was born on june 2nd 1971", Speaker.Customer, true);
+        Assert.Equal("my name is [NAME] and i was born on [DOB]", result.Text);
+        Assert.Equal(["NAME", "DOB"], result.Entities.Select(e => e.Type.Name()));
+        Assert.Equal("[NAME]", result.Text[result.Entities[0].Start..result.Entities[0].End]);
+    }
+}
