@@ -281,7 +281,9 @@ internal sealed record StoreView(
     public static async Task<StoreView> ReadAsync(NpgsqlDataSource db)
     {
         var view = new StoreView([], [], [], [], [], [], []);
-        await using (var cmd = db.CreateCommand("SELECT seq, type, stream_id, data::text, coalesce(metadata::text, '') FROM events ORDER BY seq"))
+        // the text is sealed with each call's key: judged as the readers show it, and scanned for PII opened too
+        using var text = new ComplianceRecorder.EventStore.Encryption.StoredText(db, new ComplianceRecorder.EventStore.Encryption.LocalMasterKeys(SimulationRun.MasterKey)).Begin();
+        await using (var cmd = db.CreateCommand("SELECT seq, type, stream_id, data::text, coalesce(metadata::text, ''), source_key FROM events ORDER BY seq"))
         await using (var r = await cmd.ExecuteReaderAsync().ConfigureAwait(false))
         {
             while (await r.ReadAsync().ConfigureAwait(false))
@@ -290,6 +292,14 @@ internal sealed record StoreView(
                 var type = r.GetString(1);
                 var stream = r.GetString(2);
                 var data = JsonNode.Parse(r.GetString(3))!;
+                var sourceKey = r.IsDBNull(5) ? null : r.GetString(5);
+                foreach (var field in new[] { "text", "redactedFrame" })
+                {
+                    if (data[field] is JsonValue v && v.TryGetValue<string>(out var stored))
+                    {
+                        data[field] = await text.OpenAsync(stored, stream, type, sourceKey).ConfigureAwait(false);
+                    }
+                }
                 var where = $"event {seq} ({type})";
                 string? utterance = null;
                 var backfilled = false;
@@ -320,7 +330,7 @@ internal sealed record StoreView(
                     default:
                         break;
                 }
-                view.Texts.Add((where, PiiScan.Strings(r.GetString(3)) + PiiScan.Strings(r.GetString(4)), stream, utterance, backfilled));
+                view.Texts.Add((where, PiiScan.Strings(data.ToJsonString()) + PiiScan.Strings(r.GetString(4)), stream, utterance, backfilled));
             }
         }
         foreach (var table in new[] { "audit_log", "call_summaries" })

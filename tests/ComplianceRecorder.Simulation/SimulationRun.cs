@@ -63,12 +63,16 @@ public sealed class SimulationRun(LocalPostgres postgres)
         }
     }
 
+    /// <summary>The recorder's master key in a simulation; the oracle opens the sealed text with it.</summary>
+    public static readonly byte[] MasterKey = [.. Enumerable.Range(1, 32).Select(i => (byte)i)];
+
     public static Dictionary<string, string> Settings(GenesysEmulator emulator, SimulationPlan plan, string connectionString) => new()
     {
         // fail within seconds while the server is down, yet not at start on a loaded machine
         ["ConnectionStrings:EventStore"] = new NpgsqlConnectionStringBuilder(connectionString) { Timeout = 5, CommandTimeout = 10 }.ConnectionString,
         ["Recorder:Url"] = "http://127.0.0.1:0",
         ["Recorder:CheckpointKey"] = Convert.ToBase64String(new byte[32]),
+        ["Recorder:MasterKey"] = Convert.ToBase64String(MasterKey),
         // never the repository's .data/spill: a stop with the store down would hand its events to the next test
         ["Recorder:SpillDirectory"] = Path.Combine(Path.GetTempPath(), "cr-spill-" + Guid.NewGuid().ToString("N")),
         ["Recorder:CallIdleSeconds"] = "3",
