@@ -1,5 +1,6 @@
--- Master-key rotation: each named key, still wrapped by p_from, is stored wrapped by p_to instead. Events
--- are not touched (the data keys are the same keys). A key destroyed meanwhile stays destroyed.
+-- Master-key rotation, run by the schema's owner: each named key, still wrapped by p_from, is stored wrapped
+-- by p_to instead. Events are not touched (the data keys are the same keys). A key destroyed meanwhile stays
+-- destroyed.
 CREATE OR REPLACE FUNCTION rewrap_data_keys(p_ids text[], p_wrapped bytea[], p_from text[], p_to text)
 RETURNS integer LANGUAGE plpgsql AS $$
 DECLARE
@@ -17,4 +18,6 @@ BEGIN
   EXECUTE format('ALTER FUNCTION rewrap_data_keys(text[], bytea[], text[], text) SECURITY DEFINER SET search_path = pg_catalog, %I, pg_temp', current_schema());
 END $$;
 REVOKE ALL ON FUNCTION rewrap_data_keys(text[], bytea[], text[], text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION rewrap_data_keys(text[], bytea[], text[], text) TO compliance_recorder;
+REVOKE ALL ON FUNCTION rewrap_data_keys(text[], bytea[], text[], text) FROM compliance_recorder;
+-- Not the recorder's: it could overwrite any live key with bytes that open nothing, a shred with no event.
+-- rotate-master-key runs it as the owner.

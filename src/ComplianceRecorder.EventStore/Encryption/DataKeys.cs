@@ -147,6 +147,30 @@ public sealed class DataKeys(NpgsqlDataSource db, IMasterKeyProvider master)
     }
 
     /// <summary>
+    /// The masters the store's live data keys are wrapped by that <paramref name="master"/> cannot open: one key
+    /// of each master is unwrapped as a probe. A recorder started without one would stall on the first call it
+    /// resumes or backfills, and readers would show its calls as unreadable, so the start refuses it.
+    /// </summary>
+    public static async Task<IReadOnlyList<string>> UnopenableMastersAsync(NpgsqlDataSource db, IMasterKeyProvider master, CancellationToken ct = default)
+    {
+        var failed = new List<string>();
+        await using var cmd = db.CreateCommand("SELECT DISTINCT ON (master_key_id) master_key_id, key_id, wrapped FROM data_keys WHERE wrapped IS NOT NULL ORDER BY master_key_id, key_id");
+        await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        while (await r.ReadAsync(ct).ConfigureAwait(false))
+        {
+            try
+            {
+                CryptographicOperations.ZeroMemory(await master.UnwrapAsync(r.GetString(0), r.GetString(1), (byte[])r[2], ct).ConfigureAwait(false));
+            }
+            catch (CryptographicException)
+            {
+                failed.Add(r.GetString(0));
+            }
+        }
+        return failed;
+    }
+
+    /// <summary>
     /// Master-key rotation: every data key wrapped by another master is unwrapped and wrapped by the current
     /// one, a page at a time. Events are not touched. Returns how many keys were re-wrapped.
     /// </summary>

@@ -27,7 +27,13 @@ public sealed class StoredText(NpgsqlDataSource db, IMasterKeyProvider master)
         {
             if (SealedText.KeyIdOf(stored, stream) is not { } keyId)
             {
-                return stored;
+                // text stored before sealing began cannot be shredded from the record, but a call erased or
+                // expired since must not show it either: it reads as its key does
+                if (!_keys.TryGetValue(stream, out var own))
+                {
+                    _keys[stream] = own = await owner.LoadAsync(stream, ct, missing: "").ConfigureAwait(false);
+                }
+                return own.Cipher is null && own.Gone.Length > 0 ? own.Gone : stored;
             }
             if (!_keys.TryGetValue(keyId, out var key))
             {
@@ -57,20 +63,29 @@ public sealed class StoredText(NpgsqlDataSource db, IMasterKeyProvider master)
         }
     }
 
-    private async Task<(AesGcm?, string)> LoadAsync(string keyId, CancellationToken ct)
+    private async Task<(AesGcm?, string)> LoadAsync(string keyId, CancellationToken ct, string missing = "[unreadable: the call's key is missing]")
     {
         await using var cmd = db.CreateCommand("SELECT wrapped, master_key_id, destroyed_at, destroyed_by FROM data_keys WHERE key_id = $1");
         cmd.Parameters.AddWithValue(keyId);
         await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
         if (!await r.ReadAsync(ct).ConfigureAwait(false))
         {
-            return (null, "[unreadable: the call's key is missing]");
+            return (null, missing);
         }
         if (r.IsDBNull(0))
         {
             return (null, Gone(r.IsDBNull(3) ? null : r.GetString(3), r.GetFieldValue<DateTimeOffset>(2)));
         }
-        var key = await master.UnwrapAsync(r.GetString(1), keyId, (byte[])r[0], ct).ConfigureAwait(false);
+        byte[] key;
+        try
+        {
+            key = await master.UnwrapAsync(r.GetString(1), keyId, (byte[])r[0], ct).ConfigureAwait(false);
+        }
+        catch (CryptographicException)
+        {
+            // a reader shows why, and goes on with the other calls; the start refuses a store whose keys it cannot open
+            return (null, $"[unreadable: master key {r.GetString(1)} is not configured or does not open the call's key]");
+        }
         try
         {
             return (SealedText.NewCipher(key), "");

@@ -97,15 +97,68 @@ public static class Erasure
             }
         }
         var requestId = "erasure-" + Guid.NewGuid().ToString("N")[..12];
-        var erased = calls.Where(c => !gone.Contains(c) && !held.ContainsKey(c)).ToList();
-        foreach (var chunk in erased.Chunk(Batch))
-        {
-            await store.AppendAsync([.. chunk.Select(c => new PendingEvent(new CallErased(c, c, requestId, request.Who, request.Why, request.Ticket, at)))], chunk, ct).ConfigureAwait(false);
-            KeysOf(store).Forget(chunk);
-        }
+        var erased = await ShredAsync(store, calls.Where(c => !gone.Contains(c) && !held.ContainsKey(c)).ToList(), c => c,
+            c => new CallErased(c, c, requestId, request.Who, request.Why, request.Ticket, at), (c, holds) => held[c] = holds, ct).ConfigureAwait(false);
         var heldBack = held.OrderBy(h => h.Key, StringComparer.Ordinal).Select(h => new HeldCall(h.Key, h.Value)).ToList();
         await store.AppendAsync([new PendingEvent(new ErasureRequested(requestId, by, target, request.Who, request.Why, request.Ticket, erased, [.. heldBack.Select(h => h.Call)], at))], ct).ConfigureAwait(false);
         return new ErasureResult(requestId, erased, heldBack, [.. gone.Order(StringComparer.Ordinal)]);
+    }
+
+    /// <summary>
+    /// Appends each order (<c>call_erased</c>, <c>call_expired</c>) with its key's destruction, a chunk at a time.
+    /// A hold placed after the caller read them makes the database refuse the chunk (P0423): the holds are read
+    /// again, the calls now held are handed to <paramref name="nowHeld"/> and the rest go again, so no order is
+    /// recorded for a key that stays. Returns the items whose keys were destroyed.
+    /// </summary>
+    internal static async Task<List<T>> ShredAsync<T>(Appending.EventStore store, List<T> items, Func<T, string> callOf, Func<T, RecordedEvent> order,
+        Action<string, List<string>> nowHeld, CancellationToken ct)
+    {
+        var done = new List<T>(items.Count);
+        foreach (var chunk in items.Chunk(Batch))
+        {
+            var take = chunk.ToList();
+            while (take.Count > 0)
+            {
+                var ids = take.Select(callOf).ToArray();
+                try
+                {
+                    await store.AppendAsync([.. take.Select(i => new PendingEvent(order(i)))], ids, ct).ConfigureAwait(false);
+                    KeysOf(store).Forget(ids);
+                    done.AddRange(take);
+                    break;
+                }
+                catch (PostgresException e) when (e.SqlState == HeldSqlState)
+                {
+                    var holds = await HoldsOfAsync(store.DataSource, ids, ct).ConfigureAwait(false);
+                    if (holds.Count == 0)
+                    {
+                        throw;
+                    }
+                    foreach (var (call, h) in holds)
+                    {
+                        nowHeld(call, h);
+                    }
+                    take.RemoveAll(i => holds.ContainsKey(callOf(i)));
+                }
+            }
+        }
+        return done;
+    }
+
+    /// <summary>The SqlState <c>shred_data_keys</c> refuses an order for a held call with.</summary>
+    internal const string HeldSqlState = "P0423";
+
+    private static async Task<Dictionary<string, List<string>>> HoldsOfAsync(NpgsqlDataSource db, string[] calls, CancellationToken ct)
+    {
+        var holds = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        await using var cmd = db.CreateCommand("SELECT conversation_id, hold_id FROM held_calls WHERE conversation_id = ANY($1)");
+        cmd.Parameters.AddWithValue(calls);
+        await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        while (await r.ReadAsync(ct).ConfigureAwait(false))
+        {
+            (holds.TryGetValue(r.GetString(0), out var l) ? l : holds[r.GetString(0)] = []).Add(r.GetString(1));
+        }
+        return holds;
     }
 
     internal static DataKeys KeysOf(Appending.EventStore store) =>

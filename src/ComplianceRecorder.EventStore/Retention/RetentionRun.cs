@@ -17,8 +17,6 @@ public sealed record RetentionResult(IReadOnlyList<string> Expired, IReadOnlyLis
 /// </summary>
 public static class RetentionRun
 {
-    private const int Batch = 1000;
-
     public static async Task<RetentionResult> ApplyAsync(Appending.EventStore store, DateTimeOffset now, CancellationToken ct = default)
     {
         var due = new List<CallExpired>();
@@ -50,12 +48,7 @@ public static class RetentionRun
                     queue is not null, r.GetFieldValue<DateTimeOffset>(1), now));
             }
         }
-        foreach (var chunk in due.Chunk(Batch))
-        {
-            var ids = chunk.Select(e => e.KeyId).ToArray();
-            await store.AppendAsync([.. chunk.Select(e => new PendingEvent(e))], ids, ct).ConfigureAwait(false);
-            Erasure.KeysOf(store).Forget(ids);
-        }
-        return new RetentionResult([.. due.Select(e => e.ConversationId)], held, due.Count(e => !e.QueueKnown));
+        var expired = await Erasure.ShredAsync(store, due, e => e.KeyId, e => e, (call, _) => held.Add(call), ct).ConfigureAwait(false);
+        return new RetentionResult([.. expired.Select(e => e.ConversationId)], held, expired.Count(e => !e.QueueKnown));
     }
 }

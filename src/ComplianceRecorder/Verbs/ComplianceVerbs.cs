@@ -77,16 +77,33 @@ internal static class ComplianceVerbs
         return 0;
     });
 
-    public static Task<int> RotateMasterKeyAsync(IConfiguration config) => WithStoreAsync(config, "rotate-master-key", "", async (store, _, _) =>
+    public static Task<int> RotateMasterKeyAsync(IConfiguration config) => WithStoreAsync(config, "rotate-master-key", "", async (store, _, _, connections) =>
     {
-        var n = await DataKeys.RewrapAsync(store.DataSource, store.Keys!.Master).ConfigureAwait(false);
-        Console.WriteLine($"re-wrapped {n} data key(s) with master key {store.Keys.Master.CurrentKeyId}; the retired master keys may now be removed from the configuration");
-        return 0;
+        // the recorder's login may not re-wrap: it could overwrite a live key with bytes that open nothing
+        if (connections.Owner is not { } owner)
+        {
+            throw new SettingsException($"rotate-master-key re-wraps data keys as the schema's owner: set {StoreConnections.OwnerKey}");
+        }
+        var master = store.Keys!.Master;
+        await using var ownerDb = NpgsqlDataSource.Create(owner);
+        var n = await DataKeys.RewrapAsync(ownerDb, master).ConfigureAwait(false);
+        // a recorder still running with an older master as its current one goes on wrapping new keys with it
+        await using var left = ownerDb.CreateCommand("SELECT count(*) FROM data_keys WHERE wrapped IS NOT NULL AND master_key_id <> $1");
+        left.Parameters.AddWithValue(master.CurrentKeyId);
+        var still = (long)(await left.ExecuteScalarAsync().ConfigureAwait(false))!;
+        Console.WriteLine(still == 0
+            ? $"re-wrapped {n} data key(s) with master key {master.CurrentKeyId}; no key is wrapped by another master, so the retired master keys may now be removed from the configuration"
+            : $"re-wrapped {n} data key(s) with master key {master.CurrentKeyId}; {still} key(s) are still wrapped by another master (a recorder running with an older key made them): keep the retired keys, and run this again once every recorder uses the new one");
+        return still == 0 ? 0 : Refused;
     });
 
     private static void Print<T>(T value) => Console.WriteLine(JsonSerializer.Serialize(value, Json));
 
-    private static async Task<int> WithStoreAsync(IConfiguration config, string what, string query, Func<EventStore.Appending.EventStore, string, DateTimeOffset, Task<int>> act)
+    private static Task<int> WithStoreAsync(IConfiguration config, string what, string query, Func<EventStore.Appending.EventStore, string, DateTimeOffset, Task<int>> act) =>
+        WithStoreAsync(config, what, query, (store, who, now, _) => act(store, who, now));
+
+    private static async Task<int> WithStoreAsync(IConfiguration config, string what, string query,
+        Func<EventStore.Appending.EventStore, string, DateTimeOffset, StoreConnections, Task<int>> act)
     {
         var store = await Settings.EventStoreAsync(config, quiet: true).ConfigureAwait(false);
         var local = store.Local;
@@ -103,19 +120,21 @@ internal static class ComplianceVerbs
             var events = new EventStore.Appending.EventStore(db, who, heads, new DataKeys(db, master));
             var now = DateTimeOffset.UtcNow;
             await events.AppendAsync([new PendingEvent(new ReportAccessed(who, what, query, now))]).ConfigureAwait(false);
-            int exit;
             try
             {
-                exit = await act(events, who, now).ConfigureAwait(false);
+                return await act(events, who, now, store).ConfigureAwait(false);
             }
             catch (Exception e) when (e is ArgumentException or RetentionShorteningRefusedException)
             {
                 await Console.Error.WriteLineAsync("refused: " + e.Message).ConfigureAwait(false);
-                exit = Refused;
+                return Refused;
             }
-            // signed here, as no recorder may be running to sign it: an unsigned event would read as tampering
-            await ChainCheckpoints.SignAsync(db, Settings.CheckpointKeys(config).Current, heads).ConfigureAwait(false);
-            return exit;
+            finally
+            {
+                // signed here, whatever the verb's outcome, as no recorder may be running to sign what it appended
+                // (the access first of all): an unsigned event would read as tampering
+                await ChainCheckpoints.SignAsync(db, Settings.CheckpointKeys(config).Current, heads).ConfigureAwait(false);
+            }
         }
         finally
         {

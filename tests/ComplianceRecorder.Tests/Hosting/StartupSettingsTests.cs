@@ -31,6 +31,25 @@ public sealed class StartupSettingsTests : EmulatorAndDatabase
     }
 
     [Fact]
+    public async Task A_store_whose_data_keys_another_master_key_wrapped_fails_the_start_with_exit_code_3_naming_the_master_key()
+    {
+        // a call sealed under the database's own master key; the recorder is started with another
+        var call = "call-" + Guid.NewGuid().ToString("N")[..8];
+        await Db.SealingStore().AppendAsync([new global::ComplianceRecorder.EventStore.Appending.PendingEvent(
+            global::ComplianceRecorder.Tests.EventStore.EventStoreTests.Segment(call, "u1", 1, true, "sealed under the first key", 0))]);
+        var settings = Settings;
+        settings["Recorder:MasterKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+
+        await using var recorder = RecorderProcess.Start(settings);
+        var code = await recorder.ExitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.True(code == 3, $"exit code {code}; the recorder printed:\n{recorder.Output}");
+        Assert.Contains("Recorder:MasterKey", recorder.Output, StringComparison.Ordinal);
+        Assert.Contains(global::ComplianceRecorder.EventStore.Encryption.LocalMasterKeys.IdOf(Db.MasterKey), recorder.Output, StringComparison.Ordinal);
+        Assert.Equal(0L, await Db.ScalarAsync<long>("SELECT count(*) FROM events WHERE type IN ('call_started', 'call_ended', 'coverage_gap_recorded')"));
+    }
+
+    [Fact]
     public async Task An_address_already_in_use_fails_the_start_with_exit_code_3_naming_Recorder_Url_and_records_nothing()
     {
         using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);

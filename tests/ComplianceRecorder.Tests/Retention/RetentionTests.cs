@@ -230,6 +230,53 @@ public sealed class RetentionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Text_stored_before_sealing_began_reads_as_erased_once_its_call_is_erased()
+    {
+        var call = "call-" + Guid.NewGuid().ToString("N")[..10];
+        // a store upgraded with history: its text was stored before sealing began, and the record cannot shed it
+        await _db.Store().AppendAsync([
+            new PendingEvent(new CallStarted(call, "notifications", Now.AddDays(-1))),
+            new PendingEvent(EventStoreTests.Segment(call, "u1", 1, true, "said before sealing by Ottersby", 0))]);
+        Assert.Equal(["said before sealing by Ottersby"], await CaptionsAsync(call));
+
+        await Erasure.EraseAsync(Store, new ErasureRequest(call, null, "art. 17", "DSR-1", "dpo@example"), _time.GetUtcNow());
+
+        Assert.Equal([$"[erased {Now:yyyy-MM-dd}]"], await CaptionsAsync(call));
+        Assert.DoesNotContain("Ottersby", await VttAsync(call), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_database_keeps_a_held_calls_key_and_refuses_the_order_so_an_erasure_that_raced_a_hold_reports_it_held()
+    {
+        var call = await CallAsync(1, "kept for the court");
+        await LegalHolds.PlaceAsync(Store, "call", call, "litigation", "legal@example", _time.GetUtcNow());
+
+        // as an erasure that read the holds before this one was placed would append its order
+        var refused = await Assert.ThrowsAsync<PostgresException>(() =>
+            Store.AppendAsync([new PendingEvent(new CallErased(call, call, "erasure-race", "dpo@example", "art. 17", "DSR-2", _time.GetUtcNow()))], [call]));
+        Assert.Equal("P0423", refused.SqlState);
+        var nowHeld = new List<string>();
+        var erased = await Erasure.ShredAsync(Store, [call], c => c,
+            c => new CallErased(c, c, "erasure-race", "dpo@example", "art. 17", "DSR-2", _time.GetUtcNow()), (c, _) => nowHeld.Add(c), CancellationToken.None);
+
+        Assert.Empty(erased);
+        Assert.Equal([call], nowHeld);
+        Assert.Equal(0L, await _db.ScalarAsync<long>($"SELECT count(*) FROM events WHERE stream_id = '{call}' AND type = 'call_erased'"));
+        Assert.Equal(["kept for the court"], (await CaptionsAsync(call)).Distinct());
+    }
+
+    [Fact]
+    public async Task An_order_in_one_call_naming_another_calls_key_destroys_nothing()
+    {
+        var (one, other) = (await CallAsync(1, "first call"), await CallAsync(1, "second call"));
+
+        await Store.AppendAsync([new PendingEvent(new CallErased(one, other, "erasure-x", "dpo@example", "art. 17", "DSR-3", _time.GetUtcNow()))], [other]);
+
+        Assert.Equal(0L, await _db.ScalarAsync<long>($"SELECT count(*) FROM data_keys WHERE key_id = '{other}' AND wrapped IS NULL"));
+        Assert.Equal(["second call"], (await CaptionsAsync(other)).Distinct());
+    }
+
+    [Fact]
     public async Task Rotating_the_master_key_rewraps_every_live_data_key_and_leaves_the_events_as_they_were()
     {
         var call = await CallAsync(1, "rotate around this");
@@ -237,7 +284,10 @@ public sealed class RetentionTests : IAsyncLifetime
         var nextKey = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
         var next = new LocalMasterKeys(nextKey, [_db.MasterKey]);
 
-        var rewrapped = await DataKeys.RewrapAsync(_db.DataSource, next);
+        // the recorder's login may not: it could overwrite a live key with bytes that open nothing, a shred with no event
+        var refused = await Assert.ThrowsAsync<Npgsql.PostgresException>(() => DataKeys.RewrapAsync(_db.DataSource, next));
+        Assert.Equal("42501", refused.SqlState);
+        var rewrapped = await DataKeys.RewrapAsync(_db.OwnerDataSource, next);
 
         Assert.Equal(1, rewrapped);
         Assert.Equal(hashes, await _db.ScalarAsync<string>("SELECT string_agg(encode(hash, 'hex'), ',' ORDER BY seq) FROM events"));
