@@ -1,11 +1,13 @@
 using System.Globalization;
 using System.Text.Json;
 using ComplianceRecorder.EventStore.Verification;
+using ComplianceRecorder.Hosting;
 using ComplianceRecorder.ReadSide;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace ComplianceRecorder.Web;
@@ -78,7 +80,7 @@ internal static class ConsoleEndpoints
         return TypedResults.Json(await ConsoleMetrics.ReadAsync(db, from, to, ctx.RequestAborted).ConfigureAwait(false), Json);
     }
 
-    private static async Task VerifyAsync(HttpContext ctx, [FromKeyedServices(ComplianceRecorderServices.Key)] NpgsqlDataSource db, AccessAudit audit, CheckpointKeys keys, TimeProvider time, string id)
+    private static async Task VerifyAsync(HttpContext ctx, [FromKeyedServices(ComplianceRecorderServices.Key)] NpgsqlDataSource db, AccessAudit audit, CheckpointKeys keys, IOptions<RecorderOptions> options, TimeProvider time, string id)
     {
         if (Unknown(ctx, []) is { } bad)
         {
@@ -89,7 +91,9 @@ internal static class ConsoleEndpoints
         {
             return;
         }
-        var report = await ChainVerifier.VerifyStreamAsync(db, id, keys, ctx.RequestAborted).ConfigureAwait(false);
+        var now = time.GetUtcNow();
+        // as the verify verb: the recorder signs every interval and at stop, twice the interval leaves room for a slow tick
+        var report = await ChainVerifier.VerifyStreamAsync(db, id, keys, now - 2 * TimeSpan.FromSeconds(options.Value.CheckpointSeconds), ctx.RequestAborted).ConfigureAwait(false);
         if (report.Events == 0)
         {
             await TypedResults.NotFound(new { error = $"no call '{id}' is recorded" }).ExecuteAsync(ctx).ConfigureAwait(false);
@@ -102,8 +106,12 @@ internal static class ConsoleEndpoints
             events = report.Events,
             checkpoints = report.Checkpoints,
             signaturesChecked = report.SignaturesChecked,
+            headVersion = report.HeadVersion,
+            signedVersion = report.SignedVersion,
+            // events past the last checkpoint are not proven yet: fine for a live call, a warning on the page
+            signedToHead = report.SignedVersion >= report.HeadVersion,
             broken = report.Broken.Select(b => new { b.Version, b.Seq, b.Reason }),
-            verifiedAt = time.GetUtcNow(),
+            verifiedAt = now,
         }, Json).ExecuteAsync(ctx).ConfigureAwait(false);
     }
 

@@ -138,6 +138,28 @@ public sealed class ConsoleApiTests(DemoHost demo) : IClassFixture<DemoHost>
     }
 
     [Fact]
+    public async Task A_calls_verify_after_its_checkpoints_were_deleted_says_it_is_not_signed_to_its_head()
+    {
+        await demo.CallsEndedAsync();
+        using var auditor = demo.Client(DemoHost.AuditorKey);
+        const string call = "c0a80001-0000-4000-8000-000000000001";
+        await using (var delete = demo.Database.OwnerDataSource.CreateCommand($"""
+            SET session_replication_role = replica;
+            DELETE FROM chain_checkpoints WHERE stream_id = '{call}';
+            SET session_replication_role = origin;
+            """))
+        {
+            await delete.ExecuteNonQueryAsync();
+        }
+
+        var verified = JsonNode.Parse(await auditor.GetStringAsync($"/api/console/calls/{call}/verify"))!;
+
+        Assert.False(verified["signedToHead"]?.GetValue<bool>() ?? true, verified.ToJsonString());
+        Assert.Equal(0, verified["signedVersion"]!.GetValue<int>());
+        Assert.Equal(verified["headVersion"]!.GetValue<int>(), (int)verified["events"]!.GetValue<long>());
+    }
+
+    [Fact]
     public async Task The_page_learns_its_role_from_the_session()
     {
         using var viewer = demo.Client(DemoHost.ViewerKey);

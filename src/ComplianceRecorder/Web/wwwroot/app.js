@@ -365,14 +365,19 @@ async function verifyCall() {
     const r = await getJson(`/api/console/calls/${encodeURIComponent(id)}/verify`);
     if (id !== current) return;
     $('chain').textContent = chainText(r);
-    $('chain').className = r.ok ? 'chain-ok' : 'chain-bad';
+    $('chain').className = chainClass(r);
   } catch (e) {
     if (id === current) { $('chain').textContent = 'Chain: ' + e.message; $('chain').className = 'chain-bad'; }
   }
 }
-const chainText = r => r.ok
-  ? `Chain verified: ${r.events} events, ${r.checkpoints} signed checkpoint${r.checkpoints === 1 ? '' : 's'}${r.signaturesChecked ? ', signatures checked' : ''}`
-  : `Chain BROKEN: ${r.broken.map(b => `v${b.version}: ${b.reason}`).join('; ')}`;
+// green only when the whole chain up to its head is covered by a signed checkpoint; a head past the last one
+// is not yet proven (amber: normal while a call is live, a warning after); anything broken is red
+const chainText = r => !r.ok
+  ? `Chain BROKEN: ${r.broken.map(b => `v${b.version}: ${b.reason}`).join('; ')}`
+  : !r.signedToHead
+    ? `Chain intact but not yet signed past v${r.signedVersion} (head v${r.headVersion}, ${r.events} events)${r.signaturesChecked ? '; signatures checked' : ''}`
+    : `Chain verified: ${r.events} events, signed to its head v${r.headVersion} by ${r.checkpoints} checkpoint${r.checkpoints === 1 ? '' : 's'}${r.signaturesChecked ? ', signatures checked' : ''}`;
+const chainClass = r => !r.ok ? 'chain-bad' : r.signedToHead ? 'chain-ok' : 'chain-unsigned';
 if ($('verify-call')) $('verify-call').addEventListener('click', verifyCall);
 
 // ---------------------------------------------------------------- the transcript
@@ -579,7 +584,7 @@ if ($('verify-form')) $('verify-form').addEventListener('submit', async e => {
   try {
     const r = await getJson(`/api/console/calls/${encodeURIComponent(id)}/verify`);
     $('verify-result').textContent = `${id}: ${chainText(r)}`;
-    $('verify-result').className = r.ok ? 'chain-ok' : 'chain-bad';
+    $('verify-result').className = chainClass(r);
   } catch (err) {
     $('verify-result').textContent = `${id}: ${err.message}`;
     $('verify-result').className = 'chain-bad';
