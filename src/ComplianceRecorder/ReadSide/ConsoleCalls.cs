@@ -15,8 +15,8 @@ public sealed record ConsoleCall(
 /// The console's calls, filtered, searched and ordered in the database: the page never holds more than
 /// it shows a page of. Queue and agent come from each call's <c>call_started</c> event (absent on calls
 /// recorded before Genesys' participants were kept); unheard seconds are the union of the gaps' spans on the
-/// call's clock (see <see cref="UnheardSql"/>); redactions by type count finals only, as each partial repeats
-/// what its final says.
+/// call's clock (see <see cref="GapSpansSql"/>); redactions (the total, by type, the
+/// flag and the sort alike) count finals only, as each partial repeats what its final says.
 /// </summary>
 public static class ConsoleCalls
 {
@@ -50,7 +50,7 @@ public static class ConsoleCalls
         SELECT * FROM (
           SELECT s.conversation_id, st.data->>'queueId' AS queue_id, st.data->>'agentId' AS agent_id, st.data->>'agentName' AS agent_name,
                  s.started_at, s.ended_at, s.finals, s.gaps, coalesce(g.unheard, 0)::double precision AS unheard_seconds,
-                 coalesce(a.backfilled, false) AS backfilled, s.redactions, coalesce(t.by_type, '{}'::jsonb)::text AS by_type,
+                 coalesce(a.backfilled, false) AS backfilled, coalesce(t.total, 0)::integer AS redactions, coalesce(t.by_type, '{}'::jsonb)::text AS by_type,
                  a.p50 AS p50_latency_ms, a.p99 AS p99_latency_ms, gc.missing, gc.late
             FROM call_summaries s
             LEFT JOIN LATERAL (SELECT e.data FROM events e WHERE e.stream_id = s.conversation_id AND e.type = 'call_started' ORDER BY e.version LIMIT 1) st ON true
@@ -68,13 +68,13 @@ public static class ConsoleCalls
                      percentile_cont(0.99) WITHIN GROUP (ORDER BY l.latency_ms) AS p99
                 FROM audit_log l WHERE l.conversation_id = s.conversation_id) a ON true
             LEFT JOIN LATERAL (
-              SELECT jsonb_object_agg(k, n) AS by_type FROM (
+              SELECT jsonb_object_agg(k, n) AS by_type, sum(n) AS total FROM (
                 SELECT x.key AS k, sum(x.value::integer) AS n
                   FROM audit_log l CROSS JOIN LATERAL jsonb_each_text(l.entities) x
                  WHERE l.conversation_id = s.conversation_id AND l.is_final GROUP BY x.key) y) t ON true
            WHERE ($1::timestamptz IS NULL OR s.started_at >= $1) AND ($2::timestamptz IS NULL OR s.started_at < $2)
              AND ($3::text IS NULL OR strpos(lower(s.conversation_id), lower($3)) > 0)
-             AND ($4::text IS NULL OR ($4 = 'PII_REDACTED') = (s.redactions > 0))
+             AND ($4::text IS NULL OR ($4 = 'PII_REDACTED') = (coalesce(t.total, 0) > 0))
              AND ($5::boolean IS NULL OR $5 = (s.gaps > 0))
              AND ($9::text IS NULL OR s.conversation_id = $9)
         ) c

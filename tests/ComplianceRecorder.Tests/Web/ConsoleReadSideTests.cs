@@ -44,4 +44,30 @@ public sealed class ConsoleReadSideTests(Database db) : IClassFixture<Database>
             timeline.Stretches.Where(s => s.Kind == "unheard").Select(s => (s.FromMs, s.ToMs)).Order());
         Assert.Equal(3, timeline.Stretches.Count(s => s.Kind == "noted" && s.FromMs == s.ToMs));
     }
+
+    [Fact]
+    public async Task A_card_only_a_partial_said_is_not_a_redaction_to_the_flag_the_sort_or_the_column()
+    {
+        var retracted = "partial-" + Guid.NewGuid();
+        var redacted = "final-" + Guid.NewGuid();
+        await db.Store("t").AppendAsync([
+            // the partial heard digits the final did not keep
+            new PendingEvent(EventStoreTests.Segment(retracted, "u1", 1, false, "four five [CARD]", cards: 1)),
+            new PendingEvent(EventStoreTests.Segment(retracted, "u1", 2, true, "for five minutes", cards: 0)),
+            new PendingEvent(EventStoreTests.Segment(redacted, "u1", 1, false, "[CARD]", cards: 1)),
+            new PendingEvent(EventStoreTests.Segment(redacted, "u1", 2, false, "[CARD] [CARD]", cards: 2)),
+            new PendingEvent(EventStoreTests.Segment(redacted, "u1", 3, true, "[CARD]", cards: 1)),
+        ]);
+        async Task<IReadOnlyList<ConsoleCall>> List(CallFilter f) =>
+            [.. (await ConsoleCalls.ListAsync(db.DataSource, f, default)).Where(c => c.ConversationId == retracted || c.ConversationId == redacted)];
+
+        var flagged = await List(CallFilter.Default with { Flag = "PII_REDACTED" });
+        var clean = await List(CallFilter.Default with { Flag = "CLEAN" });
+        var sorted = await List(CallFilter.Default with { Sort = "redactions", Descending = false });
+
+        Assert.Equal(redacted, Assert.Single(flagged).ConversationId);
+        Assert.Equal(retracted, Assert.Single(clean).ConversationId);
+        Assert.Equal([(retracted, 0), (redacted, 1)], sorted.Select(c => (c.ConversationId, c.Redactions)));
+        Assert.All(sorted, c => Assert.Equal(c.Redactions, c.RedactionsByType.Values.Sum()));
+    }
 }
