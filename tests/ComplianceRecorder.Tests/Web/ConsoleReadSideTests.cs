@@ -70,4 +70,22 @@ public sealed class ConsoleReadSideTests(Database db) : IClassFixture<Database>
         Assert.Equal([(retracted, 0), (redacted, 1)], sorted.Select(c => (c.ConversationId, c.Redactions)));
         Assert.All(sorted, c => Assert.Equal(c.Redactions, c.RedactionsByType.Values.Sum()));
     }
+
+    [Fact]
+    public async Task Throughput_is_a_buckets_segments_over_its_width_not_over_the_windows_that_had_traffic()
+    {
+        var from = new DateTimeOffset(2031, 5, 1, 0, 0, 0, TimeSpan.Zero);
+        // one busy 10 s window in an hour of 240 buckets of 15 s: 150 segments over 15 s, not over 10 s
+        await using (var insert = db.OwnerDataSource.CreateCommand("""
+            INSERT INTO metrics_windows VALUES ('all', $1, $1 + interval '10 seconds', 150, 300, 0, 5, 8, 9, 10, 1)
+            """))
+        {
+            insert.Parameters.AddWithValue(from.AddMinutes(30));
+            await insert.ExecuteNonQueryAsync();
+        }
+
+        var view = await ConsoleMetrics.ReadAsync(db.DataSource, from, from.AddHours(1), default);
+
+        Assert.Equal(10.0, Assert.Single(view.Series).SegmentsPerSecond, 6);
+    }
 }

@@ -321,7 +321,7 @@ function renderFacts() {
     f('Queue', c.queueId || '–'), f('Agent', c.agentName || c.agentId || '–'), f('Start', new Date(c.startedAt).toLocaleString()),
     f('Duration', duration(c), 'fact-duration'), f('State', c.endedAt ? 'ended' : 'live', 'fact-state'),
     f('Unheard', `${c.unheardSeconds.toFixed(1)} s (${c.gaps} gap${c.gaps === 1 ? '' : 's'} recorded)${missed(c) ? '; ' + missedText(c) : ''}`), red,
-    f('Latency', `p50 ${ms(c.p50LatencyMs)} · p99 ${ms(c.p99LatencyMs)}`));
+    f('Latency source→receive', `p50 ${ms(c.p50LatencyMs)} · p99 ${ms(c.p99LatencyMs)}`));
 }
 
 function renderTimeline() {
