@@ -37,6 +37,10 @@ internal static class ConsoleEndpoints
     private static async Task<IResult> CallsAsync(HttpContext ctx, [FromKeyedServices(ComplianceRecorderServices.Key)] NpgsqlDataSource db)
     {
         CallFilter filter;
+        if (Repeated(ctx) is { } repeated)
+        {
+            return repeated;
+        }
         try
         {
             filter = CallFilter.Parse(ctx.Request.Query.Select(q => new KeyValuePair<string, string?>(q.Key, q.Value.ToString())));
@@ -49,7 +53,7 @@ internal static class ConsoleEndpoints
     }
 
     private static async Task<IResult> TimelineAsync(HttpContext ctx, [FromKeyedServices(ComplianceRecorderServices.Key)] NpgsqlDataSource db, string id) =>
-        Unknown(ctx, []) is { } bad ? bad
+        (Unknown(ctx, []) ?? TooLong(id)) is { } bad ? bad
         : await CallTimelines.ReadAsync(db, id, ctx.RequestAborted).ConfigureAwait(false) is { } timeline ? TypedResults.Json(timeline, Json)
         : TypedResults.NotFound(new { error = $"no call '{id}' is recorded" });
 
@@ -62,8 +66,13 @@ internal static class ConsoleEndpoints
             {
                 return bad;
             }
-            to = Report.ParseTime(ctx.Request.Query["to"], "to") ?? time.GetUtcNow();
+            var givenTo = Report.ParseTime(ctx.Request.Query["to"], "to");
+            to = givenTo ?? time.GetUtcNow();
             from = Report.ParseTime(ctx.Request.Query["from"], "from") ?? to.AddHours(-1);
+            if (givenTo is null && from >= to)
+            {
+                throw new ArgumentException($"from '{from:O}' is not in the past (to defaults to now)");
+            }
             if (to <= from)
             {
                 throw new ArgumentException($"to '{to:O}' is not after from '{from:O}'");
@@ -82,7 +91,7 @@ internal static class ConsoleEndpoints
 
     private static async Task VerifyAsync(HttpContext ctx, [FromKeyedServices(ComplianceRecorderServices.Key)] NpgsqlDataSource db, AccessAudit audit, CheckpointKeys keys, IOptions<RecorderOptions> options, TimeProvider time, string id)
     {
-        if (Unknown(ctx, []) is { } bad)
+        if ((Unknown(ctx, []) ?? TooLong(id)) is { } bad)
         {
             await bad.ExecuteAsync(ctx).ConfigureAwait(false);
             return;
@@ -152,9 +161,21 @@ internal static class ConsoleEndpoints
         return true;
     }
 
-    /// <summary>A 400 naming the first query parameter the route does not take, or null.</summary>
+    /// <summary>A 400 naming the first query parameter the route does not take, or one given twice, or null.</summary>
     private static IResult? Unknown(HttpContext ctx, string[] known) =>
         ctx.Request.Query.Keys.FirstOrDefault(k => !known.Contains(k, StringComparer.Ordinal)) is { } k
             ? TypedResults.BadRequest(new { error = $"unknown parameter '{k}'" + (known.Length > 0 ? $"; known: {string.Join(", ", known)}" : "; this route takes none") })
+            : Repeated(ctx);
+
+    /// <summary>A 400 naming a query parameter given more than once (queue=a&amp;queue=b is not a list, nor "a,b"), or null.</summary>
+    private static IResult? Repeated(HttpContext ctx) =>
+        ctx.Request.Query.FirstOrDefault(q => q.Value.Count > 1) is { Key: { } k } q
+            ? TypedResults.BadRequest(new { error = $"{k} '{q.Value[0]}' is given {q.Value.Count} times; give it once" })
             : null;
+
+    /// <summary>Call ids are GUIDs: a longer route value is refused before it reaches an access event.</summary>
+    private const int MaxId = 200;
+
+    private static IResult? TooLong(string id) =>
+        id.Length > MaxId ? TypedResults.BadRequest(new { error = $"id is {id.Length} characters, longer than {MaxId}" }) : null;
 }

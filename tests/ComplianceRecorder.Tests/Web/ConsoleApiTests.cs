@@ -64,6 +64,8 @@ public sealed class ConsoleApiTests(DemoHost demo) : IClassFixture<DemoHost>
     [InlineData("?from=yesterday-ish", "from")]
     [InlineData("?flag=DIRTY", "flag")]
     [InlineData("?from=2026-11-02&to=2026-11-01", "to")]
+    [InlineData("?queue=a&queue=b", "queue")]
+    [InlineData("?sort=call&sort=-call", "sort")]
     public async Task A_bad_call_list_parameter_is_a_400_naming_it(string query, string named)
     {
         using var viewer = demo.Client(DemoHost.ViewerKey);
@@ -81,6 +83,9 @@ public sealed class ConsoleApiTests(DemoHost demo) : IClassFixture<DemoHost>
     [InlineData("/api/console/access?limit=-1", "limit")]
     [InlineData("/api/console/integrity?stream=x", "stream")]
     [InlineData("/api/console/calls/" + FraudCall + "?x=1", "x")]
+    [InlineData("/api/console/metrics?from=2099-01-01T00:00:00Z", "from")]
+    [InlineData("/api/console/metrics?from=2026-11-01&from=2026-11-02", "from")]
+    [InlineData("/api/console/access?limit=5&limit=6", "limit")]
     public async Task A_bad_parameter_on_the_other_console_routes_is_a_400_naming_it(string path, string named)
     {
         using var auditor = demo.Client(DemoHost.AuditorKey);
@@ -90,6 +95,20 @@ public sealed class ConsoleApiTests(DemoHost demo) : IClassFixture<DemoHost>
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         var error = JsonNode.Parse(await response.Content.ReadAsStringAsync())!["error"]!.GetValue<string>();
         Assert.True(error.StartsWith(named + " '", StringComparison.Ordinal) || error.StartsWith($"unknown parameter '{named}'", StringComparison.Ordinal), error);
+    }
+
+    [Fact]
+    public async Task A_call_id_longer_than_200_characters_is_refused_before_it_is_recorded_as_an_access()
+    {
+        using var auditor = demo.Client(DemoHost.AuditorKey);
+        var id = new string('x', 201);
+
+        using var timeline = await auditor.GetAsync($"/api/console/calls/{id}");
+        using var verify = await auditor.GetAsync($"/api/console/calls/{id}/verify");
+
+        Assert.Equal((HttpStatusCode.BadRequest, HttpStatusCode.BadRequest), (timeline.StatusCode, verify.StatusCode));
+        Assert.StartsWith("id is 201 characters", JsonNode.Parse(await verify.Content.ReadAsStringAsync())!["error"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal(0L, await demo.Database.ScalarAsync<long>($"SELECT count(*) FROM events WHERE type = 'report_accessed' AND data::text LIKE '%{id}%'"));
     }
 
     [Fact]
