@@ -29,7 +29,8 @@ internal static class ConsoleEndpoints
         viewers.MapGet("/api/console/calls", CallsAsync).WithSummary("Calls with queue, agent, coverage, redactions and latency; filtered, searched and sorted");
         viewers.MapGet("/api/console/calls/{id}", TimelineAsync).WithSummary("A call's row, its heard, unheard and backfilled stretches, and its latency over time");
         viewers.MapGet("/api/console/metrics", MetricsAsync).WithSummary("Throughput and latency over time, segments by redaction type, gaps per hour");
-        auditors.MapGet("/api/console/calls/{id}/verify", VerifyAsync).WithSummary("A call's hash chain and signed checkpoints, verified now");
+        // a POST: it records an access, which a cross-site <img> or link must not be able to forge with a GET
+        auditors.MapPost("/api/console/calls/{id}/verify", VerifyAsync).WithSummary("A call's hash chain and signed checkpoints, verified now");
         auditors.MapGet("/api/console/integrity", IntegrityAsync).WithSummary("The latest signed store anchor and each stream's latest signed checkpoint");
         auditors.MapGet("/api/console/access", AccessAsync).WithSummary("Who read which report or export, when, with what query");
     }

@@ -104,7 +104,7 @@ public sealed class ConsoleApiTests(DemoHost demo) : IClassFixture<DemoHost>
         var id = new string('x', 201);
 
         using var timeline = await auditor.GetAsync($"/api/console/calls/{id}");
-        using var verify = await auditor.GetAsync($"/api/console/calls/{id}/verify");
+        using var verify = await auditor.PostAsync($"/api/console/calls/{id}/verify", null);
 
         Assert.Equal((HttpStatusCode.BadRequest, HttpStatusCode.BadRequest), (timeline.StatusCode, verify.StatusCode));
         Assert.StartsWith("id is 201 characters", JsonNode.Parse(await verify.Content.ReadAsStringAsync())!["error"]!.GetValue<string>(), StringComparison.Ordinal);
@@ -136,11 +136,12 @@ public sealed class ConsoleApiTests(DemoHost demo) : IClassFixture<DemoHost>
         using var auditor = demo.Client(DemoHost.AuditorKey);
         var verifyPath = $"/api/console/calls/{FraudCall}/verify";
 
-        foreach (var path in new[] { verifyPath, "/api/console/integrity", "/api/console/access" })
+        Assert.Equal(HttpStatusCode.Forbidden, (await viewer.PostAsync(verifyPath, null)).StatusCode);
+        foreach (var path in new[] { "/api/console/integrity", "/api/console/access" })
         {
             Assert.Equal(HttpStatusCode.Forbidden, (await viewer.GetAsync(path)).StatusCode);
         }
-        var verified = JsonNode.Parse(await auditor.GetStringAsync(verifyPath))!;
+        var verified = await PostJsonAsync(auditor, verifyPath);
         var integrity = JsonNode.Parse(await auditor.GetStringAsync("/api/console/integrity"))!;
         var log = JsonNode.Parse(await auditor.GetStringAsync("/api/console/access"))!.AsArray();
 
@@ -153,7 +154,7 @@ public sealed class ConsoleApiTests(DemoHost demo) : IClassFixture<DemoHost>
         Assert.Contains(log, a => a!["what"]!.GetValue<string>() == verifyPath && a["who"]!.GetValue<string>() == "test-auditor");
         Assert.Contains(log, a => a!["what"]!.GetValue<string>() == "/api/console/integrity");
         Assert.DoesNotContain(log, a => a!["who"]!.GetValue<string>() == "test-viewer");
-        Assert.Equal(HttpStatusCode.NotFound, (await auditor.GetAsync("/api/console/calls/no-such-call/verify")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await auditor.PostAsync("/api/console/calls/no-such-call/verify", null)).StatusCode);
     }
 
     [Fact]
@@ -171,7 +172,7 @@ public sealed class ConsoleApiTests(DemoHost demo) : IClassFixture<DemoHost>
             await delete.ExecuteNonQueryAsync();
         }
 
-        var verified = JsonNode.Parse(await auditor.GetStringAsync($"/api/console/calls/{call}/verify"))!;
+        var verified = await PostJsonAsync(auditor, $"/api/console/calls/{call}/verify");
 
         Assert.False(verified["signedToHead"]?.GetValue<bool>() ?? true, verified.ToJsonString());
         Assert.Equal(0, verified["signedVersion"]!.GetValue<int>());
@@ -208,6 +209,28 @@ public sealed class ConsoleApiTests(DemoHost demo) : IClassFixture<DemoHost>
         Assert.All(metrics["series"]!.AsArray(), p => Assert.True(p!["p99Ms"]!.GetValue<double>() >= p["p50Ms"]!.GetValue<double>()));
         Assert.True(metrics["series"]!.AsArray().Sum(p => p!["segmentsPerSecond"]!.GetValue<double>()) > 0);
         Assert.True(metrics["segmentsByRedaction"]!.AsObject().Count > 0);
+    }
+
+    [Fact]
+    public async Task The_page_may_not_be_framed_and_a_get_cannot_verify_a_call_or_record_an_access()
+    {
+        using var auditor = demo.Client(DemoHost.AuditorKey);
+        var before = await demo.Database.ScalarAsync<long>("SELECT count(*) FROM events WHERE type = 'report_accessed'");
+
+        using var page = await auditor.GetAsync("/");
+        using var get = await auditor.GetAsync($"/api/console/calls/{FraudCall}/verify");
+
+        Assert.Equal("frame-ancestors 'none'", Assert.Single(page.Headers.GetValues("Content-Security-Policy")));
+        Assert.Equal("DENY", Assert.Single(page.Headers.GetValues("X-Frame-Options")));
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, get.StatusCode);
+        Assert.Equal(before, await demo.Database.ScalarAsync<long>("SELECT count(*) FROM events WHERE type = 'report_accessed'"));
+    }
+
+    private static async Task<JsonNode> PostJsonAsync(HttpClient client, string path)
+    {
+        using var response = await client.PostAsync(path, null);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
     }
 
     private static async Task<List<JsonNode>> ListAsync(HttpClient client, string query) =>

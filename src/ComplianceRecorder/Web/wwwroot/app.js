@@ -61,8 +61,8 @@ const timeOf = iso => new Date(iso).toLocaleTimeString([], { hour: '2-digit', mi
 const short = id => id.length > 14 ? id.slice(0, 8) + '…' + id.slice(-4) : id;
 const duration = c => clock((c.endedAt ? Date.parse(c.endedAt) : Date.now()) - Date.parse(c.startedAt));
 
-async function getJson(url) {
-  const res = await fetch(url, { headers: { Accept: 'application/json' } });
+async function getJson(url, method = 'GET') {
+  const res = await fetch(url, { method, headers: { Accept: 'application/json' } });
   const body = await res.json().catch(() => null);
   if (!res.ok) throw new Error((body && (body.error || body.detail || body.title)) || `${res.status} ${res.statusText}`);
   return body;
@@ -371,7 +371,7 @@ async function verifyCall() {
   const id = current;
   $('chain').textContent = 'Chain: verifying…';
   try {
-    const r = await getJson(`/api/console/calls/${encodeURIComponent(id)}/verify`);
+    const r = await getJson(`/api/console/calls/${encodeURIComponent(id)}/verify`, 'POST');
     if (id !== current) return;
     $('chain').textContent = chainText(r);
     $('chain').className = chainClass(r);
@@ -591,7 +591,7 @@ if ($('verify-form')) $('verify-form').addEventListener('submit', async e => {
   const id = new FormData(e.target).get('call').trim();
   $('verify-result').textContent = 'verifying…';
   try {
-    const r = await getJson(`/api/console/calls/${encodeURIComponent(id)}/verify`);
+    const r = await getJson(`/api/console/calls/${encodeURIComponent(id)}/verify`, 'POST');
     $('verify-result').textContent = `${id}: ${chainText(r)}`;
     $('verify-result').className = chainClass(r);
   } catch (err) {
