@@ -72,7 +72,7 @@ public static class ConsoleCalls
                 SELECT x.key AS k, sum(x.value::integer) AS n
                   FROM audit_log l CROSS JOIN LATERAL jsonb_each_text(l.entities) x
                  WHERE l.conversation_id = s.conversation_id AND l.is_final GROUP BY x.key) y) t ON true
-           WHERE ($1::timestamptz IS NULL OR s.started_at >= $1) AND ($2::timestamptz IS NULL OR s.started_at < $2)
+           WHERE (($1::timestamptz IS NULL OR s.started_at >= $1) AND ($2::timestamptz IS NULL OR s.started_at < $2) OR ($10 AND s.ended_at IS NULL))
              AND ($3::text IS NULL OR strpos(lower(s.conversation_id), lower($3)) > 0)
              AND ($4::text IS NULL OR ($4 = 'PII_REDACTED') = (coalesce(t.total, 0) > 0))
              AND ($5::boolean IS NULL OR $5 = (s.gaps > 0))
@@ -96,6 +96,7 @@ public static class ConsoleCalls
         cmd.Parameters.Add(Parameter(filter.Agent, NpgsqlDbType.Text));
         cmd.Parameters.Add(Parameter(filter.Limit, NpgsqlDbType.Integer));
         cmd.Parameters.Add(Parameter(filter.Id, NpgsqlDbType.Text));
+        cmd.Parameters.Add(Parameter(filter.AndLive, NpgsqlDbType.Boolean));
         await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
         var calls = new List<ConsoleCall>();
         while (await r.ReadAsync(ct).ConfigureAwait(false))

@@ -35,7 +35,7 @@ internal static class ConsoleEndpoints
         auditors.MapGet("/api/console/access", AccessAsync).WithSummary("Who read which report or export, when, with what query");
     }
 
-    private static async Task<IResult> CallsAsync(HttpContext ctx, [FromKeyedServices(ComplianceRecorderServices.Key)] NpgsqlDataSource db)
+    private static async Task<IResult> CallsAsync(HttpContext ctx, [FromKeyedServices(ComplianceRecorderServices.Key)] NpgsqlDataSource db, TimeProvider time)
     {
         CallFilter filter;
         if (Repeated(ctx) is { } repeated)
@@ -44,7 +44,7 @@ internal static class ConsoleEndpoints
         }
         try
         {
-            filter = CallFilter.Parse(ctx.Request.Query.Select(q => new KeyValuePair<string, string?>(q.Key, q.Value.ToString())));
+            filter = CallFilter.Parse(ctx.Request.Query.Select(q => new KeyValuePair<string, string?>(q.Key, q.Value.ToString())), time.GetUtcNow());
         }
         catch (ArgumentException e)
         {

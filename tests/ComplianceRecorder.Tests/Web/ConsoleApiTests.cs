@@ -65,6 +65,9 @@ public sealed class ConsoleApiTests(DemoHost demo) : IClassFixture<DemoHost>
     [InlineData("?flag=DIRTY", "flag")]
     [InlineData("?from=2026-11-02&to=2026-11-01", "to")]
     [InlineData("?queue=a&queue=b", "queue")]
+    [InlineData("?from=2026-01-01T00:00:00Z&to=2026-03-01T00:00:00Z", "from")]
+    [InlineData("?from=2020-01-01T00:00:00Z", "from")]
+    [InlineData("?to=2026-03-01T00:00:00Z", "to")]
     [InlineData("?sort=call&sort=-call", "sort")]
     public async Task A_bad_call_list_parameter_is_a_400_naming_it(string query, string named)
     {

@@ -88,4 +88,23 @@ public sealed class ConsoleReadSideTests(Database db) : IClassFixture<Database>
 
         Assert.Equal(10.0, Assert.Single(view.Series).SegmentsPerSecond, 6);
     }
+
+    [Fact]
+    public async Task With_no_range_the_list_holds_the_last_day_and_the_calls_still_live()
+    {
+        var live = "live-" + Guid.NewGuid();
+        var ended = "ended-" + Guid.NewGuid();
+        await db.Store("t").AppendAsync([
+            new PendingEvent(EventStoreTests.Segment(live, "u1", 1, true)),
+            new PendingEvent(EventStoreTests.Segment(ended, "u1", 1, true)),
+            new PendingEvent(new CallEnded(ended, "ended", DateTimeOffset.UtcNow)),
+        ]);
+        // as the server would parse it two days later: the ended call is out of the default day, the live one in
+        var later = CallFilter.Parse([], DateTimeOffset.UtcNow.AddDays(2));
+
+        var listed = (await ConsoleCalls.ListAsync(db.DataSource, later, default)).Select(c => c.ConversationId).ToList();
+
+        Assert.Contains(live, listed);
+        Assert.DoesNotContain(ended, listed);
+    }
 }
