@@ -131,8 +131,10 @@ public static class NotificationDecoder
     }
 
     /// <summary>
-    /// The agent participant's userId, name and queueId, else the queue of the acd (or any) participant.
-    /// Each is optional: a call still in the queue has no agent yet, and a field of another type is left out.
+    /// The connected agent participant's userId and name, together (a transfer leaves the first agent's participant
+    /// disconnected beside the second's: mixing fields would name two people), and its queueId, else the queue of the
+    /// acd (or any) participant. Each is optional: a call still in the queue has no agent yet, and a field of another
+    /// type is left out.
     /// </summary>
     private static QueueCallChanged WithParticipants(QueueCallChanged q, JsonElement body)
     {
@@ -147,9 +149,9 @@ public static class NotificationDecoder
                 continue;
             }
             var queue = Text(p, "queueId");
-            if (Text(p, "purpose") == "agent")
+            if (Text(p, "purpose") == "agent" && Connected(p))
             {
-                q = q with { AgentId = Text(p, "userId") ?? q.AgentId, AgentName = Text(p, "name") ?? q.AgentName, QueueId = queue ?? q.QueueId };
+                q = q with { AgentId = Text(p, "userId"), AgentName = Text(p, "name"), QueueId = queue ?? q.QueueId };
             }
             else if (q.QueueId is null)
             {
@@ -157,6 +159,22 @@ public static class NotificationDecoder
             }
         }
         return q;
+    }
+
+    private static bool Connected(JsonElement p)
+    {
+        if (!p.TryGetProperty("calls", out var calls) || calls.ValueKind != JsonValueKind.Array)
+        {
+            return false;
+        }
+        foreach (var call in calls.EnumerateArray())
+        {
+            if (call.ValueKind == JsonValueKind.Object && Text(call, "state") == "connected")
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static string? Text(JsonElement o, string name) =>

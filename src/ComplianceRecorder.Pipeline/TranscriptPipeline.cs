@@ -29,7 +29,8 @@ public static class TranscriptPipeline
         // frames that come after their call's end are recorded as late, never as the call's speech again
         var ended = new EndedCalls(options.CallIdle);
         var stopped = false;
-        // who each call is with, kept from its announcement until its group starts and names it in CallStarted
+        // who each call is with, kept from its announcement until its group ends (the group names the call with it
+        // in CallStarted, whatever event starts it: a transcript, a disconnection, or the end of a silent call)
         var announced = new ConcurrentDictionary<string, CallAnnounced>(StringComparer.Ordinal);
         var perCall = shared
             .Where(e => e is not MalformedFrame)
@@ -43,7 +44,8 @@ public static class TranscriptPipeline
                 .GroupByUntil(
                     e => e.Call,
                     g => g.Where(e => e.Event is CallFinished).Merge(g.Throttle(options.CallIdle, scheduler)).Take(1))
-                .SelectMany(call => Call(call, announced.TryRemove(call.Key, out var a) ? a : null, options, scheduler, archive, recorded, () => stopped))
+                .SelectMany(call => Call(call, announced.TryGetValue(call.Key, out var a) ? a : null, options, scheduler, archive, recorded, () => stopped)
+                    .Finally(() => announced.TryRemove(call.Key, out _)))
                 .Merge(routed.Where(r => r.After.Late is not null).Select(RecordedEvent (r) => r.After.Late!)));
 
         return perCall.Merge(quarantined);
@@ -51,17 +53,23 @@ public static class TranscriptPipeline
 
     private readonly record struct CallEvent(string Call, SourceEvent Event);
 
+    /// <summary>At most this many announcements wait for their call's group; past it the oldest go.</summary>
+    internal const int AnnouncedCap = 10_000;
+
     private static void Note(SourceEvent e, ConcurrentDictionary<string, CallAnnounced> announced)
     {
-        switch (e)
+        if (e is not CallAnnounced a)
         {
-            case CallAnnounced a:
-                announced[a.ConversationId] = a;
-                break;
-            case CallFinished f:
-                // an announcement no group took (the call's first event came before it): not kept for ever
-                announced.TryRemove(f.ConversationId, out _);
-                break;
+            return;
+        }
+        announced[a.ConversationId] = a;
+        if (announced.Count > AnnouncedCap)
+        {
+            // announcements of calls that never had an event (or came after their end): not kept for ever
+            foreach (var old in announced.Values.OrderBy(x => x.ReceivedAt).Take(announced.Count - AnnouncedCap / 2).ToList())
+            {
+                announced.TryRemove(old.ConversationId, out _);
+            }
         }
     }
 

@@ -169,17 +169,19 @@ public static class ChainCheckpoints
     /// the recorder signs at least every interval and at stop, so these are deleted checkpoints (or a
     /// recorder killed before it could sign).
     /// </summary>
-    public static async Task<List<BrokenLink>> UnsignedAsync(NpgsqlDataSource db, DateTimeOffset before, CancellationToken ct = default)
+    public static async Task<List<BrokenLink>> UnsignedAsync(NpgsqlDataSource db, DateTimeOffset before, CancellationToken ct = default, string? streamId = null)
     {
         var broken = new List<BrokenLink>();
         await using var cmd = db.CreateCommand("""
             SELECT e.stream_id, min(e.version), min(e.seq), min(e.recorded_at)
               FROM events e
-              LEFT JOIN (SELECT stream_id, max(version) AS version FROM chain_checkpoints GROUP BY stream_id) c ON c.stream_id = e.stream_id
-             WHERE e.version > coalesce(c.version, 0) AND e.recorded_at < $1
+              LEFT JOIN (SELECT stream_id, max(version) AS version FROM chain_checkpoints
+                          WHERE $2::text IS NULL OR stream_id = $2 GROUP BY stream_id) c ON c.stream_id = e.stream_id
+             WHERE e.version > coalesce(c.version, 0) AND e.recorded_at < $1 AND ($2::text IS NULL OR e.stream_id = $2)
              GROUP BY e.stream_id ORDER BY e.stream_id
             """);
         cmd.Parameters.AddWithValue(before);
+        cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)streamId ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
         await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
         while (await r.ReadAsync(ct).ConfigureAwait(false))
         {

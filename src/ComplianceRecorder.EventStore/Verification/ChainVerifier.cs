@@ -36,19 +36,55 @@ public static class ChainVerifier
 
     /// <summary>
     /// One stream's hash chain and its signed checkpoints, by the same code as the full verify: what the
-    /// console's "verify this call" asks. Anchors and projections are store-wide and left to the full verify.
+    /// console's "verify this call" asks. Its events recorded before <paramref name="unsignedBefore"/> must be
+    /// covered by a checkpoint, as in the full verify, and its last event must be the head <c>streams</c>
+    /// records. The report says how far it is signed: a head past the last checkpoint is not yet proven.
+    /// Anchors and projections are store-wide and left to the full verify.
     /// </summary>
-    public static async Task<VerifyReport> VerifyStreamAsync(NpgsqlDataSource db, string streamId, CheckpointKeys? keys, CancellationToken ct = default)
+    public static async Task<VerifyReport> VerifyStreamAsync(NpgsqlDataSource db, string streamId, CheckpointKeys? keys, DateTimeOffset? unsignedBefore = null, CancellationToken ct = default)
     {
         var report = await VerifyChainsAsync(db, null, ct, streamId).ConfigureAwait(false);
         var (checkpoints, n) = await ChainCheckpoints.CheckAsync(db, keys, ct, streamId).ConfigureAwait(false);
+        if (unsignedBefore is { } before)
+        {
+            checkpoints.AddRange(await ChainCheckpoints.UnsignedAsync(db, before, ct, streamId).ConfigureAwait(false));
+        }
+        var (head, signed, headBroken) = await HeadAsync(db, streamId, ct).ConfigureAwait(false);
         return report with
         {
-            Broken = [.. report.Broken, .. checkpoints],
+            Broken = [.. report.Broken, .. headBroken, .. checkpoints],
             CheckpointsBroken = checkpoints.Count,
             Checkpoints = n,
             SignaturesChecked = keys is not null,
+            HeadVersion = head,
+            SignedVersion = signed,
         };
+    }
+
+    /// <summary>The stream's last event against the head <c>streams</c> records, and its newest checkpoint's version.</summary>
+    private static async Task<(int Head, int Signed, BrokenLink[] Broken)> HeadAsync(NpgsqlDataSource db, string streamId, CancellationToken ct)
+    {
+        await using var cmd = db.CreateCommand("""
+            SELECT e.version, e.hash, e.seq, s.version, s.head_hash,
+                   (SELECT coalesce(max(c.version), 0) FROM chain_checkpoints c WHERE c.stream_id = $1)
+              FROM (SELECT 1) one
+              LEFT JOIN LATERAL (SELECT version, hash, seq FROM events WHERE stream_id = $1 ORDER BY version DESC LIMIT 1) e ON true
+              LEFT JOIN streams s ON s.id = $1
+            """);
+        cmd.Parameters.AddWithValue(streamId);
+        await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        await r.ReadAsync(ct).ConfigureAwait(false);
+        var signed = r.GetInt32(5);
+        if (r.IsDBNull(0))
+        {
+            return (0, signed, []);
+        }
+        var (version, hash, seq) = (r.GetInt32(0), (byte[])r[1], r.GetInt64(2));
+        string? reason = r.IsDBNull(3) ? "the stream has events but no head in streams"
+            : r.GetInt32(3) != version ? $"the stream's head in streams is version {r.GetInt32(3)}, its last event is version {version}"
+            : !((byte[])r[4]).AsSpan().SequenceEqual(hash) ? "the stream's head hash in streams is not its last event's hash"
+            : null;
+        return (version, signed, reason is null ? [] : [new BrokenLink(streamId, version, seq, reason)]);
     }
 
     private static async Task<VerifyReport> VerifyChainsAsync(NpgsqlDataSource db, IProgress<EventProgress>? progress, CancellationToken ct, string? streamId = null)

@@ -13,4 +13,10 @@ public sealed record VerifyReport(long Streams, long Events, IReadOnlyList<Broke
     public long Checkpoints { get; init; }
 
     public IReadOnlyList<ProjectionMismatch> Projections { get; init; } = [];
+
+    /// <summary>One stream's verify: its last event's version (0 for the full verify).</summary>
+    public int HeadVersion { get; init; }
+
+    /// <summary>One stream's verify: the version its newest signed checkpoint covers (0 when none).</summary>
+    public int SignedVersion { get; init; }
 }

@@ -131,8 +131,9 @@ internal sealed class ChannelPlacement(GenesysOptions options, TimeProvider time
     }
 
     /// <summary>
-    /// Keeps what a queue or agent event says of a call's queue and agent, adding to what an earlier one
-    /// said; with <paramref name="pendingOnly"/>, only while the call's announcement is not handed over yet.
+    /// Keeps what a queue or agent event says of a call's queue and agent: the queue when it names one, and the
+    /// agent whole (id and name from one participant), so after a transfer they never name two people; with
+    /// <paramref name="pendingOnly"/>, only while the call's announcement is not handed over yet.
     /// </summary>
     public void Announce(QueueCallChanged q, bool pendingOnly = false)
     {
@@ -142,7 +143,9 @@ internal sealed class ChannelPlacement(GenesysOptions options, TimeProvider time
         }
         _announced.AddOrUpdate(q.ConversationId,
             _ => new CallAnnounced(q.ConversationId, q.QueueId, q.AgentId, q.AgentName, q.ReceivedAt),
-            (_, a) => a with { QueueId = q.QueueId ?? a.QueueId, AgentId = q.AgentId ?? a.AgentId, AgentName = q.AgentName ?? a.AgentName });
+            (_, a) => q.AgentId is null && q.AgentName is null
+                ? a with { QueueId = q.QueueId ?? a.QueueId }
+                : a with { QueueId = q.QueueId ?? a.QueueId, AgentId = q.AgentId, AgentName = q.AgentName });
     }
 
     /// <summary>The call's announcement, once, just before its first event: the pipeline names the call with it.</summary>

@@ -35,7 +35,13 @@ internal sealed class ChannelSocket(
                 if (downSince is { } from)
                 {
                     placement.Unheard(channel, time.GetUtcNow() - from);
-                    await observer.NextAsync(new SourceDisconnected([.. channel.Calls.Keys], from, downReason, time.GetUtcNow()), ct).ConfigureAwait(false);
+                    string[] down = [.. channel.Calls.Keys];
+                    foreach (var call in down)
+                    {
+                        // the disconnection may be the first the pipeline hears of a call: it starts the call's group
+                        await placement.HandOverAnnouncementAsync(call, observer, ct).ConfigureAwait(false);
+                    }
+                    await observer.NextAsync(new SourceDisconnected(down, from, downReason, time.GetUtcNow()), ct).ConfigureAwait(false);
                     downSince = null;
                 }
                 backoff = TimeSpan.FromMilliseconds(200);

@@ -136,6 +136,8 @@ internal sealed class SubscriptionChanges
             if (_placement.TryTakeUnsubscribed(call, out var found) && now - found > _subscribeWithin)
             {
                 GenesysLog.SubscribedLate(_log, call, (now - found).TotalSeconds);
+                // the gap may be the first the pipeline hears of the call: it starts the call's group, named
+                await _placement.HandOverAnnouncementAsync(call, observer, ct).ConfigureAwait(false);
                 await observer.NextAsync(new SourceDisconnected([call], found,
                     $"not subscribed until {(now - found).TotalSeconds:F1} s after the call was found: {channel.Failure}", now), ct).ConfigureAwait(false);
             }

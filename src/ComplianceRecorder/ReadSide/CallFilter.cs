@@ -14,6 +14,15 @@ public sealed record CallFilter(
     /// <summary>One call exactly, for the call view's header (not a query parameter).</summary>
     public string? Id { get; init; }
 
+    /// <summary>Calls not yet ended are listed whatever their start (the default range: the last day and what is live).</summary>
+    public bool AndLive { get; init; }
+
+    /// <summary>The widest range the list takes: each call costs lookups of its events.</summary>
+    public static readonly TimeSpan MaxRange = TimeSpan.FromDays(31);
+
+    /// <summary>With no from and no to, the list shows calls started in the last day and every call still live.</summary>
+    public static readonly TimeSpan DefaultRange = TimeSpan.FromHours(24);
+
     /// <summary>Sort keys and the SQL expression each stands for; nothing else reaches ORDER BY.</summary>
     internal static readonly IReadOnlyDictionary<string, string> Sorts = new Dictionary<string, string>(StringComparer.Ordinal)
     {
@@ -33,8 +42,11 @@ public sealed record CallFilter(
 
     public static readonly CallFilter Default = new(null, null, null, null, null, null, null, "started", true, 1000);
 
-    /// <summary>Parses query parameters; throws <see cref="ArgumentException"/> naming the parameter at fault.</summary>
-    public static CallFilter Parse(IEnumerable<KeyValuePair<string, string?>> query)
+    /// <summary>
+    /// Parses query parameters; throws <see cref="ArgumentException"/> naming the parameter at fault. A range is
+    /// at most <see cref="MaxRange"/> (a missing end is <paramref name="now"/>); none at all is the last day and what is live.
+    /// </summary>
+    public static CallFilter Parse(IEnumerable<KeyValuePair<string, string?>> query, DateTimeOffset now)
     {
         var f = Default;
         foreach (var (key, raw) in query)
@@ -74,6 +86,15 @@ public sealed record CallFilter(
         if (f.From is { } from && f.To is { } to && to <= from)
         {
             throw new ArgumentException($"to '{to:O}' is not after from '{from:O}'");
+        }
+        if (f.From is null && f.To is null)
+        {
+            return f with { From = now - DefaultRange, AndLive = true };
+        }
+        var start = f.From ?? throw new ArgumentException($"to '{f.To:O}' is given without from; a range is at most {MaxRange.TotalDays:F0} days");
+        if ((f.To ?? now) - start > MaxRange)
+        {
+            throw new ArgumentException($"from '{start:O}' is more than {MaxRange.TotalDays:F0} days before {(f.To is null ? "now" : "to")}");
         }
         return f;
     }

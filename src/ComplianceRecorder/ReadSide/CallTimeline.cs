@@ -1,8 +1,12 @@
+using System.Globalization;
 using Npgsql;
 
 namespace ComplianceRecorder.ReadSide;
 
-/// <summary>A stretch of a call on its own clock (milliseconds from the transcription's start): heard live, backfilled, or unheard.</summary>
+/// <summary>
+/// A stretch of a call on its own clock (milliseconds from the transcription's start): heard live, backfilled,
+/// unheard (lost time), or noted (a missing final, a late arrival, a restart: counted, not time; from = to).
+/// </summary>
 public sealed record Stretch(string Kind, string? Channel, long FromMs, long ToMs, string? Reason);
 
 /// <summary>One final's latency, at its offset in the call.</summary>
@@ -13,8 +17,9 @@ public sealed record CallTimeline(ConsoleCall Call, IReadOnlyList<Stretch> Stret
 
 /// <summary>
 /// A call's timeline from its events. Segments carry offsets from the transcription's start; gaps carry
-/// wall-clock times. They are put on one clock through the first segment that has the source's time
-/// (its start = source time − offset − duration), else the call's start as recorded.
+/// wall-clock times, or an offset jump the source offsets it skipped. They are put on one clock through the
+/// first final that has the source's time (its start = source time − offset − duration), else the call's start
+/// as recorded: the rule the call list's unheard seconds use, by the same SQL, so the two agree.
 /// </summary>
 public static class CallTimelines
 {
@@ -28,17 +33,15 @@ public static class CallTimelines
         await using var cmd = db.CreateCommand("""
             SELECT type, (data->>'offsetMs')::bigint, coalesce((data->>'durationMs')::bigint, 0), data->>'channel',
                    coalesce((data->>'backfilled')::boolean, false), (data->>'latencyMs')::double precision,
-                   (data->>'sourceTime')::timestamptz, (data->>'from')::timestamptz, (data->>'to')::timestamptz,
-                   data->>'kind', data->>'detail', (data->>'at')::timestamptz
+                   (data->>'sourceTime')::timestamptz, (data->>'at')::timestamptz
               FROM events
-             WHERE stream_id = $1 AND (type IN ('call_started', 'coverage_gap_recorded') OR (type = 'segment_recorded' AND (data->>'isFinal')::boolean))
+             WHERE stream_id = $1 AND (type = 'call_started' OR (type = 'segment_recorded' AND (data->>'isFinal')::boolean))
              ORDER BY seq
             """);
         cmd.Parameters.AddWithValue(id);
         await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
         var stretches = new List<Stretch>();
         var latency = new List<LatencyPoint>();
-        var gaps = new List<(string? Channel, DateTimeOffset From, DateTimeOffset To, string Reason)>();
         DateTimeOffset? origin = null;
         DateTimeOffset? started = null;
         while (await r.ReadAsync(ct).ConfigureAwait(false))
@@ -46,10 +49,7 @@ public static class CallTimelines
             switch (r.GetString(0))
             {
                 case "call_started":
-                    started = r.IsDBNull(11) ? null : r.GetFieldValue<DateTimeOffset>(11);
-                    break;
-                case "coverage_gap_recorded":
-                    gaps.Add((ConsoleCalls.NullableString(r, 3), r.GetFieldValue<DateTimeOffset>(7), r.GetFieldValue<DateTimeOffset>(8), $"{r.GetString(9)}: {r.GetString(10)}"));
+                    started = r.IsDBNull(7) ? null : r.GetFieldValue<DateTimeOffset>(7);
                     break;
                 default:
                     var offset = r.IsDBNull(1) ? 0 : r.GetInt64(1);
@@ -66,11 +66,22 @@ public static class CallTimelines
                     break;
             }
         }
+        await r.DisposeAsync().ConfigureAwait(false);
         var zero = origin ?? started ?? new DateTimeOffset(calls[0].StartedAt, TimeSpan.Zero);
-        foreach (var (channel, from, to, reason) in gaps)
+        await using var gaps = db.CreateCommand($"""
+            {string.Format(CultureInfo.InvariantCulture, ConsoleCalls.GapSpansSql, "$2", "$1")}
+            UNION ALL
+            SELECT e.data->>'kind', e.data->>'channel', e.data->>'kind' || ': ' || (e.data->>'detail'), p.at, p.at
+              FROM events e CROSS JOIN LATERAL (SELECT greatest(0, round(extract(epoch FROM (e.data->>'from')::timestamptz - $2) * 1000)::bigint) AS at) p
+             WHERE e.stream_id = $1 AND e.type = 'coverage_gap_recorded' AND e.data->>'kind' NOT IN ('Disconnected', 'SequenceGap', 'OffsetJump')
+            """);
+        gaps.Parameters.AddWithValue(id);
+        gaps.Parameters.AddWithValue(zero);
+        await using var g = await gaps.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        while (await g.ReadAsync(ct).ConfigureAwait(false))
         {
-            var a = (long)(from - zero).TotalMilliseconds;
-            stretches.Add(new Stretch("unheard", channel, Math.Max(0, a), Math.Max(a, (long)(to - zero).TotalMilliseconds), reason));
+            var kind = g.GetString(0) is "Disconnected" or "SequenceGap" or "OffsetJump" ? "unheard" : "noted";
+            stretches.Add(new Stretch(kind, ConsoleCalls.NullableString(g, 1), g.GetInt64(3), g.GetInt64(4), g.GetString(2)));
         }
         return new CallTimeline(calls[0], stretches, latency);
     }

@@ -15,8 +15,10 @@ public sealed record ConsoleMetricsView(
 
 /// <summary>
 /// The metrics view's figures over a time range, at most <see cref="Buckets"/> points: windows are put
-/// into equal buckets. Percentiles of windows cannot be merged exactly, so a bucket shows the highest of
-/// its windows' (never better than the truth).
+/// into equal buckets. Throughput is a bucket's segments over its width clipped to the range (windows exist
+/// only where there was traffic, so their own span would overstate it), or over its windows' length when they
+/// are longer than the bucket. Percentiles of windows cannot be merged exactly, so a bucket shows the highest of
+/// its windows' (never better than the truth). Their latency is receive→durable, not the call list's source→receive.
 /// </summary>
 public static class ConsoleMetrics
 {
@@ -28,10 +30,12 @@ public static class ConsoleMetrics
         await using var conn = await db.OpenConnectionAsync(ct).ConfigureAwait(false);
         var series = new List<MetricsPoint>();
         await using (var cmd = new NpgsqlCommand("""
-            SELECT to_timestamp(floor(extract(epoch FROM window_start) / $3) * $3) AS b,
-                   sum(segments)::double precision / greatest(extract(epoch FROM max(window_end) - min(window_start)), 1),
+            SELECT b, sum(segments)::double precision
+                        / greatest(extract(epoch FROM least(b + make_interval(secs => $3), $2) - greatest(b, $1)),
+                                   extract(epoch FROM max(window_end - window_start)), 0.001),
                    sum(gaps)::integer, max(p50_ms), max(p95_ms), max(p99_ms)
-              FROM metrics_windows WHERE scope = 'all' AND window_start >= $1 AND window_start < $2
+              FROM (SELECT to_timestamp(floor(extract(epoch FROM window_start) / $3) * $3) AS b, * FROM metrics_windows
+                     WHERE scope = 'all' AND window_start >= $1 AND window_start < $2) w
              GROUP BY b ORDER BY b
             """, conn))
         {

@@ -1,11 +1,13 @@
 using System.Globalization;
 using System.Text.Json;
 using ComplianceRecorder.EventStore.Verification;
+using ComplianceRecorder.Hosting;
 using ComplianceRecorder.ReadSide;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace ComplianceRecorder.Web;
@@ -27,17 +29,22 @@ internal static class ConsoleEndpoints
         viewers.MapGet("/api/console/calls", CallsAsync).WithSummary("Calls with queue, agent, coverage, redactions and latency; filtered, searched and sorted");
         viewers.MapGet("/api/console/calls/{id}", TimelineAsync).WithSummary("A call's row, its heard, unheard and backfilled stretches, and its latency over time");
         viewers.MapGet("/api/console/metrics", MetricsAsync).WithSummary("Throughput and latency over time, segments by redaction type, gaps per hour");
-        auditors.MapGet("/api/console/calls/{id}/verify", VerifyAsync).WithSummary("A call's hash chain and signed checkpoints, verified now");
+        // a POST: it records an access, which a cross-site <img> or link must not be able to forge with a GET
+        auditors.MapPost("/api/console/calls/{id}/verify", VerifyAsync).WithSummary("A call's hash chain and signed checkpoints, verified now");
         auditors.MapGet("/api/console/integrity", IntegrityAsync).WithSummary("The latest signed store anchor and each stream's latest signed checkpoint");
         auditors.MapGet("/api/console/access", AccessAsync).WithSummary("Who read which report or export, when, with what query");
     }
 
-    private static async Task<IResult> CallsAsync(HttpContext ctx, [FromKeyedServices(ComplianceRecorderServices.Key)] NpgsqlDataSource db)
+    private static async Task<IResult> CallsAsync(HttpContext ctx, [FromKeyedServices(ComplianceRecorderServices.Key)] NpgsqlDataSource db, TimeProvider time)
     {
         CallFilter filter;
+        if (Repeated(ctx) is { } repeated)
+        {
+            return repeated;
+        }
         try
         {
-            filter = CallFilter.Parse(ctx.Request.Query.Select(q => new KeyValuePair<string, string?>(q.Key, q.Value.ToString())));
+            filter = CallFilter.Parse(ctx.Request.Query.Select(q => new KeyValuePair<string, string?>(q.Key, q.Value.ToString())), time.GetUtcNow());
         }
         catch (ArgumentException e)
         {
@@ -47,7 +54,7 @@ internal static class ConsoleEndpoints
     }
 
     private static async Task<IResult> TimelineAsync(HttpContext ctx, [FromKeyedServices(ComplianceRecorderServices.Key)] NpgsqlDataSource db, string id) =>
-        Unknown(ctx, []) is { } bad ? bad
+        (Unknown(ctx, []) ?? TooLong(id)) is { } bad ? bad
         : await CallTimelines.ReadAsync(db, id, ctx.RequestAborted).ConfigureAwait(false) is { } timeline ? TypedResults.Json(timeline, Json)
         : TypedResults.NotFound(new { error = $"no call '{id}' is recorded" });
 
@@ -60,8 +67,13 @@ internal static class ConsoleEndpoints
             {
                 return bad;
             }
-            to = Report.ParseTime(ctx.Request.Query["to"], "to") ?? time.GetUtcNow();
+            var givenTo = Report.ParseTime(ctx.Request.Query["to"], "to");
+            to = givenTo ?? time.GetUtcNow();
             from = Report.ParseTime(ctx.Request.Query["from"], "from") ?? to.AddHours(-1);
+            if (givenTo is null && from >= to)
+            {
+                throw new ArgumentException($"from '{from:O}' is not in the past (to defaults to now)");
+            }
             if (to <= from)
             {
                 throw new ArgumentException($"to '{to:O}' is not after from '{from:O}'");
@@ -78,9 +90,9 @@ internal static class ConsoleEndpoints
         return TypedResults.Json(await ConsoleMetrics.ReadAsync(db, from, to, ctx.RequestAborted).ConfigureAwait(false), Json);
     }
 
-    private static async Task VerifyAsync(HttpContext ctx, [FromKeyedServices(ComplianceRecorderServices.Key)] NpgsqlDataSource db, AccessAudit audit, CheckpointKeys keys, TimeProvider time, string id)
+    private static async Task VerifyAsync(HttpContext ctx, [FromKeyedServices(ComplianceRecorderServices.Key)] NpgsqlDataSource db, AccessAudit audit, CheckpointKeys keys, IOptions<RecorderOptions> options, TimeProvider time, string id)
     {
-        if (Unknown(ctx, []) is { } bad)
+        if ((Unknown(ctx, []) ?? TooLong(id)) is { } bad)
         {
             await bad.ExecuteAsync(ctx).ConfigureAwait(false);
             return;
@@ -89,7 +101,9 @@ internal static class ConsoleEndpoints
         {
             return;
         }
-        var report = await ChainVerifier.VerifyStreamAsync(db, id, keys, ctx.RequestAborted).ConfigureAwait(false);
+        var now = time.GetUtcNow();
+        // as the verify verb: the recorder signs every interval and at stop, twice the interval leaves room for a slow tick
+        var report = await ChainVerifier.VerifyStreamAsync(db, id, keys, now - 2 * TimeSpan.FromSeconds(options.Value.CheckpointSeconds), ctx.RequestAborted).ConfigureAwait(false);
         if (report.Events == 0)
         {
             await TypedResults.NotFound(new { error = $"no call '{id}' is recorded" }).ExecuteAsync(ctx).ConfigureAwait(false);
@@ -102,8 +116,12 @@ internal static class ConsoleEndpoints
             events = report.Events,
             checkpoints = report.Checkpoints,
             signaturesChecked = report.SignaturesChecked,
+            headVersion = report.HeadVersion,
+            signedVersion = report.SignedVersion,
+            // events past the last checkpoint are not proven yet: fine for a live call, a warning on the page
+            signedToHead = report.SignedVersion >= report.HeadVersion,
             broken = report.Broken.Select(b => new { b.Version, b.Seq, b.Reason }),
-            verifiedAt = time.GetUtcNow(),
+            verifiedAt = now,
         }, Json).ExecuteAsync(ctx).ConfigureAwait(false);
     }
 
@@ -144,9 +162,21 @@ internal static class ConsoleEndpoints
         return true;
     }
 
-    /// <summary>A 400 naming the first query parameter the route does not take, or null.</summary>
+    /// <summary>A 400 naming the first query parameter the route does not take, or one given twice, or null.</summary>
     private static IResult? Unknown(HttpContext ctx, string[] known) =>
         ctx.Request.Query.Keys.FirstOrDefault(k => !known.Contains(k, StringComparer.Ordinal)) is { } k
             ? TypedResults.BadRequest(new { error = $"unknown parameter '{k}'" + (known.Length > 0 ? $"; known: {string.Join(", ", known)}" : "; this route takes none") })
+            : Repeated(ctx);
+
+    /// <summary>A 400 naming a query parameter given more than once (queue=a&amp;queue=b is not a list, nor "a,b"), or null.</summary>
+    private static IResult? Repeated(HttpContext ctx) =>
+        ctx.Request.Query.FirstOrDefault(q => q.Value.Count > 1) is { Key: { } k } q
+            ? TypedResults.BadRequest(new { error = $"{k} '{q.Value[0]}' is given {q.Value.Count} times; give it once" })
             : null;
+
+    /// <summary>Call ids are GUIDs: a longer route value is refused before it reaches an access event.</summary>
+    private const int MaxId = 200;
+
+    private static IResult? TooLong(string id) =>
+        id.Length > MaxId ? TypedResults.BadRequest(new { error = $"id is {id.Length} characters, longer than {MaxId}" }) : null;
 }

@@ -18,6 +18,9 @@ internal static class PageEndpoints
 
     private static IResult Open(HttpContext ctx, Sessions sessions)
     {
+        // never inside another site's frame: a framed page could be clicked through (verify, export) unseen
+        ctx.Response.Headers.ContentSecurityPolicy = "frame-ancestors 'none'";
+        ctx.Response.Headers.XFrameOptions = "DENY";
         if (ctx.Request.Query.ContainsKey("key"))
         {
             // the key is traded for a session token and dropped from the address bar and history

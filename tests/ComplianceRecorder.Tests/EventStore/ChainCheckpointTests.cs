@@ -90,6 +90,49 @@ public sealed class ChainCheckpointTests(Database db) : IClassFixture<Database>
     }
 
     [Fact]
+    public async Task Verifying_one_call_whose_checkpoints_were_deleted_fails_once_its_events_are_older_than_the_signing_interval()
+    {
+        var call = await CallAsync(3);
+        await ChainCheckpoints.SignAsync(db.DataSource, Key, db.Heads);
+
+        await AsOwnerBehindTheTriggersAsync($"DELETE FROM chain_checkpoints WHERE stream_id = '{call}'");
+        await RewriteLastEventAsync(call, 3);
+
+        var now = await ChainVerifier.VerifyStreamAsync(db.DataSource, call, Keys, unsignedBefore: DateTimeOffset.UtcNow.AddMinutes(-2));
+        var later = await ChainVerifier.VerifyStreamAsync(db.DataSource, call, Keys, unsignedBefore: DateTimeOffset.UtcNow.AddHours(1));
+        // within the interval the chain is intact but not signed past its start: not proven, which the page shows as such
+        Assert.True(now.Ok, string.Join("; ", now.Broken.Select(b => b.Reason)));
+        Assert.Equal((3, 0), (now.HeadVersion, now.SignedVersion));
+        Assert.False(later.Ok);
+        Assert.Contains(later.Broken, b => b.StreamId == call && b.Reason.Contains("no signed checkpoint covers", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Verifying_one_call_whose_last_events_were_deleted_fails_against_its_head()
+    {
+        var call = await CallAsync(3);
+
+        await AsOwnerBehindTheTriggersAsync($"DELETE FROM events WHERE stream_id = '{call}' AND version = 3");
+
+        var report = await ChainVerifier.VerifyStreamAsync(db.DataSource, call, Keys);
+        Assert.False(report.Ok);
+        Assert.Contains(report.Broken, b => b.Version == 2 && b.Reason.Contains("head in streams is version 3", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Verifying_one_call_says_how_far_it_is_signed_when_events_follow_its_last_checkpoint()
+    {
+        var call = await CallAsync(3);
+        await ChainCheckpoints.SignAsync(db.DataSource, Key, db.Heads);
+        await AppendAsync(call, 4, 2);
+
+        var report = await ChainVerifier.VerifyStreamAsync(db.DataSource, call, Keys, unsignedBefore: DateTimeOffset.UtcNow.AddMinutes(-2));
+
+        Assert.True(report.Ok, string.Join("; ", report.Broken.Select(b => b.Reason)));
+        Assert.Equal((5, 3), (report.HeadVersion, report.SignedVersion));
+    }
+
+    [Fact]
     public async Task A_rewritten_chain_whose_checkpoints_were_deleted_is_not_signed_by_a_running_recorder()
     {
         var call = await CallAsync(3);

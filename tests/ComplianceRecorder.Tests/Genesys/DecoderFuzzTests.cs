@@ -126,4 +126,19 @@ public sealed class DecoderFuzzTests
         Assert.Equal(("c1", "q1", "u-7", "Maya Okafor"), (a.ConversationId, a.QueueId, a.AgentId, a.AgentName));
         Assert.Equal(("c2", "q1", null, null), (w.ConversationId, w.QueueId, w.AgentId, w.AgentName));
     }
+
+    [Fact]
+    public void After_a_transfer_the_agent_is_the_connected_one_with_its_own_id_and_name()
+    {
+        // the first agent's participant stays, disconnected and without a name; the second's has no id yet
+        var transferred = NotificationDecoder.Decode("""
+            {"topicName":"v2.routing.queues.q1.conversations","eventBody":{"id":"c3","participants":[
+              {"purpose":"customer","calls":[{"state":"connected"}]},
+              {"purpose":"agent","userId":"u-7","queueId":"q1","calls":[{"state":"disconnected"}]},
+              {"purpose":"agent","name":"Luis Ortega","queueId":"q2","calls":[{"state":"connected"}]}]}}
+            """, DateTimeOffset.UnixEpoch);
+
+        var t = Assert.IsType<QueueCallChanged>(Assert.Single(transferred));
+        Assert.Equal(("q2", null, "Luis Ortega"), (t.QueueId, t.AgentId, t.AgentName));
+    }
 }

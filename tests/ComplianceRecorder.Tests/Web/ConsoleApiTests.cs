@@ -64,6 +64,11 @@ public sealed class ConsoleApiTests(DemoHost demo) : IClassFixture<DemoHost>
     [InlineData("?from=yesterday-ish", "from")]
     [InlineData("?flag=DIRTY", "flag")]
     [InlineData("?from=2026-11-02&to=2026-11-01", "to")]
+    [InlineData("?queue=a&queue=b", "queue")]
+    [InlineData("?from=2026-01-01T00:00:00Z&to=2026-03-01T00:00:00Z", "from")]
+    [InlineData("?from=2020-01-01T00:00:00Z", "from")]
+    [InlineData("?to=2026-03-01T00:00:00Z", "to")]
+    [InlineData("?sort=call&sort=-call", "sort")]
     public async Task A_bad_call_list_parameter_is_a_400_naming_it(string query, string named)
     {
         using var viewer = demo.Client(DemoHost.ViewerKey);
@@ -81,6 +86,9 @@ public sealed class ConsoleApiTests(DemoHost demo) : IClassFixture<DemoHost>
     [InlineData("/api/console/access?limit=-1", "limit")]
     [InlineData("/api/console/integrity?stream=x", "stream")]
     [InlineData("/api/console/calls/" + FraudCall + "?x=1", "x")]
+    [InlineData("/api/console/metrics?from=2099-01-01T00:00:00Z", "from")]
+    [InlineData("/api/console/metrics?from=2026-11-01&from=2026-11-02", "from")]
+    [InlineData("/api/console/access?limit=5&limit=6", "limit")]
     public async Task A_bad_parameter_on_the_other_console_routes_is_a_400_naming_it(string path, string named)
     {
         using var auditor = demo.Client(DemoHost.AuditorKey);
@@ -90,6 +98,20 @@ public sealed class ConsoleApiTests(DemoHost demo) : IClassFixture<DemoHost>
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         var error = JsonNode.Parse(await response.Content.ReadAsStringAsync())!["error"]!.GetValue<string>();
         Assert.True(error.StartsWith(named + " '", StringComparison.Ordinal) || error.StartsWith($"unknown parameter '{named}'", StringComparison.Ordinal), error);
+    }
+
+    [Fact]
+    public async Task A_call_id_longer_than_200_characters_is_refused_before_it_is_recorded_as_an_access()
+    {
+        using var auditor = demo.Client(DemoHost.AuditorKey);
+        var id = new string('x', 201);
+
+        using var timeline = await auditor.GetAsync($"/api/console/calls/{id}");
+        using var verify = await auditor.PostAsync($"/api/console/calls/{id}/verify", null);
+
+        Assert.Equal((HttpStatusCode.BadRequest, HttpStatusCode.BadRequest), (timeline.StatusCode, verify.StatusCode));
+        Assert.StartsWith("id is 201 characters", JsonNode.Parse(await verify.Content.ReadAsStringAsync())!["error"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal(0L, await demo.Database.ScalarAsync<long>($"SELECT count(*) FROM events WHERE type = 'report_accessed' AND data::text LIKE '%{id}%'"));
     }
 
     [Fact]
@@ -117,11 +139,12 @@ public sealed class ConsoleApiTests(DemoHost demo) : IClassFixture<DemoHost>
         using var auditor = demo.Client(DemoHost.AuditorKey);
         var verifyPath = $"/api/console/calls/{FraudCall}/verify";
 
-        foreach (var path in new[] { verifyPath, "/api/console/integrity", "/api/console/access" })
+        Assert.Equal(HttpStatusCode.Forbidden, (await viewer.PostAsync(verifyPath, null)).StatusCode);
+        foreach (var path in new[] { "/api/console/integrity", "/api/console/access" })
         {
             Assert.Equal(HttpStatusCode.Forbidden, (await viewer.GetAsync(path)).StatusCode);
         }
-        var verified = JsonNode.Parse(await auditor.GetStringAsync(verifyPath))!;
+        var verified = await PostJsonAsync(auditor, verifyPath);
         var integrity = JsonNode.Parse(await auditor.GetStringAsync("/api/console/integrity"))!;
         var log = JsonNode.Parse(await auditor.GetStringAsync("/api/console/access"))!.AsArray();
 
@@ -134,7 +157,29 @@ public sealed class ConsoleApiTests(DemoHost demo) : IClassFixture<DemoHost>
         Assert.Contains(log, a => a!["what"]!.GetValue<string>() == verifyPath && a["who"]!.GetValue<string>() == "test-auditor");
         Assert.Contains(log, a => a!["what"]!.GetValue<string>() == "/api/console/integrity");
         Assert.DoesNotContain(log, a => a!["who"]!.GetValue<string>() == "test-viewer");
-        Assert.Equal(HttpStatusCode.NotFound, (await auditor.GetAsync("/api/console/calls/no-such-call/verify")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await auditor.PostAsync("/api/console/calls/no-such-call/verify", null)).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_calls_verify_after_its_checkpoints_were_deleted_says_it_is_not_signed_to_its_head()
+    {
+        await demo.CallsEndedAsync();
+        using var auditor = demo.Client(DemoHost.AuditorKey);
+        const string call = "c0a80001-0000-4000-8000-000000000001";
+        await using (var delete = demo.Database.OwnerDataSource.CreateCommand($"""
+            SET session_replication_role = replica;
+            DELETE FROM chain_checkpoints WHERE stream_id = '{call}';
+            SET session_replication_role = origin;
+            """))
+        {
+            await delete.ExecuteNonQueryAsync();
+        }
+
+        var verified = await PostJsonAsync(auditor, $"/api/console/calls/{call}/verify");
+
+        Assert.False(verified["signedToHead"]?.GetValue<bool>() ?? true, verified.ToJsonString());
+        Assert.Equal(0, verified["signedVersion"]!.GetValue<int>());
+        Assert.Equal(verified["headVersion"]!.GetValue<int>(), (int)verified["events"]!.GetValue<long>());
     }
 
     [Fact]
@@ -167,6 +212,28 @@ public sealed class ConsoleApiTests(DemoHost demo) : IClassFixture<DemoHost>
         Assert.All(metrics["series"]!.AsArray(), p => Assert.True(p!["p99Ms"]!.GetValue<double>() >= p["p50Ms"]!.GetValue<double>()));
         Assert.True(metrics["series"]!.AsArray().Sum(p => p!["segmentsPerSecond"]!.GetValue<double>()) > 0);
         Assert.True(metrics["segmentsByRedaction"]!.AsObject().Count > 0);
+    }
+
+    [Fact]
+    public async Task The_page_may_not_be_framed_and_a_get_cannot_verify_a_call_or_record_an_access()
+    {
+        using var auditor = demo.Client(DemoHost.AuditorKey);
+        var before = await demo.Database.ScalarAsync<long>("SELECT count(*) FROM events WHERE type = 'report_accessed'");
+
+        using var page = await auditor.GetAsync("/");
+        using var get = await auditor.GetAsync($"/api/console/calls/{FraudCall}/verify");
+
+        Assert.Equal("frame-ancestors 'none'", Assert.Single(page.Headers.GetValues("Content-Security-Policy")));
+        Assert.Equal("DENY", Assert.Single(page.Headers.GetValues("X-Frame-Options")));
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, get.StatusCode);
+        Assert.Equal(before, await demo.Database.ScalarAsync<long>("SELECT count(*) FROM events WHERE type = 'report_accessed'"));
+    }
+
+    private static async Task<JsonNode> PostJsonAsync(HttpClient client, string path)
+    {
+        using var response = await client.PostAsync(path, null);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
     }
 
     private static async Task<List<JsonNode>> ListAsync(HttpClient client, string query) =>

@@ -74,6 +74,8 @@ public sealed class ConsolePageTests(ConsoleDemoHost demo) : IClassFixture<Conso
         // the card is read out and shown as a chip; the call ends; its chain verifies
         await Expect(page.Locator("#captions .line.final .chip[data-type='CARD']").First);
         await Expect(page.Locator("#fact-state", new PageLocatorOptions { HasText = "ended" }));
+        await SignedToItsHeadAsync(call);
+        await page.Locator("#verify-call").ClickAsync();
         await Expect(page.Locator("#chain.chain-ok"));
         Assert.True(await page.EvaluateAsync<int>("window.__replaced") > 0, "a partial was replaced in place by its final");
         await Expect(page.Locator("#announcer p").First);
@@ -84,6 +86,7 @@ public sealed class ConsolePageTests(ConsoleDemoHost demo) : IClassFixture<Conso
         // a call whose outage lost speech is backfilled once it ends, and its timeline shows the stretch
         var backfilled = await UntilAsync(() => demo.Database.ScalarAsync<string?>(
             "SELECT conversation_id FROM audit_log l WHERE backfilled AND EXISTS (SELECT 1 FROM call_summaries s WHERE s.conversation_id = l.conversation_id AND s.ended_at IS NOT NULL) LIMIT 1"));
+        await SignedToItsHeadAsync(backfilled);
         await page.GotoAsync(new Uri(demo.Url, "/#/call/" + Uri.EscapeDataString(backfilled)).ToString());
         await Expect(page.Locator("#timeline rect.band-backfilled").First);
         await Expect(page.Locator("#timeline rect.band-unheard").First);
@@ -199,6 +202,12 @@ public sealed class ConsolePageTests(ConsoleDemoHost demo) : IClassFixture<Conso
         Directory.CreateDirectory(Shots);
         return Path.Combine(Shots, $"console-{view}.png");
     }
+
+    /// <summary>Until the recorder's signer has covered the call's head: before, the page shows it as not yet signed.</summary>
+    private Task SignedToItsHeadAsync(string call) => UntilAsync(() => demo.Database.ScalarAsync<string?>($"""
+        SELECT s.id FROM streams s WHERE s.id = '{call}'
+           AND s.version <= (SELECT coalesce(max(c.version), 0) FROM chain_checkpoints c WHERE c.stream_id = s.id)
+        """));
 
     private static async Task<string> UntilAsync(Func<Task<string?>> found)
     {

@@ -61,8 +61,8 @@ const timeOf = iso => new Date(iso).toLocaleTimeString([], { hour: '2-digit', mi
 const short = id => id.length > 14 ? id.slice(0, 8) + '…' + id.slice(-4) : id;
 const duration = c => clock((c.endedAt ? Date.parse(c.endedAt) : Date.now()) - Date.parse(c.startedAt));
 
-async function getJson(url) {
-  const res = await fetch(url, { headers: { Accept: 'application/json' } });
+async function getJson(url, method = 'GET') {
+  const res = await fetch(url, { method, headers: { Accept: 'application/json' } });
   const body = await res.json().catch(() => null);
   if (!res.ok) throw new Error((body && (body.error || body.detail || body.title)) || `${res.status} ${res.statusText}`);
   return body;
@@ -187,7 +187,7 @@ function rowNode(r, i) {
   cell('c-start', timeOf(r.startedAt));
   cell('c-dur dur', duration(r));
   cell('c-state state-' + (r.endedAt ? 'ended' : 'live'), r.endedAt ? 'ended' : 'live');
-  cell('c-unheard' + (r.unheardSeconds > 0 ? ' gapped' : ''), r.gaps ? `${r.unheardSeconds.toFixed(1)} s` : '0 s');
+  cell('c-unheard' + (r.unheardSeconds > 0 ? ' gapped' : ''), `${r.unheardSeconds.toFixed(1)} s${missed(r) ? ' +' + missed(r) : ''}`).title = missedText(r);
   li.appendChild(el('span', 'c-red')).append(redactionChips(r.redactionsByType));
   cell('c-lat', `${ms(r.p50LatencyMs)} / ${ms(r.p99LatencyMs)}`);
   return li;
@@ -309,6 +309,10 @@ async function loadTimeline() {
 let timelineTimer = 0;
 function timelineSoon() { clearTimeout(timelineTimer); timelineTimer = setTimeout(loadTimeline, 400); }
 
+// missing finals and late arrivals are counted, not time: shown beside the unheard seconds, never added to them
+const missed = c => (c.missingFinals || 0) + (c.lateArrivals || 0);
+const missedText = c => `${c.missingFinals || 0} final${c.missingFinals === 1 ? '' : 's'} missing, ${c.lateArrivals || 0} late arrival${c.lateArrivals === 1 ? '' : 's'}`;
+
 function renderFacts() {
   const c = callRow;
   const f = (label, value, id) => { const d = el('div'); d.append(el('b', '', label)); const v = el('span', '', value); if (id) v.id = id; d.append(v); return d; };
@@ -316,8 +320,8 @@ function renderFacts() {
   $('facts').replaceChildren(
     f('Queue', c.queueId || '–'), f('Agent', c.agentName || c.agentId || '–'), f('Start', new Date(c.startedAt).toLocaleString()),
     f('Duration', duration(c), 'fact-duration'), f('State', c.endedAt ? 'ended' : 'live', 'fact-state'),
-    f('Unheard', `${c.unheardSeconds.toFixed(1)} s in ${c.gaps} gap${c.gaps === 1 ? '' : 's'}`), red,
-    f('Latency', `p50 ${ms(c.p50LatencyMs)} · p99 ${ms(c.p99LatencyMs)}`));
+    f('Unheard', `${c.unheardSeconds.toFixed(1)} s (${c.gaps} gap${c.gaps === 1 ? '' : 's'} recorded)${missed(c) ? '; ' + missedText(c) : ''}`), red,
+    f('Latency source→receive', `p50 ${ms(c.p50LatencyMs)} · p99 ${ms(c.p99LatencyMs)}`));
 }
 
 function renderTimeline() {
@@ -341,8 +345,13 @@ function renderTimeline() {
     s.append(svg('text', { x: Math.min(W - 24, x(t)), y: H + 12, 'font-size': 10, fill: '#4f5869' }, clock(t)));
   }
   $('timeline').replaceChildren(s);
-  $('gaplist').replaceChildren(...stretches.filter(t => t.kind === 'unheard').map(g =>
-    el('li', 'gap-reason', `Unheard ${clock(g.fromMs)}–${clock(g.toMs)}${g.channel ? ' (' + (speakers[g.channel] || g.channel) + ')' : ''}: ${g.reason}`)));
+  for (const st of stretches.filter(t => t.kind === 'noted')) {
+    const m = svg('rect', { x: x(st.fromMs), y: 0, width: 2, height: H, fill: 'var(--warn)', class: 'mark-noted' });
+    m.append(svg('title', {}, `${clock(st.fromMs)}: ${st.reason}`));
+    s.append(m);
+  }
+  $('gaplist').replaceChildren(...stretches.filter(t => t.kind === 'unheard' || t.kind === 'noted').map(g =>
+    el('li', 'gap-reason', `${g.kind === 'unheard' ? `Unheard ${clock(g.fromMs)}–${clock(g.toMs)}` : `At ${clock(g.fromMs)}`}${g.channel ? ' (' + (speakers[g.channel] || g.channel) + ')' : ''}: ${g.reason}`)));
   renderSparkline();
 }
 
@@ -362,17 +371,22 @@ async function verifyCall() {
   const id = current;
   $('chain').textContent = 'Chain: verifying…';
   try {
-    const r = await getJson(`/api/console/calls/${encodeURIComponent(id)}/verify`);
+    const r = await getJson(`/api/console/calls/${encodeURIComponent(id)}/verify`, 'POST');
     if (id !== current) return;
     $('chain').textContent = chainText(r);
-    $('chain').className = r.ok ? 'chain-ok' : 'chain-bad';
+    $('chain').className = chainClass(r);
   } catch (e) {
     if (id === current) { $('chain').textContent = 'Chain: ' + e.message; $('chain').className = 'chain-bad'; }
   }
 }
-const chainText = r => r.ok
-  ? `Chain verified: ${r.events} events, ${r.checkpoints} signed checkpoint${r.checkpoints === 1 ? '' : 's'}${r.signaturesChecked ? ', signatures checked' : ''}`
-  : `Chain BROKEN: ${r.broken.map(b => `v${b.version}: ${b.reason}`).join('; ')}`;
+// green only when the whole chain up to its head is covered by a signed checkpoint; a head past the last one
+// is not yet proven (amber: normal while a call is live, a warning after); anything broken is red
+const chainText = r => !r.ok
+  ? `Chain BROKEN: ${r.broken.map(b => `v${b.version}: ${b.reason}`).join('; ')}`
+  : !r.signedToHead
+    ? `Chain intact but not yet signed past v${r.signedVersion} (head v${r.headVersion}, ${r.events} events)${r.signaturesChecked ? '; signatures checked' : ''}`
+    : `Chain verified: ${r.events} events, signed to its head v${r.headVersion} by ${r.checkpoints} checkpoint${r.checkpoints === 1 ? '' : 's'}${r.signaturesChecked ? ', signatures checked' : ''}`;
+const chainClass = r => !r.ok ? 'chain-bad' : r.signedToHead ? 'chain-ok' : 'chain-unsigned';
 if ($('verify-call')) $('verify-call').addEventListener('click', verifyCall);
 
 // ---------------------------------------------------------------- the transcript
@@ -577,9 +591,9 @@ if ($('verify-form')) $('verify-form').addEventListener('submit', async e => {
   const id = new FormData(e.target).get('call').trim();
   $('verify-result').textContent = 'verifying…';
   try {
-    const r = await getJson(`/api/console/calls/${encodeURIComponent(id)}/verify`);
+    const r = await getJson(`/api/console/calls/${encodeURIComponent(id)}/verify`, 'POST');
     $('verify-result').textContent = `${id}: ${chainText(r)}`;
-    $('verify-result').className = r.ok ? 'chain-ok' : 'chain-bad';
+    $('verify-result').className = chainClass(r);
   } catch (err) {
     $('verify-result').textContent = `${id}: ${err.message}`;
     $('verify-result').className = 'chain-bad';
