@@ -55,13 +55,17 @@ internal sealed class PersonalDetails(bool keepAgentNames)
     /// <summary>Words learned in one call, compared without case; no set is made until the first word.</summary>
     private struct LearnedWords
     {
+        // a call learns a handful of names and streets; a bound keeps a hostile stream of them from making every partial's
+        // prefix check slow. Past it nothing more is learned: words are still masked where their context shows them, not recalled
+        private const int MaxWords = 256;
+
         private HashSet<string>? _set;
 
         public readonly int Count => _set?.Count ?? 0;
 
         public void Add(ReadOnlySpan<char> word)
         {
-            if (word.Length >= 2)
+            if (word.Length >= 2 && Count < MaxWords)
             {
                 (_set ??= new HashSet<string>(StringComparer.OrdinalIgnoreCase)).Add(word.ToString());
             }
@@ -171,6 +175,38 @@ internal sealed class PersonalDetails(bool keepAgentNames)
 
         // ---- names ------------------------------------------------------------------------------------
 
+        /// <summary>
+        /// Claims a name from token <paramref name="first"/> to <paramref name="last"/> (ending at <paramref name="end"/>), all but
+        /// what is claimed already: in "john patel, p a t e l" the spelling claimed "patel" first, and "john" must not be shown.
+        /// </summary>
+        private bool ClaimUnclaimed(int first, int last, int end)
+        {
+            if (Claim(EntityType.Name, _toks[first].Start, end))
+            {
+                return true;
+            }
+            var any = false;
+            var from = -1;
+            var to = -1;
+            for (var k = first; k <= last; k++)
+            {
+                var t = _toks[k];
+                if (t.Kind == TokenKind.Space)
+                {
+                    continue;
+                }
+                if (_claimed[t.Start])
+                {
+                    any |= from >= 0 && Claim(EntityType.Name, from, to);
+                    from = -1;
+                    continue;
+                }
+                from = from < 0 ? t.Start : from;
+                to = Math.Min(t.End, end);
+            }
+            return (from >= 0 && Claim(EntityType.Name, from, to)) | any;
+        }
+
         /// <summary>Takes the name starting at token <paramref name="i"/>: up to three words, joined by hyphens, initials or (in answers) commas.</summary>
         private int TakeName(int i, bool strong, bool commas = false, bool agentsOwn = false, bool single = false, bool inflectedOk = false)
         {
@@ -203,7 +239,7 @@ internal sealed class PersonalDetails(bool keepAgentNames)
                 }
                 words++;
             }
-            var (start, end) = (_toks[first].Start, _toks[last].End);
+            var end = _toks[last].End;
             if (Word(_toks[last]).EndsWith("'s", StringComparison.OrdinalIgnoreCase))
             {
                 // "i'm heather's daughter": the name, not its possessive
@@ -220,7 +256,7 @@ internal sealed class PersonalDetails(bool keepAgentNames)
                 }
                 return last;
             }
-            if (Claim(EntityType.Name, start, end) && _isFinal)
+            if (ClaimUnclaimed(first, last, end) && _isFinal)
             {
                 for (var k = first; k <= last; k++)
                 {
@@ -351,7 +387,7 @@ internal sealed class PersonalDetails(bool keepAgentNames)
                 // "it's emily rossi calling about my account", "it's haruto nowak again"
                 var last = n;
                 var end = -1;
-                while (NameLike(last))
+                while (NameLike(last) && last - n < 16)
                 {
                     end = last;
                     last = Next(last);
@@ -475,6 +511,9 @@ internal sealed class PersonalDetails(bool keepAgentNames)
         {
             var dob = false;
             Span<char> letters = stackalloc char[40];
+            // once per utterance, not once per spelled group: both would be a scan of the whole text each
+            var spellCue = FirstSpellCue();
+            var lastAlnum = LastLetterOrDigit();
             for (var i = 0; i < _toks.Count; i++)
             {
                 if (!IsLetter(i) || (i > 0 && _toks[i - 1].Kind != TokenKind.Space && _toks[i - 1].Kind != TokenKind.Punct))
@@ -531,9 +570,9 @@ internal sealed class PersonalDetails(bool keepAgentNames)
                 }
                 var before = WordBefore(first);
                 var spellsWordBefore = before >= 0 && Word(_toks[before]).Equals(word, StringComparison.OrdinalIgnoreCase);
-                var stillBeingSaid = !_isFinal && OnlyTrailing(_toks[last].End);
+                var stillBeingSaid = !_isFinal && lastAlnum < _toks[last].End;
                 if ((answering & (Asked.Spelling | Asked.Name)) != 0 || _session._names.Contains(word) || spellsWordBefore || count >= 5
-                    || (count >= 3 && SpellCueBefore(first)) || (stillBeingSaid && IsPrefixOfLearned(word)))
+                    || (count >= 3 && spellCue >= 0 && spellCue < first) || (stillBeingSaid && IsPrefixOfLearned(word)))
                 {
                     if (spellsWordBefore && Claim(EntityType.Name, _toks[before].Start, _toks[before].End))
                     {
@@ -580,28 +619,27 @@ internal sealed class PersonalDetails(bool keepAgentNames)
             return p >= 0 && IsLetters(_toks[p]) ? p : -1;
         }
 
-        private bool SpellCueBefore(int i)
+        private int FirstSpellCue()
         {
-            for (var p = i - 1; p >= 0; p--)
+            for (var p = 0; p < _toks.Count; p++)
             {
                 if (Is(p, "spell") || Is(p, "spelled") || Is(p, "spelling") || Is(p, "spells") || Is(p, "spelt"))
                 {
-                    return true;
+                    return p;
                 }
             }
-            return false;
+            return -1;
         }
 
-        private bool OnlyTrailing(int end)
+        // a spelling still being said is the last thing in a partial: nothing but spaces and punctuation after it
+        private int LastLetterOrDigit()
         {
-            foreach (var c in _text.AsSpan(end))
+            var k = _text.Length - 1;
+            while (k >= 0 && !char.IsLetterOrDigit(_text[k]))
             {
-                if (char.IsLetterOrDigit(c))
-                {
-                    return false;
-                }
+                k--;
             }
-            return true;
+            return k;
         }
 
         private bool IsPrefixOfLearned(ReadOnlySpan<char> letters) => _session._names.AnyStartsWith(letters);
@@ -731,16 +769,23 @@ internal sealed class PersonalDetails(bool keepAgentNames)
             return true;
         }
 
+        /// <returns>The first token starting at or after <paramref name="offset"/>: tokens are in text order, so a binary search.</returns>
         private int TokenAt(int offset)
         {
-            for (var i = 0; i < _toks.Count; i++)
+            var (lo, hi) = (0, _toks.Count);
+            while (lo < hi)
             {
-                if (_toks[i].Start >= offset)
+                var mid = (lo + hi) >>> 1;
+                if (_toks[mid].Start >= offset)
                 {
-                    return i;
+                    hi = mid;
+                }
+                else
+                {
+                    lo = mid + 1;
                 }
             }
-            return _toks.Count;
+            return lo;
         }
 
         // a street's name: any word but a function word, a unit, a birth or harmless word ("3 dollars", "5 minutes")
@@ -935,14 +980,27 @@ internal sealed class PersonalDetails(bool keepAgentNames)
         }
 
         // "01 24 1987", "1121965", "101692": a month, a day and a year, the year one a person may be born in
-        private static bool LooksLikeDate(string digits)
+        // not any six digits: an order or a case number is rarely a month, a day and a year in a row
+        private static bool LooksLikeDate(string digits) => digits.Length switch
         {
-            if (digits.Length < 6)
+            6 => MonthDay(Num(digits, 0, 2), Num(digits, 2, 2)) || MonthDay(Num(digits, 2, 2), Num(digits, 0, 2)),
+            7 => BirthYear(Num(digits, 3, 4)) && (MonthDay(Num(digits, 0, 1), Num(digits, 1, 2)) || MonthDay(Num(digits, 0, 2), Num(digits, 2, 1))),
+            8 => BirthYear(Num(digits, 4, 4)) && (MonthDay(Num(digits, 0, 2), Num(digits, 2, 2)) || MonthDay(Num(digits, 2, 2), Num(digits, 0, 2))),
+            _ => false,
+        };
+
+        private static bool MonthDay(int month, int day) => month is >= 1 and <= 12 && day is >= 1 and <= 31;
+
+        private static bool BirthYear(int year) => year is >= 1900 and <= 2030;
+
+        private static int Num(string digits, int from, int length)
+        {
+            var n = 0;
+            foreach (var c in digits.AsSpan(from, length))
             {
-                return false;
+                n = (n * 10) + (c - '0');
             }
-            var year = digits.Length >= 7 ? int.Parse(digits.AsSpan(digits.Length - 4), provider: System.Globalization.CultureInfo.InvariantCulture) : -1;
-            return year < 0 || year is >= 1900 and <= 2030;
+            return n;
         }
 
         // ---- memory -----------------------------------------------------------------------------------
@@ -981,9 +1039,10 @@ internal sealed class PersonalDetails(bool keepAgentNames)
                 {
                     continue;
                 }
-                foreach (var t in _toks)
+                for (var k = TokenAt(s.Start); k < _toks.Count && _toks[k].Start < s.End; k++)
                 {
-                    if (t.Start >= s.Start && t.End <= s.End && IsLetters(t) && (t.Class & WordClass.Common) == 0 && t.End - t.Start >= 3)
+                    var t = _toks[k];
+                    if (t.End <= s.End && IsLetters(t) && (t.Class & WordClass.Common) == 0 && t.End - t.Start >= 3)
                     {
                         _session._streets.Add(Word(t));
                     }

@@ -125,4 +125,32 @@ public sealed class PersonalDetailsTests
         Assert.Equal(["NAME", "DOB"], result.Entities.Select(e => e.Type.Name()));
         Assert.Equal("[NAME]", result.Text[result.Entities[0].Start..result.Entities[0].End]);
     }
+
+    public static TheoryData<string> AdversarialUtterances => new()
+    {
+        string.Concat(Enumerable.Repeat("born 1 2 3 4 5 6 7 8 9 ", 200_000 / 23)),
+        string.Concat(Enumerable.Repeat("x y z, ", 200_000 / 7)),
+        "can you spell that " + string.Concat(Enumerable.Repeat("x y z, ", 200_000 / 7)),
+        string.Concat(Enumerable.Repeat("12 oak street, ", 200_000 / 15)),
+    };
+
+    [Theory]
+    [MemberData(nameof(AdversarialUtterances))]
+    public async Task A_long_adversarial_utterance_is_redacted_in_linear_work(string input)
+    {
+        var s = new RedactionSession();
+        // a guard, not a timing assertion: quadratic work on 200 KB takes many minutes
+        var final = await Task.Run(() => Customer(s, input)).WaitAsync(TimeSpan.FromSeconds(30));
+        var partial = await Task.Run(() => Customer(s, input, final: false)).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.NotEmpty(final);
+        Assert.NotEmpty(partial);
+    }
+
+    [Fact]
+    public void A_first_name_said_with_the_spelled_surname_is_masked_and_learned()
+    {
+        var s = new RedactionSession();
+        Assert.Equal("my name is [NAME] [NAME], [NAME]", Customer(s, "my name is john patel, p a t e l"));
+        Assert.Equal("okay [NAME]", Agent(s, "okay john"));
+    }
 }
