@@ -150,6 +150,11 @@ internal sealed class PersonalDetails(bool keepAgentNames)
             {
                 return true;
             }
+            if (i < _toks.Count && IsLetters(_toks[i]) && (Is(i, "will") || Is(i, "may") || (_toks[i].Class & WordClass.Month) != 0) && NameLike(Next(i)))
+            {
+                // "my name is will smith", "june okafor": a first name that is also a word, with a surname after it
+                return true;
+            }
             if (i >= _toks.Count || !IsLetters(_toks[i]) || _toks[i].End - _toks[i].Start < 2
                 || (_toks[i].Class & (WordClass.Function | WordClass.NameCue | WordClass.Greeting | WordClass.Place | WordClass.Birth | WordClass.Month | WordClass.Title)) != 0)
             {
@@ -208,7 +213,8 @@ internal sealed class PersonalDetails(bool keepAgentNames)
         }
 
         /// <summary>Takes the name starting at token <paramref name="i"/>: up to three words, joined by hyphens, initials or (in answers) commas.</summary>
-        private int TakeName(int i, bool strong, bool commas = false, bool agentsOwn = false, bool single = false, bool inflectedOk = false)
+        private int TakeName(int i, bool strong, bool commas = false, bool agentsOwn = false, bool single = false, bool inflectedOk = false, bool? learn = null,
+            bool relative = false)
         {
             if (i >= _toks.Count || !(strong ? NameLikeAfterStrongCue(i) : NameLike(i, inflectedOk)))
             {
@@ -239,6 +245,16 @@ internal sealed class PersonalDetails(bool keepAgentNames)
                 }
                 words++;
             }
+            var after = Next(last);
+            if (!strong && VerbFollows(after) && (!relative || Word(_toks[last]).EndsWith('s')))
+            {
+                // after a weak cue, a word with an object after it is a verb: "i'm doing well", "my son uses it", "thanks appreciate it";
+                // after a relative only a verb's -s form ("my husband pays the bill", not "my grandmother agnieszka the account …")
+                return -1;
+            }
+            // a weak cue's name that ends where names end is said as one: "i'm calling for myself, luis anderson, about …"
+            learn ??= strong || (after < _toks.Count && (_toks[after].Kind == TokenKind.Punct || Is(after, "calling") || Is(after, "speaking")
+                || Is(after, "here") || Is(after, "again") || Is(after, "from")));
             var end = _toks[last].End;
             if (Word(_toks[last]).EndsWith("'s", StringComparison.OrdinalIgnoreCase))
             {
@@ -256,7 +272,8 @@ internal sealed class PersonalDetails(bool keepAgentNames)
                 }
                 return last;
             }
-            if (ClaimUnclaimed(first, last, end) && _isFinal)
+            // remembered for the call only where the cue leaves no doubt: a weak cue's guess must not mask a word all call long
+            if (ClaimUnclaimed(first, last, end) && _isFinal && learn.Value)
             {
                 for (var k = first; k <= last; k++)
                 {
@@ -269,6 +286,12 @@ internal sealed class PersonalDetails(bool keepAgentNames)
             }
             return last;
         }
+
+        private bool VerbFollows(int n) =>
+            Is(n, "the") || Is(n, "a") || Is(n, "an") || Is(n, "it") || Is(n, "my") || Is(n, "your") || Is(n, "his") || Is(n, "her")
+            || Is(n, "our") || Is(n, "their") || Is(n, "them") || Is(n, "him") || Is(n, "me") || Is(n, "us") || Is(n, "that")
+            || Is(n, "well") || Is(n, "up") || Is(n, "out") || Is(n, "on") || Is(n, "off") || Is(n, "over") || Is(n, "to") || Is(n, "so")
+            || Is(n, "too") || Is(n, "some") || Is(n, "all") || Is(n, "everything") || Is(n, "anything") || Is(n, "what") || Is(n, "if");
 
         private int SkipFillers(int i)
         {
@@ -341,7 +364,7 @@ internal sealed class PersonalDetails(bool keepAgentNames)
                     if (p >= 0 && (Word(_toks[p]).EndsWith("'s", StringComparison.OrdinalIgnoreCase) || Is(p, "last") || Is(p, "first")
                         || Is(p, "middle") || Is(p, "maiden")))
                     {
-                        TakeName(SkipFillers(n), strong: false);
+                        TakeName(SkipFillers(n), strong: false, learn: true);
                     }
                 }
                 else
@@ -354,7 +377,7 @@ internal sealed class PersonalDetails(bool keepAgentNames)
                 // "this is ashley at summit energy", "this is luis speaking"; not "this is great"
                 var at = SkipFillers(Next(n));
                 var agentsOwn = _speaker == Speaker.Agent;
-                if (TakeName(at, strong: false, agentsOwn: agentsOwn) < 0 && Is(Next(at), "speaking"))
+                if (TakeName(at, strong: false, agentsOwn: agentsOwn, learn: Is(Next(at), "speaking")) < 0 && Is(Next(at), "speaking"))
                 {
                     TakeName(at, strong: true, agentsOwn: agentsOwn);
                 }
@@ -363,7 +386,11 @@ internal sealed class PersonalDetails(bool keepAgentNames)
             {
                 // "acme bank dmitri speaking": the word before, unless it is "i" ("who am i speaking with")
                 var p = Previous(i);
-                if (p >= 0 && (NameLikeAfterStrongCue(p) || NameLike(p)) && !Word(_toks[p]).EndsWith("ly", StringComparison.OrdinalIgnoreCase))
+                // an everyday word only where the agent starts ("grace speaking"), never "a spanish speaking agent" or "keep speaking"
+                var pp = Previous(p);
+                var opens = pp < 0 || _toks[pp].Kind == TokenKind.Punct || (_toks[pp].Class & WordClass.Greeting) != 0 || !(IsPunct(pp, '-') || (_toks[pp].Class & WordClass.Common) != 0);
+                if (p >= 0 && (NameLike(p) ? !(Is(pp, "a") || Is(pp, "an") || Is(pp, "keep") || Is(pp, "keeps") || Is(pp, "kept")) : opens && NameLikeAfterStrongCue(p) && !IsLanguageOrVerb(p))
+                    && !Word(_toks[p]).EndsWith("ly", StringComparison.OrdinalIgnoreCase))
                 {
                     // one word only: the words before it are usually the company's ("fabrikam wireless grace speaking")
                     TakeName(p, strong: true, agentsOwn: _speaker == Speaker.Agent, single: true);
@@ -371,14 +398,14 @@ internal sealed class PersonalDetails(bool keepAgentNames)
             }
             else if (Is(i, "speaking") && Is(n, "with") && (Is(Previous(i), "you're") || Is(Previous(i), "are")))
             {
-                TakeName(Next(n), strong: false, agentsOwn: _speaker == Speaker.Agent);
+                TakeName(Next(n), strong: false, agentsOwn: _speaker == Speaker.Agent, learn: true);
             }
             else if ((Is(i, "call") || Is(i, "calls")) && Is(n, "me"))
             {
                 // "you can call me dee", "everyone calls me vanessa"
-                TakeName(SkipFillers(Next(n)), strong: false);
+                TakeName(SkipFillers(Next(n)), strong: false, learn: true);
             }
-            else if (Is(i, "i'm") || Is(i, "im") || Is(i, "myself"))
+            else if (Is(i, "i'm") || Is(i, "im") || Is(i, "myself") || (Is(i, "am") && Is(Previous(i), "i")))
             {
                 TakeName(SkipFillers(n), strong: false);
             }
@@ -397,7 +424,7 @@ internal sealed class PersonalDetails(bool keepAgentNames)
                 if (end >= 0 && (Is(last, "calling") || Is(last, "speaking") || Is(last, "here") || Is(last, "again")
                     || (greeted && (last >= _toks.Count || IsPunct(last, ',') || IsPunct(last, '.')))))
                 {
-                    TakeName(n, strong: false);
+                    TakeName(n, strong: false, learn: true);
                 }
             }
             else if (Is(i, "under") && (Is(Previous(i), "be") || Is(Previous(i), "is") || Is(Previous(i), "it's") || Is(Previous(i), "was")))
@@ -410,6 +437,17 @@ internal sealed class PersonalDetails(bool keepAgentNames)
                 }
                 TakeName(SkipFillers(n), strong: false);
             }
+        }
+
+        // "spanish speaking", "keep speaking": an everyday word before "speaking" that is a language or says how one speaks
+        private bool IsLanguageOrVerb(int p)
+        {
+            var w = Word(_toks[p]);
+            return w.EndsWith("ish", StringComparison.OrdinalIgnoreCase) || w.EndsWith("ese", StringComparison.OrdinalIgnoreCase)
+                || w.EndsWith("ian", StringComparison.OrdinalIgnoreCase) || w.EndsWith("can", StringComparison.OrdinalIgnoreCase)
+                || Is(p, "french") || Is(p, "dutch") || Is(p, "arabic") || Is(p, "greek") || Is(p, "german") || Is(p, "korean")
+                || Is(p, "hindi") || Is(p, "mandarin") || Is(p, "cantonese") || Is(p, "tagalog") || Is(p, "thai")
+                || Is(p, "keep") || Is(p, "keeps") || Is(p, "kept") || Is(p, "stop") || Is(p, "start") || Is(p, "continue") || Is(p, "public");
         }
 
         // after "name on the account is", "name on file is": where the name starts, or -1
@@ -477,7 +515,7 @@ internal sealed class PersonalDetails(bool keepAgentNames)
                 n = Next(n);
                 n = Is(n, "is") ? Next(n) : n;
             }
-            TakeName(SkipFillers(n), strong: false);
+            TakeName(SkipFillers(n), strong: false, relative: true);
         }
 
         // the answer to "can i get your full name": "um arjun miller", "sure robert dela cruz", "Mensah, Fatima"
@@ -490,7 +528,12 @@ internal sealed class PersonalDetails(bool keepAgentNames)
             {
                 i++;
             }
-            TakeName(i, strong: true, commas: true);
+            // a bare answer is a name only if it looks like one: "hang on", "huh", "yes that's correct" are not; an everyday first
+            // word with a surname after it is ("grace wisniewski")
+            if (NameLike(i) || (NameLikeAfterStrongCue(i) && NameLike(Next(i))))
+            {
+                TakeName(i, strong: true, commas: true);
+            }
         }
 
         private bool IsLead(int i) =>

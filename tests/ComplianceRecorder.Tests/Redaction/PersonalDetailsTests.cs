@@ -153,4 +153,47 @@ public sealed class PersonalDetailsTests
         Assert.Equal("my name is [NAME] [NAME], [NAME]", Customer(s, "my name is john patel, p a t e l"));
         Assert.Equal("okay [NAME]", Agent(s, "okay john"));
     }
+
+    [Theory]
+    [InlineData("i'm doing well thanks")]
+    [InlineData("thanks appreciate it")]
+    [InlineData("hey quick question")]
+    [InlineData("thank you cheers")]
+    [InlineData("my husband pays the bill")]
+    [InlineData("my son uses it")]
+    [InlineData("do you have a spanish speaking agent")]
+    [InlineData("keep speaking")]
+    [InlineData("spanish speaking please")]
+    public void Everyday_words_after_a_weak_cue_stay(string input) =>
+        Assert.Equal(input, Customer(new RedactionSession(), input));
+
+    [Theory]
+    [InlineData("hang on")]
+    [InlineData("huh")]
+    [InlineData("pardon")]
+    [InlineData("yes that's correct")]
+    [InlineData("okay great")]
+    [InlineData("sure thing")]
+    public void A_bare_answer_to_a_name_question_that_is_no_name_stays(string answer)
+    {
+        var s = new RedactionSession();
+        Agent(s, "can i get your full name please?");
+        Assert.Equal(answer, Customer(s, answer));
+    }
+
+    [Fact]
+    public void A_guess_after_a_weak_cue_is_not_remembered_for_the_rest_of_the_call()
+    {
+        var s = new RedactionSession();
+        Assert.Equal("this is tech support", Agent(s, "this is tech support"));
+        Customer(s, "hi i'm doing fine");
+        Assert.Equal("tech support said i'm doing it right", Customer(s, "tech support said i'm doing it right"));
+    }
+
+    [Theory]
+    [InlineData("i am ottoline vance", "i am [NAME]")]
+    [InlineData("my name is will okonkwo", "my name is [NAME]")]
+    [InlineData("my name is june abernathy", "my name is [NAME]")]
+    public void A_name_is_masked_in_more_general_phrasings(string input, string expected) =>
+        Assert.Equal(expected, Customer(new RedactionSession(), input));
 }
