@@ -40,7 +40,7 @@ internal sealed class PersonalDetails(bool keepAgentNames)
         var birth = (classes & WordClass.Birth) != 0 || spelledDob || (answering & Asked.BirthDate) != 0;
         if (birth || (answering & Asked.Verification) != 0)
         {
-            scan.BirthDates(runs, birth);
+            scan.BirthDates(runs, birth, (answering & Asked.BirthDate) != 0);
         }
         if ((classes & (WordClass.NameCue | WordClass.Greeting | WordClass.Title | WordClass.Relation)) != 0 || (answering & Asked.Name) != 0)
         {
@@ -793,11 +793,19 @@ internal sealed class PersonalDetails(bool keepAgentNames)
             {
                 return Unit(lastWord);
             }
-            if (lastWord >= 0 && words <= 3 && given && AllUncommon(TokenAt(run.End), lastWord))
+            if (lastWord >= 0 && words <= 3 && given && AllUncommon(TokenAt(run.End), lastWord) && !CountOrDistance(Next(TokenAt(run.End) - 1)))
             {
                 return _toks[lastWord].End;
             }
             return null;
+        }
+
+        // "i live 20 miles away", "i live with 2 roommates": a number of things or a distance, not a house number
+        private bool CountOrDistance(int n)
+        {
+            var w = Word(_toks[n]);
+            return (w.EndsWith('s') && !w.EndsWith("ss", StringComparison.OrdinalIgnoreCase)) || Is(n, "mile") || Is(n, "km") || Is(n, "block")
+                || Is(n, "minute") || Is(n, "hour") || Is(n, "foot") || Is(n, "feet") || Is(n, "meter") || Is(n, "metre") || Is(n, "yard");
         }
 
         private bool AllUncommon(int from, int to)
@@ -888,7 +896,7 @@ internal sealed class PersonalDetails(bool keepAgentNames)
         /// "the fifth of february sixty three", "oh three oh three eighty five", "07/17/1977"). In answer to a question that verifies
         /// the caller (<paramref name="birth"/> false) only a whole date with its year counts.
         /// </summary>
-        public void BirthDates(List<NumberRun> runs, bool birth)
+        public void BirthDates(List<NumberRun> runs, bool birth, bool askedForIt)
         {
             for (var i = 0; i < _toks.Count; i++)
             {
@@ -928,7 +936,9 @@ internal sealed class PersonalDetails(bool keepAgentNames)
                 {
                     continue;
                 }
-                if (birth || LooksLikeDate(run.Digits))
+                // asked for, any number is the date; beside "birthday" only a number shaped like one ("my birthday's on the
+                // account 48213977" keeps the account number)
+                if (askedForIt || (birth && (run.HasMagnitude || LooksLikeBirthDateOrYear(run.Digits))) || LooksLikeDate(run.Digits))
                 {
                     Claim(EntityType.Dob, run.Start, AndMore(run));
                 }
@@ -1030,6 +1040,15 @@ internal sealed class PersonalDetails(bool keepAgentNames)
             7 => BirthYear(Num(digits, 3, 4)) && (MonthDay(Num(digits, 0, 1), Num(digits, 1, 2)) || MonthDay(Num(digits, 0, 2), Num(digits, 2, 1))),
             8 => BirthYear(Num(digits, 4, 4)) && (MonthDay(Num(digits, 0, 2), Num(digits, 2, 2)) || MonthDay(Num(digits, 2, 2), Num(digits, 0, 2))),
             _ => false,
+        };
+
+        // beside a birth cue the shorter shapes count too: "1985", "0303", "3 3 85", "3 3 1985"
+        private static bool LooksLikeBirthDateOrYear(string digits) => digits.Length switch
+        {
+            4 => BirthYear(Num(digits, 0, 4)) || MonthDay(Num(digits, 0, 2), Num(digits, 2, 2)) || MonthDay(Num(digits, 2, 2), Num(digits, 0, 2)),
+            5 => MonthDay(Num(digits, 0, 1), Num(digits, 1, 2)) || MonthDay(Num(digits, 0, 2), Num(digits, 2, 1)) || MonthDay(Num(digits, 1, 2), Num(digits, 0, 1)),
+            6 => LooksLikeDate(digits) || (BirthYear(Num(digits, 2, 4)) && MonthDay(Num(digits, 0, 1), Num(digits, 1, 1))),
+            _ => LooksLikeDate(digits),
         };
 
         private static bool MonthDay(int month, int day) => month is >= 1 and <= 12 && day is >= 1 and <= 31;

@@ -196,4 +196,21 @@ public sealed class PersonalDetailsTests
     [InlineData("my name is june abernathy", "my name is [NAME]")]
     public void A_name_is_masked_in_more_general_phrasings(string input, string expected) =>
         Assert.Equal(expected, Customer(new RedactionSession(), input));
+
+    [Theory]
+    [InlineData("i live with 2 roommates")]
+    [InlineData("i live 20 miles away from the store")]
+    [InlineData("my birthday is next week and my order number is 48213977")]
+    public void Counts_distances_and_order_numbers_are_no_address_or_birth_date(string input) =>
+        Assert.Equal(input, Customer(new RedactionSession(), input));
+
+    [Fact]
+    public void After_a_verification_question_only_a_number_shaped_like_a_date_is_a_birth_date()
+    {
+        var s = new RedactionSession();
+        Agent(s, "to verify, can you confirm your full name?");
+        Assert.Equal("the case number is 482913", Customer(s, "the case number is 482913"));
+        Agent(s, "to verify, can you confirm your full name?");
+        Assert.Equal("it's [DOB]", Customer(s, "it's 03031985"));
+    }
 }
