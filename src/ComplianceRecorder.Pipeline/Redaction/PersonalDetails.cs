@@ -427,6 +427,26 @@ internal sealed class PersonalDetails(bool keepAgentNames)
                     TakeName(n, strong: false, learn: true);
                 }
             }
+            else if (Is(i, "calling") && Is(n, "from") && NameLike(Previous(i)))
+            {
+                // "ines okafor calling from northwind": up to two words before
+                var p = Previous(i);
+                TakeName(NameLike(Previous(p)) && !Is(Previous(p), "it's") ? Previous(p) : p, strong: false, learn: true);
+            }
+            else if (Is(i, "named") || (Is(i, "called") && IsPerson(Previous(i))))
+            {
+                // "a guy named tobias", "someone called marisol"
+                TakeName(SkipFillers(n), strong: false, learn: true);
+            }
+            else if (Is(i, "behalf") && Is(Previous(i), "on") && Is(n, "of"))
+            {
+                TakeName(SkipFillers(Next(n)), strong: false, learn: true);
+            }
+            else if (Is(i, "speak") && (Is(n, "with") || Is(n, "to")))
+            {
+                // "can i speak with oyelaran", not "speak to a manager"
+                TakeName(Next(n), strong: false, learn: true);
+            }
             else if (Is(i, "under") && (Is(Previous(i), "be") || Is(Previous(i), "is") || Is(Previous(i), "it's") || Is(Previous(i), "was")))
             {
                 // "it should be under minjun khalil", "it's under the name of …"
@@ -438,6 +458,10 @@ internal sealed class PersonalDetails(bool keepAgentNames)
                 TakeName(SkipFillers(n), strong: false);
             }
         }
+
+        private bool IsPerson(int p) =>
+            Is(p, "someone") || Is(p, "somebody") || Is(p, "guy") || Is(p, "lady") || Is(p, "man") || Is(p, "woman") || Is(p, "person")
+            || Is(p, "agent") || Is(p, "rep") || Is(p, "girl") || Is(p, "boy") || Is(p, "gentleman") || Is(p, "one") || Is(p, "fellow");
 
         // "spanish speaking", "keep speaking": an everyday word before "speaking" that is a language or says how one speaks
         private bool IsLanguageOrVerb(int p)
@@ -749,6 +773,8 @@ internal sealed class PersonalDetails(bool keepAgentNames)
         {
             var box = Previous(TokenAt(run.Start));
             var before = Previous(box);
+            // "P.O. Box 1234": the dot after the o
+            before = IsPunct(before, '.') ? Previous(before) : before;
             return Is(box, "box") && (Is(before, "po") || Is(before, "o") || Is(before, "office") || Is(before, "p.o"));
         }
 

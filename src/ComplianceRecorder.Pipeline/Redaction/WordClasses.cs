@@ -146,7 +146,7 @@ internal static class WordLists
     public const string Zips = "zip zipcode postal postcode";
 
     public const string NameCues = """
-        name name's names surname named this i'm im am speaking myself it's its under spell spelled spelling spells calling call calls
+        name name's names surname named called behalf speak this i'm im am speaking myself it's its under spell spelled spelling spells calling call calls
         """;
 
     /// <summary>Letters spelled out that are everyday acronyms, not a name: "u p s", "a t m", "d o b".</summary>
