@@ -958,6 +958,13 @@ internal sealed class PersonalDetails(bool keepAgentNames)
             }
             foreach (var run in runs)
             {
+                if (birth && run.Digits.Length == 2 && run.Spoken && !_claimed[run.Start] && Is(Previous(TokenAt(run.Start)), "in")
+                    && Is(Previous(Previous(TokenAt(run.Start))), "born"))
+                {
+                    // "born in eighty nine": a year said in two digits
+                    Claim(EntityType.Dob, run.Start, run.End);
+                    continue;
+                }
                 if (_claimed[run.Start] || run.Digits.Length < 4 || (run.Digits.Length > 8 && !run.HasMagnitude) || run.Digits.Length > 10)
                 {
                     continue;

@@ -92,6 +92,7 @@ public sealed class PersonalDetailsTests
     [InlineData("d o b is oh three oh three eighty five", "d o b is [DOB]")]
     [InlineData("my birthday is 7/4/1990", "my birthday is [DOB]")]
     [InlineData("i was born 12th march 1980", "i was born [DOB]")]
+    [InlineData("i was born in eighty nine", "i was born in [DOB]")]
     public void A_date_of_birth_is_masked_when_it_is_said_to_be_one(string input, string expected) =>
         Assert.Equal(expected, Customer(new RedactionSession(), input));
 
