@@ -40,7 +40,7 @@ internal sealed class PersonalDetails(bool keepAgentNames)
         var birth = (classes & WordClass.Birth) != 0 || spelledDob || (answering & Asked.BirthDate) != 0;
         if (birth || (answering & Asked.Verification) != 0)
         {
-            scan.BirthDates(runs, birth);
+            scan.BirthDates(runs, birth, (answering & Asked.BirthDate) != 0);
         }
         if ((classes & (WordClass.NameCue | WordClass.Greeting | WordClass.Title | WordClass.Relation)) != 0 || (answering & Asked.Name) != 0)
         {
@@ -55,13 +55,17 @@ internal sealed class PersonalDetails(bool keepAgentNames)
     /// <summary>Words learned in one call, compared without case; no set is made until the first word.</summary>
     private struct LearnedWords
     {
+        // a call learns a handful of names and streets; a bound keeps a hostile stream of them from making every partial's
+        // prefix check slow. Past it nothing more is learned: words are still masked where their context shows them, not recalled
+        private const int MaxWords = 256;
+
         private HashSet<string>? _set;
 
         public readonly int Count => _set?.Count ?? 0;
 
         public void Add(ReadOnlySpan<char> word)
         {
-            if (word.Length >= 2)
+            if (word.Length >= 2 && Count < MaxWords)
             {
                 (_set ??= new HashSet<string>(StringComparer.OrdinalIgnoreCase)).Add(word.ToString());
             }
@@ -146,6 +150,11 @@ internal sealed class PersonalDetails(bool keepAgentNames)
             {
                 return true;
             }
+            if (i < _toks.Count && IsLetters(_toks[i]) && (Is(i, "will") || Is(i, "may") || (_toks[i].Class & WordClass.Month) != 0) && NameLike(Next(i)))
+            {
+                // "my name is will smith", "june okafor": a first name that is also a word, with a surname after it
+                return true;
+            }
             if (i >= _toks.Count || !IsLetters(_toks[i]) || _toks[i].End - _toks[i].Start < 2
                 || (_toks[i].Class & (WordClass.Function | WordClass.NameCue | WordClass.Greeting | WordClass.Place | WordClass.Birth | WordClass.Month | WordClass.Title)) != 0)
             {
@@ -171,8 +180,41 @@ internal sealed class PersonalDetails(bool keepAgentNames)
 
         // ---- names ------------------------------------------------------------------------------------
 
+        /// <summary>
+        /// Claims a name from token <paramref name="first"/> to <paramref name="last"/> (ending at <paramref name="end"/>), all but
+        /// what is claimed already: in "john patel, p a t e l" the spelling claimed "patel" first, and "john" must not be shown.
+        /// </summary>
+        private bool ClaimUnclaimed(int first, int last, int end)
+        {
+            if (Claim(EntityType.Name, _toks[first].Start, end))
+            {
+                return true;
+            }
+            var any = false;
+            var from = -1;
+            var to = -1;
+            for (var k = first; k <= last; k++)
+            {
+                var t = _toks[k];
+                if (t.Kind == TokenKind.Space)
+                {
+                    continue;
+                }
+                if (_claimed[t.Start])
+                {
+                    any |= from >= 0 && Claim(EntityType.Name, from, to);
+                    from = -1;
+                    continue;
+                }
+                from = from < 0 ? t.Start : from;
+                to = Math.Min(t.End, end);
+            }
+            return (from >= 0 && Claim(EntityType.Name, from, to)) | any;
+        }
+
         /// <summary>Takes the name starting at token <paramref name="i"/>: up to three words, joined by hyphens, initials or (in answers) commas.</summary>
-        private int TakeName(int i, bool strong, bool commas = false, bool agentsOwn = false, bool single = false, bool inflectedOk = false)
+        private int TakeName(int i, bool strong, bool commas = false, bool agentsOwn = false, bool single = false, bool inflectedOk = false, bool? learn = null,
+            bool relative = false)
         {
             if (i >= _toks.Count || !(strong ? NameLikeAfterStrongCue(i) : NameLike(i, inflectedOk)))
             {
@@ -203,7 +245,17 @@ internal sealed class PersonalDetails(bool keepAgentNames)
                 }
                 words++;
             }
-            var (start, end) = (_toks[first].Start, _toks[last].End);
+            var after = Next(last);
+            if (!strong && VerbFollows(after) && (!relative || Word(_toks[last]).EndsWith('s')))
+            {
+                // after a weak cue, a word with an object after it is a verb: "i'm doing well", "my son uses it", "thanks appreciate it";
+                // after a relative only a verb's -s form ("my husband pays the bill", not "my grandmother agnieszka the account …")
+                return -1;
+            }
+            // a weak cue's name that ends where names end is said as one: "i'm calling for myself, luis anderson, about …"
+            learn ??= strong || (after < _toks.Count && (_toks[after].Kind == TokenKind.Punct || Is(after, "calling") || Is(after, "speaking")
+                || Is(after, "here") || Is(after, "again") || Is(after, "from")));
+            var end = _toks[last].End;
             if (Word(_toks[last]).EndsWith("'s", StringComparison.OrdinalIgnoreCase))
             {
                 // "i'm heather's daughter": the name, not its possessive
@@ -220,7 +272,8 @@ internal sealed class PersonalDetails(bool keepAgentNames)
                 }
                 return last;
             }
-            if (Claim(EntityType.Name, start, end) && _isFinal)
+            // remembered for the call only where the cue leaves no doubt: a weak cue's guess must not mask a word all call long
+            if (ClaimUnclaimed(first, last, end) && _isFinal && learn.Value)
             {
                 for (var k = first; k <= last; k++)
                 {
@@ -233,6 +286,12 @@ internal sealed class PersonalDetails(bool keepAgentNames)
             }
             return last;
         }
+
+        private bool VerbFollows(int n) =>
+            Is(n, "the") || Is(n, "a") || Is(n, "an") || Is(n, "it") || Is(n, "my") || Is(n, "your") || Is(n, "his") || Is(n, "her")
+            || Is(n, "our") || Is(n, "their") || Is(n, "them") || Is(n, "him") || Is(n, "me") || Is(n, "us") || Is(n, "that")
+            || Is(n, "well") || Is(n, "up") || Is(n, "out") || Is(n, "on") || Is(n, "off") || Is(n, "over") || Is(n, "to") || Is(n, "so")
+            || Is(n, "too") || Is(n, "some") || Is(n, "all") || Is(n, "everything") || Is(n, "anything") || Is(n, "what") || Is(n, "if");
 
         private int SkipFillers(int i)
         {
@@ -305,7 +364,7 @@ internal sealed class PersonalDetails(bool keepAgentNames)
                     if (p >= 0 && (Word(_toks[p]).EndsWith("'s", StringComparison.OrdinalIgnoreCase) || Is(p, "last") || Is(p, "first")
                         || Is(p, "middle") || Is(p, "maiden")))
                     {
-                        TakeName(SkipFillers(n), strong: false);
+                        TakeName(SkipFillers(n), strong: false, learn: true);
                     }
                 }
                 else
@@ -318,7 +377,7 @@ internal sealed class PersonalDetails(bool keepAgentNames)
                 // "this is ashley at summit energy", "this is luis speaking"; not "this is great"
                 var at = SkipFillers(Next(n));
                 var agentsOwn = _speaker == Speaker.Agent;
-                if (TakeName(at, strong: false, agentsOwn: agentsOwn) < 0 && Is(Next(at), "speaking"))
+                if (TakeName(at, strong: false, agentsOwn: agentsOwn, learn: Is(Next(at), "speaking")) < 0 && Is(Next(at), "speaking"))
                 {
                     TakeName(at, strong: true, agentsOwn: agentsOwn);
                 }
@@ -327,7 +386,11 @@ internal sealed class PersonalDetails(bool keepAgentNames)
             {
                 // "acme bank dmitri speaking": the word before, unless it is "i" ("who am i speaking with")
                 var p = Previous(i);
-                if (p >= 0 && (NameLikeAfterStrongCue(p) || NameLike(p)) && !Word(_toks[p]).EndsWith("ly", StringComparison.OrdinalIgnoreCase))
+                // an everyday word only where the agent starts ("grace speaking"), never "a spanish speaking agent" or "keep speaking"
+                var pp = Previous(p);
+                var opens = pp < 0 || _toks[pp].Kind == TokenKind.Punct || (_toks[pp].Class & WordClass.Greeting) != 0 || !(IsPunct(pp, '-') || (_toks[pp].Class & WordClass.Common) != 0);
+                if (p >= 0 && (NameLike(p) ? !(Is(pp, "a") || Is(pp, "an") || Is(pp, "keep") || Is(pp, "keeps") || Is(pp, "kept")) : opens && NameLikeAfterStrongCue(p) && !IsLanguageOrVerb(p))
+                    && !Word(_toks[p]).EndsWith("ly", StringComparison.OrdinalIgnoreCase))
                 {
                     // one word only: the words before it are usually the company's ("fabrikam wireless grace speaking")
                     TakeName(p, strong: true, agentsOwn: _speaker == Speaker.Agent, single: true);
@@ -335,14 +398,14 @@ internal sealed class PersonalDetails(bool keepAgentNames)
             }
             else if (Is(i, "speaking") && Is(n, "with") && (Is(Previous(i), "you're") || Is(Previous(i), "are")))
             {
-                TakeName(Next(n), strong: false, agentsOwn: _speaker == Speaker.Agent);
+                TakeName(Next(n), strong: false, agentsOwn: _speaker == Speaker.Agent, learn: true);
             }
             else if ((Is(i, "call") || Is(i, "calls")) && Is(n, "me"))
             {
                 // "you can call me dee", "everyone calls me vanessa"
-                TakeName(SkipFillers(Next(n)), strong: false);
+                TakeName(SkipFillers(Next(n)), strong: false, learn: true);
             }
-            else if (Is(i, "i'm") || Is(i, "im") || Is(i, "myself"))
+            else if (Is(i, "i'm") || Is(i, "im") || Is(i, "myself") || (Is(i, "am") && Is(Previous(i), "i")))
             {
                 TakeName(SkipFillers(n), strong: false);
             }
@@ -351,7 +414,7 @@ internal sealed class PersonalDetails(bool keepAgentNames)
                 // "it's emily rossi calling about my account", "it's haruto nowak again"
                 var last = n;
                 var end = -1;
-                while (NameLike(last))
+                while (NameLike(last) && last - n < 16)
                 {
                     end = last;
                     last = Next(last);
@@ -361,8 +424,28 @@ internal sealed class PersonalDetails(bool keepAgentNames)
                 if (end >= 0 && (Is(last, "calling") || Is(last, "speaking") || Is(last, "here") || Is(last, "again")
                     || (greeted && (last >= _toks.Count || IsPunct(last, ',') || IsPunct(last, '.')))))
                 {
-                    TakeName(n, strong: false);
+                    TakeName(n, strong: false, learn: true);
                 }
+            }
+            else if (Is(i, "calling") && Is(n, "from") && NameLike(Previous(i)))
+            {
+                // "ines okafor calling from northwind": up to two words before
+                var p = Previous(i);
+                TakeName(NameLike(Previous(p)) && !Is(Previous(p), "it's") ? Previous(p) : p, strong: false, learn: true);
+            }
+            else if (Is(i, "named") || (Is(i, "called") && IsPerson(Previous(i))))
+            {
+                // "a guy named tobias", "someone called marisol"
+                TakeName(SkipFillers(n), strong: false, learn: true);
+            }
+            else if (Is(i, "behalf") && Is(Previous(i), "on") && Is(n, "of"))
+            {
+                TakeName(SkipFillers(Next(n)), strong: false, learn: true);
+            }
+            else if (Is(i, "speak") && (Is(n, "with") || Is(n, "to")))
+            {
+                // "can i speak with oyelaran", not "speak to a manager"
+                TakeName(Next(n), strong: false, learn: true);
             }
             else if (Is(i, "under") && (Is(Previous(i), "be") || Is(Previous(i), "is") || Is(Previous(i), "it's") || Is(Previous(i), "was")))
             {
@@ -374,6 +457,21 @@ internal sealed class PersonalDetails(bool keepAgentNames)
                 }
                 TakeName(SkipFillers(n), strong: false);
             }
+        }
+
+        private bool IsPerson(int p) =>
+            Is(p, "someone") || Is(p, "somebody") || Is(p, "guy") || Is(p, "lady") || Is(p, "man") || Is(p, "woman") || Is(p, "person")
+            || Is(p, "agent") || Is(p, "rep") || Is(p, "girl") || Is(p, "boy") || Is(p, "gentleman") || Is(p, "one") || Is(p, "fellow");
+
+        // "spanish speaking", "keep speaking": an everyday word before "speaking" that is a language or says how one speaks
+        private bool IsLanguageOrVerb(int p)
+        {
+            var w = Word(_toks[p]);
+            return w.EndsWith("ish", StringComparison.OrdinalIgnoreCase) || w.EndsWith("ese", StringComparison.OrdinalIgnoreCase)
+                || w.EndsWith("ian", StringComparison.OrdinalIgnoreCase) || w.EndsWith("can", StringComparison.OrdinalIgnoreCase)
+                || Is(p, "french") || Is(p, "dutch") || Is(p, "arabic") || Is(p, "greek") || Is(p, "german") || Is(p, "korean")
+                || Is(p, "hindi") || Is(p, "mandarin") || Is(p, "cantonese") || Is(p, "tagalog") || Is(p, "thai")
+                || Is(p, "keep") || Is(p, "keeps") || Is(p, "kept") || Is(p, "stop") || Is(p, "start") || Is(p, "continue") || Is(p, "public");
         }
 
         // after "name on the account is", "name on file is": where the name starts, or -1
@@ -441,7 +539,7 @@ internal sealed class PersonalDetails(bool keepAgentNames)
                 n = Next(n);
                 n = Is(n, "is") ? Next(n) : n;
             }
-            TakeName(SkipFillers(n), strong: false);
+            TakeName(SkipFillers(n), strong: false, relative: true);
         }
 
         // the answer to "can i get your full name": "um arjun miller", "sure robert dela cruz", "Mensah, Fatima"
@@ -454,7 +552,12 @@ internal sealed class PersonalDetails(bool keepAgentNames)
             {
                 i++;
             }
-            TakeName(i, strong: true, commas: true);
+            // a bare answer is a name only if it looks like one: "hang on", "huh", "yes that's correct" are not; an everyday first
+            // word with a surname after it is ("grace wisniewski")
+            if (NameLike(i) || (NameLikeAfterStrongCue(i) && NameLike(Next(i))))
+            {
+                TakeName(i, strong: true, commas: true);
+            }
         }
 
         private bool IsLead(int i) =>
@@ -475,6 +578,9 @@ internal sealed class PersonalDetails(bool keepAgentNames)
         {
             var dob = false;
             Span<char> letters = stackalloc char[40];
+            // once per utterance, not once per spelled group: both would be a scan of the whole text each
+            var spellCue = FirstSpellCue();
+            var lastAlnum = LastLetterOrDigit();
             for (var i = 0; i < _toks.Count; i++)
             {
                 if (!IsLetter(i) || (i > 0 && _toks[i - 1].Kind != TokenKind.Space && _toks[i - 1].Kind != TokenKind.Punct))
@@ -531,9 +637,9 @@ internal sealed class PersonalDetails(bool keepAgentNames)
                 }
                 var before = WordBefore(first);
                 var spellsWordBefore = before >= 0 && Word(_toks[before]).Equals(word, StringComparison.OrdinalIgnoreCase);
-                var stillBeingSaid = !_isFinal && OnlyTrailing(_toks[last].End);
+                var stillBeingSaid = !_isFinal && lastAlnum < _toks[last].End;
                 if ((answering & (Asked.Spelling | Asked.Name)) != 0 || _session._names.Contains(word) || spellsWordBefore || count >= 5
-                    || (count >= 3 && SpellCueBefore(first)) || (stillBeingSaid && IsPrefixOfLearned(word)))
+                    || (count >= 3 && spellCue >= 0 && spellCue < first) || (stillBeingSaid && IsPrefixOfLearned(word)))
                 {
                     if (spellsWordBefore && Claim(EntityType.Name, _toks[before].Start, _toks[before].End))
                     {
@@ -580,28 +686,27 @@ internal sealed class PersonalDetails(bool keepAgentNames)
             return p >= 0 && IsLetters(_toks[p]) ? p : -1;
         }
 
-        private bool SpellCueBefore(int i)
+        private int FirstSpellCue()
         {
-            for (var p = i - 1; p >= 0; p--)
+            for (var p = 0; p < _toks.Count; p++)
             {
                 if (Is(p, "spell") || Is(p, "spelled") || Is(p, "spelling") || Is(p, "spells") || Is(p, "spelt"))
                 {
-                    return true;
+                    return p;
                 }
             }
-            return false;
+            return -1;
         }
 
-        private bool OnlyTrailing(int end)
+        // a spelling still being said is the last thing in a partial: nothing but spaces and punctuation after it
+        private int LastLetterOrDigit()
         {
-            foreach (var c in _text.AsSpan(end))
+            var k = _text.Length - 1;
+            while (k >= 0 && !char.IsLetterOrDigit(_text[k]))
             {
-                if (char.IsLetterOrDigit(c))
-                {
-                    return false;
-                }
+                k--;
             }
-            return true;
+            return k;
         }
 
         private bool IsPrefixOfLearned(ReadOnlySpan<char> letters) => _session._names.AnyStartsWith(letters);
@@ -668,6 +773,8 @@ internal sealed class PersonalDetails(bool keepAgentNames)
         {
             var box = Previous(TokenAt(run.Start));
             var before = Previous(box);
+            // "P.O. Box 1234": the dot after the o
+            before = IsPunct(before, '.') ? Previous(before) : before;
             return Is(box, "box") && (Is(before, "po") || Is(before, "o") || Is(before, "office") || Is(before, "p.o"));
         }
 
@@ -712,11 +819,19 @@ internal sealed class PersonalDetails(bool keepAgentNames)
             {
                 return Unit(lastWord);
             }
-            if (lastWord >= 0 && words <= 3 && given && AllUncommon(TokenAt(run.End), lastWord))
+            if (lastWord >= 0 && words <= 3 && given && AllUncommon(TokenAt(run.End), lastWord) && !CountOrDistance(Next(TokenAt(run.End) - 1)))
             {
                 return _toks[lastWord].End;
             }
             return null;
+        }
+
+        // "i live 20 miles away", "i live with 2 roommates": a number of things or a distance, not a house number
+        private bool CountOrDistance(int n)
+        {
+            var w = Word(_toks[n]);
+            return (w.EndsWith('s') && !w.EndsWith("ss", StringComparison.OrdinalIgnoreCase)) || Is(n, "mile") || Is(n, "km") || Is(n, "block")
+                || Is(n, "minute") || Is(n, "hour") || Is(n, "foot") || Is(n, "feet") || Is(n, "meter") || Is(n, "metre") || Is(n, "yard");
         }
 
         private bool AllUncommon(int from, int to)
@@ -731,16 +846,23 @@ internal sealed class PersonalDetails(bool keepAgentNames)
             return true;
         }
 
+        /// <returns>The first token starting at or after <paramref name="offset"/>: tokens are in text order, so a binary search.</returns>
         private int TokenAt(int offset)
         {
-            for (var i = 0; i < _toks.Count; i++)
+            var (lo, hi) = (0, _toks.Count);
+            while (lo < hi)
             {
-                if (_toks[i].Start >= offset)
+                var mid = (lo + hi) >>> 1;
+                if (_toks[mid].Start >= offset)
                 {
-                    return i;
+                    hi = mid;
+                }
+                else
+                {
+                    lo = mid + 1;
                 }
             }
-            return _toks.Count;
+            return lo;
         }
 
         // a street's name: any word but a function word, a unit, a birth or harmless word ("3 dollars", "5 minutes")
@@ -800,7 +922,7 @@ internal sealed class PersonalDetails(bool keepAgentNames)
         /// "the fifth of february sixty three", "oh three oh three eighty five", "07/17/1977"). In answer to a question that verifies
         /// the caller (<paramref name="birth"/> false) only a whole date with its year counts.
         /// </summary>
-        public void BirthDates(List<NumberRun> runs, bool birth)
+        public void BirthDates(List<NumberRun> runs, bool birth, bool askedForIt)
         {
             for (var i = 0; i < _toks.Count; i++)
             {
@@ -836,11 +958,20 @@ internal sealed class PersonalDetails(bool keepAgentNames)
             }
             foreach (var run in runs)
             {
+                if (birth && run.Digits.Length == 2 && run.Spoken && !_claimed[run.Start] && Is(Previous(TokenAt(run.Start)), "in")
+                    && Is(Previous(Previous(TokenAt(run.Start))), "born"))
+                {
+                    // "born in eighty nine": a year said in two digits
+                    Claim(EntityType.Dob, run.Start, run.End);
+                    continue;
+                }
                 if (_claimed[run.Start] || run.Digits.Length < 4 || (run.Digits.Length > 8 && !run.HasMagnitude) || run.Digits.Length > 10)
                 {
                     continue;
                 }
-                if (birth || LooksLikeDate(run.Digits))
+                // asked for, any number is the date; beside "birthday" only a number shaped like one ("my birthday's on the
+                // account 48213977" keeps the account number)
+                if (askedForIt || (birth && (run.HasMagnitude || LooksLikeBirthDateOrYear(run.Digits))) || LooksLikeDate(run.Digits))
                 {
                     Claim(EntityType.Dob, run.Start, AndMore(run));
                 }
@@ -935,14 +1066,36 @@ internal sealed class PersonalDetails(bool keepAgentNames)
         }
 
         // "01 24 1987", "1121965", "101692": a month, a day and a year, the year one a person may be born in
-        private static bool LooksLikeDate(string digits)
+        // not any six digits: an order or a case number is rarely a month, a day and a year in a row
+        private static bool LooksLikeDate(string digits) => digits.Length switch
         {
-            if (digits.Length < 6)
+            6 => MonthDay(Num(digits, 0, 2), Num(digits, 2, 2)) || MonthDay(Num(digits, 2, 2), Num(digits, 0, 2)),
+            7 => BirthYear(Num(digits, 3, 4)) && (MonthDay(Num(digits, 0, 1), Num(digits, 1, 2)) || MonthDay(Num(digits, 0, 2), Num(digits, 2, 1))),
+            8 => BirthYear(Num(digits, 4, 4)) && (MonthDay(Num(digits, 0, 2), Num(digits, 2, 2)) || MonthDay(Num(digits, 2, 2), Num(digits, 0, 2))),
+            _ => false,
+        };
+
+        // beside a birth cue the shorter shapes count too: "1985", "0303", "3 3 85", "3 3 1985"
+        private static bool LooksLikeBirthDateOrYear(string digits) => digits.Length switch
+        {
+            4 => BirthYear(Num(digits, 0, 4)) || MonthDay(Num(digits, 0, 2), Num(digits, 2, 2)) || MonthDay(Num(digits, 2, 2), Num(digits, 0, 2)),
+            5 => MonthDay(Num(digits, 0, 1), Num(digits, 1, 2)) || MonthDay(Num(digits, 0, 2), Num(digits, 2, 1)) || MonthDay(Num(digits, 1, 2), Num(digits, 0, 1)),
+            6 => LooksLikeDate(digits) || (BirthYear(Num(digits, 2, 4)) && MonthDay(Num(digits, 0, 1), Num(digits, 1, 1))),
+            _ => LooksLikeDate(digits),
+        };
+
+        private static bool MonthDay(int month, int day) => month is >= 1 and <= 12 && day is >= 1 and <= 31;
+
+        private static bool BirthYear(int year) => year is >= 1900 and <= 2030;
+
+        private static int Num(string digits, int from, int length)
+        {
+            var n = 0;
+            foreach (var c in digits.AsSpan(from, length))
             {
-                return false;
+                n = (n * 10) + (c - '0');
             }
-            var year = digits.Length >= 7 ? int.Parse(digits.AsSpan(digits.Length - 4), provider: System.Globalization.CultureInfo.InvariantCulture) : -1;
-            return year < 0 || year is >= 1900 and <= 2030;
+            return n;
         }
 
         // ---- memory -----------------------------------------------------------------------------------
@@ -981,9 +1134,10 @@ internal sealed class PersonalDetails(bool keepAgentNames)
                 {
                     continue;
                 }
-                foreach (var t in _toks)
+                for (var k = TokenAt(s.Start); k < _toks.Count && _toks[k].Start < s.End; k++)
                 {
-                    if (t.Start >= s.Start && t.End <= s.End && IsLetters(t) && (t.Class & WordClass.Common) == 0 && t.End - t.Start >= 3)
+                    var t = _toks[k];
+                    if (t.End <= s.End && IsLetters(t) && (t.Class & WordClass.Common) == 0 && t.End - t.Start >= 3)
                     {
                         _session._streets.Add(Word(t));
                     }

@@ -102,6 +102,13 @@ internal static class WordLists
         american canadian mexican british english spanish french german chinese indian there's nope yes please
         mister missus miss doctor sir madam maam ma'am mr mrs ms dr
         calling speaking regarding concerning about
+        doing does goes has says pays uses owns runs handles manages deals sets stays plays leaves picks pulls pushes hangs holds
+        covers shares splits receives tries sees thinks knows wants needs takes makes gets calls comes lives works reads writes
+        appreciate appreciates appreciated cheers quick quickly hang huh pardon excuse cool awesome gotcha nah meh ugh oops
+        whoa gosh geez jeez yikes yay aha hm eh ooh ahh uhh tech support technical sales billing
+        honestly seriously literally apparently obviously totally luckily hopefully unfortunately fortunately meanwhile otherwise
+        instead nearby somewhere anywhere everywhere
+        portuguese italian russian arabic korean japanese vietnamese tagalog polish hindi mandarin cantonese
         """;
 
     public const string StreetSuffixes = """
@@ -139,7 +146,7 @@ internal static class WordLists
     public const string Zips = "zip zipcode postal postcode";
 
     public const string NameCues = """
-        name name's names surname named this i'm im speaking myself it's its under spell spelled spelling spells calling call calls
+        name name's names surname named called behalf speak this i'm im am speaking myself it's its under spell spelled spelling spells calling call calls
         """;
 
     /// <summary>Letters spelled out that are everyday acronyms, not a name: "u p s", "a t m", "d o b".</summary>

@@ -92,6 +92,7 @@ public sealed class PersonalDetailsTests
     [InlineData("d o b is oh three oh three eighty five", "d o b is [DOB]")]
     [InlineData("my birthday is 7/4/1990", "my birthday is [DOB]")]
     [InlineData("i was born 12th march 1980", "i was born [DOB]")]
+    [InlineData("i was born in eighty nine", "i was born in [DOB]")]
     public void A_date_of_birth_is_masked_when_it_is_said_to_be_one(string input, string expected) =>
         Assert.Equal(expected, Customer(new RedactionSession(), input));
 
@@ -124,5 +125,100 @@ public sealed class PersonalDetailsTests
         Assert.Equal("my name is [NAME] and i was born on [DOB]", result.Text);
         Assert.Equal(["NAME", "DOB"], result.Entities.Select(e => e.Type.Name()));
         Assert.Equal("[NAME]", result.Text[result.Entities[0].Start..result.Entities[0].End]);
+    }
+
+    public static TheoryData<string> AdversarialUtterances => new()
+    {
+        string.Concat(Enumerable.Repeat("born 1 2 3 4 5 6 7 8 9 ", 200_000 / 23)),
+        string.Concat(Enumerable.Repeat("x y z, ", 200_000 / 7)),
+        "can you spell that " + string.Concat(Enumerable.Repeat("x y z, ", 200_000 / 7)),
+        string.Concat(Enumerable.Repeat("12 oak street, ", 200_000 / 15)),
+    };
+
+    [Theory]
+    [MemberData(nameof(AdversarialUtterances))]
+    public async Task A_long_adversarial_utterance_is_redacted_in_linear_work(string input)
+    {
+        var s = new RedactionSession();
+        // a guard, not a timing assertion: quadratic work on 200 KB takes many minutes
+        var final = await Task.Run(() => Customer(s, input)).WaitAsync(TimeSpan.FromSeconds(30));
+        var partial = await Task.Run(() => Customer(s, input, final: false)).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.NotEmpty(final);
+        Assert.NotEmpty(partial);
+    }
+
+    [Fact]
+    public void A_first_name_said_with_the_spelled_surname_is_masked_and_learned()
+    {
+        var s = new RedactionSession();
+        Assert.Equal("my name is [NAME] [NAME], [NAME]", Customer(s, "my name is john patel, p a t e l"));
+        Assert.Equal("okay [NAME]", Agent(s, "okay john"));
+    }
+
+    [Theory]
+    [InlineData("i'm doing well thanks")]
+    [InlineData("thanks appreciate it")]
+    [InlineData("hey quick question")]
+    [InlineData("thank you cheers")]
+    [InlineData("my husband pays the bill")]
+    [InlineData("my son uses it")]
+    [InlineData("do you have a spanish speaking agent")]
+    [InlineData("keep speaking")]
+    [InlineData("spanish speaking please")]
+    public void Everyday_words_after_a_weak_cue_stay(string input) =>
+        Assert.Equal(input, Customer(new RedactionSession(), input));
+
+    [Theory]
+    [InlineData("hang on")]
+    [InlineData("huh")]
+    [InlineData("pardon")]
+    [InlineData("yes that's correct")]
+    [InlineData("okay great")]
+    [InlineData("sure thing")]
+    public void A_bare_answer_to_a_name_question_that_is_no_name_stays(string answer)
+    {
+        var s = new RedactionSession();
+        Agent(s, "can i get your full name please?");
+        Assert.Equal(answer, Customer(s, answer));
+    }
+
+    [Fact]
+    public void A_guess_after_a_weak_cue_is_not_remembered_for_the_rest_of_the_call()
+    {
+        var s = new RedactionSession();
+        Assert.Equal("this is tech support", Agent(s, "this is tech support"));
+        Customer(s, "hi i'm doing fine");
+        Assert.Equal("tech support said i'm doing it right", Customer(s, "tech support said i'm doing it right"));
+    }
+
+    [Theory]
+    [InlineData("i am ottoline vance", "i am [NAME]")]
+    [InlineData("my name is will okonkwo", "my name is [NAME]")]
+    [InlineData("my name is june abernathy", "my name is [NAME]")]
+    [InlineData("hi, ines okafor calling from northwind", "hi, [NAME] calling from northwind")]
+    [InlineData("i talked to a guy named tobias yesterday", "i talked to a guy named [NAME] yesterday")]
+    [InlineData("someone called marisol said it was fixed", "someone called [NAME] said it was fixed")]
+    [InlineData("i'm calling on behalf of reinhold", "i'm calling on behalf of [NAME]")]
+    [InlineData("can i speak with oyelaran please", "can i speak with [NAME] please")]
+    [InlineData("can i speak to a manager please", "can i speak to a manager please")]
+    [InlineData("send it to P.O. Box 4417", "send it to P.O. Box [ADDRESS]")]
+    public void A_name_is_masked_in_more_general_phrasings(string input, string expected) =>
+        Assert.Equal(expected, Customer(new RedactionSession(), input));
+
+    [Theory]
+    [InlineData("i live with 2 roommates")]
+    [InlineData("i live 20 miles away from the store")]
+    [InlineData("my birthday is next week and my order number is 48213977")]
+    public void Counts_distances_and_order_numbers_are_no_address_or_birth_date(string input) =>
+        Assert.Equal(input, Customer(new RedactionSession(), input));
+
+    [Fact]
+    public void After_a_verification_question_only_a_number_shaped_like_a_date_is_a_birth_date()
+    {
+        var s = new RedactionSession();
+        Agent(s, "to verify, can you confirm your full name?");
+        Assert.Equal("the case number is 482913", Customer(s, "the case number is 482913"));
+        Agent(s, "to verify, can you confirm your full name?");
+        Assert.Equal("it's [DOB]", Customer(s, "it's 03031985"));
     }
 }
