@@ -11,7 +11,9 @@ public sealed class ConsoleDemoHost : DemoHost
 {
     protected override bool Loop => true;
 
-    protected override string Speed => "2";
+    // at the scripted pace: a partial is drawn some seconds before its final replaces it, even on a loaded machine
+    // (a final that overtakes its partial in the caption feed is delivered alone, which is right, but proves nothing)
+    protected override string Speed => "1";
 
     protected override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>
     {
@@ -63,6 +65,8 @@ public sealed class ConsolePageTests(ConsoleDemoHost demo) : IClassFixture<Conso
         await page.Keyboard.PressAsync("Enter");
         await Expect(page.Locator("#title", new PageLocatorOptions { HasText = call }));
         await Expect(page.Locator("#captions .line.final").First);
+        // live, before anything goes wrong: a partial is drawn and then replaced where it stands by its final
+        await page.WaitForFunctionAsync("() => window.__replaced > 0", null, new PageWaitForFunctionOptions { Timeout = 90_000 });
 
         // the socket drops (and two 429s keep it down): the gap band and the gap line appear while the call goes on
         demo.Host.Emulator!.Faults.TooManyRequests(2, retryAfterSeconds: 1);
@@ -77,7 +81,6 @@ public sealed class ConsolePageTests(ConsoleDemoHost demo) : IClassFixture<Conso
         await SignedToItsHeadAsync(call);
         await page.Locator("#verify-call").ClickAsync();
         await Expect(page.Locator("#chain.chain-ok"));
-        Assert.True(await page.EvaluateAsync<int>("window.__replaced") > 0, "a partial was replaced in place by its final");
         await Expect(page.Locator("#announcer p").First);
         Assert.Equal(0, await page.Locator("#captions img, #captions script").CountAsync());
         Assert.Null(await page.EvaluateAsync<int?>("window.__pwned"));
