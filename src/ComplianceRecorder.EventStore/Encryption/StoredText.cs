@@ -18,6 +18,7 @@ public sealed class StoredText(NpgsqlDataSource db, IMasterKeyProvider master)
     public sealed class Reading(StoredText owner) : IDisposable
     {
         private readonly Dictionary<string, (AesGcm? Cipher, string Gone)> _keys = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, string?> _plainGone = new(StringComparer.Ordinal);
 
         /// <param name="stored">the text as stored in the event's data</param>
         /// <param name="stream">the event's stream id</param>
@@ -29,11 +30,11 @@ public sealed class StoredText(NpgsqlDataSource db, IMasterKeyProvider master)
             {
                 // text stored before sealing began cannot be shredded from the record, but a call erased or
                 // expired since must not show it either: it reads as its key does
-                if (!_keys.TryGetValue(stream, out var own))
+                if (!_plainGone.TryGetValue(stream, out var gone))
                 {
-                    _keys[stream] = own = await owner.LoadAsync(stream, ct, missing: "").ConfigureAwait(false);
+                    _plainGone[stream] = gone = await owner.GoneAsync(stream, ct).ConfigureAwait(false);
                 }
-                return own.Cipher is null && own.Gone.Length > 0 ? own.Gone : stored;
+                return gone ?? stored;
             }
             if (!_keys.TryGetValue(keyId, out var key))
             {
@@ -60,17 +61,27 @@ public sealed class StoredText(NpgsqlDataSource db, IMasterKeyProvider master)
                 cipher?.Dispose();
             }
             _keys.Clear();
+            _plainGone.Clear();
         }
     }
 
-    private async Task<(AesGcm?, string)> LoadAsync(string keyId, CancellationToken ct, string missing = "[unreadable: the call's key is missing]")
+    /// <summary>What a call's text reads once its key is destroyed, or null while it stands (no key is opened to tell).</summary>
+    private async Task<string?> GoneAsync(string keyId, CancellationToken ct)
+    {
+        await using var cmd = db.CreateCommand("SELECT destroyed_at, destroyed_by FROM data_keys WHERE key_id = $1 AND destroyed_at IS NOT NULL");
+        cmd.Parameters.AddWithValue(keyId);
+        await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        return await r.ReadAsync(ct).ConfigureAwait(false) ? Gone(r.IsDBNull(1) ? null : r.GetString(1), r.GetFieldValue<DateTimeOffset>(0)) : null;
+    }
+
+    private async Task<(AesGcm?, string)> LoadAsync(string keyId, CancellationToken ct)
     {
         await using var cmd = db.CreateCommand("SELECT wrapped, master_key_id, destroyed_at, destroyed_by FROM data_keys WHERE key_id = $1");
         cmd.Parameters.AddWithValue(keyId);
         await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
         if (!await r.ReadAsync(ct).ConfigureAwait(false))
         {
-            return (null, missing);
+            return (null, "[unreadable: the call's key is missing]");
         }
         if (r.IsDBNull(0))
         {
