@@ -12,6 +12,8 @@ public sealed class StartupSettingsTests : EmulatorAndDatabase
     [InlineData("Genesys:MaxChannels", "21")]
     [InlineData("Genesys:Dialect", "smoke-signals")]
     [InlineData("Auth:Keys:0:Role", "owner")]
+    [InlineData("Auth:Keys:0:Role", "2")]
+    [InlineData("Auth:Keys:0:Role", "viewer, auditor")]
     [InlineData("Recorder:MasterKey", "")]
     [InlineData("Recorder:MasterKey", "c2hvcnQ=")]
     [InlineData("Retention:IntervalMinutes", "0")]
