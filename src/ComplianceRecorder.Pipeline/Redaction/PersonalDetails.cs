@@ -22,12 +22,13 @@ internal sealed class PersonalDetails(bool keepAgentNames)
     private const WordClass Cues = WordClass.NameCue | WordClass.Greeting | WordClass.Title | WordClass.Relation
         | WordClass.StreetSuffix | WordClass.Unit | WordClass.Place | WordClass.Zip | WordClass.Birth;
 
-    public void Claim(string text, List<Token> toks, WordClass classes, List<NumberRun> runs, Speaker speaker, bool isFinal, Asked asked,
+    public void Claim(string text, List<Token> toks, Cues cues, WordClass classes, List<NumberRun> runs, Speaker speaker, bool isFinal, Asked asked,
         Span<bool> claimed, List<RedactedEntity> spans)
     {
         var answering = speaker == Speaker.Customer ? asked : Asked.None;
-        var scan = new Scan(text, toks, claimed, spans, this, speaker, isFinal);
-        var spelledDob = scan.Spelled(answering);
+        var scan = new Scan(text, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(toks), claimed, spans, this, speaker, isFinal);
+        // a spelling needs two letters in a row, which the lexicon's scan has seen or not
+        var spelledDob = (cues & Redaction.Cues.Letters) != 0 && scan.Spelled(answering);
         if ((classes & Cues) == 0 && answering == Asked.None && _names.Count == 0 && _streets.Count == 0 && !spelledDob)
         {
             return;
@@ -87,10 +88,11 @@ internal sealed class PersonalDetails(bool keepAgentNames)
     }
 
     /// <summary>One utterance's pass. A ref struct over the session's scratch: nothing is allocated unless something is found.</summary>
-    private readonly ref struct Scan(string text, List<Token> toks, Span<bool> claimed, List<RedactedEntity> spans, PersonalDetails session, Speaker speaker, bool isFinal)
+    private readonly ref struct Scan(string text, ReadOnlySpan<Token> toks, Span<bool> claimed, List<RedactedEntity> spans, PersonalDetails session, Speaker speaker, bool isFinal)
     {
         private readonly string _text = text;
-        private readonly List<Token> _toks = toks;
+        // a span over the scan's list: indexing it reads a token in place, where the list's indexer copies it out
+        private readonly ReadOnlySpan<Token> _toks = toks;
         private readonly Span<bool> _claimed = claimed;
         private readonly List<RedactedEntity> _spans = spans;
         private readonly PersonalDetails _session = session;
@@ -99,20 +101,29 @@ internal sealed class PersonalDetails(bool keepAgentNames)
 
         private ReadOnlySpan<char> Word(Token t) => _text.AsSpan(t.Start, t.End - t.Start);
 
-        private bool Is(int i, string word) => i >= 0 && i < _toks.Count && Word(_toks[i]).Equals(word, StringComparison.OrdinalIgnoreCase);
+        // the length first: most tokens differ from the word in length, and the comparison without case is a call
+        private bool Is(int i, string word)
+        {
+            if ((uint)i >= (uint)_toks.Length)
+            {
+                return false;
+            }
+            ref readonly var t = ref _toks[i];
+            return t.End - t.Start == word.Length && _text.AsSpan(t.Start, word.Length).Equals(word, StringComparison.OrdinalIgnoreCase);
+        }
 
         // our own placeholders ("[NAME]") are never a name, and redaction stays idempotent
         private bool IsPlaceholder(Token t) => t.Start > 0 && _text[t.Start - 1] == '[';
 
         private bool IsLetters(Token t) => t.Kind == TokenKind.Word && char.IsLetter(_text[t.Start]) && !IsPlaceholder(t);
 
-        private bool IsPunct(int i, char c) => i >= 0 && i < _toks.Count && _toks[i].Kind is TokenKind.Punct or TokenKind.Word && _toks[i].End - _toks[i].Start == 1 && _text[_toks[i].Start] == c;
+        private bool IsPunct(int i, char c) => i >= 0 && i < _toks.Length && _toks[i].Kind is TokenKind.Punct or TokenKind.Word && _toks[i].End - _toks[i].Start == 1 && _text[_toks[i].Start] == c;
 
         /// <summary>The next token that is not a space, or the count when there is none.</summary>
         private int Next(int i)
         {
             i++;
-            while (i < _toks.Count && _toks[i].Kind == TokenKind.Space)
+            while (i < _toks.Length && _toks[i].Kind == TokenKind.Space)
             {
                 i++;
             }
@@ -131,17 +142,25 @@ internal sealed class PersonalDetails(bool keepAgentNames)
 
         // a word that by itself names someone: not everyday English, not a number, not one of ours
         private bool NameLike(int i, bool inflectedOk = false) =>
-            i < _toks.Count && IsLetters(_toks[i]) && (_toks[i].Class & WordClass.Common) == 0 && _toks[i].End - _toks[i].Start >= 2
+            i < _toks.Length && IsLetters(_toks[i]) && (_toks[i].Class & WordClass.Common) == 0 && _toks[i].End - _toks[i].Start >= 2
             && (inflectedOk || !LooksInflected(Word(_toks[i]))) && !_session._kept.Contains(Word(_toks[i]));
 
         // "i'm contacting", "my father retired", "i'm originally from": the word list is short, word endings say the rest
         private static bool LooksInflected(ReadOnlySpan<char> w) =>
-            w.Length >= 6 && (w.EndsWith("ing", StringComparison.OrdinalIgnoreCase) || w.EndsWith("ly", StringComparison.OrdinalIgnoreCase)
-                || w.EndsWith("ed", StringComparison.OrdinalIgnoreCase) || w.EndsWith("tion", StringComparison.OrdinalIgnoreCase)
-                || w.EndsWith("ment", StringComparison.OrdinalIgnoreCase) || w.EndsWith("ness", StringComparison.OrdinalIgnoreCase)
-                || w.EndsWith("ful", StringComparison.OrdinalIgnoreCase) || w.EndsWith("ous", StringComparison.OrdinalIgnoreCase)
-                || (w.Length >= 7 && (w.EndsWith("able", StringComparison.OrdinalIgnoreCase) || w.EndsWith("ible", StringComparison.OrdinalIgnoreCase)
-                    || w.EndsWith("ive", StringComparison.OrdinalIgnoreCase))));
+            w.Length >= 6 && (w[^1] | 0x20) switch
+            {
+                // on the last letter first: this runs for most words of an utterance that names someone
+                'g' => w.EndsWith("ing", StringComparison.OrdinalIgnoreCase),
+                'y' => w.EndsWith("ly", StringComparison.OrdinalIgnoreCase),
+                'd' => w.EndsWith("ed", StringComparison.OrdinalIgnoreCase),
+                'n' => w.EndsWith("tion", StringComparison.OrdinalIgnoreCase),
+                't' => w.EndsWith("ment", StringComparison.OrdinalIgnoreCase),
+                's' => w.EndsWith("ness", StringComparison.OrdinalIgnoreCase) || w.EndsWith("ous", StringComparison.OrdinalIgnoreCase),
+                'l' => w.EndsWith("ful", StringComparison.OrdinalIgnoreCase),
+                'e' => w.Length >= 7 && (w.EndsWith("able", StringComparison.OrdinalIgnoreCase) || w.EndsWith("ible", StringComparison.OrdinalIgnoreCase)
+                    || w.EndsWith("ive", StringComparison.OrdinalIgnoreCase)),
+                _ => false,
+            };
 
         // after "my name is" even an everyday word is a name ("grace"), but never a function word, a number or a cue
         private bool NameLikeAfterStrongCue(int i)
@@ -150,12 +169,12 @@ internal sealed class PersonalDetails(bool keepAgentNames)
             {
                 return true;
             }
-            if (i < _toks.Count && IsLetters(_toks[i]) && (Is(i, "will") || Is(i, "may") || (_toks[i].Class & WordClass.Month) != 0) && NameLike(Next(i)))
+            if (i < _toks.Length && IsLetters(_toks[i]) && (Is(i, "will") || Is(i, "may") || (_toks[i].Class & WordClass.Month) != 0) && NameLike(Next(i)))
             {
                 // "my name is will smith", "june okafor": a first name that is also a word, with a surname after it
                 return true;
             }
-            if (i >= _toks.Count || !IsLetters(_toks[i]) || _toks[i].End - _toks[i].Start < 2
+            if (i >= _toks.Length || !IsLetters(_toks[i]) || _toks[i].End - _toks[i].Start < 2
                 || (_toks[i].Class & (WordClass.Function | WordClass.NameCue | WordClass.Greeting | WordClass.Place | WordClass.Birth | WordClass.Month | WordClass.Title)) != 0)
             {
                 return false;
@@ -163,7 +182,7 @@ internal sealed class PersonalDetails(bool keepAgentNames)
             // an everyday word is a name only where a name ends: "my name is grace", "grace wisniewski", not "my name is really long"
             // or "i'm helping my daughter"
             var next = Next(i);
-            return !LooksInflected(Word(_toks[i])) && (next >= _toks.Count || _toks[next].Kind == TokenKind.Punct || NameLike(next)
+            return !LooksInflected(Word(_toks[i])) && (next >= _toks.Length || _toks[next].Kind == TokenKind.Punct || NameLike(next)
                 || Is(next, "and") || Is(next, "speaking") || Is(next, "calling") || Is(next, "here"));
         }
 
@@ -216,7 +235,7 @@ internal sealed class PersonalDetails(bool keepAgentNames)
         private int TakeName(int i, bool strong, bool commas = false, bool agentsOwn = false, bool single = false, bool inflectedOk = false, bool? learn = null,
             bool relative = false)
         {
-            if (i >= _toks.Count || !(strong ? NameLikeAfterStrongCue(i) : NameLike(i, inflectedOk)))
+            if (i >= _toks.Length || !(strong ? NameLikeAfterStrongCue(i) : NameLike(i, inflectedOk)))
             {
                 return -1;
             }
@@ -226,11 +245,11 @@ internal sealed class PersonalDetails(bool keepAgentNames)
             while (words < 4 && !single)
             {
                 var n = Next(last);
-                if (n < _toks.Count && (IsPunct(n, '-') || (commas && IsPunct(n, ','))) && NameLike(Next(n)))
+                if (n < _toks.Length && (IsPunct(n, '-') || (commas && IsPunct(n, ','))) && NameLike(Next(n)))
                 {
                     last = Next(n);
                 }
-                else if (n < _toks.Count && IsLetters(_toks[n]) && _toks[n].End - _toks[n].Start == 1 && IsPunct(Next(n), '.') && NameLike(Next(Next(n))))
+                else if (n < _toks.Length && IsLetters(_toks[n]) && _toks[n].End - _toks[n].Start == 1 && IsPunct(Next(n), '.') && NameLike(Next(Next(n))))
                 {
                     // a middle initial: "vanessa p. hertzog"
                     last = Next(Next(n));
@@ -253,7 +272,7 @@ internal sealed class PersonalDetails(bool keepAgentNames)
                 return -1;
             }
             // a weak cue's name that ends where names end is said as one: "i'm calling for myself, luis anderson, about …"
-            learn ??= strong || (after < _toks.Count && (_toks[after].Kind == TokenKind.Punct || Is(after, "calling") || Is(after, "speaking")
+            learn ??= strong || (after < _toks.Length && (_toks[after].Kind == TokenKind.Punct || Is(after, "calling") || Is(after, "speaking")
                 || Is(after, "here") || Is(after, "again") || Is(after, "from")));
             var end = _toks[last].End;
             if (Word(_toks[last]).EndsWith("'s", StringComparison.OrdinalIgnoreCase))
@@ -295,7 +314,7 @@ internal sealed class PersonalDetails(bool keepAgentNames)
 
         private int SkipFillers(int i)
         {
-            while (i < _toks.Count && (_toks[i].Kind == TokenKind.Filler || IsPunct(i, ',') || IsPunct(i, ':')))
+            while (i < _toks.Length && (_toks[i].Kind == TokenKind.Filler || IsPunct(i, ',') || IsPunct(i, ':')))
             {
                 i = Next(i);
             }
@@ -304,7 +323,7 @@ internal sealed class PersonalDetails(bool keepAgentNames)
 
         public void Names(bool answering)
         {
-            for (var i = 0; i < _toks.Count; i = Next(i))
+            for (var i = 0; i < _toks.Length; i = Next(i))
             {
                 var t = _toks[i];
                 if (!IsLetters(t))
@@ -422,7 +441,7 @@ internal sealed class PersonalDetails(bool keepAgentNames)
                 // "hi it's ramona": greeted, and nothing after the name
                 var greeted = Previous(i) is var g and >= 0 && (_toks[g].Class & WordClass.Greeting) != 0;
                 if (end >= 0 && (Is(last, "calling") || Is(last, "speaking") || Is(last, "here") || Is(last, "again")
-                    || (greeted && (last >= _toks.Count || IsPunct(last, ',') || IsPunct(last, '.')))))
+                    || (greeted && (last >= _toks.Length || IsPunct(last, ',') || IsPunct(last, '.')))))
                 {
                     TakeName(n, strong: false, learn: true);
                 }
@@ -481,7 +500,7 @@ internal sealed class PersonalDetails(bool keepAgentNames)
             {
                 return -1;
             }
-            for (var k = Next(n); k < _toks.Count && k <= n + 10; k = Next(k))
+            for (var k = Next(n); k < _toks.Length && k <= n + 10; k = Next(k))
             {
                 if (Is(k, "is") || Is(k, "was"))
                 {
@@ -547,7 +566,7 @@ internal sealed class PersonalDetails(bool keepAgentNames)
         {
             var i = 0;
             // "hey priyanka, it's …": greetings and what is claimed already come before the answer
-            while (i < _toks.Count && (_toks[i].Kind is TokenKind.Space or TokenKind.Filler or TokenKind.Punct || IsLead(i)
+            while (i < _toks.Length && (_toks[i].Kind is TokenKind.Space or TokenKind.Filler or TokenKind.Punct || IsLead(i)
                 || (_toks[i].Class & WordClass.Greeting) != 0 || _claimed[_toks[i].Start]))
             {
                 i++;
@@ -578,10 +597,10 @@ internal sealed class PersonalDetails(bool keepAgentNames)
         {
             var dob = false;
             Span<char> letters = stackalloc char[40];
-            // once per utterance, not once per spelled group: both would be a scan of the whole text each
-            var spellCue = FirstSpellCue();
-            var lastAlnum = LastLetterOrDigit();
-            for (var i = 0; i < _toks.Count; i++)
+            // found once per utterance, and only once a spelling needs it: it is a scan of the whole text, and most utterances spell nothing
+            var spellCue = int.MinValue;
+            var lastAlnum = int.MinValue;
+            for (var i = 0; i < _toks.Length; i++)
             {
                 if (!IsLetter(i) || (i > 0 && _toks[i - 1].Kind != TokenKind.Space && _toks[i - 1].Kind != TokenKind.Punct))
                 {
@@ -591,14 +610,14 @@ internal sealed class PersonalDetails(bool keepAgentNames)
                 var last = i;
                 var count = 0;
                 var k = i;
-                while (k < _toks.Count && count < letters.Length - 3)
+                while (k < _toks.Length && count < letters.Length - 3)
                 {
                     if (IsLetter(k))
                     {
                         letters[count++] = char.ToLowerInvariant(_text[_toks[k].Start]);
                         last = k;
                     }
-                    else if (_toks[k].Kind == TokenKind.Multiplier && k + 2 < _toks.Count && IsLetter(Next(k)))
+                    else if (_toks[k].Kind == TokenKind.Multiplier && k + 2 < _toks.Length && IsLetter(Next(k)))
                     {
                         var l = Next(k);
                         for (var m = 0; m < _toks[k].Value; m++)
@@ -614,7 +633,7 @@ internal sealed class PersonalDetails(bool keepAgentNames)
                     }
                     // letters are parted by spaces, hyphens or dots: "f. i. s. c. h. e. r."
                     var n = k + 1;
-                    while (n < _toks.Count && (_toks[n].Kind == TokenKind.Space || IsPunct(n, '-') || IsPunct(n, '.')))
+                    while (n < _toks.Length && (_toks[n].Kind == TokenKind.Space || IsPunct(n, '-') || IsPunct(n, '.')))
                     {
                         n++;
                     }
@@ -637,9 +656,9 @@ internal sealed class PersonalDetails(bool keepAgentNames)
                 }
                 var before = WordBefore(first);
                 var spellsWordBefore = before >= 0 && Word(_toks[before]).Equals(word, StringComparison.OrdinalIgnoreCase);
-                var stillBeingSaid = !_isFinal && lastAlnum < _toks[last].End;
                 if ((answering & (Asked.Spelling | Asked.Name)) != 0 || _session._names.Contains(word) || spellsWordBefore || count >= 5
-                    || (count >= 3 && spellCue >= 0 && spellCue < first) || (stillBeingSaid && IsPrefixOfLearned(word)))
+                    || (count >= 3 && (spellCue == int.MinValue ? spellCue = FirstSpellCue() : spellCue) is var cue && cue >= 0 && cue < first)
+                    || (!_isFinal && (lastAlnum == int.MinValue ? lastAlnum = LastLetterOrDigit() : lastAlnum) < _toks[last].End && IsPrefixOfLearned(word)))
                 {
                     if (spellsWordBefore && Claim(EntityType.Name, _toks[before].Start, _toks[before].End))
                     {
@@ -660,7 +679,7 @@ internal sealed class PersonalDetails(bool keepAgentNames)
         }
 
         private bool IsLetter(int i) =>
-            i < _toks.Count && _toks[i].End - _toks[i].Start == 1 && char.IsAsciiLetter(_text[_toks[i].Start]) && _toks[i].Kind is TokenKind.Word or TokenKind.Zero
+            i < _toks.Length && _toks[i].End - _toks[i].Start == 1 && char.IsAsciiLetter(_text[_toks[i].Start]) && _toks[i].Kind is TokenKind.Word or TokenKind.Zero
             && !IsPlaceholder(_toks[i]);
 
         private static bool IsAcronym(ReadOnlySpan<char> letters)
@@ -688,7 +707,7 @@ internal sealed class PersonalDetails(bool keepAgentNames)
 
         private int FirstSpellCue()
         {
-            for (var p = 0; p < _toks.Count; p++)
+            for (var p = 0; p < _toks.Length; p++)
             {
                 if (Is(p, "spell") || Is(p, "spelled") || Is(p, "spelling") || Is(p, "spells") || Is(p, "spelt"))
                 {
@@ -721,7 +740,7 @@ internal sealed class PersonalDetails(bool keepAgentNames)
         public void Addresses(List<NumberRun> runs, bool given, bool answering)
         {
             var zipCue = -1;
-            for (var i = 0; i < _toks.Count; i++)
+            for (var i = 0; i < _toks.Length; i++)
             {
                 if ((_toks[i].Class & WordClass.Zip) != 0)
                 {
@@ -753,7 +772,7 @@ internal sealed class PersonalDetails(bool keepAgentNames)
                 }
             }
             // a zip written after the unit joins the unit's number in one run ("apartment 9, 05412"): the group itself is the zip
-            for (var i = 0; i < _toks.Count && after != int.MaxValue; i++)
+            for (var i = 0; i < _toks.Length && after != int.MaxValue; i++)
             {
                 var t = _toks[i];
                 if (t.Kind == TokenKind.Digits && t.Start >= after && t.End - t.Start == 5 && !_claimed[t.Start])
@@ -784,7 +803,7 @@ internal sealed class PersonalDetails(bool keepAgentNames)
             var words = 0;
             var lastWord = -1;
             var suffix = -1;
-            for (var n = Next(i - 1); n < _toks.Count && words < 5; n = Next(n))
+            for (var n = Next(i - 1); n < _toks.Length && words < 5; n = Next(n))
             {
                 var t = _toks[n];
                 if (!IsStreetWord(n))
@@ -815,7 +834,7 @@ internal sealed class PersonalDetails(bool keepAgentNames)
                 return Unit(suffix);
             }
             var unit = lastWord >= 0 ? Next(lastWord) : -1;
-            if (lastWord >= 0 && words <= 4 && unit < _toks.Count && (_toks[unit].Class & WordClass.Unit) != 0)
+            if (lastWord >= 0 && words <= 4 && unit < _toks.Length && (_toks[unit].Class & WordClass.Unit) != 0)
             {
                 return Unit(lastWord);
             }
@@ -849,7 +868,7 @@ internal sealed class PersonalDetails(bool keepAgentNames)
         /// <returns>The first token starting at or after <paramref name="offset"/>: tokens are in text order, so a binary search.</returns>
         private int TokenAt(int offset)
         {
-            var (lo, hi) = (0, _toks.Count);
+            var (lo, hi) = (0, _toks.Length);
             while (lo < hi)
             {
                 var mid = (lo + hi) >>> 1;
@@ -895,7 +914,7 @@ internal sealed class PersonalDetails(bool keepAgentNames)
             {
                 n = Next(n);
             }
-            if (n >= _toks.Count || (_toks[n].Class & WordClass.Unit) == 0)
+            if (n >= _toks.Length || (_toks[n].Class & WordClass.Unit) == 0)
             {
                 return end;
             }
@@ -905,12 +924,12 @@ internal sealed class PersonalDetails(bool keepAgentNames)
                 id = Next(id);
             }
             var idEnd = -1;
-            while (id < _toks.Count && (_toks[id].Kind is TokenKind.Digits or TokenKind.Unit or TokenKind.Teen or TokenKind.Tens or TokenKind.Zero
+            while (id < _toks.Length && (_toks[id].Kind is TokenKind.Digits or TokenKind.Unit or TokenKind.Teen or TokenKind.Tens or TokenKind.Zero
                 || (_toks[id].Kind == TokenKind.Word && _toks[id].End - _toks[id].Start == 1 && char.IsLetter(_text[_toks[id].Start]))))
             {
                 idEnd = _toks[id].End;
                 // "23b": the letter glued to the number
-                id = id + 1 < _toks.Count && _toks[id + 1].Kind != TokenKind.Space && _toks[id + 1].Kind != TokenKind.Punct ? id + 1 : Next(id);
+                id = id + 1 < _toks.Length && _toks[id + 1].Kind != TokenKind.Space && _toks[id + 1].Kind != TokenKind.Punct ? id + 1 : Next(id);
             }
             return idEnd > 0 ? idEnd : end;
         }
@@ -924,7 +943,7 @@ internal sealed class PersonalDetails(bool keepAgentNames)
         /// </summary>
         public void BirthDates(List<NumberRun> runs, bool birth, bool askedForIt)
         {
-            for (var i = 0; i < _toks.Count; i++)
+            for (var i = 0; i < _toks.Length; i++)
             {
                 var t = _toks[i];
                 if ((t.Class & WordClass.Month) != 0 && IsLetters(t))
@@ -946,7 +965,7 @@ internal sealed class PersonalDetails(bool keepAgentNames)
                     // "the second of june nineteen fifty", "the 5th of february"
                     // "the 12th march 1980" too, without "of"
                     if (Day(i) is { } d && Next(TokenAt(d) - 1) is var of && (Is(of, "of") ? Next(of) : of) is var month
-                        && month < _toks.Count && (_toks[month].Class & WordClass.Month) != 0 && IsLetters(_toks[month]))
+                        && month < _toks.Length && (_toks[month].Class & WordClass.Month) != 0 && IsLetters(_toks[month]))
                     {
                         var (end, year) = Year(_toks[month].End);
                         if (birth || year)
@@ -981,7 +1000,7 @@ internal sealed class PersonalDetails(bool keepAgentNames)
         /// <returns>The offset where a day said at token <paramref name="i"/> ends: "third", "twenty first", "17th", "fourteen", "5".</returns>
         private int? Day(int i)
         {
-            if (i >= _toks.Count)
+            if (i >= _toks.Length)
             {
                 return null;
             }
@@ -997,7 +1016,7 @@ internal sealed class PersonalDetails(bool keepAgentNames)
                 {
                     n = Next(n);
                 }
-                if (n < _toks.Count && (((_toks[n].Class & WordClass.Ordinal) != 0 && _toks[n].Value <= 9) || (_toks[n].Kind == TokenKind.Unit && _toks[n].Value > 0)))
+                if (n < _toks.Length && (((_toks[n].Class & WordClass.Ordinal) != 0 && _toks[n].Value <= 9) || (_toks[n].Kind == TokenKind.Unit && _toks[n].Value > 0)))
                 {
                     return _toks[n].End;
                 }
@@ -1011,7 +1030,7 @@ internal sealed class PersonalDetails(bool keepAgentNames)
             {
                 // "17th", "1st", "5"
                 var n = i + 1;
-                return n < _toks.Count && _toks[n].Kind == TokenKind.Word && _toks[n].Start == t.End && _toks[n].End - _toks[n].Start == 2 ? _toks[n].End : t.End;
+                return n < _toks.Length && _toks[n].Kind == TokenKind.Word && _toks[n].Start == t.End && _toks[n].End - _toks[n].Start == 2 ? _toks[n].End : t.End;
             }
             return null;
         }
@@ -1024,17 +1043,17 @@ internal sealed class PersonalDetails(bool keepAgentNames)
             {
                 n = Next(n);
             }
-            if (n < _toks.Count && _toks[n].Kind is TokenKind.Digits or TokenKind.Unit or TokenKind.Teen or TokenKind.Tens or TokenKind.Zero)
+            if (n < _toks.Length && _toks[n].Kind is TokenKind.Digits or TokenKind.Unit or TokenKind.Teen or TokenKind.Tens or TokenKind.Zero)
             {
                 var end = _toks[n].End;
                 var last = n;
                 var words = 0;
-                while (last < _toks.Count && words < 4 && _toks[last].Kind is TokenKind.Digits or TokenKind.Unit or TokenKind.Teen or TokenKind.Tens or TokenKind.Zero or TokenKind.Magnitude)
+                while (last < _toks.Length && words < 4 && _toks[last].Kind is TokenKind.Digits or TokenKind.Unit or TokenKind.Teen or TokenKind.Tens or TokenKind.Zero or TokenKind.Magnitude)
                 {
                     end = _toks[last].End;
                     words++;
                     last = Next(last);
-                    if (Is(last, "and") && Next(last) < _toks.Count && _toks[Next(last)].Kind is TokenKind.Unit or TokenKind.Teen or TokenKind.Tens)
+                    if (Is(last, "and") && Next(last) < _toks.Length && _toks[Next(last)].Kind is TokenKind.Unit or TokenKind.Teen or TokenKind.Tens)
                     {
                         last = Next(last);
                     }
@@ -1056,7 +1075,7 @@ internal sealed class PersonalDetails(bool keepAgentNames)
             if (Is(n, "and"))
             {
                 var m = Next(n);
-                while (m < _toks.Count && _toks[m].Kind is TokenKind.Unit or TokenKind.Teen or TokenKind.Tens or TokenKind.Zero)
+                while (m < _toks.Length && _toks[m].Kind is TokenKind.Unit or TokenKind.Teen or TokenKind.Tens or TokenKind.Zero)
                 {
                     end = _toks[m].End;
                     m = Next(m);
@@ -1134,7 +1153,7 @@ internal sealed class PersonalDetails(bool keepAgentNames)
                 {
                     continue;
                 }
-                for (var k = TokenAt(s.Start); k < _toks.Count && _toks[k].Start < s.End; k++)
+                for (var k = TokenAt(s.Start); k < _toks.Length && _toks[k].Start < s.End; k++)
                 {
                     var t = _toks[k];
                     if (t.End <= s.End && IsLetters(t) && (t.Class & WordClass.Common) == 0 && t.End - t.Start >= 3)
@@ -1146,3 +1165,4 @@ internal sealed class PersonalDetails(bool keepAgentNames)
         }
     }
 }
+

@@ -24,11 +24,16 @@ public sealed class RedactionSession
     // scratch for the scan, reused on each thread: Redact never yields, so no two calls share it at once
     [ThreadStatic]
     private static List<Token>? t_tokens;
+    [ThreadStatic]
+    private static List<RedactedEntity>? t_spans;
+    [ThreadStatic]
+    private static StringBuilder? t_text;
 
     public RedactionResult Redact(string text, Speaker speaker, bool isFinal)
     {
         Span<bool> claimed = text.Length < 1024 ? stackalloc bool[text.Length + 1] : new bool[text.Length + 1];
-        var spans = new List<RedactedEntity>(4);
+        var spans = t_spans ??= new List<RedactedEntity>(4);
+        spans.Clear();
         var tokens = Lexicon.Scan(text, t_tokens ??= new List<Token>(64), out var cues, out var classes);
         WrittenPatterns.Claim(text, cues, claimed, spans);
 
@@ -36,7 +41,7 @@ public sealed class RedactionSession
         var usedTopic = false;
         var runs = NumberRuns.Find(text, tokens, claimed);
         // names, addresses and birth dates claim their numbers (house numbers, zips, dates) before numbers are classified
-        _people.Claim(text, tokens, classes, runs, speaker, isFinal, _topic.Asked, claimed, spans);
+        _people.Claim(text, tokens, cues, classes, runs, speaker, isFinal, _topic.Asked, claimed, spans);
         NumberRun? lastKept = null;
         RedactionResult? corrected = null;
         for (var i = 0; i < runs.Count; i++)
@@ -95,7 +100,7 @@ public sealed class RedactionSession
             return new RedactionResult(text, []);
         }
         spans.Sort(static (a, b) => a.Start.CompareTo(b.Start));
-        var sb = new StringBuilder(text.Length);
+        var sb = (t_text ??= new StringBuilder(256)).Clear();
         var entities = new RedactedEntity[spans.Count];
         var at = 0;
         for (var i = 0; i < spans.Count; i++)

@@ -154,7 +154,8 @@ internal sealed class TopicState
     private static int WordsBetween(string text, List<Token> tokens, int from, int to, ReadOnlySpan<bool> claimed)
     {
         var words = 0;
-        foreach (var t in tokens)
+        // in place: the list's enumerator copies each token out, and this runs per mention and number
+        foreach (ref readonly var t in System.Runtime.InteropServices.CollectionsMarshal.AsSpan(tokens))
         {
             if (t.Start >= to)
             {
