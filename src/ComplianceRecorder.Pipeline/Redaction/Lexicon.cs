@@ -174,16 +174,32 @@ internal static class Lexicon
         return into;
     }
 
-    // the token before a one-letter word, across the spaces, hyphens and dots that part spelled letters, is a letter or "double"
+    // the token before a one-letter word, across the spaces, hyphens, dots and commas that part spelled letters, is a letter
+    // or "double", or ends a letter said as a word ("s as in sam, z", "b for boy, e")
     private static bool FollowsLetter(string text, List<Token> tokens)
     {
-        var k = tokens.Count - 1;
-        while (k >= 0 && (tokens[k].Kind == TokenKind.Space || (tokens[k].Kind == TokenKind.Punct && text[tokens[k].Start] is '-' or '.')))
+        var k = Before(text, tokens, tokens.Count);
+        if (k >= 0 && tokens[k].Kind == TokenKind.Word && tokens[k].End - tokens[k].Start > 1)
         {
-            k--;
+            var by = Before(text, tokens, k);
+            k = by >= 0 && Is(text, tokens[by], "for") ? Before(text, tokens, by)
+                : by >= 0 && Is(text, tokens[by], "in") && Before(text, tokens, by) is var a and >= 0 && Is(text, tokens[a], "as") ? Before(text, tokens, a)
+                : -1;
         }
         return k >= 0 && (tokens[k].Kind == TokenKind.Multiplier || (tokens[k].End - tokens[k].Start == 1 && char.IsLetter(text[tokens[k].Start])));
     }
+
+    private static int Before(string text, List<Token> tokens, int k)
+    {
+        k--;
+        while (k >= 0 && (tokens[k].Kind == TokenKind.Space || (tokens[k].Kind == TokenKind.Punct && text[tokens[k].Start] is '-' or '.' or ',')))
+        {
+            k--;
+        }
+        return k;
+    }
+
+    private static bool Is(string text, Token t, string word) => text.AsSpan(t.Start, t.End - t.Start).Equals(word, StringComparison.OrdinalIgnoreCase);
 
     private static Entry? Lookup(ReadOnlySpan<char> word)
     {

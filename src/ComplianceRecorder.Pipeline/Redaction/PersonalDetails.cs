@@ -162,10 +162,15 @@ internal sealed class PersonalDetails(bool keepAgentNames)
                 _ => false,
             };
 
+        // "anatoly", "szekely", "xiuying" end like adverbs and verbs; such a word is still a name with a surname after it, or,
+        // where a name is expected, with nothing after it ("her name is xiuying, …"); "i'm currently away" stays
+        private bool InflectedName(int i, bool endsOk) =>
+            NameLike(i, inflectedOk: true) && (NameLike(Next(i)) || (endsOk && (Next(i) >= _toks.Length || _toks[Next(i)].Kind == TokenKind.Punct)));
+
         // after "my name is" even an everyday word is a name ("grace"), but never a function word, a number or a cue
         private bool NameLikeAfterStrongCue(int i)
         {
-            if (NameLike(i))
+            if (NameLike(i) || InflectedName(i, endsOk: true))
             {
                 return true;
             }
@@ -235,7 +240,7 @@ internal sealed class PersonalDetails(bool keepAgentNames)
         private int TakeName(int i, bool strong, bool commas = false, bool agentsOwn = false, bool single = false, bool inflectedOk = false, bool? learn = null,
             bool relative = false)
         {
-            if (i >= _toks.Length || !(strong ? NameLikeAfterStrongCue(i) : NameLike(i, inflectedOk)))
+            if (i >= _toks.Length || !(strong ? NameLikeAfterStrongCue(i) : NameLike(i, inflectedOk) || InflectedName(i, endsOk: false)))
             {
                 return -1;
             }
@@ -254,7 +259,7 @@ internal sealed class PersonalDetails(bool keepAgentNames)
                     // a middle initial: "vanessa p. hertzog"
                     last = Next(Next(n));
                 }
-                else if (NameLike(n) && words < 3)
+                else if ((NameLike(n) || InflectedName(n, endsOk: strong)) && words < 3)
                 {
                     last = n;
                 }
@@ -466,15 +471,20 @@ internal sealed class PersonalDetails(bool keepAgentNames)
                 // "can i speak with oyelaran", not "speak to a manager"
                 TakeName(Next(n), strong: false, learn: true);
             }
-            else if (Is(i, "under") && (Is(Previous(i), "be") || Is(Previous(i), "is") || Is(Previous(i), "it's") || Is(Previous(i), "was")))
+            else if (Is(i, "under") && (Is(Previous(i), "be") || Is(Previous(i), "is") || Is(Previous(i), "it's") || Is(Previous(i), "was")
+                || ((Is(Previous(i), "it") || Is(Previous(i), "that") || Is(Previous(i), "them")) && Is(Previous(Previous(i)), "put"))
+                || Is(Previous(i), "listed") || Is(Previous(i), "booked") || Is(Previous(i), "filed") || Is(Previous(i), "registered")
+                || Is(Previous(i), "reserved")))
             {
+                // "put it under anneliese", "it's booked under okafor"
                 // "it should be under minjun khalil", "it's under the name of …"
                 if (Is(n, "the") && Is(Next(n), "name"))
                 {
                     n = Next(Next(n));
                     n = Is(n, "of") ? Next(n) : n;
                 }
-                TakeName(SkipFillers(n), strong: false);
+                // learned for the call: the words before "under" leave little doubt a name follows
+                TakeName(SkipFillers(n), strong: false, learn: true);
             }
         }
 
@@ -573,7 +583,7 @@ internal sealed class PersonalDetails(bool keepAgentNames)
             }
             // a bare answer is a name only if it looks like one: "hang on", "huh", "yes that's correct" are not; an everyday first
             // word with a surname after it is ("grace wisniewski")
-            if (NameLike(i) || (NameLikeAfterStrongCue(i) && NameLike(Next(i))))
+            if (NameLike(i) || InflectedName(i, endsOk: true) || (NameLikeAfterStrongCue(i) && NameLike(Next(i))))
             {
                 TakeName(i, strong: true, commas: true);
             }
@@ -609,6 +619,7 @@ internal sealed class PersonalDetails(bool keepAgentNames)
                 var first = i;
                 var last = i;
                 var count = 0;
+                var phonetic = false;
                 var k = i;
                 while (k < _toks.Length && count < letters.Length - 3)
                 {
@@ -616,6 +627,13 @@ internal sealed class PersonalDetails(bool keepAgentNames)
                     {
                         letters[count++] = char.ToLowerInvariant(_text[_toks[k].Start]);
                         last = k;
+                        if (SaidAs(k) is var saidAs and >= 0)
+                        {
+                            // "s as in sam, z as in zebra": the word that says the letter is part of the spelling
+                            last = saidAs;
+                            k = saidAs;
+                            phonetic = true;
+                        }
                     }
                     else if (_toks[k].Kind == TokenKind.Multiplier && k + 2 < _toks.Length && IsLetter(Next(k)))
                     {
@@ -631,9 +649,9 @@ internal sealed class PersonalDetails(bool keepAgentNames)
                     {
                         break;
                     }
-                    // letters are parted by spaces, hyphens or dots: "f. i. s. c. h. e. r."
+                    // letters are parted by spaces, hyphens, dots or commas: "f. i. s. c. h. e. r.", "s as in sam, z as in zebra"
                     var n = k + 1;
-                    while (n < _toks.Length && (_toks[n].Kind == TokenKind.Space || IsPunct(n, '-') || IsPunct(n, '.')))
+                    while (n < _toks.Length && (_toks[n].Kind == TokenKind.Space || IsPunct(n, '-') || IsPunct(n, '.') || IsPunct(n, ',')))
                     {
                         n++;
                     }
@@ -656,7 +674,7 @@ internal sealed class PersonalDetails(bool keepAgentNames)
                 }
                 var before = WordBefore(first);
                 var spellsWordBefore = before >= 0 && Word(_toks[before]).Equals(word, StringComparison.OrdinalIgnoreCase);
-                if ((answering & (Asked.Spelling | Asked.Name)) != 0 || _session._names.Contains(word) || spellsWordBefore || count >= 5
+                if ((answering & (Asked.Spelling | Asked.Name)) != 0 || _session._names.Contains(word) || spellsWordBefore || count >= 5 || phonetic
                     || (count >= 3 && (spellCue == int.MinValue ? spellCue = FirstSpellCue() : spellCue) is var cue && cue >= 0 && cue < first)
                     || (!_isFinal && (lastAlnum == int.MinValue ? lastAlnum = LastLetterOrDigit() : lastAlnum) < _toks[last].End && IsPrefixOfLearned(word)))
                 {
@@ -676,6 +694,16 @@ internal sealed class PersonalDetails(bool keepAgentNames)
                 }
             }
             return dob;
+        }
+
+        // "s as in sam", "b for boy": the word after a letter that starts with it and says which letter it is; not a function
+        // word ("a for it")
+        private int SaidAs(int letter)
+        {
+            var n = Next(letter);
+            n = Is(n, "as") && Is(Next(n), "in") ? Next(Next(n)) : Is(n, "for") ? Next(n) : -1;
+            return n >= 0 && n < _toks.Length && IsLetters(_toks[n]) && _toks[n].End - _toks[n].Start >= 3 && (_toks[n].Class & WordClass.Function) == 0
+                && char.ToLowerInvariant(_text[_toks[n].Start]) == char.ToLowerInvariant(_text[_toks[letter].Start]) ? n : -1;
         }
 
         private bool IsLetter(int i) =>
@@ -755,9 +783,21 @@ internal sealed class PersonalDetails(bool keepAgentNames)
                 {
                     continue;
                 }
-                if (run.Digits.Length is > 0 and <= 6 && (run.Spoken || !run.Shape.AsSpan().ContainsAny(",.:/")) && Street(run, given) is { } end)
+                var at = TokenAt(run.Start);
+                if (UnitBefore(at, needsId: false) is var unit and >= 0 && run.Digits.Length <= 12 && Street(run, given) is { } streetEnd)
                 {
-                    Claim(EntityType.Address, run.Start, end);
+                    // "suite 300, 1200 market street", "apt 7 19 ocean avenue": the unit's number and the house number read as one
+                    Claim(EntityType.Address, unit, streetEnd);
+                    after = Math.Min(after, streetEnd);
+                    continue;
+                }
+                // "two thousand six hundred ellsworth parkway" reads as 2000600: said with a magnitude, the digits are longer than the number
+                if ((run.Digits.Length is > 0 and <= 6 || (run.Spoken && run.HasMagnitude && run.Digits.Length <= 9))
+                    && (run.Spoken || !run.Shape.AsSpan().ContainsAny(",.:/")) && Street(run, given) is { } end)
+                {
+                    // "apartment 4b, 221 baker street": a unit said before the street is part of the address too
+                    var from = UnitBefore(at, needsId: true);
+                    Claim(EntityType.Address, from >= 0 && !_claimed[from..run.Start].Contains(true) ? from : run.Start, end);
                     after = Math.Min(after, end);
                     continue;
                 }
@@ -780,6 +820,35 @@ internal sealed class PersonalDetails(bool keepAgentNames)
                     Claim(EntityType.Address, t.Start, t.End);
                 }
             }
+        }
+
+        /// <returns>
+        /// Where a unit said before token <paramref name="street"/> starts ("apartment 4b, …", "unit twelve …", "apt. #7 …"), or -1;
+        /// with <paramref name="needsId"/> false the unit's own number may be part of the street's (read as one number).
+        /// </returns>
+        private int UnitBefore(int street, bool needsId)
+        {
+            var p = Previous(street);
+            var ids = 0;
+            if (needsId)
+            {
+                p = IsPunct(p, ',') ? Previous(p) : p;
+                while (p >= 0 && ids < 4 && (_toks[p].Kind is TokenKind.Digits or TokenKind.Unit or TokenKind.Teen or TokenKind.Tens or TokenKind.Zero
+                    || (IsLetters(_toks[p]) && _toks[p].End - _toks[p].Start == 1)))
+                {
+                    ids++;
+                    // "4b": the letter glued to its number
+                    p = p > 0 && _toks[p - 1].Kind != TokenKind.Space ? p - 1 : Previous(p);
+                }
+                if (ids == 0)
+                {
+                    return -1;
+                }
+            }
+            p = IsPunct(p, '#') ? Previous(p) : p;
+            p = Is(p, "number") || Is(p, "no") ? Previous(p) : p;
+            p = IsPunct(p, '.') ? Previous(p) : p;
+            return p >= 0 && IsLetters(_toks[p]) && (_toks[p].Class & WordClass.Unit) != 0 ? _toks[p].Start : -1;
         }
 
         // streets whose kind comes before their name, as in French, Spanish, Italian or Portuguese; not "2 way radios"

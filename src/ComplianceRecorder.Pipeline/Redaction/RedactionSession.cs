@@ -13,13 +13,18 @@ public sealed class RedactionSession
     private readonly TopicState _topic = new();
     private readonly TwoBreathCards _cards = new();
     private readonly PersonalDetails _people;
+    private readonly bool _maskCardLastFour;
 
     public RedactionSession()
         : this(new RedactionOptions())
     {
     }
 
-    public RedactionSession(RedactionOptions options) => _people = new PersonalDetails(options.KeepAgentNames);
+    public RedactionSession(RedactionOptions options)
+    {
+        _people = new PersonalDetails(options.KeepAgentNames);
+        _maskCardLastFour = options.MaskCardLastFour;
+    }
 
     // scratch for the scan, reused on each thread: Redact never yields, so no two calls share it at once
     [ThreadStatic]
@@ -53,7 +58,13 @@ public sealed class RedactionSession
             }
             var local = TopicState.Local(text, tokens, mentions, run, claimed);
             var type = NumberClassifier.Classify(text, run, local, _topic.Current);
-            if (type is null && i == 0 && isFinal && _cards.Continues(speaker, text, run) is { } previous)
+            if (type == EntityType.Card && !_maskCardLastFour && CardLastFour.IsReference(text, tokens, run))
+            {
+                // "the card ending in 4242": what PCI DSS lets be shown; kept as a number that may still grow, below
+                type = null;
+            }
+            // a card by the topic may still complete the previous final's kept tail ("the card ending in 4539" … "1488 0343 6467")
+            if (type is null or EntityType.Card && i == 0 && isFinal && _cards.Continues(speaker, text, run) is { } previous)
             {
                 type = EntityType.Card;
                 corrected = previous;
