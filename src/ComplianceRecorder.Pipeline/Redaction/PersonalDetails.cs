@@ -53,32 +53,78 @@ internal sealed class PersonalDetails(bool keepAgentNames)
         }
     }
 
-    /// <summary>Words learned in one call, compared without case; no set is made until the first word.</summary>
+    /// <summary>
+    /// Words learned in one call, compared without case. Most calls learn a few: they are kept in a small array, a set made
+    /// only past that, and a 64-bit filter on each word's length and first letter answers most lookups without comparing.
+    /// </summary>
     private struct LearnedWords
     {
         // a call learns a handful of names and streets; a bound keeps a hostile stream of them from making every partial's
         // prefix check slow. Past it nothing more is learned: words are still masked where their context shows them, not recalled
         private const int MaxWords = 256;
+        private const int Few = 8;
 
+        private string[]? _few;
         private HashSet<string>? _set;
+        private ulong _filter;
 
-        public readonly int Count => _set?.Count ?? 0;
+        public int Count { readonly get; private set; }
+
+        private static ulong Bit(ReadOnlySpan<char> word) => 1UL << (((word.Length * 31) + (char.ToLowerInvariant(word[0]) & 0x1f)) & 63);
 
         public void Add(ReadOnlySpan<char> word)
         {
-            if (word.Length >= 2 && Count < MaxWords)
+            if (word.Length < 2 || Count >= MaxWords || Contains(word))
             {
-                (_set ??= new HashSet<string>(StringComparer.OrdinalIgnoreCase)).Add(word.ToString());
+                return;
             }
+            _filter |= Bit(word);
+            if (_set is null && Count < Few)
+            {
+                (_few ??= new string[Few])[Count++] = word.ToString();
+                return;
+            }
+            _set ??= new HashSet<string>(_few!, StringComparer.OrdinalIgnoreCase);
+            _set.Add(word.ToString());
+            Count++;
         }
 
-        public readonly bool Contains(ReadOnlySpan<char> word) => _set is { } set && set.GetAlternateLookup<ReadOnlySpan<char>>().Contains(word);
+        public readonly bool Contains(ReadOnlySpan<char> word)
+        {
+            if (word.Length == 0 || (_filter & Bit(word)) == 0)
+            {
+                return false;
+            }
+            if (_set is { } set)
+            {
+                return set.GetAlternateLookup<ReadOnlySpan<char>>().Contains(word);
+            }
+            for (var k = 0; k < Count; k++)
+            {
+                if (_few![k].AsSpan().Equals(word, StringComparison.OrdinalIgnoreCase))
+                {
+                    return true;
+                }
+            }
+            return false;
+        }
 
         public readonly bool AnyStartsWith(ReadOnlySpan<char> prefix)
         {
-            foreach (var w in _set ?? [])
+            if (_set is { } set)
             {
-                if (w.AsSpan().StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
+                foreach (var w in set)
+                {
+                    if (w.AsSpan().StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
+                    {
+                        return true;
+                    }
+                }
+                return false;
+            }
+            for (var k = 0; k < Count; k++)
+            {
+                if (_few![k].AsSpan().StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
                 {
                     return true;
                 }

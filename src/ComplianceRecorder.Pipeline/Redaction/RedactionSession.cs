@@ -15,8 +15,10 @@ public sealed class RedactionSession
     private readonly PersonalDetails _people;
     private readonly bool _maskCardLastFour;
 
+    private static readonly RedactionOptions Defaults = new();
+
     public RedactionSession()
-        : this(new RedactionOptions())
+        : this(Defaults)
     {
     }
 
