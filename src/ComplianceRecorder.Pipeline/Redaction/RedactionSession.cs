@@ -13,22 +13,34 @@ public sealed class RedactionSession
     private readonly TopicState _topic = new();
     private readonly TwoBreathCards _cards = new();
     private readonly PersonalDetails _people;
+    private readonly bool _maskCardLastFour;
+
+    private static readonly RedactionOptions Defaults = new();
 
     public RedactionSession()
-        : this(new RedactionOptions())
+        : this(Defaults)
     {
     }
 
-    public RedactionSession(RedactionOptions options) => _people = new PersonalDetails(options.KeepAgentNames);
+    public RedactionSession(RedactionOptions options)
+    {
+        _people = new PersonalDetails(options.KeepAgentNames);
+        _maskCardLastFour = options.MaskCardLastFour;
+    }
 
     // scratch for the scan, reused on each thread: Redact never yields, so no two calls share it at once
     [ThreadStatic]
     private static List<Token>? t_tokens;
+    [ThreadStatic]
+    private static List<RedactedEntity>? t_spans;
+    [ThreadStatic]
+    private static StringBuilder? t_text;
 
     public RedactionResult Redact(string text, Speaker speaker, bool isFinal)
     {
         Span<bool> claimed = text.Length < 1024 ? stackalloc bool[text.Length + 1] : new bool[text.Length + 1];
-        var spans = new List<RedactedEntity>(4);
+        var spans = t_spans ??= new List<RedactedEntity>(4);
+        spans.Clear();
         var tokens = Lexicon.Scan(text, t_tokens ??= new List<Token>(64), out var cues, out var classes);
         WrittenPatterns.Claim(text, cues, claimed, spans);
 
@@ -36,7 +48,7 @@ public sealed class RedactionSession
         var usedTopic = false;
         var runs = NumberRuns.Find(text, tokens, claimed);
         // names, addresses and birth dates claim their numbers (house numbers, zips, dates) before numbers are classified
-        _people.Claim(text, tokens, classes, runs, speaker, isFinal, _topic.Asked, claimed, spans);
+        _people.Claim(text, tokens, cues, classes, runs, speaker, isFinal, _topic.Asked, claimed, spans);
         NumberRun? lastKept = null;
         RedactionResult? corrected = null;
         for (var i = 0; i < runs.Count; i++)
@@ -48,7 +60,13 @@ public sealed class RedactionSession
             }
             var local = TopicState.Local(text, tokens, mentions, run, claimed);
             var type = NumberClassifier.Classify(text, run, local, _topic.Current);
-            if (type is null && i == 0 && isFinal && _cards.Continues(speaker, text, run) is { } previous)
+            if (type == EntityType.Card && !_maskCardLastFour && CardLastFour.IsReference(text, tokens, run))
+            {
+                // "the card ending in 4242": what PCI DSS lets be shown; kept as a number that may still grow, below
+                type = null;
+            }
+            // a card by the topic may still complete the previous final's kept tail ("the card ending in 4539" … "1488 0343 6467")
+            if (type is null or EntityType.Card && i == 0 && isFinal && _cards.Continues(speaker, text, run) is { } previous)
             {
                 type = EntityType.Card;
                 corrected = previous;
@@ -95,7 +113,7 @@ public sealed class RedactionSession
             return new RedactionResult(text, []);
         }
         spans.Sort(static (a, b) => a.Start.CompareTo(b.Start));
-        var sb = new StringBuilder(text.Length);
+        var sb = (t_text ??= new StringBuilder(256)).Clear();
         var entities = new RedactedEntity[spans.Count];
         var at = 0;
         for (var i = 0; i < spans.Count; i++)

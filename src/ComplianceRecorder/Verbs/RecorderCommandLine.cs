@@ -161,8 +161,8 @@ internal static class RecorderCommandLine
             Report.ParseFormat(r.GetValue(format), ReportFormat.Table)));
 
         var redact = Verb("redact", "JSON lines on stdin, JSON lines on stdout, one for one and in order (../shared/eval/README.md); entities are offsets in the redacted text. A malformed line yields {\"line\": N, \"error\": \"line N: ...\"} and the rest still runs.",
-            [(0, "all input read"), UsageExit]);
-        redact.SetAction(_ => RedactVerb.RunAsync(Console.In, Console.Out));
+            [(0, "all input read"), UsageExit, SettingExit]);
+        redact.SetAction(_ => RedactVerb.RunAsync(Console.In, Console.Out, RedactVerb.Options(config())));
 
         var emulate = Verb("emulate", "The Genesys emulator alone (Emulator:Scenario, :Speed, :Seed, :Loop, :Port), for trying run against it or for load runs that keep its work out of the recorder's process. Ctrl+C stops it.",
             [(0, "stopped by Ctrl+C or SIGTERM"), UsageExit, SettingExit]);
