@@ -124,10 +124,23 @@ public sealed partial class MartenAuditProjection : EventProjection
         var redactions = s.Entities.Values.Sum();
         return new MartenAuditEntry
         {
-            Id = e.Sequence, RecordedAt = e.Timestamp, ConversationId = s.ConversationId, MediaSessionId = s.MediaSessionId,
-            Sequence = s.SourceSequence, Channel = s.Channel, UtteranceId = s.UtteranceId, Revision = s.Revision, IsFinal = s.IsFinal,
-            Backfilled = s.Backfilled, RawLength = s.RawLength, RedactedLength = s.RedactedLength, LatencyMs = s.LatencyMs,
-            TokensProcessed = s.Tokens, ComplianceFlag = redactions > 0 ? "PII_REDACTED" : "CLEAN", Entities = s.Entities, OffsetMs = s.OffsetMs,
+            Id = e.Sequence,
+            RecordedAt = e.Timestamp,
+            ConversationId = s.ConversationId,
+            MediaSessionId = s.MediaSessionId,
+            Sequence = s.SourceSequence,
+            Channel = s.Channel,
+            UtteranceId = s.UtteranceId,
+            Revision = s.Revision,
+            IsFinal = s.IsFinal,
+            Backfilled = s.Backfilled,
+            RawLength = s.RawLength,
+            RedactedLength = s.RedactedLength,
+            LatencyMs = s.LatencyMs,
+            TokensProcessed = s.Tokens,
+            ComplianceFlag = redactions > 0 ? "PII_REDACTED" : "CLEAN",
+            Entities = s.Entities,
+            OffsetMs = s.OffsetMs,
         };
     }
 }
