@@ -39,6 +39,8 @@ internal static class LoadBench
                 ["ConnectionStrings:EventStoreOwner"] = pg.ConnectionString(),
                 ["Recorder:Url"] = "http://127.0.0.1:0",
                 ["Recorder:CheckpointKey"] = Convert.ToBase64String(new byte[32]),
+                // a production recorder seals every call's text under its data key, wrapped by this master
+                ["Recorder:MasterKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)),
                 ["Genesys:LoginBaseUrl"] = emulatorUri.ToString(),
                 ["Genesys:ApiBaseUrl"] = emulatorUri.ToString(),
                 ["Genesys:ClientId"] = "emulator-client",
