@@ -31,6 +31,7 @@ public sealed class GroupCommitter : IAsyncDisposable
     private readonly Channel<Item>[] _queues;
     private readonly CancellationTokenSource _giveUp = new();
     private readonly Task[] _loops;
+    private readonly List<Item> _unrecorded = [];
     private int _backlog;
     private int _failing;
     private int _spilled;
@@ -229,21 +230,37 @@ public sealed class GroupCommitter : IAsyncDisposable
 
     private static string Cap(string s) => s.Length <= 256 ? s : string.Concat(s.AsSpan(0, 255), "…");
 
-    /// <summary>The stop deadline passed with the store unreachable: what this batch still holds and everything queued goes to the spill file.</summary>
+    /// <summary>
+    /// The stop deadline passed with the store unreachable: what this batch still holds and everything queued
+    /// behind it is set aside for the spill file, which the stop writes once every connection has given up
+    /// (one file, each stream's events in their order: a stream has one connection).
+    /// </summary>
     private void SpillTheRest(Channel<Item> queue, List<Item> batch)
     {
-        var left = new List<Item>();
-        foreach (var item in batch)
+        lock (_unrecorded)
         {
-            if (!item.Done.Task.IsCompleted)
+            foreach (var item in batch)
             {
-                left.Add(item);
+                if (!item.Done.Task.IsCompleted)
+                {
+                    _unrecorded.Add(item);
+                }
+            }
+            while (queue.Reader.TryRead(out var item))
+            {
+                _unrecorded.Add(item);
+                Interlocked.Decrement(ref _backlog);
             }
         }
-        while (queue.Reader.TryRead(out var item))
+    }
+
+    private void Spill()
+    {
+        List<Item> left;
+        lock (_unrecorded)
         {
-            left.Add(item);
-            Interlocked.Decrement(ref _backlog);
+            left = [.. _unrecorded];
+            _unrecorded.Clear();
         }
         if (left.Count == 0)
         {
@@ -295,6 +312,7 @@ public sealed class GroupCommitter : IAsyncDisposable
             _giveUp.CancelAfter(deadline);
         }
         await Task.WhenAll(_loops).ConfigureAwait(false);
+        Spill();
         return Spilled;
     }
 
