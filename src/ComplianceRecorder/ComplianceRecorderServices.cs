@@ -103,7 +103,8 @@ public static class ComplianceRecorderServices
         services.AddSingleton(sp => new StoredText(sp.GetRequiredKeyedService<NpgsqlDataSource>(Key), sp.GetRequiredService<IMasterKeyProvider>()));
         services.AddSingleton(sp => new GroupCommitter(
             new EventStore.Appending.EventStore(sp.GetRequiredKeyedService<NpgsqlDataSource>(Key), $"{Environment.MachineName}:{Environment.ProcessId}", sp.GetRequiredService<AppendedHeads>(), sp.GetRequiredService<DataKeys>()),
-            sp.GetRequiredService<ILogger<GroupCommitter>>(), sp.GetRequiredService<TimeProvider>(), spill: spill));
+            sp.GetRequiredService<ILogger<GroupCommitter>>(), sp.GetRequiredService<TimeProvider>(), spill: spill,
+            connections: sp.GetRequiredService<IOptions<RecorderOptions>>().Value.CommitConnections));
         services.AddSingleton(sp => new AdminStore(new EventStore.Appending.EventStore(
             sp.GetRequiredKeyedService<NpgsqlDataSource>(Key), $"{Environment.MachineName}:{Environment.ProcessId}:admin", sp.GetRequiredService<AppendedHeads>(), sp.GetRequiredService<DataKeys>())));
         services.AddSingleton<RetentionJob>();

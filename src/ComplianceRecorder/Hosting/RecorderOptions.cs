@@ -46,6 +46,10 @@ public sealed class RecorderOptions
     [Range(0.1, 600, ErrorMessage = "Recorder:CommitSeconds must be a number from {1} to {2}")]
     public double CommitSeconds { get; set; } = 5;
 
+    /// <summary>Batches committed at once, each on its own connection; every call's events stay on one of them, in order.</summary>
+    [Range(1, 16, ErrorMessage = "Recorder:CommitConnections must be a number from {1} to {2}")]
+    public int CommitConnections { get; set; } = 4;
+
     /// <summary>The standalone host's bound on its whole stop (<c>HostOptions.ShutdownTimeout</c>); an embedding host sets its own.</summary>
     [Range(1, 3600, ErrorMessage = "Recorder:ShutdownSeconds must be a number from {1} to {2}")]
     public int ShutdownSeconds { get; set; } = 30;
