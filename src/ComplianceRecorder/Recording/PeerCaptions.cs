@@ -18,12 +18,13 @@ internal sealed class PeerCaptions(NpgsqlDataSource db, StoredText text, string 
     public static readonly TimeSpan Every = TimeSpan.FromMilliseconds(250);
     private const long Window = 2_000;
 
-    public async Task RunAsync(CancellationToken ct)
+    /// <param name="after">Where to start; null: after what the store holds now.</param>
+    public async Task RunAsync(CancellationToken ct, long? after = null)
     {
         long high;
         await using (var start = db.CreateCommand("SELECT coalesce(max(seq), 0) FROM events"))
         {
-            high = (long)(await start.ExecuteScalarAsync(ct).ConfigureAwait(false))!;
+            high = after ?? (long)(await start.ExecuteScalarAsync(ct).ConfigureAwait(false))!;
         }
         // what was recorded before this start is for a consumer's Last-Event-ID, not for live delivery
         var floor = high;

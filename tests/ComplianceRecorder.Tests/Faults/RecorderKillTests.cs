@@ -59,6 +59,12 @@ public sealed class RecorderKillTests(Database db) : IClassFixture<Database>
             """);
         Assert.True(calls == gaps, await db.ScalarAsync<string>("SELECT coalesce(string_agg(stream_id || ' ' || (data->>'from') || ' ' || (data->>'to') || ' ' || (data->>'detail'), E'\n'), 'none') FROM events WHERE type = 'coverage_gap_recorded'") + $" killed {killedAt:O}\n" + secondOutput);
 
+        await AssertProjectionsEqualARebuildAsync(db);
+    }
+
+    /// <summary>The projections caught up live, then rebuilt from the events: row for row the same.</summary>
+    internal static async Task AssertProjectionsEqualARebuildAsync(Database db)
+    {
         var daemon = new ProjectionDaemon(db.DataSource, TimeProvider.System, NullLogger.Instance);
         while (await daemon.StepAsync() > 0)
         {

@@ -1,9 +1,7 @@
 using System.Text.Json;
 using ComplianceRecorder.Emulator;
-using ComplianceRecorder.EventStore.Projections;
 using ComplianceRecorder.EventStore.Verification;
 using ComplianceRecorder.Tests.Infrastructure;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace ComplianceRecorder.Tests.Instances;
 
@@ -15,12 +13,6 @@ public sealed class InstanceFailoverTests
 {
     private const int Calls = 4;
     private const int Utterances = 14;
-
-    private const string Projections = """
-        SELECT string_agg(t, E'\n' ORDER BY t) FROM (
-          SELECT a::text AS t FROM audit_log a UNION ALL SELECT s::text FROM call_summaries s
-          UNION ALL SELECT w::text FROM metrics_windows w UNION ALL SELECT d::text FROM metrics_daily d) x
-        """;
 
     [Fact]
     public async Task Killing_one_of_three_active_active_instances_mid_call_leaves_no_gap_and_doubles_nothing()
@@ -264,16 +256,7 @@ public sealed class InstanceFailoverTests
     {
         var report = await ChainVerifier.VerifyAsync(db.DataSource);
         Assert.True(report.Ok, string.Join("; ", report.Broken.Select(x => $"{x.StreamId} v{x.Version}: {x.Reason}")));
-        var daemon = new ProjectionDaemon(db.DataSource, TimeProvider.System, NullLogger.Instance);
-        while (await daemon.StepAsync() > 0)
-        {
-        }
-        var live = await db.ScalarAsync<string>(Projections);
-        foreach (var projection in Rebuilder.Projections)
-        {
-            await Rebuilder.RebuildAsync(db.OwnerDataSource, projection);
-        }
-        Assert.Equal(live, await db.ScalarAsync<string>(Projections));
+        await ComplianceRecorder.Tests.Faults.RecorderKillTests.AssertProjectionsEqualARebuildAsync(db);
     }
 
     private static async Task Until(Database db, Dictionary<string, RecorderProcess> recorders, string sql, Func<bool>? also = null, int seconds = 90)

@@ -30,9 +30,7 @@ public sealed class PeerCaptionsTests(Database db) : IClassFixture<Database>
         });
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         var peers = new PeerCaptions(db.DataSource, db.Text, "here", sink, TimeProvider.System, NullLogger.Instance);
-        var running = Task.Run(() => peers.RunAsync(stop.Token));
-        // the tail has taken its starting point once something written after it shows
-        await Task.Delay(PeerCaptions.Every * 4);
+        var running = Task.Run(() => peers.RunAsync(stop.Token, after: 0));
 
         await db.SealingStore("elsewhere").AppendAsync([new PendingEvent(EventStoreTests.Segment(call, "u1", 1, true, "said elsewhere"))]);
         await db.SealingStore("here").AppendAsync([new PendingEvent(EventStoreTests.Segment(call, "u2", 1, true, "said here"))]);
