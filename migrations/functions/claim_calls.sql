@@ -30,9 +30,12 @@ DECLARE
 BEGIN
   PERFORM writer_fence(p_name, p_generation);
   SELECT CASE i.mode WHEN 'partitioned' THEN 1 ELSE 2 END INTO v_slots FROM recorder_instances i WHERE i.name = p_name;
-  -- the row lock is taken and the lease read again under it: a heartbeat that renewed meanwhile wins; the
-  -- time is taken under the lock too, so no append of the lapsed instance commits after it
-  UPDATE recorder_instances i SET lapsed_at = clock_timestamp() WHERE i.lapsed_at IS NULL AND i.lease_until < v_now;
+  -- The rows are locked first and the lease read again under the lock: a heartbeat that renewed meanwhile wins.
+  -- The time is taken only once the locks are held (an UPDATE computes its new row before waiting out a
+  -- FOR SHARE locker), so no append of the lapsed instance commits after its lapsed_at. Never the caller's
+  -- own row: an instance whose lease ran out with nobody else to notice renews it at its next heartbeat.
+  PERFORM 1 FROM recorder_instances i WHERE i.lapsed_at IS NULL AND i.lease_until < v_now AND i.name <> p_name ORDER BY i.name FOR UPDATE;
+  UPDATE recorder_instances i SET lapsed_at = clock_timestamp() WHERE i.lapsed_at IS NULL AND i.lease_until < v_now AND i.name <> p_name;
 
   DELETE FROM call_leases c WHERE EXISTS (SELECT 1 FROM events e WHERE e.stream_id = c.conversation_id AND e.source_key = 'call_ended');
   WITH ins AS (
@@ -72,7 +75,8 @@ BEGIN
     IF cardinality(v_keep) < v_slots THEN
       v_keep := v_keep || ARRAY(
         SELECT i.name FROM recorder_instances i
-         WHERE i.lapsed_at IS NULL AND NOT i.leaving AND i.lease_until >= v_now AND NOT (i.name = ANY(v_keep))
+         -- the caller counts as live: it is asking now, and its fence has just passed
+         WHERE i.lapsed_at IS NULL AND NOT i.leaving AND (i.lease_until >= v_now OR i.name = p_name) AND NOT (i.name = ANY(v_keep))
            AND (SELECT count(*) FROM call_leases h WHERE h.owner = i.name OR h.standby = i.name) < i.capacity
          ORDER BY hashtext(r.conversation_id || '/' || i.name), i.name
          LIMIT v_slots - cardinality(v_keep));

@@ -14,6 +14,7 @@ BEGIN
     -- a name already known is taken over: the older process of that name is fenced from now on, and the calls it
     -- held are held by a holder that is gone (marked name#generation), so the next claim hands them on with the gap
     SELECT i.generation INTO v_gen FROM recorder_instances i WHERE i.name = p_name FOR UPDATE;
+    v_now := clock_timestamp();
     IF FOUND THEN
       UPDATE call_leases c SET owner = p_name || '#' || v_gen WHERE c.owner = p_name;
       UPDATE call_leases c SET standby = p_name || '#' || v_gen WHERE c.standby = p_name;
@@ -30,6 +31,9 @@ BEGIN
   IF NOT FOUND THEN
     RETURN NULL;
   END IF;
+  -- the lease counts from when the row is ours: a heartbeat that waited out busy appends (FOR SHARE) must not
+  -- write a lease that has already run out
+  v_now := clock_timestamp();
   UPDATE recorder_instances i SET heartbeat_at = v_now,
          lease_until = CASE WHEN p_state = 'left' THEN v_now ELSE v_now + p_lease_ms * interval '1 millisecond' END,
          leaving = p_state <> 'live',

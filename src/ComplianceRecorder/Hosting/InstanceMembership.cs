@@ -50,8 +50,16 @@ public sealed class InstanceMembership(
     /// <summary>Calls this instance may hold at once: the Genesys topics its channels take, less the fixed ones.</summary>
     private int Capacity => Math.Max(0, (genesys.MaxChannels * genesys.TopicsPerChannel) - genesys.QueueIds.Count - genesys.UserIds.Count);
 
+    /// <summary>Whether this instance joined the store's membership (every mode but <c>single</c>).</summary>
+    public bool Joined => lease.Generation is not null;
+
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        if (options.Value.Mode == InstanceOptions.Single)
+        {
+            // the only recorder on the store: it follows every call it finds, and nothing fences its appends
+            return;
+        }
         var generation = await BeatAsync(null, "live", cancellationToken).ConfigureAwait(false)
             ?? throw new InvalidOperationException("the store gave no generation to a joining instance");
         lease.Generation = generation;

@@ -10,6 +10,7 @@ public sealed class InstanceOptions : IValidatableObject
 {
     public const string Section = "Recorder:Instance";
 
+    public const string Single = "single";
     public const string ActiveActive = "active-active";
     public const string Partitioned = "partitioned";
 
@@ -17,8 +18,11 @@ public sealed class InstanceOptions : IValidatableObject
     [MaxLength(200, ErrorMessage = "Recorder:Instance:Name must be at most {1} characters")]
     public string? Name { get; set; }
 
-    /// <summary><c>active-active</c>: an owner and a standby both follow each call; <c>partitioned</c>: one follows it.</summary>
-    public string Mode { get; set; } = ActiveActive;
+    /// <summary>
+    /// <c>single</c> (the default): the only recorder on its store, no membership, leases or fencing;
+    /// <c>active-active</c>: an owner and a standby both follow each call; <c>partitioned</c>: one follows it.
+    /// </summary>
+    public string Mode { get; set; } = Single;
 
     /// <summary>How long the instance counts as alive after its last heartbeat; past it, another may take its calls.</summary>
     [Range(0.5, 300, ErrorMessage = "Recorder:Instance:LeaseSeconds must be a number from {1} to {2}")]
@@ -32,9 +36,9 @@ public sealed class InstanceOptions : IValidatableObject
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
-        if (Mode is not (ActiveActive or Partitioned))
+        if (Mode is not (Single or ActiveActive or Partitioned))
         {
-            yield return new ValidationResult($"Recorder:Instance:Mode must be {ActiveActive} or {Partitioned}, not '{Mode}'", [nameof(Mode)]);
+            yield return new ValidationResult($"Recorder:Instance:Mode must be {Single}, {ActiveActive} or {Partitioned}, not '{Mode}'", [nameof(Mode)]);
         }
         // two heartbeats fit in a lease, so one late heartbeat does not make a live instance look dead
         if (LeaseSeconds < 2 * HeartbeatSeconds)

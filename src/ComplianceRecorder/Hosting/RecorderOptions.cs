@@ -48,7 +48,7 @@ public sealed class RecorderOptions
 
     /// <summary>Batches committed at once, each on its own connection; every call's events stay on one of them, in order.</summary>
     [Range(1, 16, ErrorMessage = "Recorder:CommitConnections must be a number from {1} to {2}")]
-    public int CommitConnections { get; set; } = 4;
+    public int CommitConnections { get; set; } = 1;
 
     /// <summary>The standalone host's bound on its whole stop (<c>HostOptions.ShutdownTimeout</c>); an embedding host sets its own.</summary>
     [Range(1, 3600, ErrorMessage = "Recorder:ShutdownSeconds must be a number from {1} to {2}")]

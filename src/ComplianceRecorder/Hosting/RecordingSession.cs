@@ -120,7 +120,7 @@ public sealed class RecordingSession(
         await ReplaySpilledAsync(ct).ConfigureAwait(false);
         var open = await Resumption.OpenCallsAsync(db, ct).ConfigureAwait(false);
         IEnumerable<SourceEvent> unheard = Resumption.Gaps(open, time.GetUtcNow());
-        if (open.Count > 0 && genesys.Dialect != "media")
+        if (open.Count > 0 && genesys.Dialect != "media" && membership.Joined)
         {
             // with other instances on the store, an open call may be followed by one of them: only this one's are resumed
             (open, unheard) = await ResumeOwnAsync(open, ct).ConfigureAwait(false);
@@ -153,7 +153,10 @@ public sealed class RecordingSession(
         Recorder = new Recorder(events, committer, pipeline, scheduler, log, archive, archive is null ? null : new RecordedFinals(db, text), captions,
             keep: e => e is not CallEnded c || !_handed.Contains(c.ConversationId));
         // a consumer connected here sees the calls other instances record too
-        _peers = Task.Run(() => new PeerCaptions(db, text, membership.Name, captions, time, log).RunAsync(_peersStop.Token), CancellationToken.None);
+        if (membership.Joined)
+        {
+            _peers = Task.Run(() => new PeerCaptions(db, text, membership.Name, captions, time, log).RunAsync(_peersStop.Token), CancellationToken.None);
+        }
         var recorder = Recorder;
         var source = Source;
         RecorderMetrics.Observe(() => recorder.Calls, () => committer.Backlog, () => daemon.Lag, () => source.Connected);

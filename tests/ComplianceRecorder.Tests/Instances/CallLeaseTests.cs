@@ -172,6 +172,21 @@ public sealed class CallLeaseTests(Database db) : IClassFixture<Database>
         await Store(names[0]).AppendAsync([new PendingEvent(new CallStarted(Calls(1)[0], "notifications", T0))]);
     }
 
+    [Fact]
+    public async Task A_lone_instance_whose_lease_ran_out_finding_a_call_before_its_heartbeat_takes_it_and_is_not_fenced()
+    {
+        var names = await JoinAsync("partitioned", 1);
+        var call = Calls(1)[0];
+        await LeaseRunsOutAsync(names[0]);
+
+        var claim = Assert.Single(await ClaimAsync(names[0], [call]));
+
+        Assert.True(claim.Mine, $"owner {claim.Owner}");
+        Assert.True(await db.ScalarAsync<bool>($"SELECT lapsed_at IS NULL FROM recorder_instances WHERE name = '{names[0].Name}'"));
+        await Store(names[0]).AppendAsync([new PendingEvent(new CallStarted(call, "notifications", T0))]);
+        Assert.Equal(names[0].Generation, await HeartbeatAsync(names[0], "live"));
+    }
+
     private global::ComplianceRecorder.EventStore.Appending.EventStore Store((string Name, long Generation) instance) =>
         new(db.DataSource, instance.Name, lease: new WriterLease(instance.Name) { Generation = instance.Generation });
 
