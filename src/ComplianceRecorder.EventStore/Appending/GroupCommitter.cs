@@ -311,8 +311,15 @@ public sealed class GroupCommitter : IAsyncDisposable
         {
             _giveUp.CancelAfter(deadline);
         }
-        await Task.WhenAll(_loops).ConfigureAwait(false);
-        Spill();
+        try
+        {
+            await Task.WhenAll(_loops).ConfigureAwait(false);
+        }
+        finally
+        {
+            // a loop that ended on an exception leaves its events, and every other connection's, to the spill
+            Spill();
+        }
         return Spilled;
     }
 
