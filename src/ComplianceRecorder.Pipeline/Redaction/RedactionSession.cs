@@ -14,6 +14,9 @@ public sealed class RedactionSession
     private readonly TwoBreathCards _cards = new();
     private readonly PersonalDetails _people;
     private readonly bool _maskCardLastFour;
+    // the first last four each side kept in this call
+    private string? _customerLastFour;
+    private string? _agentLastFour;
 
     private static readonly RedactionOptions Defaults = new();
 
@@ -60,7 +63,8 @@ public sealed class RedactionSession
             }
             var local = TopicState.Local(text, tokens, mentions, run, claimed);
             var type = NumberClassifier.Classify(text, run, local, _topic.Current);
-            if (type == EntityType.Card && !_maskCardLastFour && CardLastFour.IsReference(text, tokens, run))
+            if (type == EntityType.Card && !_maskCardLastFour && CardLastFour.IsReference(text, tokens, runs, i, mentions, _topic.Current)
+                && KeepsLastFour(speaker, run.Digits, isFinal))
             {
                 // "the card ending in 4242": what PCI DSS lets be shown; kept as a number that may still grow, below
                 type = null;
@@ -110,6 +114,24 @@ public sealed class RedactionSession
             _cards.Ended(speaker, result, unsettled ? lastKept : null, result.Text.Length - text.Length);
         }
         return unsettled || corrected is not null ? result with { Unsettled = unsettled, CorrectsPrevious = corrected } : result;
+    }
+
+    /// <summary>
+    /// One last four a speaker per card question: a different one while a card is still the subject may be the next
+    /// group of the whole number, dictated as "ending in 4539", "ending in 1488", …, and is masked.
+    /// </summary>
+    private bool KeepsLastFour(Speaker speaker, string digits, bool isFinal)
+    {
+        ref var kept = ref speaker == Speaker.Agent ? ref _agentLastFour : ref _customerLastFour;
+        if (kept is not null && kept != digits && _topic.Current == Topic.Card)
+        {
+            return false;
+        }
+        if (isFinal)
+        {
+            kept ??= digits;
+        }
+        return true;
     }
 
     private static EntityType Overlapped(List<RedactedEntity> spans, NumberRun run)
