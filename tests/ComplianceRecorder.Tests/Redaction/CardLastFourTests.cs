@@ -17,6 +17,8 @@ public sealed class CardLastFourTests
     [InlineData("the card ending in 4242 was declined")]
     [InlineData("my visa ends with 9876, is that the one")]
     [InlineData("the last four digits of the card are 1234")]
+    [InlineData("the card ending in 4242")]
+    [InlineData("last four of the visa are 1234")]
     public void A_card_named_by_its_last_four_digits_alone_is_kept_by_default(string text) =>
         Assert.Equal(text, new RedactionSession().Redact(text, Speaker.Customer, true).Text);
 
@@ -59,6 +61,64 @@ public sealed class CardLastFourTests
         var second = s.Redact("1488 0343 6467", Speaker.Customer, true);
         Assert.Equal("[CARD]", second.Text);
         Assert.Equal("the card ending in [CARD]", second.CorrectsPrevious?.Text);
+    }
+
+    [Theory]
+    [InlineData("can you give me the last four of your social", "sure, it's the one ending in 6789")]
+    [InlineData("can you verify your social security number", "the one ending in 6789")]
+    [InlineData("which account should we debit", "checking, the one ending in 5521")]
+    [InlineData("what's the best phone number", "the one ending in 4567")]
+    [InlineData("and what's your pin?", "ending in 9876")]
+    public void The_last_four_of_what_the_agent_asked_for_is_masked_when_that_is_not_a_card(string question, string answer)
+    {
+        var s = new RedactionSession();
+        s.Redact(question, Speaker.Agent, true);
+        var said = s.Redact(answer, Speaker.Customer, true).Text;
+        Assert.DoesNotContain(answer[^4..], said, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("my ssn ending in 6789", "6789")]
+    [InlineData("my pin, which is not the last four of my card, is 1234", "1234")]
+    [InlineData("the pin is different from the last four digits of the card, it's 1234", "1234")]
+    [InlineData("my pin is the last four of my card, 4242", "4242")]
+    [InlineData("my routing number ends with 0210", "0210")]
+    public void The_last_four_of_a_pin_a_social_or_an_account_are_masked(string text, string digits) =>
+        Assert.DoesNotContain(digits, new RedactionSession().Redact(text, Speaker.Customer, true).Text, StringComparison.Ordinal);
+
+    [Fact]
+    public void The_last_four_answering_a_card_question_is_kept()
+    {
+        var s = new RedactionSession();
+        s.Redact("which card would you like to use?", Speaker.Agent, true);
+        Assert.Equal("the one ending in 4242", s.Redact("the one ending in 4242", Speaker.Customer, true).Text);
+    }
+
+    [Fact]
+    public void A_card_dictated_as_four_last_fours_shows_only_the_first()
+    {
+        var s = new RedactionSession();
+        s.Redact("can you read me the card number", Speaker.Agent, true);
+        Assert.Equal("ending in 4539", s.Redact("ending in 4539", Speaker.Customer, true).Text);
+        Assert.Equal("ending in [CARD]", s.Redact("ending in 1488", Speaker.Customer, true).Text);
+        Assert.Equal("ending in [CARD]", s.Redact("ending in 0343", Speaker.Customer, false).Text);
+        Assert.Equal("ending in [CARD]", s.Redact("ending in 0343", Speaker.Customer, true).Text);
+        Assert.Equal("ending in [CARD]", s.Redact("ending in 6467", Speaker.Customer, true).Text);
+        // the same card named again is still the one card
+        Assert.Equal("ending in 4539", s.Redact("ending in 4539", Speaker.Customer, true).Text);
+    }
+
+    [Theory]
+    [InlineData("the card ending in 4539 uh um uh 1488 0343 6467")]
+    [InlineData("the card ending in 4539...1488...0343...6467")]
+    [InlineData("the card ending in four five three nine and one four eight eight then oh three four three and six four six seven")]
+    public void The_last_four_said_on_into_more_digits_are_masked_with_them(string text)
+    {
+        var said = new RedactionSession().Redact(text, Speaker.Customer, true).Text;
+        Assert.DoesNotContain("4539", said, StringComparison.Ordinal);
+        Assert.DoesNotContain("four five three nine", said, StringComparison.Ordinal);
+        Assert.DoesNotContain("6467", said, StringComparison.Ordinal);
+        Assert.DoesNotContain("six four six seven", said, StringComparison.Ordinal);
     }
 
     [Fact]
