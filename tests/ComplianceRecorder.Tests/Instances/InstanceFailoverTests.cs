@@ -100,25 +100,27 @@ public sealed class InstanceFailoverTests
         var builder = new Npgsql.NpgsqlConnectionStringBuilder(db.ConnectionString);
         await using var relay = new TcpProxy(builder.Host!, builder.Port);
         var cut = new Npgsql.NpgsqlConnectionStringBuilder(db.ConnectionString) { Host = "127.0.0.1", Port = relay.Port, Pooling = false }.ConnectionString;
-        var recorders = new Dictionary<string, RecorderProcess>
-        {
-            ["i1"] = RecorderProcess.Start(InstanceSettings(emulator, db.ConnectionString, "i1", "partitioned")),
-            ["i2"] = RecorderProcess.Start(InstanceSettings(emulator, cut, "i2", "partitioned")),
-        };
+        // i2 first, holding calls before i1 joins: started together, rendezvous hashing gave i1 all four calls one
+        // time in sixteen, and then nothing was i2's to take over
+        var recorders = new Dictionary<string, RecorderProcess> { ["i2"] = RecorderProcess.Start(InstanceSettings(emulator, cut, "i2", "partitioned")) };
         try
         {
             await AllListeningAsync(db, recorders);
-            // a caption consumer of i1 alone
+            await Until(db, recorders, "SELECT count(*) > 0 FROM call_leases WHERE owner = 'i2'");
+            recorders["i1"] = RecorderProcess.Start(InstanceSettings(emulator, db.ConnectionString, "i1", "partitioned"));
+            await AllListeningAsync(db, recorders);
+            // a caption consumer of i1 alone, live from here: what i2 recorded before is not relayed
+            var from = await db.ScalarAsync<long>("SELECT coalesce(max(seq), 0) FROM events");
             using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(120));
             var captions = CaptionsAsync(recorders["i1"], stop.Token);
             await Until(db, recorders, $"SELECT count(DISTINCT stream_id) = {Calls} FROM events WHERE type = 'segment_recorded'");
             Assert.True(await db.ScalarAsync<long>("SELECT count(*) FROM call_leases WHERE owner = 'i2'") > 0);
             // a final of each of i2's calls recorded by i2 before it is cut off
-            await Until(db, recorders, """
+            await Until(db, recorders, $"""
                 SELECT count(DISTINCT stream_id) = (SELECT count(*) FROM call_leases WHERE owner = 'i2') FROM events
-                 WHERE type = 'segment_recorded' AND writer = 'i2' AND (data->>'isFinal')::boolean
+                 WHERE type = 'segment_recorded' AND writer = 'i2' AND (data->>'isFinal')::boolean AND seq > {from}
                 """);
-            var byI2 = await db.ScalarAsync<string[]>("SELECT array_agg(DISTINCT stream_id) FROM events WHERE type = 'segment_recorded' AND writer = 'i2' AND (data->>'isFinal')::boolean");
+            var byI2 = await db.ScalarAsync<string[]>($"SELECT array_agg(DISTINCT stream_id) FROM events WHERE type = 'segment_recorded' AND writer = 'i2' AND (data->>'isFinal')::boolean AND seq > {from}");
 
             relay.Cut();
             // its lease runs out, i1 declares it lapsed and takes its calls; i2 still hears Genesys meanwhile
