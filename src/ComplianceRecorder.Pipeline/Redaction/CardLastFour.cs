@@ -3,7 +3,7 @@ namespace ComplianceRecorder.Pipeline.Redaction;
 /// <summary>
 /// PCI DSS allows a card's last four digits to be shown, and calls refer to a card by them ("the card ending in four two
 /// four two", "last four digits of the visa are 1234", "my visa ends with 9876"): such a reference is kept unless
-/// <see cref="RedactionOptions.MaskCardLastFour"/>. It must be a card's: a card word in the reference itself (within its
+/// <see cref="RedactionOptions.KeepCardLastFour"/>. It must be a card's: a card word in the reference itself (within its
 /// clause) or a conversation about a card, and no PIN, CVV or social security number named in the utterance ("my ssn
 /// ending in 6789", "the one ending in 4567" after a phone question are masked). Only four digits said alone count: four
 /// read on from others, or followed by more after fillers, "and" or "then" ("ending in 4539 uh 1488 0343 6467"), are part

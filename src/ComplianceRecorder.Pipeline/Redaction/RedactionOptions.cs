@@ -10,9 +10,9 @@ public sealed record RedactionOptions
     public bool KeepAgentNames { get; init; }
 
     /// <summary>
-    /// Mask a card's last four digits where they are said alone to refer to it ("the card ending in 4242"). Off by default:
-    /// PCI DSS allows the last four to be shown, and a record that names the card a customer means is the clearer one.
-    /// The same digits are masked wherever they may be part of a longer number.
+    /// Keep a card's last four digits where they are said alone to refer to it ("the card ending in 4242"), as PCI DSS
+    /// allows. Off by default: telling a card's last four from a PIN, a social's or an account's last four, or from a
+    /// card dictated four digits at a time, takes the conversation's context, and a wrong guess shows personal data.
     /// </summary>
-    public bool MaskCardLastFour { get; init; }
+    public bool KeepCardLastFour { get; init; }
 }

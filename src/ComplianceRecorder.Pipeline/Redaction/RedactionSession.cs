@@ -13,7 +13,7 @@ public sealed class RedactionSession
     private readonly TopicState _topic = new();
     private readonly TwoBreathCards _cards = new();
     private readonly PersonalDetails _people;
-    private readonly bool _maskCardLastFour;
+    private readonly bool _keepCardLastFour;
     // the first last four each side kept in this call
     private string? _customerLastFour;
     private string? _agentLastFour;
@@ -28,7 +28,7 @@ public sealed class RedactionSession
     public RedactionSession(RedactionOptions options)
     {
         _people = new PersonalDetails(options.KeepAgentNames);
-        _maskCardLastFour = options.MaskCardLastFour;
+        _keepCardLastFour = options.KeepCardLastFour;
     }
 
     // scratch for the scan, reused on each thread: Redact never yields, so no two calls share it at once
@@ -59,11 +59,18 @@ public sealed class RedactionSession
             var run = runs[i];
             if (claimed[run.Start])
             {
+                if (claimed[run.Start..run.End].Contains(false))
+                {
+                    // a number read on from a masked zip or house number ("98102 4111 1111 1111 1111"): the rest could
+                    // be a card or a social, so it is masked with what it starts in
+                    spans.Add(new RedactedEntity(Overlapped(spans, run), run.Start, run.End));
+                    lastKept = null;
+                }
                 continue;
             }
             var local = TopicState.Local(text, tokens, mentions, run, claimed);
             var type = NumberClassifier.Classify(text, run, local, _topic.Current);
-            if (type == EntityType.Card && !_maskCardLastFour && CardLastFour.IsReference(text, tokens, runs, i, mentions, _topic.Current)
+            if (type == EntityType.Card && _keepCardLastFour && CardLastFour.IsReference(text, tokens, runs, i, mentions, _topic.Current)
                 && KeepsLastFour(speaker, run.Digits, isFinal))
             {
                 // "the card ending in 4242": what PCI DSS lets be shown; kept as a number that may still grow, below

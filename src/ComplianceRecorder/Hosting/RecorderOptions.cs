@@ -23,8 +23,8 @@ public sealed class RecorderOptions
     /// <summary>Keep the agents' own names in the record (issue 18); off, every person's name is redacted.</summary>
     public bool KeepAgentNames { get; set; }
 
-    /// <summary>Mask a card's last four digits even where they are said alone to name the card; off, PCI DSS lets them be shown.</summary>
-    public bool MaskCardLastFour { get; set; }
+    /// <summary>Keep a card's last four digits where they are said alone to name the card (PCI DSS allows it); off, they are masked.</summary>
+    public bool KeepCardLastFour { get; set; }
 
     [Range(1, 86_400, ErrorMessage = "Recorder:CallIdleSeconds must be a number from {1} to {2}")]
     public int CallIdleSeconds { get; set; } = 300;

@@ -111,7 +111,7 @@ public sealed class RecordingSession(
             MetricsWindow = TimeSpan.FromSeconds(o.MetricsWindowSeconds),
             HoldUnsettled = TimeSpan.FromMilliseconds(o.HoldUnsettledMs),
             CallIdle = TimeSpan.FromSeconds(o.CallIdleSeconds),
-            Redaction = new RedactionOptions { KeepAgentNames = o.KeepAgentNames, MaskCardLastFour = o.MaskCardLastFour },
+            Redaction = new RedactionOptions { KeepAgentNames = o.KeepAgentNames, KeepCardLastFour = o.KeepCardLastFour },
         };
         // a call the source stops hearing is let go when the pipeline would close it anyway
         var genesys = configured with { CallSilence = pipeline.CallIdle };

@@ -20,11 +20,11 @@ internal static class RedactVerb
         public bool Held { get; set; }
     }
 
-    /// <summary>Recorder:KeepAgentNames and Recorder:MaskCardLastFour, as the live pipeline reads them; a value not true or false names its key.</summary>
+    /// <summary>Recorder:KeepAgentNames and Recorder:KeepCardLastFour, as the live pipeline reads them; a value not true or false names its key.</summary>
     public static RedactionOptions Options(IConfiguration config) => new()
     {
         KeepAgentNames = Flag(config, "Recorder:KeepAgentNames"),
-        MaskCardLastFour = Flag(config, "Recorder:MaskCardLastFour"),
+        KeepCardLastFour = Flag(config, "Recorder:KeepCardLastFour"),
     };
 
     private static bool Flag(IConfiguration config, string key) =>

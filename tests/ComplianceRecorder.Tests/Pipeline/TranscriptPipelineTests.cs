@@ -297,9 +297,9 @@ public sealed class TranscriptPipelineTests
     public void A_malformed_frame_is_redacted_with_the_pipelines_redaction_options()
     {
         const string frame = "{\"text\": \"the card ending in 4242 was declined\"";
-        var masking = new PipelineOptions { Redaction = new RedactionOptions { MaskCardLastFour = true } };
-        var masked = PipelineRun.Start(masking, Media().At(0).Malformed(frame, "truncated JSON"));
-        var kept = PipelineRun.Start(Media().At(0).Malformed(frame, "truncated JSON"));
+        var keeping = new PipelineOptions { Redaction = new RedactionOptions { KeepCardLastFour = true } };
+        var masked = PipelineRun.Start(Media().At(0).Malformed(frame, "truncated JSON"));
+        var kept = PipelineRun.Start(keeping, Media().At(0).Malformed(frame, "truncated JSON"));
 
         Assert.DoesNotContain("4242", Assert.Single(masked.Events.OfType<FrameQuarantined>()).RedactedFrame, StringComparison.Ordinal);
         Assert.Contains("4242", Assert.Single(kept.Events.OfType<FrameQuarantined>()).RedactedFrame, StringComparison.Ordinal);

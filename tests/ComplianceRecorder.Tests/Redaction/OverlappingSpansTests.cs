@@ -24,6 +24,18 @@ public sealed class OverlappingSpansTests
         AssertWellFormed(result);
     }
 
+    [Theory]
+    [InlineData("1200 market street 98102 4111 1111 1111 1111", "4111")]
+    [InlineData("1200 market street 98102 123 45 6789", "6789")]
+    [InlineData("1200 market street 98102 four one one one one one one one", "four one one one")]
+    public void A_number_that_starts_in_a_masked_zip_is_masked_to_its_end(string answer, string rest)
+    {
+        var s = new RedactionSession();
+        s.Redact(Question, Speaker.Agent, true);
+        Assert.DoesNotContain(rest, s.Redact(answer, Speaker.Customer, true).Text, StringComparison.Ordinal);
+        Assert.DoesNotContain(rest, s.Redact(answer, Speaker.Customer, false).Text, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task The_redact_verb_goes_on_past_an_answer_whose_detections_overlap()
     {

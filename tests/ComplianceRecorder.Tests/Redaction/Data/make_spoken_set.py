@@ -40,7 +40,7 @@ CALLS = [
     ("A", "What card would you like to use today?"),
     ("C", "My Visa, the number is {{4716 2190 3349}}"),
     ("C", "{{8815}}, expiring {{eleven twenty seven}}."),
-    ("A", "So that's a card ending in 8815, correct?"),  # the last four alone: kept (PCI DSS), unless Recorder:MaskCardLastFour
+    ("A", "So that's a card ending in {{8815}}, correct?"),  # the last four alone: masked, unless Recorder:KeepCardLastFour
     ("C", "Correct."),
     ("A", "And the CVV?"),
     ("C", "um {{three three oh}}"),
