@@ -109,10 +109,13 @@ public sealed class InstanceFailoverTests
             await Until(db, recorders, "SELECT count(*) > 0 FROM call_leases WHERE owner = 'i2'");
             recorders["i1"] = RecorderProcess.Start(InstanceSettings(emulator, db.ConnectionString, "i1", "partitioned"));
             await AllListeningAsync(db, recorders);
-            // a caption consumer of i1 alone, live from here: what i2 recorded before is not relayed
-            var from = await db.ScalarAsync<long>("SELECT coalesce(max(seq), 0) FROM events");
+            // a caption consumer of i1 alone, live: counted from its first final, which shows it subscribed (what i2
+            // recorded before is not relayed, and the stream's headers go out before it subscribes)
             using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(120));
-            var captions = CaptionsAsync(recorders["i1"], stop.Token);
+            var live = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var captions = CaptionsAsync(recorders["i1"], live, stop.Token);
+            await live.Task.WaitAsync(TimeSpan.FromSeconds(60));
+            var from = await db.ScalarAsync<long>("SELECT coalesce(max(seq), 0) FROM events");
             await Until(db, recorders, $"SELECT count(DISTINCT stream_id) = {Calls} FROM events WHERE type = 'segment_recorded'");
             Assert.True(await db.ScalarAsync<long>("SELECT count(*) FROM call_leases WHERE owner = 'i2'") > 0);
             // a final of each of i2's calls recorded by i2 before it is cut off
@@ -157,7 +160,7 @@ public sealed class InstanceFailoverTests
         """);
 
     /// <summary>Final captions (call and sequence number) from an instance's SSE stream, until it ends as the instance stops.</summary>
-    private static async Task<List<(string Call, long Seq)>> CaptionsAsync(RecorderProcess recorder, CancellationToken ct)
+    private static async Task<List<(string Call, long Seq)>> CaptionsAsync(RecorderProcess recorder, TaskCompletionSource live, CancellationToken ct)
     {
         while (!recorder.Output.Contains("Live captions: ", StringComparison.Ordinal))
         {
@@ -179,6 +182,7 @@ public sealed class InstanceFailoverTests
                     && c["kind"]!.GetValue<string>() == "segment" && c["isFinal"]!.GetValue<bool>())
                 {
                     finals.Add((c["conversationId"]!.GetValue<string>(), c["seq"]!.GetValue<long>()));
+                    live.TrySetResult();
                 }
             }
         }
