@@ -33,35 +33,54 @@ public sealed class DataKeys(NpgsqlDataSource db, IMasterKeyProvider master)
     };
 
     /// <summary>Replaces each event's text with its sealed form (stream ids and source keys as they will be stored).</summary>
+    /// <remarks>
+    /// The batch's keys are looked up once, into a map of its own, before anything is sealed: the cache may be
+    /// pruned by another committer connection meanwhile, and a call's end in this batch drops its key from the
+    /// cache, neither of which may turn text later in the batch into <see cref="Destroyed"/>.
+    /// </remarks>
     public async Task SealAsync(RecordedEvent[] events, string[] streams, string?[] sourceKeys, CancellationToken ct = default)
     {
+        Dictionary<string, AesGcm?>? batch = null;
         Dictionary<string, string>? missing = null;
         foreach (var e in events)
         {
-            if (KeyIdOf(e) is { } id && !_ciphers.ContainsKey(id))
+            if (KeyIdOf(e) is not { } id || (batch?.ContainsKey(id) ?? false))
+            {
+                continue;
+            }
+            if (_ciphers.TryGetValue(id, out var cached))
+            {
+                (batch ??= new(StringComparer.Ordinal))[id] = cached;
+            }
+            else
             {
                 (missing ??= new(StringComparer.Ordinal))[id] = e.StreamId;
             }
         }
         if (missing is not null)
         {
-            await LoadAsync(missing, ct).ConfigureAwait(false);
+            await LoadAsync(missing, batch ??= new(StringComparer.Ordinal), ct).ConfigureAwait(false);
         }
+        List<string>? ended = null;
         for (var i = 0; i < events.Length; i++)
         {
             switch (events[i])
             {
                 case SegmentRecorded s:
-                    events[i] = s with { Text = Seal(KeyIdOf(s)!, s.Text, streams[i], s.Type, sourceKeys[i]) };
+                    events[i] = s with { Text = Seal(batch!, KeyIdOf(s)!, s.Text, streams[i], s.Type, sourceKeys[i]) };
                     break;
                 case FrameQuarantined q:
-                    events[i] = q with { RedactedFrame = Seal(KeyIdOf(q)!, q.RedactedFrame, streams[i], q.Type, sourceKeys[i]) };
+                    events[i] = q with { RedactedFrame = Seal(batch!, KeyIdOf(q)!, q.RedactedFrame, streams[i], q.Type, sourceKeys[i]) };
                     break;
                 case CallEnded:
-                    // a late frame after the end fetches the key again (create_data_keys returns the stored one)
-                    _ciphers.TryRemove(streams[i], out _);
+                    (ended ??= []).Add(streams[i]);
                     break;
             }
+        }
+        // a late frame after the end fetches the key again (create_data_keys returns the stored one)
+        foreach (var stream in ended ?? [])
+        {
+            _ciphers.TryRemove(stream, out _);
         }
         if (_ciphers.Count > MaxCached)
         {
@@ -69,8 +88,8 @@ public sealed class DataKeys(NpgsqlDataSource db, IMasterKeyProvider master)
         }
     }
 
-    private string Seal(string keyId, string plain, string stream, string type, string? sourceKey) =>
-        _ciphers.TryGetValue(keyId, out var cipher) && cipher is not null
+    private static string Seal(Dictionary<string, AesGcm?> batch, string keyId, string plain, string stream, string type, string? sourceKey) =>
+        batch.TryGetValue(keyId, out var cipher) && cipher is not null
             ? SealedText.Seal(cipher, keyId, JsonSafeString.Sanitize(plain), stream, type, sourceKey)
             : Destroyed;
 
@@ -95,17 +114,17 @@ public sealed class DataKeys(NpgsqlDataSource db, IMasterKeyProvider master)
         return fresh ?? await master.UnwrapAsync(masterId!, keyId, wrapped, ct).ConfigureAwait(false);
     }
 
-    private async Task LoadAsync(Dictionary<string, string> missing, CancellationToken ct)
+    private async Task LoadAsync(Dictionary<string, string> missing, Dictionary<string, AesGcm?> batch, CancellationToken ct)
     {
         foreach (var (id, wrapped, masterId, fresh) in await CreateAsync([.. missing.Keys], [.. missing.Values], ct).ConfigureAwait(false))
         {
             if (wrapped is null)
             {
-                _ciphers[id] = null;
+                _ciphers[id] = batch[id] = null;
                 continue;
             }
             var key = fresh ?? await master.UnwrapAsync(masterId!, id, wrapped, ct).ConfigureAwait(false);
-            _ciphers[id] = SealedText.NewCipher(key);
+            _ciphers[id] = batch[id] = SealedText.NewCipher(key);
             CryptographicOperations.ZeroMemory(key);
         }
     }

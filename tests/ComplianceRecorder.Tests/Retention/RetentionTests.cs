@@ -73,6 +73,21 @@ public sealed class RetentionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_late_final_committed_in_the_same_batch_as_its_calls_end_is_sealed_not_erased()
+    {
+        var call = "late-" + Guid.NewGuid().ToString("N")[..10];
+
+        await Store.AppendAsync([
+            new PendingEvent(new CallStarted(call, "notifications", Now)),
+            new PendingEvent(EventStoreTests.Segment(call, "u1", 1, true, "before the end", 0)),
+            new PendingEvent(new CallEnded(call, "hung up", Now.AddMinutes(1))),
+            new PendingEvent(EventStoreTests.Segment(call, "u2", 1, true, "heard after the end", 0)),
+        ]);
+
+        Assert.Equal(["before the end", "heard after the end"], await CaptionsAsync(call));
+    }
+
+    [Fact]
     public async Task Transcript_text_is_stored_sealed_and_every_reader_opens_it()
     {
         var call = await CallAsync(1, "the parcel goes to Quillfeather lane");
