@@ -97,6 +97,7 @@ public static class ComplianceRecorderServices
         }
 
         services.AddSingleton(store);
+        services.AddSingleton<IValidateOptions<RecorderOptions>>(new CommitPoolFits(new NpgsqlConnectionStringBuilder(store.Recorder).MaxPoolSize));
         services.AddKeyedSingleton(Key, (_, _) => NpgsqlDataSource.Create(store.Recorder));
         services.AddSingleton<AppendedHeads>();
         services.AddSingleton(keys);

@@ -33,7 +33,8 @@ public sealed class GroupCommitter : IAsyncDisposable
     private readonly Task[] _loops;
     private readonly List<Item> _unrecorded = [];
     private int _backlog;
-    private int _failing;
+    // one flag per connection: one connection that reaches the store does not make another's failure go unseen
+    private readonly int[] _failing;
     private int _spilled;
 
     /// <param name="connections">Batches committed at once, each on its own connection, streams partitioned across them.</param>
@@ -49,10 +50,12 @@ public sealed class GroupCommitter : IAsyncDisposable
         var options = new BoundedChannelOptions(Math.Max(1, capacity / connections)) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait };
         _queues = new Channel<Item>[connections];
         _loops = new Task[connections];
+        _failing = new int[connections];
         for (var i = 0; i < connections; i++)
         {
-            var queue = _queues[i] = Channel.CreateBounded<Item>(options);
-            _loops[i] = Task.Run(() => LoopAsync(queue));
+            var lane = i;
+            _queues[lane] = Channel.CreateBounded<Item>(options);
+            _loops[lane] = Task.Run(() => LoopAsync(lane));
         }
     }
 
@@ -66,8 +69,21 @@ public sealed class GroupCommitter : IAsyncDisposable
     /// <summary>Events waiting for their commit.</summary>
     public int Backlog => Volatile.Read(ref _backlog);
 
-    /// <summary>True while the last commit attempt could not reach the store. A refused event is an answer, not a failure.</summary>
-    public bool Failing => Volatile.Read(ref _failing) != 0;
+    /// <summary>True while any connection's last commit attempt could not reach the store. A refused event is an answer, not a failure.</summary>
+    public bool Failing
+    {
+        get
+        {
+            for (var i = 0; i < _failing.Length; i++)
+            {
+                if (Volatile.Read(ref _failing[i]) != 0)
+                {
+                    return true;
+                }
+            }
+            return false;
+        }
+    }
 
     /// <summary>Events written to the spill file because the store could not take them by the stop deadline.</summary>
     public int Spilled => Volatile.Read(ref _spilled);
@@ -116,8 +132,9 @@ public sealed class GroupCommitter : IAsyncDisposable
         return item.Done.Task;
     }
 
-    private async Task LoopAsync(Channel<Item> queue)
+    private async Task LoopAsync(int lane)
     {
+        var queue = _queues[lane];
         var batch = new List<Item>(_maxBatch);
         var pending = new List<PendingEvent>(_maxBatch);
         while (await queue.Reader.WaitToReadAsync().ConfigureAwait(false))
@@ -128,7 +145,7 @@ public sealed class GroupCommitter : IAsyncDisposable
                 batch.Add(item);
                 pending.Add(new PendingEvent(item.Event));
             }
-            if (!await CommitAsync(batch, pending, 0, batch.Count).ConfigureAwait(false))
+            if (!await CommitAsync(lane, batch, pending, 0, batch.Count).ConfigureAwait(false))
             {
                 SpillTheRest(queue, batch);
             }
@@ -139,7 +156,7 @@ public sealed class GroupCommitter : IAsyncDisposable
     }
 
     /// <summary>Commits <c>batch[from..from+count]</c>; false when the stop deadline passed with the store still unreachable.</summary>
-    private async Task<bool> CommitAsync(List<Item> batch, List<PendingEvent> pending, int from, int count)
+    private async Task<bool> CommitAsync(int lane, List<Item> batch, List<PendingEvent> pending, int from, int count)
     {
         var delay = FirstDelay;
         while (true)
@@ -148,7 +165,7 @@ public sealed class GroupCommitter : IAsyncDisposable
             {
                 // the whole batch, as always but after a refusal, goes as it is: no copy on the hot path
                 var appended = await _store.AppendAsync(count == pending.Count ? pending : pending.GetRange(from, count)).ConfigureAwait(false);
-                Volatile.Write(ref _failing, 0);
+                Volatile.Write(ref _failing[lane], 0);
                 for (var i = 0; i < count; i++)
                 {
                     batch[from + i].Done.TrySetResult(appended[i]);
@@ -160,7 +177,7 @@ public sealed class GroupCommitter : IAsyncDisposable
                 switch (AppendErrors.Classify(e))
                 {
                     case AppendFailure.Transient:
-                        Volatile.Write(ref _failing, 1);
+                        Volatile.Write(ref _failing[lane], 1);
                         if (_giveUp.IsCancellationRequested)
                         {
                             return false;
@@ -178,7 +195,7 @@ public sealed class GroupCommitter : IAsyncDisposable
                         break;
                     case AppendFailure.Refused:
                         // the store answered: it is reachable, whatever it thought of this batch
-                        Volatile.Write(ref _failing, 0);
+                        Volatile.Write(ref _failing[lane], 0);
                         if (count == 1 && batch[from].Event is EventRefused)
                         {
                             // a refusal of the refusal record would never end
@@ -187,11 +204,11 @@ public sealed class GroupCommitter : IAsyncDisposable
                         }
                         if (count == 1)
                         {
-                            return await RefuseAsync(batch[from], e).ConfigureAwait(false);
+                            return await RefuseAsync(lane, batch[from], e).ConfigureAwait(false);
                         }
                         var half = count / 2;
-                        return await CommitAsync(batch, pending, from, half).ConfigureAwait(false)
-                            && await CommitAsync(batch, pending, from + half, count - half).ConfigureAwait(false);
+                        return await CommitAsync(lane, batch, pending, from, half).ConfigureAwait(false)
+                            && await CommitAsync(lane, batch, pending, from + half, count - half).ConfigureAwait(false);
                     default:
                         EventStoreLog.AppendFatal(_log, count, e.Message);
                         for (var i = 0; i < count; i++)
@@ -205,13 +222,13 @@ public sealed class GroupCommitter : IAsyncDisposable
     }
 
     /// <summary>Records the refusal in the event's place; the event's task completes with where the refusal landed.</summary>
-    private async Task<bool> RefuseAsync(Item item, Exception why)
+    private async Task<bool> RefuseAsync(int lane, Item item, Exception why)
     {
         var e = item.Event;
         var refusal = new EventRefused(Cap(e.StreamId), e.Type, e.SourceKey is { } k ? Cap(k) : null, AppendErrors.SqlState(why), Cap(AppendErrors.Reason(why)), _time.GetUtcNow());
         EventStoreLog.Refused(_log, e.Type, refusal.Stream, refusal.SqlState, refusal.Reason);
         var one = new List<Item>(1) { new(refusal, new TaskCompletionSource<Appended>(TaskCreationOptions.RunContinuationsAsynchronously)) };
-        if (!await CommitAsync(one, [new PendingEvent(refusal)], 0, 1).ConfigureAwait(false))
+        if (!await CommitAsync(lane, one, [new PendingEvent(refusal)], 0, 1).ConfigureAwait(false))
         {
             return false;
         }

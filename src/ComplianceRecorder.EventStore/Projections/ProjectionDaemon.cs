@@ -53,7 +53,10 @@ public sealed class ProjectionDaemon(NpgsqlDataSource db, TimeProvider time, ILo
         {
             try
             {
-                if (await StepAsync(ct).ConfigureAwait(false) == 0)
+                // a pause once caught up with the high-water mark, not only when nothing came: under a steady load
+                // every step finds new events, and each high-water read holds every append back for a moment
+                await StepAsync(ct).ConfigureAwait(false);
+                if (Checkpoint >= HighWater)
                 {
                     await Task.Delay(TimeSpan.FromMilliseconds(500), time, ct).ConfigureAwait(false);
                 }

@@ -37,6 +37,22 @@ public sealed class StartupSettingsTests : EmulatorAndDatabase
     }
 
     [Fact]
+    public async Task Commit_connections_that_would_take_more_than_half_the_pool_fail_the_start_naming_the_key_and_the_pool_size()
+    {
+        var settings = Settings;
+        settings["ConnectionStrings:EventStore"] = new Npgsql.NpgsqlConnectionStringBuilder(settings["ConnectionStrings:EventStore"]) { MaxPoolSize = 10 }.ConnectionString;
+        settings["Recorder:CommitConnections"] = "6";
+
+        await using var recorder = RecorderProcess.Start(settings);
+        var code = await recorder.ExitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.True(code == 3, $"exit code {code}; the recorder printed:\n{recorder.Output}");
+        Assert.Contains("Recorder:CommitConnections (6)", recorder.Output, StringComparison.Ordinal);
+        Assert.Contains("Maximum Pool Size = 10", recorder.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain(new Npgsql.NpgsqlConnectionStringBuilder(settings["ConnectionStrings:EventStore"]).Password!, recorder.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_store_whose_data_keys_another_master_key_wrapped_fails_the_start_with_exit_code_3_naming_the_master_key()
     {
         // a call sealed under the database's own master key; the recorder is started with another
