@@ -24,7 +24,7 @@ internal static class StoreBench
     {
         var events = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 200_000;
         var rebuildEvents = args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 1_000_000;
-        var connections = args.Length > 3 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 4; // the recorder's default (Recorder:CommitConnections)
+        var connections = args.Length > 3 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 1; // the recorder's default (Recorder:CommitConnections)
         LocalPostgres? local = null;
         var cs = Environment.GetEnvironmentVariable("COMPLIANCE_RECORDER_BENCH_PG");
         if (string.IsNullOrEmpty(cs))
