@@ -106,7 +106,8 @@ public static class TranscriptPipeline
                 _ => throw new InvalidOperationException(item.GetType().Name),
             })
             .HoldUnsettled(options.HoldUnsettled, scheduler)
-            .StartWith(new CallStarted(call.Key, "", scheduler.Now) { QueueId = who?.QueueId, AgentId = who?.AgentId, AgentName = who?.AgentName })
+            // the agent's name is personal data like any other name: stored only where agents' names are kept
+            .StartWith(new CallStarted(call.Key, "", scheduler.Now) { QueueId = who?.QueueId, AgentId = who?.AgentId, AgentName = options.Redaction.KeepAgentNames ? who?.AgentName : null })
             .Concat(Observable.Defer(() => Observable.Return<RecordedEvent>(new CallEnded(call.Key, endReason!, scheduler.Now))));
     }
 
