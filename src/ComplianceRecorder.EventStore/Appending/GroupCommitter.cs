@@ -148,6 +148,9 @@ public sealed class GroupCommitter : IAsyncDisposable
             if (!await CommitAsync(lane, batch, pending, 0, batch.Count).ConfigureAwait(false))
             {
                 SpillTheRest(queue, batch);
+                // at once, in a file of this connection's own: a connection still stuck in a round trip must not
+                // hold the others' events in memory past the stop (a stream has one connection, so its order holds)
+                Spill();
             }
             Interlocked.Add(ref _backlog, -batch.Count);
             batch.Clear();
@@ -249,8 +252,7 @@ public sealed class GroupCommitter : IAsyncDisposable
 
     /// <summary>
     /// The stop deadline passed with the store unreachable: what this batch still holds and everything queued
-    /// behind it is set aside for the spill file, which the stop writes once every connection has given up
-    /// (one file, each stream's events in their order: a stream has one connection).
+    /// behind it is set aside for the spill file (each stream's events in their order: a stream has one connection).
     /// </summary>
     private void SpillTheRest(Channel<Item> queue, List<Item> batch)
     {
