@@ -28,6 +28,7 @@ public sealed class GroupCommitter : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly SpillFile? _spill;
     private readonly int _maxBatch;
+    private readonly int _laneCapacity;
     private readonly Channel<Item>[] _queues;
     private readonly CancellationTokenSource _giveUp = new();
     private readonly Task[] _loops;
@@ -47,7 +48,8 @@ public sealed class GroupCommitter : IAsyncDisposable
         _spill = spill;
         _maxBatch = maxBatch;
         Capacity = capacity;
-        var options = new BoundedChannelOptions(Math.Max(1, capacity / connections)) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait };
+        _laneCapacity = Math.Max(1, capacity / connections);
+        var options = new BoundedChannelOptions(_laneCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait };
         _queues = new Channel<Item>[connections];
         _loops = new Task[connections];
         _failing = new int[connections];
@@ -68,6 +70,23 @@ public sealed class GroupCommitter : IAsyncDisposable
 
     /// <summary>Events waiting for their commit.</summary>
     public int Backlog => Volatile.Read(ref _backlog);
+
+    /// <summary>
+    /// How full the fullest connection's queue is (0 to 1): one connection stuck in a round trip fills its own
+    /// queue and holds the pipeline back while the others drain, so the total backlog alone stays low.
+    /// </summary>
+    public double FullestQueue
+    {
+        get
+        {
+            var fullest = 0;
+            foreach (var queue in _queues)
+            {
+                fullest = Math.Max(fullest, queue.Reader.Count);
+            }
+            return (double)fullest / _laneCapacity;
+        }
+    }
 
     /// <summary>True while any connection's last commit attempt could not reach the store. A refused event is an answer, not a failure.</summary>
     public bool Failing
@@ -290,6 +309,22 @@ public sealed class GroupCommitter : IAsyncDisposable
             Fail(left, new InvalidOperationException($"the store was unreachable at the stop deadline and no spill directory is set: {left.Count} events not recorded"));
             return;
         }
+        // an event JSON cannot hold (a NaN) would be refused by the store; in the file it would cut off every event after it
+        left.RemoveAll(item =>
+        {
+            try
+            {
+                _ = EventJson.Serialize(item.Event);
+                return false;
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                var why = new UnserializableEventException(item.Event, e);
+                EventStoreLog.SpillFailed(_log, 1, why.Message);
+                item.Done.TrySetException(why);
+                return true;
+            }
+        });
         try
         {
             var path = _spill.Write([.. left.Select(i => i.Event)]);
@@ -297,8 +332,9 @@ public sealed class GroupCommitter : IAsyncDisposable
             EventStoreLog.Spilled(_log, left.Count, path);
             Fail(left, new EventsSpilledException(path));
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
+            // every event's task says it was not recorded, whatever stopped the file
             EventStoreLog.SpillFailed(_log, left.Count, e.Message);
             Fail(left, e);
         }

@@ -5,8 +5,8 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 namespace ComplianceRecorder.Health;
 
 /// <summary>
-/// Not ready when the commit backlog passes 80% of its bound: past it the socket reader is about to be
-/// held back. The projection daemon's lag is reported beside it; it does not stop recording.
+/// Not ready when the commit backlog, or one commit connection's queue, passes 80% of its bound: past it the
+/// socket reader is about to be held back. The projection daemon's lag is reported beside it; it does not stop recording.
 /// </summary>
 internal sealed class CommitBacklogHealthCheck(GroupCommitter committer, ProjectionDaemon daemon) : IHealthCheck
 {
@@ -17,10 +17,11 @@ internal sealed class CommitBacklogHealthCheck(GroupCommitter committer, Project
             ["backlog"] = committer.Backlog,
             ["capacity"] = committer.Capacity,
             ["projectionLag"] = daemon.Lag,
+            ["fullestQueue"] = Math.Round(committer.FullestQueue, 3),
         };
-        var keepingUp = committer.Backlog < committer.Capacity * 8 / 10;
-        return Task.FromResult(keepingUp
-            ? HealthCheckResult.Healthy("keeping up", data)
-            : HealthCheckResult.Unhealthy("the commit backlog passed 80% of its bound", data: data));
+        return Task.FromResult(
+            committer.Backlog >= committer.Capacity * 8 / 10 ? HealthCheckResult.Unhealthy("the commit backlog passed 80% of its bound", data: data)
+            : committer.FullestQueue >= 0.8 ? HealthCheckResult.Unhealthy("a commit connection's queue passed 80% of its bound", data: data)
+            : HealthCheckResult.Healthy("keeping up", data));
     }
 }

@@ -17,6 +17,12 @@ public sealed record CallFilter(
     /// <summary>Calls not yet ended are listed whatever their start (the default range: the last day and what is live).</summary>
     public bool AndLive { get; init; }
 
+    /// <summary>
+    /// The agents' names Genesys announced calls with are shown (and searched) only under Recorder:KeepAgentNames:
+    /// calls recorded before that setting was honoured, or by another instance, hold them (not a query parameter).
+    /// </summary>
+    public bool AgentNames { get; init; }
+
     /// <summary>The widest range the list takes: each call costs lookups of its events.</summary>
     public static readonly TimeSpan MaxRange = TimeSpan.FromDays(31);
 

@@ -23,9 +23,10 @@ public sealed record CallTimeline(ConsoleCall Call, IReadOnlyList<Stretch> Stret
 /// </summary>
 public static class CallTimelines
 {
-    public static async Task<CallTimeline?> ReadAsync(NpgsqlDataSource db, string id, CancellationToken ct)
+    /// <param name="agentNames">Recorder:KeepAgentNames: whether the agent's announced name is shown.</param>
+    public static async Task<CallTimeline?> ReadAsync(NpgsqlDataSource db, string id, bool agentNames, CancellationToken ct)
     {
-        var calls = await ConsoleCalls.ListAsync(db, CallFilter.Default with { Id = id, Limit = 1 }, ct).ConfigureAwait(false);
+        var calls = await ConsoleCalls.ListAsync(db, CallFilter.Default with { Id = id, Limit = 1, AgentNames = agentNames }, ct).ConfigureAwait(false);
         if (calls.Count == 0)
         {
             return null;

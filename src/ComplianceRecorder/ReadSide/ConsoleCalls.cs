@@ -48,7 +48,7 @@ public static class ConsoleCalls
 
     private static readonly string Sql = $$"""
         SELECT * FROM (
-          SELECT s.conversation_id, st.data->>'queueId' AS queue_id, st.data->>'agentId' AS agent_id, st.data->>'agentName' AS agent_name,
+          SELECT s.conversation_id, st.data->>'queueId' AS queue_id, st.data->>'agentId' AS agent_id, CASE WHEN $11 THEN st.data->>'agentName' END AS agent_name,
                  s.started_at, s.ended_at, s.finals, s.gaps, coalesce(g.unheard, 0)::double precision AS unheard_seconds,
                  coalesce(a.backfilled, false) AS backfilled, coalesce(t.total, 0)::integer AS redactions, coalesce(t.by_type, '{}'::jsonb)::text AS by_type,
                  a.p50 AS p50_latency_ms, a.p99 AS p99_latency_ms, gc.missing, gc.late
@@ -97,6 +97,7 @@ public static class ConsoleCalls
         cmd.Parameters.Add(Parameter(filter.Limit, NpgsqlDbType.Integer));
         cmd.Parameters.Add(Parameter(filter.Id, NpgsqlDbType.Text));
         cmd.Parameters.Add(Parameter(filter.AndLive, NpgsqlDbType.Boolean));
+        cmd.Parameters.Add(Parameter(filter.AgentNames, NpgsqlDbType.Boolean));
         await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
         var calls = new List<ConsoleCall>();
         while (await r.ReadAsync(ct).ConfigureAwait(false))

@@ -35,7 +35,7 @@ internal static class ConsoleEndpoints
         auditors.MapGet("/api/console/access", AccessAsync).WithSummary("Who read which report or export, when, with what query");
     }
 
-    private static async Task<IResult> CallsAsync(HttpContext ctx, [FromKeyedServices(ComplianceRecorderServices.Key)] NpgsqlDataSource db, TimeProvider time)
+    private static async Task<IResult> CallsAsync(HttpContext ctx, [FromKeyedServices(ComplianceRecorderServices.Key)] NpgsqlDataSource db, TimeProvider time, IOptions<RecorderOptions> options)
     {
         CallFilter filter;
         if (Repeated(ctx) is { } repeated)
@@ -50,12 +50,12 @@ internal static class ConsoleEndpoints
         {
             return TypedResults.BadRequest(new { error = e.Message });
         }
-        return TypedResults.Json(await ConsoleCalls.ListAsync(db, filter, ctx.RequestAborted).ConfigureAwait(false), Json);
+        return TypedResults.Json(await ConsoleCalls.ListAsync(db, filter with { AgentNames = options.Value.KeepAgentNames }, ctx.RequestAborted).ConfigureAwait(false), Json);
     }
 
-    private static async Task<IResult> TimelineAsync(HttpContext ctx, [FromKeyedServices(ComplianceRecorderServices.Key)] NpgsqlDataSource db, string id) =>
+    private static async Task<IResult> TimelineAsync(HttpContext ctx, [FromKeyedServices(ComplianceRecorderServices.Key)] NpgsqlDataSource db, IOptions<RecorderOptions> options, string id) =>
         (Unknown(ctx, []) ?? TooLong(id)) is { } bad ? bad
-        : await CallTimelines.ReadAsync(db, id, ctx.RequestAborted).ConfigureAwait(false) is { } timeline ? TypedResults.Json(timeline, Json)
+        : await CallTimelines.ReadAsync(db, id, options.Value.KeepAgentNames, ctx.RequestAborted).ConfigureAwait(false) is { } timeline ? TypedResults.Json(timeline, Json)
         : TypedResults.NotFound(new { error = $"no call '{id}' is recorded" });
 
     private static async Task<IResult> MetricsAsync(HttpContext ctx, [FromKeyedServices(ComplianceRecorderServices.Key)] NpgsqlDataSource db, TimeProvider time)

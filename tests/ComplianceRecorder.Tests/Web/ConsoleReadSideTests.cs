@@ -35,7 +35,7 @@ public sealed class ConsoleReadSideTests(Database db) : IClassFixture<Database>
         ]);
 
         var row = Assert.Single(await ConsoleCalls.ListAsync(db.DataSource, CallFilter.Default with { Search = call }, default));
-        var timeline = (await CallTimelines.ReadAsync(db.DataSource, call, default))!;
+        var timeline = (await CallTimelines.ReadAsync(db.DataSource, call, agentNames: false, default))!;
 
         Assert.Equal(30.0, row.UnheardSeconds, 3);
         Assert.Equal((2, 1), (row.MissingFinals, row.LateArrivals));
@@ -43,6 +43,27 @@ public sealed class ConsoleReadSideTests(Database db) : IClassFixture<Database>
         Assert.Equal([(10_000L, 20_000L), (15_000L, 25_000L), (30_000L, 40_000L), (38_000L, 45_000L)],
             timeline.Stretches.Where(s => s.Kind == "unheard").Select(s => (s.FromMs, s.ToMs)).Order());
         Assert.Equal(3, timeline.Stretches.Count(s => s.Kind == "noted" && s.FromMs == s.ToMs));
+    }
+
+    [Fact]
+    public async Task An_agents_name_already_in_the_store_is_shown_and_searched_only_where_agents_names_are_kept()
+    {
+        // as a build before Recorder:KeepAgentNames was honoured for announcements, or another instance, stored it
+        var call = "agent-" + Guid.NewGuid();
+        await db.Store("t").AppendAsync([new PendingEvent(new CallStarted(call, "notifications", DateTimeOffset.UtcNow) { AgentId = "u-9", AgentName = "Priya Raman" })]);
+        async Task<ConsoleCall?> One(CallFilter f) => (await ConsoleCalls.ListAsync(db.DataSource, f with { Search = call }, default)).SingleOrDefault();
+
+        var hidden = await One(CallFilter.Default);
+        var searched = await One(CallFilter.Default with { Agent = "priya" });
+        var timeline = await CallTimelines.ReadAsync(db.DataSource, call, agentNames: false, default);
+        var kept = await One(CallFilter.Default with { AgentNames = true });
+        var keptSearch = await One(CallFilter.Default with { Agent = "priya", AgentNames = true });
+
+        Assert.Equal(("u-9", null), (hidden!.AgentId, hidden.AgentName));
+        Assert.Null(searched);
+        Assert.Null(timeline!.Call.AgentName);
+        Assert.Equal("Priya Raman", kept!.AgentName);
+        Assert.Equal(call, keptSearch!.ConversationId);
     }
 
     [Fact]
@@ -76,7 +97,7 @@ public sealed class ConsoleReadSideTests(Database db) : IClassFixture<Database>
         {
             for (var i = 0; i < 2000; i++)
             {
-                var timeline = await CallTimelines.ReadAsync(one, call, default);
+                var timeline = await CallTimelines.ReadAsync(one, call, agentNames: false, default);
                 Assert.Equal(4000, timeline!.Stretches.Where(s => s.Kind == "unheard").Sum(s => s.ToMs - s.FromMs));
             }
         }
