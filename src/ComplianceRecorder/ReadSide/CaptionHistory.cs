@@ -20,30 +20,54 @@ public static class CaptionHistory
     public static IAsyncEnumerable<(Caption Caption, string Writer)> WrittenAsync(NpgsqlDataSource db, StoredText text, long afterSeq, CancellationToken ct) =>
         ReadAsync(db, text, afterSeq, null, ct);
 
+    // a page at a time, the reader closed before any caption is handed on: a consumer that reads slowly (or not at
+    // all) must not hold one of the pool's connections, which the commits share, for as long as it likes
+    private const int Page = 500;
+
+    private readonly record struct Row(long Seq, string Type, int Schema, string Data, string Stream, string? SourceKey, string Writer);
+
     private static async IAsyncEnumerable<(Caption, string)> ReadAsync(NpgsqlDataSource db, StoredText text, long afterSeq, string? call, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
     {
         using var reading = text.Begin();
-        await using var cmd = db.CreateCommand("""
-            SELECT seq, type, schema_version, data::text, stream_id, source_key, writer FROM events
-             WHERE seq > $1 AND ($2::text IS NULL OR stream_id = $2)
-               AND (type = 'coverage_gap_recorded' OR (type = 'segment_recorded' AND (data->>'isFinal')::boolean))
-             ORDER BY seq
-            """);
-        cmd.Parameters.AddWithValue(afterSeq);
-        cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)call ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
-        await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
-        while (await r.ReadAsync(ct).ConfigureAwait(false))
+        var rows = new List<Row>(Page);
+        while (true)
         {
-            switch (EventJson.Deserialize(r.GetString(1), r.GetInt32(2), r.GetString(3)))
+            rows.Clear();
+            await using (var cmd = db.CreateCommand("""
+                SELECT seq, type, schema_version, data::text, stream_id, source_key, writer FROM events
+                 WHERE seq > $1 AND ($2::text IS NULL OR stream_id = $2)
+                   AND (type = 'coverage_gap_recorded' OR (type = 'segment_recorded' AND (data->>'isFinal')::boolean))
+                 ORDER BY seq
+                 LIMIT $3
+                """))
             {
-                case SegmentRecorded s:
-                    var plain = await reading.OpenAsync(s.Text, r.GetString(4), SegmentRecorded.TypeName, r.IsDBNull(5) ? null : r.GetString(5), ct).ConfigureAwait(false);
-                    yield return (Caption.Of(s with { Text = plain }, r.GetInt64(0)), r.GetString(6));
-                    break;
-                case CoverageGapRecorded g:
-                    yield return (Caption.Of(g, r.GetInt64(0)), r.GetString(6));
-                    break;
+                cmd.Parameters.AddWithValue(afterSeq);
+                cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)call ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+                cmd.Parameters.AddWithValue(Page);
+                await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+                while (await r.ReadAsync(ct).ConfigureAwait(false))
+                {
+                    rows.Add(new Row(r.GetInt64(0), r.GetString(1), r.GetInt32(2), r.GetString(3), r.GetString(4), r.IsDBNull(5) ? null : r.GetString(5), r.GetString(6)));
+                }
             }
+            foreach (var row in rows)
+            {
+                switch (EventJson.Deserialize(row.Type, row.Schema, row.Data))
+                {
+                    case SegmentRecorded s:
+                        var plain = await reading.OpenAsync(s.Text, row.Stream, SegmentRecorded.TypeName, row.SourceKey, ct).ConfigureAwait(false);
+                        yield return (Caption.Of(s with { Text = plain }, row.Seq), row.Writer);
+                        break;
+                    case CoverageGapRecorded g:
+                        yield return (Caption.Of(g, row.Seq), row.Writer);
+                        break;
+                }
+            }
+            if (rows.Count < Page)
+            {
+                yield break;
+            }
+            afterSeq = rows[^1].Seq;
         }
     }
 }

@@ -67,6 +67,33 @@ public sealed class ConsoleReadSideTests(Database db) : IClassFixture<Database>
     }
 
     [Fact]
+    public async Task A_caption_replay_longer_than_a_page_arrives_whole_and_a_paused_consumer_holds_no_connection()
+    {
+        var call = "replay-" + Guid.NewGuid();
+        await db.SealingStore().AppendAsync([.. Enumerable.Range(1, 1_203).Select(i => new PendingEvent(EventStoreTests.Segment(call, $"u{i}", 1, true, $"line {i}", 0)))]);
+        // one connection in the pool, and a short wait for it: a replay that kept its reader open would hold it
+        await using var one = new Npgsql.NpgsqlDataSourceBuilder(
+            new Npgsql.NpgsqlConnectionStringBuilder(db.ConnectionString) { MaxPoolSize = 1, Timeout = 3 }.ConnectionString).Build();
+        var texts = new List<string>();
+
+        await using (var replay = CaptionHistory.MissedAsync(one, db.Text, 0, call, CancellationToken.None).GetAsyncEnumerator())
+        {
+            Assert.True(await replay.MoveNextAsync());
+            texts.Add(replay.Current.Text);
+            await using (var other = one.CreateCommand("SELECT 1"))
+            {
+                Assert.Equal(1, (int)(await other.ExecuteScalarAsync())!);
+            }
+            while (await replay.MoveNextAsync())
+            {
+                texts.Add(replay.Current.Text);
+            }
+        }
+
+        Assert.Equal(Enumerable.Range(1, 1_203).Select(i => $"line {i}"), texts);
+    }
+
+    [Fact]
     public async Task Reading_a_timeline_leaves_a_shared_pool_connection_to_its_next_user_untouched()
     {
         // one connection for both: a reader closed twice once its connection has moved on closes the next user's query
