@@ -108,6 +108,23 @@ internal static class NumberRuns
         return runs ?? None;
     }
 
+    /// <summary>The part of <paramref name="run"/> said before offset <paramref name="end"/>: its number tokens that end by then.</summary>
+    public static NumberRun Cut(string text, List<Tok> toks, NumberRun run, int end)
+    {
+        var first = -1;
+        var last = -1;
+        for (var k = 0; k < toks.Count && toks[k].Start < end; k++)
+        {
+            if (toks[k].Start < run.Start || toks[k].End > end || !(IsNumber(toks[k].Kind) || toks[k].Kind is Kind.Magnitude))
+            {
+                continue;
+            }
+            first = first < 0 ? k : first;
+            last = k;
+        }
+        return first < 0 ? run : Build(text, toks, first, last);
+    }
+
     private static bool StartsRun(List<Tok> toks, int i, string text, ReadOnlySpan<bool> claimed)
     {
         var t = toks[i];

@@ -14,7 +14,8 @@ public sealed class RedactionSession
     private readonly TwoBreathCards _cards = new();
     private readonly PersonalDetails _people;
     private readonly bool _keepCardLastFour;
-    // the first last four each side kept in this call
+    private readonly OwnedLastFours _lastFours = new();
+    // the first four digits each side gave as a card's in this call: kept as its last four, or masked
     private string? _customerLastFour;
     private string? _agentLastFour;
 
@@ -39,8 +40,10 @@ public sealed class RedactionSession
     [ThreadStatic]
     private static StringBuilder? t_text;
 
-    public RedactionResult Redact(string text, Speaker speaker, bool isFinal)
+    public RedactionResult Redact(string said, Speaker speaker, bool isFinal)
     {
+        // read with other scripts' digits as ASCII ones; masked over what was said
+        var text = UnicodeDigits.ToAscii(said);
         Span<bool> claimed = text.Length < 1024 ? stackalloc bool[text.Length + 1] : new bool[text.Length + 1];
         var spans = t_spans ??= new List<RedactedEntity>(4);
         spans.Clear();
@@ -68,9 +71,20 @@ public sealed class RedactionSession
                 }
                 continue;
             }
-            var local = TopicState.Local(text, tokens, mentions, run, claimed);
+            if (claimed[run.Start..run.End].IndexOf(true) is var into and > 0 && text.AsSpan(run.Start, into).Contains(','))
+            {
+                // "my card ending in 4539, 12 market street": what was said before the comma is a number of its own
+                runs[i] = run = NumberRuns.Cut(text, tokens, run, run.Start + into);
+            }
+            var local = TopicState.Local(text, tokens, mentions, run, claimed, _topic.Current);
             var type = NumberClassifier.Classify(text, run, local, _topic.Current);
-            if (type == EntityType.Card && _keepCardLastFour && CardLastFour.IsReference(text, tokens, runs, i, mentions, _topic.Current)
+            if (type == EntityType.Card && run.Digits.Length == 4 && _lastFours.Of(run.Digits) is { } owner)
+            {
+                // "the one ending in 6789" said of the social (or phone, or account) masked earlier in the call: its last four
+                type = owner;
+            }
+            if (type == EntityType.Card && _keepCardLastFour
+                && CardLastFour.IsReference(text, tokens, runs, i, mentions, _topic.Current, _topic.Current == Topic.Card && _topic.CardNamed)
                 && KeepsLastFour(speaker, run.Digits, isFinal))
             {
                 // "the card ending in 4242": what PCI DSS lets be shown; kept as a number that may still grow, below
@@ -95,6 +109,10 @@ public sealed class RedactionSession
             }
             if (type is { } t)
             {
+                if (isFinal)
+                {
+                    Remember(t, run.Digits, speaker);
+                }
                 spans.Add(new RedactedEntity(t, run.Start, run.End));
                 usedTopic |= local == Topic.None && _topic.Current.IsSensitive();
                 lastKept = null;
@@ -114,7 +132,7 @@ public sealed class RedactionSession
             // ("it's 5500 0000" before the rest), so they are masked until a final settles what they are
             spans.Add(new RedactedEntity(EntityType.Number, lastKept!.Value.Start, lastKept.Value.End));
         }
-        var result = Apply(text, spans);
+        var result = Apply(said, spans);
         if (isFinal)
         {
             _topic.Advance(text, speaker, mentions, usedTopic);
@@ -124,21 +142,34 @@ public sealed class RedactionSession
     }
 
     /// <summary>
-    /// One last four a speaker per card question: a different one while a card is still the subject may be the next
-    /// group of the whole number, dictated as "ending in 4539", "ending in 1488", …, and is masked.
+    /// One last four a speaker per call: a different one may be the next group of the whole number, dictated as "ending in
+    /// 4539", "ending in 1488", … (whether or not the agent asks in between, and whether or not the first was kept), and is masked.
     /// </summary>
     private bool KeepsLastFour(Speaker speaker, string digits, bool isFinal)
     {
-        ref var kept = ref speaker == Speaker.Agent ? ref _agentLastFour : ref _customerLastFour;
-        if (kept is not null && kept != digits && _topic.Current == Topic.Card)
+        ref var first = ref speaker == Speaker.Agent ? ref _agentLastFour : ref _customerLastFour;
+        if (first is not null && first != digits)
         {
             return false;
         }
         if (isFinal)
         {
-            kept ??= digits;
+            first ??= digits;
         }
         return true;
+    }
+
+    // what a final masked that a later last four may refer to
+    private void Remember(EntityType type, string digits, Speaker speaker)
+    {
+        if (OwnedLastFours.Owns(type))
+        {
+            _lastFours.Add(type, digits);
+        }
+        else if (type == EntityType.Card && digits.Length == 4 && _keepCardLastFour)
+        {
+            (speaker == Speaker.Agent ? ref _agentLastFour : ref _customerLastFour) ??= digits;
+        }
     }
 
     private static EntityType Overlapped(List<RedactedEntity> spans, NumberRun run)

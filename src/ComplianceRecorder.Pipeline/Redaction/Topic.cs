@@ -77,6 +77,13 @@ internal static class Topics
         return k;
     }
 
+    /// <summary>
+    /// "ending in" said without a card's name ("the one ending in 4567"): a card's words, but it says nothing of what ends so,
+    /// and a social, a phone or an account is referred to the same way.
+    /// </summary>
+    public static bool IsBareEnding(string text, TopicMention m) =>
+        m.Topic == Topic.Card && text.AsSpan(m.Start, m.End - m.Start).StartsWith("ending", StringComparison.OrdinalIgnoreCase);
+
     /// <summary>Is this a sensitive topic, one that makes a bare number said under it personal data?</summary>
     public static bool IsSensitive(this Topic topic) => topic is not (Topic.None or Topic.Harmless);
 }
