@@ -31,7 +31,8 @@ internal static class Topics
             "dollars", "bucks", "cent", "cents", "euro", "euros", "pound", "pounds", "percent", "times", "people"]),
     ];
 
-    private static readonly List<TopicMention> Empty = [];
+    /// <summary>No mentions: what an utterance without a topic word holds. Never added to.</summary>
+    public static readonly List<TopicMention> Empty = [];
 
     public static List<TopicMention> Find(string text, List<Token> toks)
     {
