@@ -103,28 +103,23 @@ internal static class Lexicon
             }
         }
 
-        /// <summary>Hash step per lower-cased character; zero is never a finished hash (see <see cref="Finish"/>).</summary>
-        public static int Step(int h, char lower) => (h * 31) + lower;
+        /// <summary>
+        /// A word's hash from its length and three of its letters, lowered: taken once a word is read, where a hash of every
+        /// letter cost a multiplication a character; words that share it are told apart by the comparison.
+        /// </summary>
+        public static int Hash(ReadOnlySpan<char> word) =>
+            (word.Length * 0x3C6EF35F) ^ (Lower(word[0]) * 0x01000193) ^ (Lower(word[word.Length >> 1]) * 0x7E3779B1) ^ (Lower(word[^1]) * 0x2F);
 
-        public static int Finish(int h) => h | 1;
+        // ASCII letters by a bit, anything else as is (the lexicon holds ASCII words only, so those never match)
+        private static int Lower(char c) => c | 0x20;
 
-        private static int Hash(string word)
+        /// <param name="word">The word as written: letters and apostrophes.</param>
+        public bool TryGet(ReadOnlySpan<char> word, out Found found)
         {
-            var h = 0;
-            foreach (var c in word)
-            {
-                h = Step(h, c);
-            }
-            return Finish(h);
-        }
-
-        /// <param name="word">The word as written.</param>
-        /// <param name="hash">Its hash over its lower-cased letters.</param>
-        public bool TryGet(ReadOnlySpan<char> word, int hash, out Found found)
-        {
+            var hash = Hash(word);
             for (var at = hash & _mask; _keys[at] is { } key; at = (at + 1) & _mask)
             {
-                if (_hashes[at] == hash && key.Length == word.Length && word.Equals(key, StringComparison.OrdinalIgnoreCase))
+                if (_hashes[at] == hash && key.Length == word.Length && SameLowered(word, key))
                 {
                     found = _values[at];
                     return true;
@@ -132,6 +127,20 @@ internal static class Lexicon
             }
             found = default;
             return false;
+        }
+
+        // the keys are lower-case ASCII letters and apostrophes; a word's letter lowered by a bit matches only its own, and no
+        // other character of a word (an apostrophe, a letter past ASCII) is changed into a key's letter by it
+        private static bool SameLowered(ReadOnlySpan<char> word, string key)
+        {
+            for (var i = 0; i < key.Length; i++)
+            {
+                if ((word[i] | 0x20) != key[i])
+                {
+                    return false;
+                }
+            }
+            return true;
         }
     }
 
@@ -241,22 +250,19 @@ internal static class Lexicon
                 cues |= Cues.Numbers;
                 toks[n++] = new Token(TokenKind.Digits, start, i, 0);
             }
-            else if (IsLetter(c, out var lower))
+            else if (IsLetter(c))
             {
-                // a plain loop: words are short, and a vectorized search costs more to start than it saves on them; the
-                // lexicon's hash is taken on the way
-                var hash = WordTable.Step(0, lower);
+                // a plain loop: words are short, and a vectorized search costs more to start than it saves on them
                 i++;
-                while (i < text.Length && (IsLetter(text[i], out lower) || (lower = text[i]) == '\''))
+                while (i < text.Length && (IsLetter(text[i]) || text[i] == '\''))
                 {
-                    hash = WordTable.Step(hash, lower);
                     i++;
                 }
                 if (i - start == 1 && FollowsLetter(text, toks[..n]))
                 {
                     cues |= Cues.Letters;
                 }
-                if (i - start <= 13 && Words.TryGet(text.AsSpan(start, i - start), WordTable.Finish(hash), out var found))
+                if (i - start <= 13 && Words.TryGet(text.AsSpan(start, i - start), out var found))
                 {
                     cues |= found.Cues;
                     classes |= found.Class;
@@ -267,7 +273,13 @@ internal static class Lexicon
                     toks[n++] = new Token(TokenKind.Word, start, i, 0);
                 }
             }
-            else if (c == ' ' || char.IsWhiteSpace(c))
+            else if (c == ' ' && (i + 1 == text.Length || text[i + 1] != ' ' && !char.IsWhiteSpace(text[i + 1])))
+            {
+                // one space between words, the most common token of all
+                i++;
+                toks[n++] = new Token(TokenKind.Space, start, i, 0);
+            }
+            else if (char.IsWhiteSpace(c))
             {
                 i++;
                 while (i < text.Length && (text[i] == ' ' || char.IsWhiteSpace(text[i])))
@@ -288,16 +300,7 @@ internal static class Lexicon
     }
 
     // ASCII first: the letters of nearly every word
-    private static bool IsLetter(char c, out char lower)
-    {
-        if (char.IsAscii(c))
-        {
-            lower = (char)(c | 0x20);
-            return char.IsAsciiLetterLower(lower);
-        }
-        lower = char.ToLowerInvariant(c);
-        return char.IsLetter(c);
-    }
+    private static bool IsLetter(char c) => char.IsAscii(c) ? char.IsAsciiLetter(c) : char.IsLetter(c);
 
     // the token before a one-letter word, across the spaces, hyphens, dots and commas that part spelled letters, is a letter
     // or "double", or ends a letter said as a word ("s as in sam, z", "b for boy, e")

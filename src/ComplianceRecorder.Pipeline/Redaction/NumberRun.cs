@@ -52,10 +52,12 @@ internal static class NumberRuns
     public static List<NumberRun> Find(string text, List<Tok> toks, ReadOnlySpan<bool> claimed)
     {
         List<NumberRun>? runs = null;
+        var all = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(toks);
         var i = 0;
-        while (i < toks.Count)
+        while (i < all.Length)
         {
-            if (!StartsRun(toks, i, text, claimed))
+            // most tokens are words and spaces: told by their kind, read in place
+            if (all[i].Kind is Kind.Word or Kind.Space or Kind.Punct or Kind.Filler || !StartsRun(toks, i, text, claimed))
             {
                 i++;
                 continue;

@@ -33,7 +33,8 @@ internal sealed class PersonalDetails(bool keepAgentNames)
         {
             return;
         }
-        if ((classes & (WordClass.StreetSuffix | WordClass.Unit | WordClass.Place | WordClass.Zip)) != 0 || (answering & Asked.Address) != 0)
+        // every address starts at a number (a house number, a post office box, a zip)
+        if (runs.Count > 0 && ((classes & (WordClass.StreetSuffix | WordClass.Unit | WordClass.Place | WordClass.Zip)) != 0 || (answering & Asked.Address) != 0))
         {
             scan.Addresses(runs, (classes & WordClass.Place) != 0 || (answering & Asked.Address) != 0, (answering & Asked.Address) != 0);
             scan.LearnStreets();
