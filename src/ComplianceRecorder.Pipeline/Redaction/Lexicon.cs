@@ -27,6 +27,8 @@ internal enum Cues : byte
     Numbers = 8,
     /// <summary>A word that starts a topic phrase ("card", "security code").</summary>
     TopicWords = 16,
+    /// <summary>Digits written right after letters ("GB29", "isY4111"): an IBAN may be there.</summary>
+    GluedDigits = 32,
 }
 
 /// <summary>A phrase that gives nearby numbers their meaning ("security code", "card number").</summary>
@@ -247,7 +249,8 @@ internal static class Lexicon
                 {
                     i++;
                 }
-                cues |= Cues.Numbers;
+                cues |= n > 0 && toks[n - 1].End == start && toks[n - 1].Kind != TokenKind.Space && char.IsLetter(text[start - 1])
+                    ? Cues.Numbers | Cues.GluedDigits : Cues.Numbers;
                 toks[n++] = new Token(TokenKind.Digits, start, i, 0);
             }
             else if (IsLetter(c))

@@ -37,15 +37,16 @@ internal static class Topics
     public static List<TopicMention> Find(string text, List<Token> toks)
     {
         List<TopicMention>? found = null;
-        for (var i = 0; i < toks.Count; i++)
+        var all = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(toks);
+        for (var i = 0; i < all.Length; i++)
         {
-            var t = toks[i];
+            ref readonly var t = ref all[i];
             // our own placeholders ("[CARD]") are not somebody talking about cards: redaction stays idempotent
-            if (t.Phrases is null || (t.Start > 0 && text[t.Start - 1] == '['))
+            if (t.PhraseSet == 0 || (t.Start > 0 && text[t.Start - 1] == '['))
             {
                 continue;
             }
-            foreach (var phrase in t.Phrases)
+            foreach (var phrase in Lexicon.PhraseSets[t.PhraseSet])
             {
                 if (Matches(text, toks, i, phrase.Words) is { } last)
                 {

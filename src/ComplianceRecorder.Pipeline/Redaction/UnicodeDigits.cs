@@ -17,12 +17,15 @@ internal static class UnicodeDigits
         {
             return text;
         }
-        for (var i = from; i < text.Length; i++)
+        // from one character past ASCII to the next (an accented name holds a few)
+        while (from >= 0)
         {
-            if (char.IsDigit(text[i]) && !char.IsAsciiDigit(text[i]))
+            if (char.IsDigit(text[from]))
             {
-                return Fold(text, i);
+                return Fold(text, from);
             }
+            var next = text.AsSpan(from + 1).IndexOfAnyExceptInRange('\0', '\u007f');
+            from = next < 0 ? -1 : from + 1 + next;
         }
         return text;
     }

@@ -24,7 +24,7 @@ internal static class WrittenPatterns
         {
             return;
         }
-        if (MayHoldIban(text))
+        if ((cues & Cues.GluedDigits) != 0 && MayHoldIban(text))
         {
             ClaimIbans(text, claimed, spans);
         }
