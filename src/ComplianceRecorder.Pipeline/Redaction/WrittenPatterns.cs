@@ -76,7 +76,7 @@ internal static class WrittenPatterns
     {
         // from digit to digit by a vectorized search: most of a sentence is letters and spaces
         var span = text.AsSpan();
-        for (var i = span.IndexOfAnyInRange('0', '9'); i >= 0 && i + 1 < span.Length; )
+        for (var i = span.IndexOfAnyInRange('0', '9'); i >= 0 && i + 1 < span.Length;)
         {
             if (i >= 2 && char.IsAsciiDigit(span[i + 1]) && char.IsAsciiLetter(span[i - 1]) && char.IsAsciiLetter(span[i - 2]))
             {
