@@ -2,23 +2,28 @@ namespace ComplianceRecorder.Pipeline.Redaction;
 
 /// <summary>
 /// PCI DSS allows a card's last four digits to be shown, and calls refer to a card by them ("the card ending in four two
-/// four two", "last four digits of the visa are 1234", "my visa ends with 9876"): such a reference is kept unless
-/// <see cref="RedactionOptions.KeepCardLastFour"/>. It must be a card's: a card word in the reference itself (within its
-/// clause) or a conversation about a card, and no PIN, CVV or social security number named in the utterance ("my ssn
-/// ending in 6789", "the one ending in 4567" after a phone question are masked). Only four digits said alone count: four
-/// read on from others, or followed by more after fillers, "and" or "then" ("ending in 4539 uh 1488 0343 6467"), are part
-/// of one longer number, and four at the end of a partial or of a final that the next one continues are masked as any
-/// number that may still grow into a card.
+/// four two", "last four digits of the visa are 1234", "my visa ends with 9876"): such a reference is kept when
+/// <see cref="RedactionOptions.KeepCardLastFour"/> is set. It must be a card's: a card word in the reference itself (within
+/// its clause) or a conversation about a card named as one; no PIN, CVV or social security number named in the utterance
+/// ("my ssn ending in 6789", "the one ending in 4567" after a phone question are masked), and no PIN, CVV or expiry asked
+/// for ("card ending in 1227" may be the expiry). Only four digits said alone count: four read on from others, or followed
+/// by more after fillers, "and" or "then" ("ending in 4539 uh 1488 0343 6467"), are part of one longer number, and four at
+/// the end of a partial or of a final that the next one continues are masked as any number that may still grow into a card.
 /// </summary>
 internal static class CardLastFour
 {
     // How many words before "ending in" or "last four" may name the card ("my old visa ending in").
     private const int CardReach = 4;
 
-    public static bool IsReference(string text, List<Token> tokens, List<NumberRun> runs, int index, List<TopicMention> mentions, Topic conversation)
+    /// <param name="conversation">The topic in force.</param>
+    /// <param name="cardNamed">Whether a card named earlier is the subject: a bare "ending in" does not make it one.</param>
+    public static bool IsReference(string text, List<Token> tokens, List<NumberRun> runs, int index, List<TopicMention> mentions, Topic conversation,
+        bool cardNamed)
     {
         var run = runs[index];
-        if (run.Digits.Length != 4 || run.HasMagnitude)
+        // asked for a card's code ("the security code on the card ending in 4539?"), four digits said with the card's name may be
+        // that code, or a PIN, or an expiry ("card ending in 1227"): masked
+        if (run.Digits.Length != 4 || run.HasMagnitude || conversation is Topic.Pin or Topic.Cvv or Topic.Expiry)
         {
             return false;
         }
@@ -52,9 +57,9 @@ internal static class CardLastFour
                 return false;
             }
             // "ending in" alone is a card topic word too, but says nothing of what ends so
-            named |= m.Topic == Topic.Card && !text.AsSpan(m.Start, m.End - m.Start).StartsWith("ending", StringComparison.OrdinalIgnoreCase);
+            named |= m.Topic == Topic.Card && !Topics.IsBareEnding(text, m);
         }
-        return named || conversation == Topic.Card;
+        return named || cardNamed;
     }
 
     /// <returns>The index of the token that starts the reference ("ending", "ends", "last"), looking back from the digits.</returns>

@@ -27,6 +27,12 @@ internal static class NumberClassifier
         {
             return byTopic;
         }
+        // the card named beside an answer to a question about its code ("the card ending in 4539, it's 321"): digits too few
+        // for a card are the code asked for
+        if (local == Topic.Card && conversation is Topic.Cvv or Topic.Pin or Topic.Expiry && ByTopic(conversation, run, n) is { } code)
+        {
+            return code;
+        }
         if (IsHarmless(text, run))
         {
             return n >= 13 && !run.HasMagnitude ? EntityType.Number : null;

@@ -1,4 +1,3 @@
-using System.Text;
 using Kind = ComplianceRecorder.Pipeline.Redaction.TokenKind;
 using Tok = ComplianceRecorder.Pipeline.Redaction.Token;
 
@@ -44,7 +43,8 @@ internal readonly record struct NumberRun(int Start, int End, string Digits, str
 
 internal static class NumberRuns
 {
-    private static readonly List<NumberRun> None = [];
+    /// <summary>No runs: what an utterance without a digit or a number word holds. Never added to.</summary>
+    public static readonly List<NumberRun> None = [];
 
     private static bool IsNumber(Kind k) => k is Kind.Digits or Kind.Unit or Kind.Teen or Kind.Tens or Kind.Zero;
 
@@ -52,10 +52,12 @@ internal static class NumberRuns
     public static List<NumberRun> Find(string text, List<Tok> toks, ReadOnlySpan<bool> claimed)
     {
         List<NumberRun>? runs = null;
+        var all = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(toks);
         var i = 0;
-        while (i < toks.Count)
+        while (i < all.Length)
         {
-            if (!StartsRun(toks, i, text, claimed))
+            // most tokens are words and spaces: told by their kind, read in place
+            if (all[i].Kind is Kind.Word or Kind.Space or Kind.Punct or Kind.Filler || !StartsRun(toks, i, text, claimed))
             {
                 i++;
                 continue;
@@ -106,6 +108,23 @@ internal static class NumberRuns
             i = last + 1;
         }
         return runs ?? None;
+    }
+
+    /// <summary>The part of <paramref name="run"/> said before offset <paramref name="end"/>: its number tokens that end by then.</summary>
+    public static NumberRun Cut(string text, List<Tok> toks, NumberRun run, int end)
+    {
+        var first = -1;
+        var last = -1;
+        for (var k = 0; k < toks.Count && toks[k].Start < end; k++)
+        {
+            if (toks[k].Start < run.Start || toks[k].End > end || !(IsNumber(toks[k].Kind) || toks[k].Kind is Kind.Magnitude))
+            {
+                continue;
+            }
+            first = first < 0 ? k : first;
+            last = k;
+        }
+        return first < 0 ? run : Build(text, toks, first, last);
     }
 
     private static bool StartsRun(List<Tok> toks, int i, string text, ReadOnlySpan<bool> claimed)
@@ -170,16 +189,13 @@ internal static class NumberRuns
         return text[t.End] is not ('x' or 'X') || t.End + 1 >= text.Length || !char.IsAsciiDigit(text[t.End + 1]);
     }
 
-    [ThreadStatic]
-    private static StringBuilder? t_digits;
-
-    [ThreadStatic]
-    private static StringBuilder? t_shape;
-
     private static NumberRun Build(string text, List<Tok> toks, int first, int last)
     {
-        var digits = (t_digits ??= new StringBuilder(32)).Clear();
-        var shape = (t_shape ??= new StringBuilder(32)).Clear();
+        // written into the stack: a word adds at most three digits a character ("triple 1234"), and one shape character a
+        // character; a run too long for the stack (a hostile one) gets arrays
+        var length = toks[last].End - toks[first].Start;
+        var digits = new Chars(3 * length <= 512 ? stackalloc char[3 * length] : new char[3 * length]);
+        var shape = new Chars(length <= 256 ? stackalloc char[length] : new char[length]);
         var spoken = false;
         var magnitude = false;
         var multiplier = 1;
@@ -191,7 +207,7 @@ internal static class NumberRuns
                 case Kind.Digits:
                     for (var m = 0; m < multiplier; m++)
                     {
-                        digits.Append(text, t.Start, t.End - t.Start);
+                        digits.Append(text.AsSpan(t.Start, t.End - t.Start));
                     }
                     multiplier = 1;
                     shape.Append('d', t.End - t.Start);
@@ -203,7 +219,7 @@ internal static class NumberRuns
                     spoken = true;
                     break;
                 case Kind.Teen:
-                    digits.Append(t.Value);
+                    digits.AppendTwo(t.Value);
                     shape.Append('w');
                     spoken = true;
                     break;
@@ -212,12 +228,12 @@ internal static class NumberRuns
                     var unit = NextUnit(toks, k, last);
                     if (unit >= 0)
                     {
-                        digits.Append(t.Value + toks[unit].Value);
+                        digits.AppendTwo(t.Value + toks[unit].Value);
                         k = unit;
                     }
                     else
                     {
-                        digits.Append(t.Value);
+                        digits.AppendTwo(t.Value);
                     }
                     shape.Append('w');
                     spoken = true;
@@ -238,11 +254,41 @@ internal static class NumberRuns
                     shape.Append(' ');
                     break;
                 default:
-                    shape.Append(text, t.Start, t.End - t.Start);
+                    shape.Append(text.AsSpan(t.Start, t.End - t.Start));
                     break;
             }
         }
         return new NumberRun(toks[first].Start, toks[last].End, digits.ToString(), shape.ToString(), spoken, magnitude);
+    }
+
+    /// <summary>Characters appended into a caller's buffer.</summary>
+    private ref struct Chars(Span<char> buffer)
+    {
+        private readonly Span<char> _buffer = buffer;
+        private int _n;
+
+        public void Append(char c) => _buffer[_n++] = c;
+
+        public void Append(char c, int count)
+        {
+            _buffer.Slice(_n, count).Fill(c);
+            _n += count;
+        }
+
+        public void Append(ReadOnlySpan<char> chars)
+        {
+            chars.CopyTo(_buffer[_n..]);
+            _n += chars.Length;
+        }
+
+        // 10 to 99
+        public void AppendTwo(int value)
+        {
+            _buffer[_n++] = (char)('0' + (value / 10));
+            _buffer[_n++] = (char)('0' + (value % 10));
+        }
+
+        public override readonly string ToString() => _buffer[.._n].ToString();
     }
 
     private static int NextUnit(List<Tok> toks, int k, int last)

@@ -33,7 +33,8 @@ internal sealed class PersonalDetails(bool keepAgentNames)
         {
             return;
         }
-        if ((classes & (WordClass.StreetSuffix | WordClass.Unit | WordClass.Place | WordClass.Zip)) != 0 || (answering & Asked.Address) != 0)
+        // every address starts at a number (a house number, a post office box, a zip)
+        if (runs.Count > 0 && ((classes & (WordClass.StreetSuffix | WordClass.Unit | WordClass.Place | WordClass.Zip)) != 0 || (answering & Asked.Address) != 0))
         {
             scan.Addresses(runs, (classes & WordClass.Place) != 0 || (answering & Asked.Address) != 0, (answering & Asked.Address) != 0);
             scan.LearnStreets();
@@ -847,6 +848,13 @@ internal sealed class PersonalDetails(bool keepAgentNames)
                     after = Math.Min(after, end);
                     continue;
                 }
+                if (!run.Spoken && AfterComma(run) is var tail and >= 0 && Street(run, given) is { } tailEnd)
+                {
+                    // "my card ending in 4539, 12 market street": a number said before the house number reads on into it
+                    Claim(EntityType.Address, tail, tailEnd);
+                    after = Math.Min(after, tailEnd);
+                    continue;
+                }
                 if (IsPostOfficeBox(run))
                 {
                     Claim(EntityType.Address, run.Start, run.End);
@@ -866,6 +874,25 @@ internal sealed class PersonalDetails(bool keepAgentNames)
                     Claim(EntityType.Address, t.Start, t.End);
                 }
             }
+        }
+
+        /// <returns>Where the last digit group after a comma in a written run starts, when it may be a house number (1-6 digits), or -1.</returns>
+        private int AfterComma(NumberRun run)
+        {
+            var said = _text.AsSpan(run.Start, run.End - run.Start);
+            var comma = said.LastIndexOf(',');
+            if (comma < 0)
+            {
+                return -1;
+            }
+            var from = said[comma..].IndexOfAnyInRange('0', '9');
+            if (from < 0 || said[(comma + from)..].ContainsAnyExcept("0123456789") || said.Length - comma - from > 6
+                || (from == 1 && said.Length - comma - from == 3 && char.IsAsciiDigit(said[comma - 1])))
+            {
+                // more than one group after it, a house number too long, or a thousands separator ("1,200")
+                return -1;
+            }
+            return run.Start + comma + from;
         }
 
         /// <returns>
@@ -1029,11 +1056,13 @@ internal sealed class PersonalDetails(bool keepAgentNames)
             {
                 n = Next(n);
             }
-            if (n >= _toks.Length || (_toks[n].Class & WordClass.Unit) == 0)
+            // "12 market street #12": the number sign alone says a unit
+            var sign = IsPunct(n, '#');
+            if (n >= _toks.Length || ((_toks[n].Class & WordClass.Unit) == 0 && !sign))
             {
                 return end;
             }
-            var id = Next(n);
+            var id = sign ? n : Next(n);
             if (IsPunct(id, '#'))
             {
                 id = Next(id);

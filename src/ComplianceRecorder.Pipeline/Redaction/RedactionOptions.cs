@@ -12,7 +12,8 @@ public sealed record RedactionOptions
     /// <summary>
     /// Keep a card's last four digits where they are said alone to refer to it ("the card ending in 4242"), as PCI DSS
     /// allows. Off by default: telling a card's last four from a PIN, a social's or an account's last four, or from a
-    /// card dictated four digits at a time, takes the conversation's context, and a wrong guess shows personal data.
+    /// card dictated four digits at a time, takes the conversation's context, and a wrong guess shows personal data. Kept,
+    /// they are still masked under a question about the card's PIN, code or expiry, and past a speaker's first in the call.
     /// </summary>
     public bool KeepCardLastFour { get; init; }
 }

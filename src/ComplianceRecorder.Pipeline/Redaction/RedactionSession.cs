@@ -1,4 +1,4 @@
-using System.Text;
+using System.Runtime.InteropServices;
 
 namespace ComplianceRecorder.Pipeline.Redaction;
 
@@ -14,7 +14,9 @@ public sealed class RedactionSession
     private readonly TwoBreathCards _cards = new();
     private readonly PersonalDetails _people;
     private readonly bool _keepCardLastFour;
-    // the first last four each side kept in this call
+    // made when a final first masks a social, phone or account number: most calls never do
+    private OwnedLastFours? _lastFours;
+    // the first four digits each side gave as a card's in this call: kept as its last four, or masked
     private string? _customerLastFour;
     private string? _agentLastFour;
 
@@ -31,25 +33,32 @@ public sealed class RedactionSession
         _keepCardLastFour = options.KeepCardLastFour;
     }
 
-    // scratch for the scan, reused on each thread: Redact never yields, so no two calls share it at once
+    // scratch for the scan, reused on each thread: Redact never yields, so no two calls share it at once; one object, so
+    // the thread's storage is looked up once an utterance
     [ThreadStatic]
-    private static List<Token>? t_tokens;
-    [ThreadStatic]
-    private static List<RedactedEntity>? t_spans;
-    [ThreadStatic]
-    private static StringBuilder? t_text;
+    private static Scratch? t_scratch;
 
-    public RedactionResult Redact(string text, Speaker speaker, bool isFinal)
+    private sealed class Scratch
     {
+        public readonly List<Token> Tokens = new(64);
+        public readonly List<RedactedEntity> Spans = new(4);
+    }
+
+    public RedactionResult Redact(string said, Speaker speaker, bool isFinal)
+    {
+        // read with other scripts' digits as ASCII ones; masked over what was said
+        var text = UnicodeDigits.ToAscii(said);
         Span<bool> claimed = text.Length < 1024 ? stackalloc bool[text.Length + 1] : new bool[text.Length + 1];
-        var spans = t_spans ??= new List<RedactedEntity>(4);
+        var scratch = t_scratch ??= new Scratch();
+        var spans = scratch.Spans;
         spans.Clear();
-        var tokens = Lexicon.Scan(text, t_tokens ??= new List<Token>(64), out var cues, out var classes);
+        var tokens = Lexicon.Scan(text, scratch.Tokens, out var cues, out var classes);
         WrittenPatterns.Claim(text, cues, claimed, spans);
 
-        var mentions = TopicState.QualifyCards(text, tokens, Topics.Find(text, tokens));
+        // the scan's cues say whether a topic word or a number was said at all: most utterances of a call hold neither
+        var mentions = (cues & Cues.TopicWords) == 0 ? Topics.Empty : TopicState.QualifyCards(text, tokens, Topics.Find(text, tokens));
         var usedTopic = false;
-        var runs = NumberRuns.Find(text, tokens, claimed);
+        var runs = (cues & Cues.Numbers) == 0 ? NumberRuns.None : NumberRuns.Find(text, tokens, claimed);
         // names, addresses and birth dates claim their numbers (house numbers, zips, dates) before numbers are classified
         _people.Claim(text, tokens, cues, classes, runs, speaker, isFinal, _topic.Asked, claimed, spans);
         NumberRun? lastKept = null;
@@ -68,9 +77,20 @@ public sealed class RedactionSession
                 }
                 continue;
             }
-            var local = TopicState.Local(text, tokens, mentions, run, claimed);
+            if (claimed[run.Start..run.End].IndexOf(true) is var into and > 0 && text.AsSpan(run.Start, into).Contains(','))
+            {
+                // "my card ending in 4539, 12 market street": what was said before the comma is a number of its own
+                runs[i] = run = NumberRuns.Cut(text, tokens, run, run.Start + into);
+            }
+            var local = TopicState.Local(text, tokens, mentions, run, claimed, _topic.Current);
             var type = NumberClassifier.Classify(text, run, local, _topic.Current);
-            if (type == EntityType.Card && _keepCardLastFour && CardLastFour.IsReference(text, tokens, runs, i, mentions, _topic.Current)
+            if (type == EntityType.Card && run.Digits.Length == 4 && _lastFours?.Of(run.Digits) is { } owner)
+            {
+                // "the one ending in 6789" said of the social (or phone, or account) masked earlier in the call: its last four
+                type = owner;
+            }
+            if (type == EntityType.Card && _keepCardLastFour
+                && CardLastFour.IsReference(text, tokens, runs, i, mentions, _topic.Current, _topic.Current == Topic.Card && _topic.CardNamed)
                 && KeepsLastFour(speaker, run.Digits, isFinal))
             {
                 // "the card ending in 4242": what PCI DSS lets be shown; kept as a number that may still grow, below
@@ -95,6 +115,10 @@ public sealed class RedactionSession
             }
             if (type is { } t)
             {
+                if (isFinal)
+                {
+                    Remember(t, run.Digits, speaker);
+                }
                 spans.Add(new RedactedEntity(t, run.Start, run.End));
                 usedTopic |= local == Topic.None && _topic.Current.IsSensitive();
                 lastKept = null;
@@ -114,7 +138,7 @@ public sealed class RedactionSession
             // ("it's 5500 0000" before the rest), so they are masked until a final settles what they are
             spans.Add(new RedactedEntity(EntityType.Number, lastKept!.Value.Start, lastKept.Value.End));
         }
-        var result = Apply(text, spans);
+        var result = Apply(said, spans);
         if (isFinal)
         {
             _topic.Advance(text, speaker, mentions, usedTopic);
@@ -124,21 +148,34 @@ public sealed class RedactionSession
     }
 
     /// <summary>
-    /// One last four a speaker per card question: a different one while a card is still the subject may be the next
-    /// group of the whole number, dictated as "ending in 4539", "ending in 1488", …, and is masked.
+    /// One last four a speaker per call: a different one may be the next group of the whole number, dictated as "ending in
+    /// 4539", "ending in 1488", … (whether or not the agent asks in between, and whether or not the first was kept), and is masked.
     /// </summary>
     private bool KeepsLastFour(Speaker speaker, string digits, bool isFinal)
     {
-        ref var kept = ref speaker == Speaker.Agent ? ref _agentLastFour : ref _customerLastFour;
-        if (kept is not null && kept != digits && _topic.Current == Topic.Card)
+        ref var first = ref speaker == Speaker.Agent ? ref _agentLastFour : ref _customerLastFour;
+        if (first is not null && first != digits)
         {
             return false;
         }
         if (isFinal)
         {
-            kept ??= digits;
+            first ??= digits;
         }
         return true;
+    }
+
+    // what a final masked that a later last four may refer to
+    private void Remember(EntityType type, string digits, Speaker speaker)
+    {
+        if (OwnedLastFours.Owns(type))
+        {
+            (_lastFours ??= new OwnedLastFours()).Add(type, digits);
+        }
+        else if (type == EntityType.Card && digits.Length == 4 && _keepCardLastFour)
+        {
+            (speaker == Speaker.Agent ? ref _agentLastFour : ref _customerLastFour) ??= digits;
+        }
     }
 
     private static EntityType Overlapped(List<RedactedEntity> spans, NumberRun run)
@@ -160,31 +197,50 @@ public sealed class RedactionSession
         {
             return new RedactionResult(text, []);
         }
-        // the longer first where two start together, so that a span inside another is merged into it
-        spans.Sort(static (a, b) => a.Start != b.Start ? a.Start.CompareTo(b.Start) : b.End.CompareTo(a.End));
-        var sb = (t_text ??= new StringBuilder(256)).Clear();
-        var entities = new RedactedEntity[spans.Count];
-        var (at, n) = (0, 0);
-        for (var i = 0; i < spans.Count; i++)
+        if (spans.Count > 1)
         {
-            var s = spans[i];
-            // two detections that overlap are masked as one, over their union, named by the one that starts first
+            // the longer first where two start together, so that a span inside another is merged into it
+            spans.Sort(static (a, b) => a.Start != b.Start ? a.Start.CompareTo(b.Start) : b.End.CompareTo(a.End));
+        }
+        // two detections that overlap are masked as one, over their union, named by the one that starts first: merged in
+        // place, then the text written once at its final length
+        var all = CollectionsMarshal.AsSpan(spans);
+        var n = 0;
+        for (var i = 0; i < all.Length; i++)
+        {
+            var s = all[i];
             var end = s.End;
-            while (i + 1 < spans.Count && spans[i + 1].Start < end)
+            while (i + 1 < all.Length && all[i + 1].Start < end)
             {
-                end = Math.Max(end, spans[++i].End);
+                end = Math.Max(end, all[++i].End);
             }
-            sb.Append(text, at, s.Start - at);
-            var placeholder = s.Type.Placeholder();
-            entities[n++] = new RedactedEntity(s.Type, sb.Length, sb.Length + placeholder.Length);
-            sb.Append(placeholder);
-            at = end;
+            all[n++] = s with { End = end };
         }
-        sb.Append(text, at, text.Length - at);
-        if (n < entities.Length)
+        var entities = new RedactedEntity[n];
+        var shift = 0;
+        for (var i = 0; i < n; i++)
         {
-            Array.Resize(ref entities, n);
+            var s = all[i];
+            var placeholder = s.Type.Placeholder().Length;
+            entities[i] = new RedactedEntity(s.Type, s.Start + shift, s.Start + shift + placeholder);
+            shift += placeholder - (s.End - s.Start);
         }
-        return new RedactionResult(sb.ToString(), entities);
+        CollectionsMarshal.SetCount(spans, n);
+        var redacted = string.Create(text.Length + shift, (text, spans), static (into, state) =>
+        {
+            var (text, spans) = state;
+            var at = 0;
+            foreach (var s in CollectionsMarshal.AsSpan(spans))
+            {
+                text.AsSpan(at, s.Start - at).CopyTo(into);
+                into = into[(s.Start - at)..];
+                var placeholder = s.Type.Placeholder();
+                placeholder.CopyTo(into);
+                into = into[placeholder.Length..];
+                at = s.End;
+            }
+            text.AsSpan(at).CopyTo(into);
+        });
+        return new RedactionResult(redacted, entities);
     }
 }

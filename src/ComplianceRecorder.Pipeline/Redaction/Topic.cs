@@ -31,20 +31,22 @@ internal static class Topics
             "dollars", "bucks", "cent", "cents", "euro", "euros", "pound", "pounds", "percent", "times", "people"]),
     ];
 
-    private static readonly List<TopicMention> Empty = [];
+    /// <summary>No mentions: what an utterance without a topic word holds. Never added to.</summary>
+    public static readonly List<TopicMention> Empty = [];
 
     public static List<TopicMention> Find(string text, List<Token> toks)
     {
         List<TopicMention>? found = null;
-        for (var i = 0; i < toks.Count; i++)
+        var all = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(toks);
+        for (var i = 0; i < all.Length; i++)
         {
-            var t = toks[i];
+            ref readonly var t = ref all[i];
             // our own placeholders ("[CARD]") are not somebody talking about cards: redaction stays idempotent
-            if (t.Phrases is null || (t.Start > 0 && text[t.Start - 1] == '['))
+            if (t.PhraseSet == 0 || (t.Start > 0 && text[t.Start - 1] == '['))
             {
                 continue;
             }
-            foreach (var phrase in t.Phrases)
+            foreach (var phrase in Lexicon.PhraseSets[t.PhraseSet])
             {
                 if (Matches(text, toks, i, phrase.Words) is { } last)
                 {
@@ -76,6 +78,13 @@ internal static class Topics
         }
         return k;
     }
+
+    /// <summary>
+    /// "ending in" said without a card's name ("the one ending in 4567"): a card's words, but it says nothing of what ends so,
+    /// and a social, a phone or an account is referred to the same way.
+    /// </summary>
+    public static bool IsBareEnding(string text, TopicMention m) =>
+        m.Topic == Topic.Card && text.AsSpan(m.Start, m.End - m.Start).StartsWith("ending", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Is this a sensitive topic, one that makes a bare number said under it personal data?</summary>
     public static bool IsSensitive(this Topic topic) => topic is not (Topic.None or Topic.Harmless);

@@ -27,25 +27,42 @@ internal sealed class TopicState
     /// <summary>The topic in force for the conversation, whatever an utterance names itself.</summary>
     public Topic Current { get; private set; }
 
-    /// <summary>A final was said: its mentions set the topic, or its question moves on, or the topic fades.</summary>
+    /// <summary>Whether a card's own name ("card", "visa") made it the topic, not a bare "ending in".</summary>
+    public bool CardNamed { get; private set; }
+
     /// <summary>
     /// The agent's last question asked for a harmless number ("what's your order number?"). Only partials
     /// read it: a number they end on is then shown as it is being said, as its final would be.
     /// </summary>
     public bool AskedHarmless { get; private set; }
 
+    /// <summary>A final was said: its mentions set the topic, or its question moves on, or the topic fades.</summary>
     public void Advance(string text, Speaker speaker, List<TopicMention> mentions, bool usedTopic)
     {
         AdvanceAsked(text, speaker);
         var last = Topic.None;
+        var onlyBare = true;
+        var cardNamed = false;
         var harmless = false;
         foreach (var m in mentions)
         {
             if (m.Topic.IsSensitive())
             {
                 last = m.Topic;
+                var bare = Topics.IsBareEnding(text, m);
+                onlyBare &= bare;
+                cardNamed |= m.Topic == Topic.Card && !bare;
             }
             harmless |= m.Topic == Topic.Harmless;
+        }
+        if (last != Topic.None && onlyBare && Current.IsSensitive())
+        {
+            // "the one ending in 6789" after a social, a phone or a card: still that subject, as it was
+            last = Current;
+        }
+        else if (last != Topic.None)
+        {
+            CardNamed = last == Topic.Card && cardNamed;
         }
         if (speaker == Speaker.Agent && text.Contains('?'))
         {
@@ -107,6 +124,17 @@ internal sealed class TopicState
     {
         for (var i = 1; i < mentions.Count; i++)
         {
+            // "the visa ending in", "my card that's ending in": one mention of a card by its name, not a bare "ending in"
+            var (previous, m) = (mentions[i - 1], mentions[i]);
+            if (previous.Topic == Topic.Card && Topics.IsBareEnding(text, m)
+                && text.AsSpan(previous.End, m.Start - previous.End).IndexOfAny("?.!,;") < 0 && WordsBetween(text, tokens, previous.End, m.Start) <= 2)
+            {
+                mentions[i - 1] = previous with { End = m.End };
+                mentions.RemoveAt(i--);
+            }
+        }
+        for (var i = 1; i < mentions.Count; i++)
+        {
             var (previous, m) = (mentions[i - 1], mentions[i]);
             if (m.Topic == Topic.Card && previous.Topic is Topic.Cvv or Topic.Expiry or Topic.Pin
                 && text.AsSpan(previous.End, m.Start - previous.End).IndexOfAny("?.!,;") < 0 && WordsBetween(text, tokens, previous.End, m.Start) <= 3)
@@ -124,11 +152,14 @@ internal sealed class TopicState
     /// As above, not counting words already claimed (a name, an address): they become one placeholder, which is
     /// not counted either, so redacting the output again finds the topic as far away as the first time did.
     /// </summary>
-    public static Topic Local(string text, List<Token> tokens, List<TopicMention> mentions, NumberRun run, ReadOnlySpan<bool> claimed)
+    /// <param name="conversation">The topic in force: a bare "ending in" beside the number refers to it, when it is sensitive.</param>
+    public static Topic Local(string text, List<Token> tokens, List<TopicMention> mentions, NumberRun run, ReadOnlySpan<bool> claimed,
+        Topic conversation = Topic.None)
     {
         // the nearest mention wins; one after the number ("467 3395 office") counts only right beside it
         var best = Topic.None;
         var bestDistance = int.MaxValue;
+        var bare = false;
         foreach (var m in mentions)
         {
             if (!claimed.IsEmpty && claimed[m.Start])
@@ -143,9 +174,11 @@ internal sealed class TopicState
             {
                 best = m.Topic;
                 bestDistance = distance;
+                bare = Topics.IsBareEnding(text, m);
             }
         }
-        return best;
+        // "the one ending in 6789" after a social was given: the social's last four, not a card's
+        return bare && conversation.IsSensitive() ? conversation : best;
     }
 
     // Plain words between two offsets: not numbers, fillers or our own placeholders.

@@ -7,7 +7,11 @@ namespace ComplianceRecorder.Pipeline.Redaction;
 internal sealed class TwoBreathCards
 {
     // Per speaker: the previous final when it ended in a kept number, with that number's digits and span.
-    private readonly Tail?[] _tails = new Tail?[2];
+    // two fields, not an array: a session is made per call, and most calls never hold a tail
+    private Tail? _agent;
+    private Tail? _customer;
+
+    private ref Tail? Of(Speaker speaker) => ref speaker == Speaker.Agent ? ref _agent : ref _customer;
 
     private sealed record Tail(RedactionResult Result, string Digits, int Start, int End);
 
@@ -19,7 +23,7 @@ internal sealed class TwoBreathCards
     /// (<paramref name="fromEnd"/> is how much longer the redacted text is; nothing but punctuation follows the tail).
     /// </summary>
     public void Ended(Speaker speaker, RedactionResult result, NumberRun? tail, int fromEnd) =>
-        _tails[(int)speaker] = tail is { } t ? new Tail(result, t.Digits, t.Start + fromEnd, t.End + fromEnd) : null;
+        Of(speaker) = tail is { } t ? new Tail(result, t.Digits, t.Start + fromEnd, t.End + fromEnd) : null;
 
     /// <summary>
     /// A card said in two breaths: the previous final of this speaker ended in a kept number, this one
@@ -27,11 +31,11 @@ internal sealed class TwoBreathCards
     /// </summary>
     public RedactionResult? Continues(Speaker speaker, string text, NumberRun run)
     {
-        if (!WouldContinue(speaker, text, run) || _tails[(int)speaker] is not { } tail)
+        if (!WouldContinue(speaker, text, run) || Of(speaker) is not { } tail)
         {
             return null;
         }
-        _tails[(int)speaker] = null;
+        Of(speaker) = null;
         var prev = tail.Result;
         var placeholder = EntityType.Card.Placeholder();
         var shift = placeholder.Length - (tail.End - tail.Start);
@@ -48,7 +52,7 @@ internal sealed class TwoBreathCards
     /// <summary>Whether <paramref name="run"/> completes a card with this speaker's held tail; changes nothing (a partial asks this).</summary>
     public bool WouldContinue(Speaker speaker, string text, NumberRun run)
     {
-        if (_tails[(int)speaker] is not { } tail || !OnlyLeading(text, run.Start))
+        if (Of(speaker) is not { } tail || !OnlyLeading(text, run.Start))
         {
             return false;
         }

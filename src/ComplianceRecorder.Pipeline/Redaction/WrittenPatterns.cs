@@ -24,7 +24,7 @@ internal static class WrittenPatterns
         {
             return;
         }
-        if (MayHoldIban(text))
+        if ((cues & Cues.GluedDigits) != 0 && MayHoldIban(text))
         {
             ClaimIbans(text, claimed, spans);
         }
@@ -74,12 +74,16 @@ internal static class WrittenPatterns
     // An IBAN starts with two letters and two digits; without that, the pattern need not run.
     private static bool MayHoldIban(string text)
     {
-        for (var i = 2; i + 1 < text.Length; i++)
+        // from digit to digit by a vectorized search: most of a sentence is letters and spaces
+        var span = text.AsSpan();
+        for (var i = span.IndexOfAnyInRange('0', '9'); i >= 0 && i + 1 < span.Length;)
         {
-            if (char.IsAsciiDigit(text[i]) && char.IsAsciiDigit(text[i + 1]) && char.IsAsciiLetter(text[i - 1]) && char.IsAsciiLetter(text[i - 2]))
+            if (i >= 2 && char.IsAsciiDigit(span[i + 1]) && char.IsAsciiLetter(span[i - 1]) && char.IsAsciiLetter(span[i - 2]))
             {
                 return true;
             }
+            var next = span[(i + 1)..].IndexOfAnyInRange('0', '9');
+            i = next < 0 ? -1 : i + 1 + next;
         }
         return false;
     }

@@ -122,6 +122,83 @@ public sealed class CardLastFourTests
         Assert.DoesNotContain("six four six seven", said, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("what's the security code on the card ending in 4539?", "the card ending in 4539, it's 321", "321")]
+    [InlineData("and the expiration date on the visa?", "the visa ending in 1227", "1227")]
+    [InlineData("can you give me the pin for that card?", "for the card ending in 4539", "4539")]
+    [InlineData("what are the three digits on the back of the amex?", "on the amex ending with 8811? 9021", "8811")]
+    public void A_code_asked_for_is_masked_in_an_answer_that_names_the_card(string question, string answer, string digits)
+    {
+        var s = new RedactionSession(Keeping);
+        s.Redact(question, Speaker.Agent, true);
+        Assert.DoesNotContain(digits, s.Redact(answer, Speaker.Customer, true).Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_code_given_beside_the_named_card_is_masked_by_default_too()
+    {
+        var s = new RedactionSession();
+        s.Redact("what's the security code on the card ending in 4539?", Speaker.Agent, true);
+        Assert.Equal("the card ending in [CARD], it's [CVV]", s.Redact("the card ending in 4539, it's 321", Speaker.Customer, true).Text);
+    }
+
+    [Fact]
+    public void A_bare_ending_in_does_not_make_a_card_the_subject()
+    {
+        var s = new RedactionSession(Keeping);
+        s.Redact("what's the best phone number to reach you?", Speaker.Agent, true);
+        Assert.Equal("it's the one ending in [PHONE]", s.Redact("it's the one ending in 4567", Speaker.Customer, true).Text);
+        // the agent's read-back is of the phone still
+        Assert.Equal("the one ending in [PHONE]?", s.Redact("the one ending in 4567?", Speaker.Agent, true).Text);
+    }
+
+    [Fact]
+    public void A_bare_ending_in_said_first_leaves_no_card_subject_for_later_last_fours()
+    {
+        var s = new RedactionSession(Keeping);
+        s.Redact("can you confirm the last four of the number we have on file?", Speaker.Agent, true);
+        Assert.Equal("ending in [CARD]", s.Redact("ending in 4567", Speaker.Customer, true).Text);
+        Assert.Equal("okay, ending in [CARD], thank you", s.Redact("okay, ending in 4567, thank you", Speaker.Agent, true).Text);
+    }
+
+    [Theory]
+    [InlineData("okay, go on?")]
+    [InlineData("sorry, which one was that?")]
+    public void A_second_last_four_after_the_agents_question_is_masked(string between)
+    {
+        var s = new RedactionSession(Keeping);
+        s.Redact("which card?", Speaker.Agent, true);
+        Assert.Equal("the visa ending in 4539", s.Redact("the visa ending in 4539", Speaker.Customer, true).Text);
+        s.Redact(between, Speaker.Agent, true);
+        Assert.Equal("the visa ending in [CARD]", s.Redact("the visa ending in 1488", Speaker.Customer, true).Text);
+    }
+
+    [Fact]
+    public void A_last_four_masked_as_a_reference_is_the_one_the_speaker_gave()
+    {
+        var s = new RedactionSession(Keeping);
+        Assert.Equal("ending in [CARD]", s.Redact("ending in 4539", Speaker.Customer, true).Text);
+        s.Redact("sorry?", Speaker.Agent, true);
+        Assert.Equal("the card ending in [CARD]", s.Redact("the card ending in 1488", Speaker.Customer, true).Text);
+    }
+
+    [Theory]
+    [InlineData("my social is 123-45-6789", "thanks, so the one ending in 6789", EntityType.Ssn)]
+    [InlineData("you can reach me at 206 555 0143", "got it, the number ending in 0143", EntityType.Phone)]
+    public void The_last_four_of_a_number_masked_earlier_in_the_call_is_counted_as_that_number(string first, string later, EntityType type)
+    {
+        foreach (var options in new[] { new RedactionOptions(), Keeping })
+        {
+            var s = new RedactionSession(options);
+            s.Redact(first, Speaker.Customer, true);
+            s.Redact("can you hold for a second?", Speaker.Agent, true);
+            s.Redact("sure", Speaker.Customer, true);
+            s.Redact("okay i'm back, anything else?", Speaker.Agent, true);
+            var result = s.Redact(later, Speaker.Agent, true);
+            Assert.Equal(type, Assert.Single(result.Entities).Type);
+        }
+    }
+
     [Fact]
     public async Task The_redact_verb_reads_the_setting()
     {

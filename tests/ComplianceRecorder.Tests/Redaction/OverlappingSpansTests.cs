@@ -25,6 +25,19 @@ public sealed class OverlappingSpansTests
     }
 
     [Theory]
+    [InlineData("my card ending in 4539, 12 market street #12, 98102", "my card ending in [CARD], [ADDRESS]")]
+    [InlineData("the visa ending in 0078, 3301 hawthorne avenue, 60614 please", "the visa ending in [CARD], [ADDRESS], [ADDRESS] please")]
+    public void A_last_four_said_before_an_address_is_a_number_of_its_own(string answer, string expected)
+    {
+        var s = new RedactionSession();
+        s.Redact(Question, Speaker.Agent, true);
+        Assert.Equal(expected, s.Redact(answer, Speaker.Customer, true).Text);
+        var keeping = new RedactionSession(new RedactionOptions { KeepCardLastFour = true });
+        keeping.Redact(Question, Speaker.Agent, true);
+        Assert.Equal(expected.Replace("[CARD]", answer.Split(' ', ',')[4], StringComparison.Ordinal), keeping.Redact(answer, Speaker.Customer, true).Text);
+    }
+
+    [Theory]
     [InlineData("1200 market street 98102 4111 1111 1111 1111", "4111")]
     [InlineData("1200 market street 98102 123 45 6789", "6789")]
     [InlineData("1200 market street 98102 four one one one one one one one", "four one one one")]

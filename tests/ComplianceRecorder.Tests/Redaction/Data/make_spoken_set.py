@@ -145,6 +145,22 @@ CALLS = [
     ("A", "okay i've noted {{t:88 quillfeather lane}}, and the billing is due on the fifth of may"),
     ("C", "the package came by u p s and i paid with my visa platinum"),
   ]),
+  # digits of other scripts are digits: Arabic-Indic, Extended Arabic-Indic (Persian), fullwidth
+  ("script-digits", [
+    ("A", "which card would you like to pay with today?"),
+    ("C", "the number is {{٥٤٥٤ ٥٤٥٤ ٥٤٥٤ ٥٤٥٤}}"),
+    ("A", "and a number where we can text the receipt?"),
+    ("C", "sure, {{４２５ ５５５ ０１９８}}"),
+    ("A", "great, what's the security code?"),
+    ("C", "{{۷۳۱}}"),
+    ("A", "thank you, that's 37 dollars charged"),
+  ]),
+  # a code asked for on a card named by its last four, answered naming the card again
+  ("named-card-code", [
+    ("A", "can you read me the three digits on the back of the mastercard ending in {{6011}}?"),
+    ("C", "for the mastercard ending in {{6011}}, that's {{408}}"),
+    ("A", "perfect, and you'd like to pay the full 212 dollars?"),
+  ]),
   ("split-1", [
     ("C", "my number is {{4539 1488}}"),
     ("C", "{{0343 6467}}"),
@@ -237,6 +253,12 @@ NAMES_CALLS = [
     ("C", "it's {{t:the thirty first of january}} {{n:nineteen ninety}}"),
     ("C", "oh wait, {{t:january thirtieth}}, sorry"),
     ("A", "no problem, your payment is due may fifth"),
+  ]),
+  # a card's last four, then the address after a comma; a unit said by its number sign
+  ("gen-comma", [
+    ("A", "where should we mail the replacement card?"),
+    ("C", "the card ending in {{2207}}, {{t:418 larkspur way}} #{{n:6}}, {{60614}}"),
+    ("A", "okay, it ships in 3 to 5 days"),
   ]),
   ("gen-suite", [
     ("C", "please send the invoice to {{t:fifty five quarry hill road}}, {{n:suite 300}}"),
