@@ -1,0 +1,173 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using ComplianceRecorder.Emulator;
+using ComplianceRecorder.Emulator.AudioHook;
+using ComplianceRecorder.Genesys.AudioHook;
+using ComplianceRecorder.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace ComplianceRecorder.Tests.AudioHook;
+
+/// <summary>
+/// The recorder as AudioHook server against the emulator's client, over real sockets into real PostgreSQL:
+/// the upgrade's checks, open→opened, pause, close, malformed frames, a dropped socket; and end to end, a
+/// synthesized call with a card number read out.
+/// </summary>
+public sealed class AudioHookContractTests(AudioHookHost host, ITestOutputHelper output) : IClassFixture<AudioHookHost>
+{
+    private static ScriptedCall ShortCall() => new(Guid.NewGuid().ToString(), 0, [new ScriptedUtterance("INTERNAL", 200, "Thank you for calling.")]);
+
+    [Fact]
+    public void The_protocols_signature_test_vector_verifies_and_any_change_to_it_does_not()
+    {
+        var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
+        {
+            ["Audiohook-Organization-Id"] = "d7934305-0972-4844-938e-9060eef73d05",
+            ["Audiohook-Correlation-Id"] = "e160e428-53e2-487c-977d-96989bf5c99d",
+            ["Audiohook-Session-Id"] = "30b0e395-84d3-4570-ac13-9a62d8f514c0",
+            ["X-API-KEY"] = "SGVsbG8sIEkgYW0gdGhlIEFQSSBrZXkh",
+            ["Signature"] = "sig1=:NZBwyBHRRyRoeLqy1IzOa9VYBuI8TgMFt2GRDkDuJh4=:",
+            ["Signature-Input"] = "sig1=(\"@request-target\" \"@authority\" \"audiohook-organization-id\" \"audiohook-session-id\" \"audiohook-correlation-id\" \"x-api-key\");keyid=\"SGVsbG8sIEkgYW0gdGhlIEFQSSBrZXkh\";nonce=\"VGhpc0lzQVVuaXF1ZU5vbmNl\";alg=\"hmac-sha256\";created=1641013200;expires=3282026430",
+        };
+        var options = new AudioHookOptions { ApiKey = "SGVsbG8sIEkgYW0gdGhlIEFQSSBrZXkh", ClientSecret = "TXlTdXBlclNlY3JldEtleVRlbGxOby0xITJAMyM0JDU=" };
+        string? Check(Dictionary<string, string> h, string authority = "audiohook.example.com") =>
+            MessageSignature.Check(n => h.GetValueOrDefault(n), "/api/v1/voicebiometrics/ws", authority, options, now: null);
+
+        Assert.Null(Check(headers));
+        Assert.Equal("the signature does not match", Check(headers, authority: "proxy.example.com"));
+        Assert.Equal("the signature does not match", Check(new(headers, StringComparer.OrdinalIgnoreCase) { ["Audiohook-Correlation-Id"] = Guid.NewGuid().ToString() }));
+        Assert.Equal("missing or unknown X-API-KEY", Check(new(headers, StringComparer.OrdinalIgnoreCase) { ["X-API-KEY"] = "another" }));
+        Assert.Equal("the request is not signed, and the API key has a client secret", Check(new(headers.Where(h => h.Key != "Signature"), StringComparer.OrdinalIgnoreCase)));
+        // with the time checks on, the vector's created (2022) is long past
+        Assert.Equal("the signature is not current (created, expires)",
+            MessageSignature.Check(n => headers.GetValueOrDefault(n), "/api/v1/voicebiometrics/ws", "audiohook.example.com", options, DateTimeOffset.UtcNow));
+    }
+
+    [Fact]
+    public async Task An_upgrade_signed_with_another_secret_or_without_the_key_is_refused_with_401_and_a_good_one_is_opened()
+    {
+        var bad = await AudioHookClient.PlayAsync(host.Socket, host.Credentials, ShortCall(), 4, new AudioHookFaults { BadSignature = true });
+        Assert.Equal(401, bad.RefusedWith);
+        var wrongKey = await AudioHookClient.PlayAsync(host.Socket, host.Credentials with { ApiKey = "not-the-key" }, ShortCall(), 4);
+        Assert.Equal(401, wrongKey.RefusedWith);
+
+        var good = await AudioHookClient.PlayAsync(host.Socket, host.Credentials, ShortCall(), 4);
+        Assert.Null(good.RefusedWith);
+        Assert.Contains("opened", good.Received);
+        // neither the key nor the secret ever reaches a log line
+        Assert.DoesNotContain(host.Logs.Lines, l => l.Contains(host.Credentials.ApiKey, StringComparison.Ordinal) || l.Contains(host.Credentials.ClientSecret, StringComparison.Ordinal));
+        Assert.Contains(host.Logs.Lines, l => l.Contains("AudioHook upgrade refused: the signature does not match", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Open_is_answered_with_opened_inside_genesys_limit_even_when_the_open_comes_late()
+    {
+        var outcome = await AudioHookClient.PlayAsync(host.Socket, host.Credentials, ShortCall(), 4, new AudioHookFaults { OpenDelay = TimeSpan.FromSeconds(2) });
+        // the client gives up after 5 s (Genesys' 408) and then reports no OpenedAfter
+        Assert.NotNull(outcome.OpenedAfter);
+        output.WriteLine($"open → opened: {outcome.OpenedAfter!.Value.TotalMilliseconds:F1} ms");
+        Assert.Equal("opened", outcome.Received[0]);
+    }
+
+    [Fact]
+    public async Task Close_is_answered_with_closed_and_the_call_ends_with_that_reason()
+    {
+        var call = ShortCall();
+        var outcome = await AudioHookClient.PlayAsync(host.Socket, host.Credentials, call, 4);
+        Assert.True(outcome.Closed, string.Join(",", outcome.Received));
+        Assert.Equal("closed", outcome.Received[^1]);
+        await host.CallEndedAsync(call.ConversationId);
+        Assert.Equal("the AudioHook session closed (end)", await host.Database.ScalarAsync<string>($"SELECT data->>'reason' FROM events WHERE type = 'call_ended' AND stream_id = '{call.ConversationId}'"));
+    }
+
+    [Fact]
+    public async Task A_pause_is_recorded_as_a_gap_with_its_reason_and_the_session_goes_on()
+    {
+        var call = new ScriptedCall(Guid.NewGuid().ToString(), 0, [new ScriptedUtterance("EXTERNAL", 200, "Thank you for calling."), new ScriptedUtterance("INTERNAL", 5000, "Goodbye.")]);
+        var outcome = await AudioHookClient.PlayAsync(host.Socket, host.Credentials, call, 4, new AudioHookFaults { PauseAt = TimeSpan.FromSeconds(2), PauseFor = TimeSpan.FromSeconds(2) });
+        Assert.True(outcome.Closed);
+        await host.CallEndedAsync(call.ConversationId);
+        var detail = await host.Database.ScalarAsync<string>($"SELECT string_agg(data->>'detail', ' | ') FROM events WHERE type = 'coverage_gap_recorded' AND stream_id = '{call.ConversationId}'");
+        Assert.Contains("audio paused by Genesys", detail, StringComparison.Ordinal);
+        Assert.Contains("2.0 s not sent", detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Malformed_frames_are_quarantined_without_their_card_number_and_the_session_goes_on()
+    {
+        var before = await host.Database.ScalarAsync<long>("SELECT count(*) FROM events WHERE type = 'frame_quarantined' AND data->>'reason' LIKE 'AudioHook:%'");
+        var outcome = await AudioHookClient.PlayAsync(host.Socket, host.Credentials, ShortCall(), 4, new AudioHookFaults { Garbage = true });
+        Assert.True(outcome.Closed);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (DateTime.UtcNow < deadline && await host.Database.ScalarAsync<long>("SELECT count(*) FROM events WHERE type = 'frame_quarantined' AND data->>'reason' LIKE 'AudioHook:%'") < before + 2)
+        {
+            await Task.Delay(200);
+        }
+        var reasons = await host.Database.ScalarAsync<string>("SELECT string_agg(data->>'reason', ' | ') FROM events WHERE type = 'frame_quarantined'");
+        Assert.Contains("AudioHook: not an AudioHook message", reasons, StringComparison.Ordinal);
+        Assert.Contains("AudioHook: audio frame of 3 bytes is not whole 2-channel samples", reasons, StringComparison.Ordinal);
+        var raw = await host.Database.ScalarAsync<string>("SELECT string_agg(data::text, ' | ') FROM events WHERE type = 'frame_quarantined'");
+        Assert.DoesNotContain("4111 1111", raw, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_dropped_socket_ends_the_call_saying_the_rest_was_not_heard()
+    {
+        var call = new ScriptedCall(Guid.NewGuid().ToString(), 0, [new ScriptedUtterance("EXTERNAL", 200, "Thank you for calling, goodbye.")]);
+        var outcome = await AudioHookClient.PlayAsync(host.Socket, host.Credentials, call, 4, new AudioHookFaults { DropAt = TimeSpan.FromSeconds(1) });
+        Assert.False(outcome.Closed);
+        await host.CallEndedAsync(call.ConversationId);
+        Assert.Contains("ended without a close", await host.Database.ScalarAsync<string>($"SELECT data->>'reason' FROM events WHERE type = 'call_ended' AND stream_id = '{call.ConversationId}'"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_synthesized_call_reading_out_a_card_is_recorded_with_the_card_nowhere_raw()
+    {
+        var call = AudioHookHost.CardCall.ConversationId;
+        await host.CallEndedAsync(call);
+
+        var finals = await host.Database.ScalarAsync<long>($"SELECT count(*) FROM audit_log WHERE conversation_id = '{call}' AND is_final");
+        var texts = await host.Database.ScalarAsync<string>($"SELECT coalesce(string_agg(data->>'text', ' | ' ORDER BY seq), '') FROM events WHERE type = 'segment_recorded' AND stream_id = '{call}'");
+        using var captions = host.Client(DemoHost.ViewerKey);
+        var captionText = await captions.GetStringAsync($"/api/calls/{call}/captions");
+        output.WriteLine($"recorded: {texts}");
+        output.WriteLine($"word error rate: {WordErrorRate(AudioHookHost.CardCall, texts):P0}");
+
+        // the shape: segments of this dialect on both channels, partial revisions then finals, offsets on the call's clock
+        Assert.True(finals >= 2, texts);
+        Assert.Equal(2, await host.Database.ScalarAsync<long>($"SELECT count(DISTINCT channel) FROM audit_log WHERE conversation_id = '{call}'"));
+        Assert.Equal(0, await host.Database.ScalarAsync<long>($"SELECT count(*) FROM events WHERE type = 'segment_recorded' AND stream_id = '{call}' AND data->>'dialect' <> 'audiohook'"));
+        // the card was read out as sixteen digits: no run of four of them is left raw anywhere, whatever the recognizer made of the rest
+        foreach (var place in new[] { texts, captionText, string.Join('\n', host.Logs.Lines) })
+        {
+            Assert.DoesNotContain("one one one one", place, StringComparison.Ordinal);
+            Assert.DoesNotContain("4111", place, StringComparison.Ordinal);
+            Assert.DoesNotContain("1111", place, StringComparison.Ordinal);
+        }
+    }
+
+    /// <summary>Word-level edit distance over the words said, lowercased, punctuation dropped.</summary>
+    internal static double WordErrorRate(ScriptedCall call, string recognised)
+    {
+        static string[] Words(string s) => [.. s.ToLowerInvariant().Split([' ', '|', ',', '.', '?', '!', '\''], StringSplitOptions.RemoveEmptyEntries)];
+        var said = Words(string.Join(' ', call.Utterances.Select(u => u.Text)));
+        var heard = Words(recognised);
+        var d = new int[said.Length + 1, heard.Length + 1];
+        for (var i = 0; i <= said.Length; i++)
+        {
+            d[i, 0] = i;
+        }
+        for (var j = 0; j <= heard.Length; j++)
+        {
+            d[0, j] = j;
+        }
+        for (var i = 1; i <= said.Length; i++)
+        {
+            for (var j = 1; j <= heard.Length; j++)
+            {
+                d[i, j] = Math.Min(Math.Min(d[i - 1, j] + 1, d[i, j - 1] + 1), d[i - 1, j - 1] + (said[i - 1] == heard[j - 1] ? 0 : 1));
+            }
+        }
+        return d[said.Length, heard.Length] / (double)Math.Max(1, said.Length);
+    }
+}

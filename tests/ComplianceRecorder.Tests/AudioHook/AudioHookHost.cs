@@ -1,0 +1,60 @@
+using ComplianceRecorder.Emulator;
+using ComplianceRecorder.Emulator.AudioHook;
+using ComplianceRecorder.Genesys;
+using ComplianceRecorder.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace ComplianceRecorder.Tests.AudioHook;
+
+/// <summary>
+/// The demo in the audiohook dialect: the emulator's AudioHook client plays <see cref="CardCall"/> (a card
+/// number read out) as synthesized speech, at real time, into the recorder's socket; tests add sessions of their own.
+/// </summary>
+public sealed class AudioHookHost : DemoHost
+{
+    public static readonly ScriptedCall CardCall = new("6f1c2d3e-0000-4000-8000-00000000c4d1", 0,
+    [
+        new ScriptedUtterance("INTERNAL", 300, "Thank you for calling. What is the long number on the card?"),
+        new ScriptedUtterance("EXTERNAL", 4500, "It's four one one one, one one one one, one one one one, one one one one."),
+        new ScriptedUtterance("INTERNAL", 12500, "Thank you, the payment went through."),
+    ]);
+
+    private static readonly string ScenarioFile = WriteScenario();
+
+    protected override string Speed => "1";
+
+    protected override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>
+    {
+        ["Genesys:Dialect"] = "audiohook",
+        ["Emulator:Scenario"] = ScenarioFile,
+    };
+
+    public AudioHookCredentials Credentials
+    {
+        get
+        {
+            var o = Host.Services.GetRequiredService<GenesysOptions>().AudioHook;
+            return new AudioHookCredentials(o.ApiKey, o.ClientSecret, o.OrganizationId);
+        }
+    }
+
+    public Uri Socket => new UriBuilder(Url) { Scheme = "ws", Path = Host.Services.GetRequiredService<GenesysOptions>().AudioHook.Path }.Uri;
+
+    /// <summary>Waits until the call's end is recorded.</summary>
+    public async Task CallEndedAsync(string call)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline && await Database.ScalarAsync<long>($"SELECT count(*) FROM events WHERE type = 'call_ended' AND stream_id = '{call}'") == 0)
+        {
+            await Task.Delay(200);
+        }
+        Assert.True(await Database.ScalarAsync<long>($"SELECT count(*) FROM events WHERE type = 'call_ended' AND stream_id = '{call}'") == 1, $"call {call} ended");
+    }
+
+    private static string WriteScenario()
+    {
+        var file = Path.Combine(Path.GetTempPath(), "cr-audiohook-card-call.json");
+        File.WriteAllText(file, System.Text.Json.JsonSerializer.Serialize(new Scenario("audiohook-queue", [CardCall]), ScenarioJson.Default.Scenario));
+        return file;
+    }
+}
