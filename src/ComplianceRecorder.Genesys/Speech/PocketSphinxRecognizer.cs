@@ -228,7 +228,7 @@ public sealed class PocketSphinxRecognizer : ISpeechRecognizer, IDisposable
         private static string Hypothesis(nint ps)
         {
             var p = PocketSphinxNative.ps_get_hyp(ps, out _);
-            return p == 0 ? "" : Marshal.PtrToStringUTF8(p) ?? "";
+            return p == 0 ? "" : DigitFillers.Drop(Marshal.PtrToStringUTF8(p) ?? "");
         }
 
         private static TimeSpan At(long samples) => TimeSpan.FromTicks(samples * TimeSpan.TicksPerSecond / Rate);

@@ -1,6 +1,7 @@
 using ComplianceRecorder.Emulator;
 using ComplianceRecorder.Emulator.AudioHook;
 using ComplianceRecorder.Genesys;
+using ComplianceRecorder.ReadSide;
 using ComplianceRecorder.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -10,7 +11,7 @@ namespace ComplianceRecorder.Tests.AudioHook;
 /// The demo in the audiohook dialect: the emulator's AudioHook client plays <see cref="CardCall"/> (a card
 /// number read out) as synthesized speech, at real time, into the recorder's socket; tests add sessions of their own.
 /// </summary>
-public sealed class AudioHookHost : DemoHost
+public sealed class AudioHookHost : DemoHost, IAsyncLifetime
 {
     public static readonly ScriptedCall CardCall = new("6f1c2d3e-0000-4000-8000-00000000c4d1", 0,
     [
@@ -21,7 +22,24 @@ public sealed class AudioHookHost : DemoHost
 
     private static readonly string ScenarioFile = WriteScenario();
 
+    private IDisposable? _live;
+
     protected override string Speed => "1";
+
+    /// <summary>Every caption the host delivered live (partials and finals), as a subscriber sees them.</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<Caption> Captions { get; } = new();
+
+    public new async Task InitializeAsync()
+    {
+        await base.InitializeAsync();
+        _live = Host.Services.GetRequiredService<IObservable<Caption>>().Subscribe(Captions.Enqueue, _ => { });
+    }
+
+    public override async Task DisposeAsync()
+    {
+        _live?.Dispose();
+        await base.DisposeAsync();
+    }
 
     protected override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>
     {
