@@ -28,6 +28,9 @@ internal sealed class ChannelTranscriber
     private readonly Task _worker;
     private long _queued;
     private long _dropped;
+    private bool _shedding;
+    private long _headTicks;
+    private readonly TimeSpan _maxBehind;
     private DateTimeOffset _droppedSince;
     private volatile string? _failed;
     private long _audioSamples;
@@ -38,6 +41,7 @@ internal sealed class ChannelTranscriber
         _session = session;
         _channel = channel;
         _maxQueued = (long)(maxBacklog.TotalSeconds * AudioHookSession.Rate);
+        _maxBehind = maxBacklog;
         _worker = Task.Run(RunAsync);
     }
 
@@ -49,13 +53,25 @@ internal sealed class ChannelTranscriber
     /// <summary>Takes a rented buffer (returned to the pool once used); never blocks the reader.</summary>
     public void Offer(short[] samples, int count, long atSample, DateTimeOffset receivedAt)
     {
-        if (_failed is null && Interlocked.Read(ref _queued) + count <= _maxQueued && _queue.Writer.TryWrite(new Chunk(samples, count, atSample, receivedAt)))
+        var queued = Interlocked.Read(ref _queued);
+        // how far behind the recognizer is on the wall clock: the audio it is on now arrived this long ago
+        // (a bound in audio seconds alone lets a recognizer three times slower than real time fall three times as far behind)
+        var head = Interlocked.Read(ref _headTicks);
+        var behind = head == 0 ? TimeSpan.Zero : receivedAt - new DateTimeOffset(head, TimeSpan.Zero);
+        // once shedding, audio is taken again only when the backlog is down to half: a recognizer hovering at
+        // the bound would otherwise hear every other frame and record a gap between each
+        if (_shedding && queued <= _maxQueued / 2 && behind <= _maxBehind / 2)
+        {
+            _shedding = false;
+        }
+        if (_failed is null && !_shedding && queued + count <= _maxQueued && behind <= _maxBehind && _queue.Writer.TryWrite(new Chunk(samples, count, atSample, receivedAt)))
         {
             Interlocked.Add(ref _queued, count);
             ReportDropped(receivedAt);
             return;
         }
         ArrayPool<short>.Shared.Return(samples);
+        _shedding = true;
         if (Interlocked.Add(ref _dropped, count) == count)
         {
             _droppedSince = receivedAt;
@@ -87,7 +103,7 @@ internal sealed class ChannelTranscriber
             return;
         }
         var seconds = dropped / (double)AudioHookSession.Rate;
-        var why = _failed is { } f ? $"the recognizer failed ({f})" : $"recognition was more than {_maxQueued / AudioHookSession.Rate} s behind";
+        var why = _failed is { } f ? $"the recognizer failed ({f})" : $"recognition was more than {_maxBehind.TotalSeconds:0.#} s behind";
         _session.Emit(new SourceDisconnected([_session.ConversationId], _droppedSince, "audio not recognised", until)
         {
             Detail = $"{seconds:F1} s of {_channel} audio not recognised: {why}",
@@ -120,6 +136,7 @@ internal sealed class ChannelTranscriber
                         continue;
                     }
                 }
+                Interlocked.Exchange(ref _headTicks, c.ReceivedAt.UtcTicks);
                 try
                 {
                     var started = Stopwatch.GetTimestamp();
@@ -137,6 +154,11 @@ internal sealed class ChannelTranscriber
                 {
                     Interlocked.Add(ref _queued, -c.Count);
                     ArrayPool<short>.Shared.Return(c.Samples);
+                }
+                if (Interlocked.Read(ref _queued) == 0)
+                {
+                    // caught up: idle is not behind
+                    Interlocked.Exchange(ref _headTicks, 0);
                 }
                 expected = c.AtSample + c.Count;
                 at = c.ReceivedAt;
