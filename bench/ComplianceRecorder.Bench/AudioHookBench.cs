@@ -20,16 +20,19 @@ namespace ComplianceRecorder.Bench;
 /// 1. word error rate and real-time factor of the recognizer alone, per call and channel (the demo scenario);
 /// 2. speech end → durable caption, the demo's calls played at real time through the whole recorder;
 /// 3. N copies of the demo's first call at once: how many one instance keeps up with (no audio left unrecognised).
-///   dotnet run -c Release --project bench/ComplianceRecorder.Bench -- audiohook [concurrent ...]
+///   dotnet run -c Release --project bench/ComplianceRecorder.Bench -- audiohook [recorder-only] [concurrent ...]
 /// </summary>
 internal static partial class AudioHookBench
 {
     public static async Task RunAsync(string[] args)
     {
-        var concurrency = args.Skip(1).Select(a => int.Parse(a, CultureInfo.InvariantCulture)).DefaultIfEmpty(4).ToList();
+        var concurrency = args.Skip(1).Where(a => a != "recorder-only").Select(a => int.Parse(a, CultureInfo.InvariantCulture)).DefaultIfEmpty(4).ToList();
         var demo = Scenario.Load("demo");
-        await RecognizerAloneAsync(demo);
-        Console.WriteLine();
+        if (!args.Contains("recorder-only"))
+        {
+            await RecognizerAloneAsync(demo);
+            Console.WriteLine();
+        }
         await ThroughRecorderAsync("demo scenario, real time", demo);
         foreach (var n in concurrency)
         {
@@ -66,9 +69,9 @@ internal static partial class AudioHookBench
                 }
                 var busy = watch.Elapsed.TotalSeconds;
                 var seconds = samples.Length / 8000.0;
-                var said = Words(string.Join(' ', call.Utterances.Where(u => u.Channel == channel).Select(u => u.Text)));
-                var heard = Words(string.Join(' ', output.Where(h => h.IsFinal).Select(h => h.Text)));
-                var distance = Distance(said, heard);
+                var said = WordErrorRate.Words(string.Join(' ', call.Utterances.Where(u => u.Channel == channel).Select(u => u.Text)));
+                var heard = WordErrorRate.Words(string.Join(' ', output.Where(h => h.IsFinal).Select(h => h.Text)));
+                var distance = WordErrorRate.Errors(said, heard);
                 audioTotal += seconds;
                 busyTotal += busy;
                 errors += distance;
@@ -155,29 +158,6 @@ internal static partial class AudioHookBench
     }
 
     private static double P(List<double> sorted, double q) => sorted.Count == 0 ? double.NaN : sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(q * sorted.Count) - 1)];
-
-    private static string[] Words(string s) => [.. s.ToLowerInvariant().Split([' ', ',', '.', '?', '!', '\''], StringSplitOptions.RemoveEmptyEntries)];
-
-    private static int Distance(string[] a, string[] b)
-    {
-        var d = new int[a.Length + 1, b.Length + 1];
-        for (var i = 0; i <= a.Length; i++)
-        {
-            d[i, 0] = i;
-        }
-        for (var j = 0; j <= b.Length; j++)
-        {
-            d[0, j] = j;
-        }
-        for (var i = 1; i <= a.Length; i++)
-        {
-            for (var j = 1; j <= b.Length; j++)
-            {
-                d[i, j] = Math.Min(Math.Min(d[i - 1, j] + 1, d[i, j - 1] + 1), d[i - 1, j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
-            }
-        }
-        return d[a.Length, b.Length];
-    }
 
     [GeneratedRegex(@"real-time factor (\d+\.\d+)")]
     private static partial Regex FactorLine();

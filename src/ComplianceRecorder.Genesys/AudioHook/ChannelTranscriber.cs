@@ -42,7 +42,9 @@ internal sealed class ChannelTranscriber
         _channel = channel;
         _maxQueued = (long)(maxBacklog.TotalSeconds * AudioHookSession.Rate);
         _maxBehind = maxBacklog;
-        _worker = Task.Run(RunAsync);
+        // a thread of its own: an embedded engine decodes synchronously for as long as the audio takes, and on
+        // the shared pool a few such channels would starve the socket readers, the commits and the captions
+        _worker = Task.Factory.StartNew(() => RunAsync().GetAwaiter().GetResult(), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
 
     private readonly record struct Chunk(short[]? Samples, int Count, long AtSample, DateTimeOffset ReceivedAt);
@@ -120,7 +122,7 @@ internal sealed class ChannelTranscriber
         var at = default(DateTimeOffset);
         try
         {
-            await foreach (var c in _queue.Reader.ReadAllAsync().ConfigureAwait(false))
+            while (Next(out var c))
             {
                 if (c.Samples is null || (stream is not null && c.AtSample != expected))
                 {
@@ -189,6 +191,20 @@ internal sealed class ChannelTranscriber
         {
             stream?.Dispose();
         }
+    }
+
+    /// <summary>The next chunk, waiting on this worker's own thread (never a pool thread) until one comes or the queue completes.</summary>
+    private bool Next(out Chunk chunk)
+    {
+        while (!_queue.Reader.TryRead(out chunk))
+        {
+            var more = _queue.Reader.WaitToReadAsync();
+            if (!(more.IsCompleted ? more.Result : more.AsTask().GetAwaiter().GetResult()))
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     private void Publish(List<SpeechHypothesis> output, long baseSample, int epoch, DateTimeOffset heardAt)

@@ -131,7 +131,7 @@ public sealed class AudioHookContractTests(AudioHookHost host, ITestOutputHelper
         var finals = recorded.EnumerateArray().Where(c => c.TryGetProperty("text", out _)).Select(c => c.GetProperty("text").GetString()!).ToList();
         var live = host.Captions.Where(c => c.ConversationId == call).Select(c => c.Text).ToList();
         output.WriteLine($"finals: {string.Join(" | ", finals)}");
-        output.WriteLine($"word error rate of the finals: {WordErrorRate(AudioHookHost.CardCall, string.Join(' ', finals)):P0}");
+        output.WriteLine($"word error rate of the finals: {WordErrorRate.Of(string.Join(' ', AudioHookHost.CardCall.Utterances.Select(u => u.Text)), string.Join(' ', finals)):P0}");
 
         // the shape: this dialect's segments on both channels, partial revisions before finals
         Assert.True(finals.Count >= 2, string.Join(" | ", finals));
@@ -152,30 +152,5 @@ public sealed class AudioHookContractTests(AudioHookHost host, ITestOutputHelper
             Assert.DoesNotContain("11111", place, StringComparison.Ordinal);
             Assert.DoesNotContain("1 1 1 1 1", place, StringComparison.Ordinal);
         }
-    }
-
-    /// <summary>Word-level edit distance over the words said, lowercased, punctuation dropped.</summary>
-    internal static double WordErrorRate(ScriptedCall call, string recognised)
-    {
-        static string[] Words(string s) => [.. s.ToLowerInvariant().Split([' ', '|', ',', '.', '?', '!', '\''], StringSplitOptions.RemoveEmptyEntries)];
-        var said = Words(string.Join(' ', call.Utterances.Select(u => u.Text)));
-        var heard = Words(recognised);
-        var d = new int[said.Length + 1, heard.Length + 1];
-        for (var i = 0; i <= said.Length; i++)
-        {
-            d[i, 0] = i;
-        }
-        for (var j = 0; j <= heard.Length; j++)
-        {
-            d[0, j] = j;
-        }
-        for (var i = 1; i <= said.Length; i++)
-        {
-            for (var j = 1; j <= heard.Length; j++)
-            {
-                d[i, j] = Math.Min(Math.Min(d[i - 1, j] + 1, d[i, j - 1] + 1), d[i - 1, j - 1] + (said[i - 1] == heard[j - 1] ? 0 : 1));
-            }
-        }
-        return d[said.Length, heard.Length] / (double)Math.Max(1, said.Length);
     }
 }
