@@ -180,16 +180,16 @@ internal sealed class AudioHookSession(WebSocket ws, string sessionId, string? o
         {
             doc = JsonDocument.Parse(_in.AsMemory(0, length), new JsonDocumentOptions { MaxDepth = 16 });
             var root = doc.RootElement;
-            type = root.GetProperty("type").GetString()!;
+            type = root.GetProperty("type").GetString() ?? throw new FormatException("type is null");
             seq = root.GetProperty("seq").GetInt64();
             serverSeq = root.GetProperty("serverseq").GetInt64();
-            id = root.GetProperty("id").GetString()!;
+            id = root.GetProperty("id").GetString() ?? throw new FormatException("id is null");
             if (root.TryGetProperty("position", out var position))
             {
                 CheckPosition(XmlConvert.ToTimeSpan(position.GetString()!));
             }
         }
-        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException or ArgumentException or NullReferenceException or OverflowException)
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException or ArgumentException or OverflowException)
         {
             var text = Encoding.UTF8.GetString(_in, 0, Math.Min(length, RawCap));
             Quarantine(text, length, "not an AudioHook message: " + e.GetType().Name + ": " + e.Message, now);
@@ -265,8 +265,8 @@ internal sealed class AudioHookSession(WebSocket ws, string sessionId, string? o
         string call;
         try
         {
-            org = parameters.GetProperty("organizationId").GetString()!;
-            call = parameters.GetProperty("conversationId").GetString()!;
+            org = parameters.GetProperty("organizationId").GetString() ?? throw new InvalidOperationException("organizationId is null");
+            call = parameters.GetProperty("conversationId").GetString() ?? throw new InvalidOperationException("conversationId is null");
         }
         catch (Exception e) when (e is KeyNotFoundException or InvalidOperationException)
         {
@@ -344,7 +344,7 @@ internal sealed class AudioHookSession(WebSocket ws, string sessionId, string? o
         {
             return parameters.ValueKind == JsonValueKind.Object && parameters.TryGetProperty(name, out var d) ? XmlConvert.ToTimeSpan(d.GetString()!) : TimeSpan.Zero;
         }
-        catch (FormatException)
+        catch (Exception e) when (e is FormatException or ArgumentException or InvalidOperationException or OverflowException)
         {
             return TimeSpan.Zero;
         }

@@ -1,5 +1,5 @@
-using ComplianceRecorder.Development;
 using System.Security.Cryptography;
+using ComplianceRecorder.Development;
 using ComplianceRecorder.Emulator;
 using ComplianceRecorder.Emulator.AudioHook;
 using Microsoft.Extensions.Configuration;
