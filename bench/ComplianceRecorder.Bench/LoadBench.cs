@@ -39,6 +39,8 @@ internal static class LoadBench
                 ["ConnectionStrings:EventStoreOwner"] = pg.ConnectionString(),
                 ["Recorder:Url"] = "http://127.0.0.1:0",
                 ["Recorder:CheckpointKey"] = Convert.ToBase64String(new byte[32]),
+                // a production recorder seals every call's text under its data key, wrapped by this master
+                ["Recorder:MasterKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)),
                 ["Genesys:LoginBaseUrl"] = emulatorUri.ToString(),
                 ["Genesys:ApiBaseUrl"] = emulatorUri.ToString(),
                 ["Genesys:ClientId"] = "emulator-client",
@@ -104,7 +106,7 @@ internal static class LoadBench
         Console.WriteLine($"  segments/s sustained      {segments / wall:N0}  (max commit backlog {backlogMax:N0})");
         Console.WriteLine($"  receive→durable           p50 {Ms(durable, 0.50)} ms  p99 {Ms(durable, 0.99)} ms  max {Ms(durable, 1)} ms  (n={durable.Length:N0})");
         Console.WriteLine($"  receive→caption           p50 {Ms(caption, 0.50)} ms  p99 {Ms(caption, 0.99)} ms");
-        Console.WriteLine($"  CPU                       recorder {cores:F2} cores; whole machine {busy:F2} of {Environment.ProcessorCount} cores (emulator and PostgreSQL too)");
+        Console.WriteLine($"  CPU                       recorder {cores:F2} cores ({cores * wall * 1e6 / Math.Max(1, segments):F0} ms per 1,000 segments); whole machine {busy:F2} of {Environment.ProcessorCount} cores (emulator and PostgreSQL too)");
         Console.WriteLine($"  memory                    GC heap {GC.GetTotalMemory(false) / 1048576.0:F0} MiB, working set {process.WorkingSet64 / 1048576.0:F0} MiB, {GC.GetTotalMemory(false) / (double)Math.Max(1, host.Recorder.Calls) / 1024:F1} KiB of heap per active call");
         Console.WriteLine($"  GC                        pauses {pauses.TotalMilliseconds:F0} ms in {wall:F0} s ({pauses.TotalMilliseconds / (wall * 10):F2}% of the time); collections gen0 {GC.CollectionCount(0) - gcs0.Item1}, gen1 {GC.CollectionCount(1) - gcs0.Item2}, gen2 {GC.CollectionCount(2) - gcs0.Item3}");
     }

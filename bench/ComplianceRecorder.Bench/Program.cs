@@ -1,7 +1,7 @@
 using BenchmarkDotNet.Running;
 
 // dotnet run -c Release --project bench/ComplianceRecorder.Bench -- --filter '*Redaction*'   (BenchmarkDotNet)
-// dotnet run -c Release --project bench/ComplianceRecorder.Bench -- store [events] [rebuild-events]
+// dotnet run -c Release --project bench/ComplianceRecorder.Bench -- store [events] [rebuild-events] [committer-connections]   (BENCH_STORE_PARTS=abcpdm)
 // dotnet run -c Release --project bench/ComplianceRecorder.Bench -- load {calls} [seconds] [speed] | idle {calls}
 // dotnet run -c Release --project bench/ComplianceRecorder.Bench -- page [speed]   (frame → caption on screen, in Chromium)
 // dotnet run -c Release --project bench/ComplianceRecorder.Bench -- retention [events] [calls-to-shred]

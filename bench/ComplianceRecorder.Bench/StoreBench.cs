@@ -14,7 +14,7 @@ namespace ComplianceRecorder.Bench;
 /// The event store against its physical limit and against the tutorial's style, on a private cluster
 /// (or COMPLIANCE_RECORDER_BENCH_PG). Throughput benches are plain timed loops, not BenchmarkDotNet:
 /// each figure is one long run of a real server.
-///   dotnet run -c Release --project bench/ComplianceRecorder.Bench -- store [events] [rebuild-events]
+///   dotnet run -c Release --project bench/ComplianceRecorder.Bench -- store [events] [rebuild-events] [committer-connections]
 /// </summary>
 internal static class StoreBench
 {
@@ -24,6 +24,7 @@ internal static class StoreBench
     {
         var events = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 200_000;
         var rebuildEvents = args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 1_000_000;
+        var connections = args.Length > 3 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 4; // the recorder's default (Recorder:CommitConnections)
         LocalPostgres? local = null;
         var cs = Environment.GetEnvironmentVariable("COMPLIANCE_RECORDER_BENCH_PG");
         if (string.IsNullOrEmpty(cs))
@@ -38,23 +39,54 @@ internal static class StoreBench
             var sample = Segment("sample", 1);
             Console.WriteLine($"event data: {EventJson.Serialize(sample).Length} bytes of JSON (a redacted segment with its latencies)");
 
-            var copy = await CopyAsync(db, events);
-            Console.WriteLine($"(a) binary COPY into a bare table, {events} rows: {copy:N0} events/s");
-            var naiveCount = Math.Min(events, 20_000);
-            var naive = await NaiveAsync(db, naiveCount);
-            Console.WriteLine($"(b) INSERT + commit per event, one connection, {naiveCount} rows: {naive:N0} events/s");
-            foreach (var calls in new[] { 1, 8, 64 })
+            // BENCH_STORE_PARTS picks parts by letter (e.g. "c" to time one lever); the ratios then read n/a
+            var parts = Environment.GetEnvironmentVariable("BENCH_STORE_PARTS") is { Length: > 0 } p ? p : "abcpdm";
+            var copy = double.NaN;
+            var naive = double.NaN;
+            if (parts.Contains('a'))
             {
-                var (rate, p50, p99) = await OursAsync(db, events, calls);
-                Console.WriteLine($"(c) our append, {calls} concurrent calls, one connection, saturated: {rate:N0} events/s ({rate / copy:F2}× a, {rate / naive:F1}× b); enqueue→commit p50 {p50:F1} ms p99 {p99:F1} ms, mostly queueing");
+                copy = await CopyAsync(db, events);
+                Console.WriteLine($"(a) binary COPY into a bare table, {events} rows: {copy:N0} events/s");
             }
-            foreach (var offered in new[] { 1_000, 5_000 })
+            if (parts.Contains('b'))
             {
-                var (p50, p99) = await PacedAsync(db, offered, TimeSpan.FromSeconds(10), calls: 1_000);
-                Console.WriteLine($"(c') {offered:N0} events/s offered by 1,000 calls for 10 s: enqueue→commit p50 {p50:F1} ms p99 {p99:F1} ms");
+                var naiveCount = Math.Min(events, 20_000);
+                naive = await NaiveAsync(db, naiveCount);
+                Console.WriteLine($"(b) INSERT + commit per event, one connection, {naiveCount} rows: {naive:N0} events/s");
             }
-            var rebuild = await RebuildAsync(db, rebuildEvents);
-            Console.WriteLine($"(d) rebuild audit over {rebuildEvents:N0} events: {rebuild:N0} events/s");
+            if (parts.Contains('c'))
+            {
+                foreach (var calls in new[] { 1, 64, 1_000 })
+                {
+                    var (rate, p50, p99) = await OursAsync(db, events, calls, connections);
+                    Console.WriteLine($"(c) our append, {calls} concurrent calls, {connections} committer connection(s), saturated: {rate:N0} events/s ({rate / copy:F2}× a, {rate / naive:F1}× b); enqueue→commit p50 {p50:F1} ms p99 {p99:F1} ms, mostly queueing");
+                }
+            }
+            if (parts.Contains('p'))
+            {
+                foreach (var offered in new[] { 1_000, 5_000 })
+                {
+                    var (p50, p99) = await PacedAsync(db, offered, TimeSpan.FromSeconds(10), calls: 1_000, connections);
+                    Console.WriteLine($"(c') {offered:N0} events/s offered by 1,000 calls for 10 s, {connections} committer connection(s): enqueue→commit p50 {p50:F1} ms p99 {p99:F1} ms");
+                }
+            }
+            if (parts.Contains('d'))
+            {
+                var rebuild = await RebuildAsync(db, rebuildEvents);
+                Console.WriteLine($"(d) rebuild audit over {rebuildEvents:N0} events: {rebuild:N0} events/s");
+            }
+            if (parts.Contains('m'))
+            {
+                // Marten 9.58 in a database of its own on the same cluster, the same segments
+                await using var marten = await MartenBench.OpenAsync(db, cs);
+                foreach (var streams in new[] { 64, 1_000 })
+                {
+                    var rate = await MartenBench.AppendAsync(marten, events, streams);
+                    Console.WriteLine($"(m) Marten quick append, inline audit + call summary projections, {streams} streams, batches of 500: {rate:N0} events/s ({rate / copy:F2}× a, {rate / naive:F1}× b)");
+                }
+                var (martenRebuild, martenEvents) = await MartenBench.RebuildAsync(marten);
+                Console.WriteLine($"(m) Marten daemon rebuild of the audit and call summary projections over {martenEvents:N0} events: {martenRebuild:N0} events/s");
+            }
         }
         finally
         {
@@ -135,9 +167,9 @@ internal static class StoreBench
         return n / sw.Elapsed.TotalSeconds;
     }
 
-    private static async Task<(double Rate, double P50, double P99)> OursAsync(NpgsqlDataSource db, int n, int calls)
+    private static async Task<(double Rate, double P50, double P99)> OursAsync(NpgsqlDataSource db, int n, int calls, int connections)
     {
-        var committer = new GroupCommitter(new EventStore.Appending.EventStore(db, "bench"), NullLogger.Instance, TimeProvider.System);
+        var committer = new GroupCommitter(new EventStore.Appending.EventStore(db, "bench"), NullLogger.Instance, TimeProvider.System, connections: connections);
         var latencies = new double[n];
         var run = Guid.NewGuid().ToString("N")[..6];
         var perCall = n / calls;
@@ -163,9 +195,9 @@ internal static class StoreBench
     }
 
     /// <summary>Commit latency at a steady offered rate, as calls produce segments live (not a saturation run).</summary>
-    private static async Task<(double P50, double P99)> PacedAsync(NpgsqlDataSource db, int perSecond, TimeSpan duration, int calls)
+    private static async Task<(double P50, double P99)> PacedAsync(NpgsqlDataSource db, int perSecond, TimeSpan duration, int calls, int connections)
     {
-        var committer = new GroupCommitter(new EventStore.Appending.EventStore(db, "bench"), NullLogger.Instance, TimeProvider.System);
+        var committer = new GroupCommitter(new EventStore.Appending.EventStore(db, "bench"), NullLogger.Instance, TimeProvider.System, connections: connections);
         var run = Guid.NewGuid().ToString("N")[..6];
         var total = (int)(perSecond * duration.TotalSeconds);
         var latencies = new double[total];

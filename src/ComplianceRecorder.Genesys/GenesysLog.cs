@@ -43,4 +43,7 @@ internal static partial class GenesysLog
 
     [LoggerMessage(EventId = 1202, Level = LogLevel.Warning, Message = "Backfill of call {Call} failed ({Reason}); its gaps stay as recorded")]
     public static partial void BackfillFailed(ILogger log, string call, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not ask the store who follows call {ConversationId} ({Error}); following it here")]
+    public static partial void ClaimFailed(ILogger log, string conversationId, string error);
 }

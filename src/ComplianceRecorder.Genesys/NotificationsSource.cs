@@ -17,12 +17,14 @@ public sealed class NotificationsSource : ITranscriptSource
     private readonly GenesysOptions _options;
     private readonly ChannelPlacement _placement;
     private readonly ChannelSocket _sockets;
+    private readonly TaskCompletionSource<(SourceEmitter Observer, Action<NotificationChannel> Start)> _running = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public NotificationsSource(HttpClient http, GenesysOptions options, TimeProvider time, ILogger log)
+    /// <param name="gate">With several recorders on one store, which calls found here this one follows (#15).</param>
+    public NotificationsSource(HttpClient http, GenesysOptions options, TimeProvider time, ILogger log, ICallGate? gate = null)
     {
         _options = options;
         Rest = new GenesysRest(http, options, time);
-        _placement = new ChannelPlacement(options, time, log);
+        _placement = new ChannelPlacement(options, time, log, gate);
         var changes = new SubscriptionChanges(Rest, options, time, _placement, log);
         _sockets = new ChannelSocket(Rest, options, time, _placement, changes, new SilenceWatch(options, time, _placement), log);
     }
@@ -31,6 +33,9 @@ public sealed class NotificationsSource : ITranscriptSource
 
     /// <summary>Whether a call is followed (placed on a channel) now.</summary>
     public bool Follows(string conversationId) => _placement.Follows(conversationId);
+
+    /// <summary>The calls followed now.</summary>
+    public IReadOnlyCollection<string> Followed => _placement.Followed;
 
     /// <summary>Messages on topics this client does not follow (presence, queue membership, …): ignored, counted here.</summary>
     public long UnknownTopics => _sockets.UnknownTopics;
@@ -41,6 +46,21 @@ public sealed class NotificationsSource : ITranscriptSource
 
     /// <summary>Channels open or being opened.</summary>
     public int Channels => _placement.Count;
+
+    /// <summary>
+    /// Follows a call another recorder instance followed until now (it lapsed, or is stopping), once the source
+    /// runs; <paramref name="unheard"/>, the time nobody followed it, goes first, as a gap.
+    /// </summary>
+    public async Task TakeOverAsync(string conversationId, SourceDisconnected? unheard, CancellationToken ct)
+    {
+        var (observer, start) = await _running.Task.WaitAsync(ct).ConfigureAwait(false);
+        _placement.Forget(conversationId);
+        if (unheard is not null)
+        {
+            await observer.NextAsync(unheard, ct).ConfigureAwait(false);
+        }
+        await _placement.FollowAsync(conversationId, observer, start, ct, claimed: true).ConfigureAwait(false);
+    }
 
     public IObservable<SourceEvent> Events() =>
         Observable.Create<SourceEvent>((observer, ct) => RunAsync(new SourceEmitter(observer), ct));
@@ -75,6 +95,7 @@ public sealed class NotificationsSource : ITranscriptSource
         {
             Start(channel);
         }
+        _running.TrySetResult((observer, Start));
         await Task.Delay(Timeout.Infinite, stop.Token).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
         await Task.WhenAll(_placement.All().Select(l => l.Loop)).ConfigureAwait(false);
         await observer.EndAsync(fatal).ConfigureAwait(false);

@@ -24,7 +24,7 @@ public static class TranscriptPipeline
 
         var quarantined = shared
             .OfType<MalformedFrame>()
-            .Select(m => Quarantine(m, options.QuarantineCap, scheduler));
+            .Select(m => Quarantine(m, options.QuarantineCap, options.Redaction, scheduler));
 
         // frames that come after their call's end are recorded as late, never as the call's speech again
         var ended = new EndedCalls(options.CallIdle);
@@ -241,11 +241,11 @@ public static class TranscriptPipeline
         return tokens;
     }
 
-    private static FrameQuarantined Quarantine(MalformedFrame m, int cap, IScheduler scheduler)
+    private static FrameQuarantined Quarantine(MalformedFrame m, int cap, RedactionOptions redaction, IScheduler scheduler)
     {
         // a malformed frame may still hold a card number: it is redacted like any utterance
         var raw = m.Raw.Length > cap ? m.Raw[..cap] : m.Raw;
-        var redacted = new RedactionSession().Redact(raw, Speaker.Customer, isFinal: false).Text;
+        var redacted = new RedactionSession(redaction).Redact(raw, Speaker.Customer, isFinal: false).Text;
         return new FrameQuarantined(m.Reason, redacted, m.Length, m.ReceivedAt == default ? scheduler.Now : m.ReceivedAt);
     }
 }

@@ -78,6 +78,7 @@ public static class ComplianceRecorderServices
         services.AddOptions<RecorderOptions>().Bind(config.GetSection(RecorderOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<AuthOptions>().Bind(config.GetSection(AuthOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<RetentionOptions>().Bind(config.GetSection(RetentionOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<InstanceOptions>().Bind(config.GetSection(InstanceOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<IValidateOptions<HostOptions>, SequentialHostOptions>();
         services.AddOptions<HostOptions>().ValidateOnStart();
         services.TryAddSingletonTimeProvider();
@@ -103,9 +104,14 @@ public static class ComplianceRecorderServices
         services.AddSingleton(keys);
         services.AddSingleton(sp => new DataKeys(sp.GetRequiredKeyedService<NpgsqlDataSource>(Key), sp.GetRequiredService<IMasterKeyProvider>()));
         services.AddSingleton(sp => new StoredText(sp.GetRequiredKeyedService<NpgsqlDataSource>(Key), sp.GetRequiredService<IMasterKeyProvider>()));
+        // the instance's name is its events' writer, and its lease fences its appends (#15)
+        // (read from configuration, not the validated options: a bad Recorder:Instance value must fail the start's
+        // validation, not the resolution of the hosted services)
+        services.AddSingleton(_ => new WriterLease(InstanceOptions.NameOrDefault(config[$"{InstanceOptions.Section}:Name"])));
         services.AddSingleton(sp => new GroupCommitter(
-            new EventStore.Appending.EventStore(sp.GetRequiredKeyedService<NpgsqlDataSource>(Key), $"{Environment.MachineName}:{Environment.ProcessId}", sp.GetRequiredService<AppendedHeads>(), sp.GetRequiredService<DataKeys>()),
-            sp.GetRequiredService<ILogger<GroupCommitter>>(), sp.GetRequiredService<TimeProvider>(), spill: spill));
+            new EventStore.Appending.EventStore(sp.GetRequiredKeyedService<NpgsqlDataSource>(Key), sp.GetRequiredService<WriterLease>().Name, sp.GetRequiredService<AppendedHeads>(), sp.GetRequiredService<DataKeys>(), sp.GetRequiredService<WriterLease>()),
+            sp.GetRequiredService<ILogger<GroupCommitter>>(), sp.GetRequiredService<TimeProvider>(), spill: spill,
+            connections: sp.GetRequiredService<IOptions<RecorderOptions>>().Value.CommitConnections));
         services.AddSingleton(sp => new AdminStore(new EventStore.Appending.EventStore(
             sp.GetRequiredKeyedService<NpgsqlDataSource>(Key), $"{Environment.MachineName}:{Environment.ProcessId}:admin", sp.GetRequiredService<AppendedHeads>(), sp.GetRequiredService<DataKeys>())));
         services.AddSingleton<RetentionJob>();
@@ -128,9 +134,12 @@ public static class ComplianceRecorderServices
         services.AddSingleton<LiveCaptions>();
         services.AddSingleton<IObservable<Caption>>(sp => sp.GetRequiredService<LiveCaptions>());
         services.AddSingleton<RecordingSession>();
+        services.AddSingleton<InstanceMembership>();
 
         // start order; the host stops them in reverse
         services.AddHostedService<StoreSchema>();
+        // joins before anything appends, leaves after the last commit
+        services.AddHostedService(sp => sp.GetRequiredService<InstanceMembership>());
         services.AddHostedService<Projecting>();
         services.AddHostedService<CheckpointSigning>();
         services.AddHostedService(sp => sp.GetRequiredService<RecordingSession>());

@@ -49,6 +49,7 @@ internal static class Service
         // read before the host is disposed, with its services
         var recording = host.Recording;
         var committer = host.Committer;
+        var membership = host.Services.GetRequiredService<InstanceMembership>();
         await using (host.ConfigureAwait(false))
         {
             var every = TimeSpan.FromSeconds(host.Services.GetRequiredService<IOptions<RecorderOptions>>().Value.SummarySeconds);
@@ -61,6 +62,11 @@ internal static class Service
         }
         var recorder = recording.Recorder!;
         Console.WriteLine(recorder.Summary());
+        if (membership.Lapsed is { } lapsed)
+        {
+            await Console.Error.WriteLineAsync($"recording failed: {lapsed}").ConfigureAwait(false);
+            return ExitCodes.RecordingFailed;
+        }
         if (recorder.Failure is { } failure)
         {
             await Console.Error.WriteLineAsync($"recording failed: {failure.Message}").ConfigureAwait(false);

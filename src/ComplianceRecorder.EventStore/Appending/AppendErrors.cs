@@ -25,6 +25,8 @@ public static class AppendErrors
     public static AppendFailure ClassifyState(string state) => state switch
     {
         "40001" or "40P01" => AppendFailure.Transient,                  // serialization failure, deadlock
+        // the writer's lease lapsed and its calls were taken over (writer_fence): it must not write again
+        "P0411" => AppendFailure.Fatal,
         "42501" or "42883" or "42P01" or "3D000" => AppendFailure.Fatal, // no privilege, no append_events, no table, no database
         _ when state.StartsWith("28", StringComparison.Ordinal) => AppendFailure.Fatal,         // authentication
         _ when state.StartsWith("22", StringComparison.Ordinal) => AppendFailure.Refused,       // data exception: \u0000, bad encoding, out of range

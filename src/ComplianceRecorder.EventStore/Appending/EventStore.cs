@@ -12,7 +12,7 @@ namespace ComplianceRecorder.EventStore.Appending;
 /// locked until it commits, so they are this batch's), for the signer to sign only what was appended here.
 /// With <paramref name="dataKeys"/>, transcript text is sealed with its call's data key before it is serialized.
 /// </summary>
-public sealed class EventStore(NpgsqlDataSource db, string writer, AppendedHeads? heads = null, DataKeys? dataKeys = null)
+public sealed class EventStore(NpgsqlDataSource db, string writer, AppendedHeads? heads = null, DataKeys? dataKeys = null, WriterLease? lease = null)
 {
     public NpgsqlDataSource DataSource => db;
 
@@ -65,6 +65,16 @@ public sealed class EventStore(NpgsqlDataSource db, string writer, AppendedHeads
             meta[i] = "{}";
         }
         await using var round = db.CreateBatch();
+        var generation = lease?.Generation;
+        var fenced = generation is not null;
+        if (fenced)
+        {
+            // first in the same implicit transaction: a lapsed writer's batch is refused whole (P0411)
+            var fence = new NpgsqlBatchCommand("SELECT writer_fence($1, $2)");
+            fence.Parameters.Add(new NpgsqlParameter { Value = lease!.Name, NpgsqlDbType = NpgsqlDbType.Text });
+            fence.Parameters.Add(new NpgsqlParameter { Value = generation!.Value, NpgsqlDbType = NpgsqlDbType.Bigint });
+            round.BatchCommands.Add(fence);
+        }
         var cmd = new NpgsqlBatchCommand("SELECT idx, stream_id, version, seq, duplicate FROM append_events($1, $2, $3, $4, $5, $6, $7, $8)");
         round.BatchCommands.Add(cmd);
         cmd.Parameters.Add(new NpgsqlParameter { Value = streams, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
@@ -94,6 +104,10 @@ public sealed class EventStore(NpgsqlDataSource db, string writer, AppendedHeads
             // a batch without a transaction runs in one implicit transaction: every event commits, or none
             await using (var reader = await round.ExecuteReaderAsync(ct).ConfigureAwait(false))
             {
+                if (fenced)
+                {
+                    await reader.NextResultAsync(ct).ConfigureAwait(false);
+                }
                 while (await reader.ReadAsync(ct).ConfigureAwait(false))
                 {
                     result[reader.GetInt32(0) - 1] = new Appended(reader.GetString(1), reader.GetInt32(2), reader.GetInt64(3), reader.GetBoolean(4));

@@ -12,6 +12,9 @@ namespace ComplianceRecorder.EventStore.Appending;
 /// reader, so memory stays bounded and nothing accepted is lost. A batch refused for its content is
 /// split until the refused events are found; the others are appended and each refused one is recorded
 /// as an <see cref="EventRefused"/> in its place, so one poison event never stalls the rest.
+/// With several connections, each stream belongs to one of them (by its id's hash), so a stream's events
+/// still commit in the order they were queued while other streams' batches commit beside them; the append
+/// function locks a batch's stream rows in id order, so two connections' batches cannot deadlock.
 /// </summary>
 public sealed class GroupCommitter : IAsyncDisposable
 {
@@ -25,24 +28,37 @@ public sealed class GroupCommitter : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly SpillFile? _spill;
     private readonly int _maxBatch;
-    private readonly Channel<Item> _queue;
+    private readonly Channel<Item>[] _queues;
     private readonly CancellationTokenSource _giveUp = new();
-    private readonly Task _loop;
+    private readonly Task[] _loops;
+    private readonly List<Item> _unrecorded = [];
     private int _backlog;
     private int _failing;
     private int _spilled;
 
-    public GroupCommitter(EventStore store, ILogger log, TimeProvider time, int capacity = 10_000, int maxBatch = 500, SpillFile? spill = null)
+    /// <param name="connections">Batches committed at once, each on its own connection, streams partitioned across them.</param>
+    public GroupCommitter(EventStore store, ILogger log, TimeProvider time, int capacity = 10_000, int maxBatch = 500, SpillFile? spill = null, int connections = 1)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(connections, 1);
         _store = store;
         _log = log;
         _time = time;
         _spill = spill;
         _maxBatch = maxBatch;
         Capacity = capacity;
-        _queue = Channel.CreateBounded<Item>(new BoundedChannelOptions(capacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
-        _loop = Task.Run(LoopAsync);
+        var options = new BoundedChannelOptions(Math.Max(1, capacity / connections)) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait };
+        _queues = new Channel<Item>[connections];
+        _loops = new Task[connections];
+        for (var i = 0; i < connections; i++)
+        {
+            var queue = _queues[i] = Channel.CreateBounded<Item>(options);
+            _loops[i] = Task.Run(() => LoopAsync(queue));
+        }
     }
+
+    /// <summary>The queue of the connection that owns this stream: always the same one, which keeps the stream's order.</summary>
+    private Channel<Item> QueueOf(RecordedEvent e) =>
+        _queues.Length == 1 ? _queues[0] : _queues[(int)((uint)StringComparer.Ordinal.GetHashCode(e.StreamId) % (uint)_queues.Length)];
 
     /// <summary>How many events may wait before the pipeline's append blocks the socket reader.</summary>
     public int Capacity { get; }
@@ -75,14 +91,15 @@ public sealed class GroupCommitter : IAsyncDisposable
         var done = new TaskCompletionSource<Appended>(TaskCreationOptions.RunContinuationsAsynchronously);
         Interlocked.Increment(ref _backlog);
         var item = new Item(e, done);
-        return _queue.Writer.TryWrite(item) ? ValueTask.FromResult(done.Task) : WaitForRoomAsync(item, ct);
+        var queue = QueueOf(e);
+        return queue.Writer.TryWrite(item) ? ValueTask.FromResult(done.Task) : WaitForRoomAsync(queue, item, ct);
     }
 
-    private async ValueTask<Task<Appended>> WaitForRoomAsync(Item item, CancellationToken ct)
+    private async ValueTask<Task<Appended>> WaitForRoomAsync(Channel<Item> queue, Item item, CancellationToken ct)
     {
         try
         {
-            await _queue.Writer.WriteAsync(item, ct).ConfigureAwait(false);
+            await queue.Writer.WriteAsync(item, ct).ConfigureAwait(false);
         }
         catch (ChannelClosedException e)
         {
@@ -99,21 +116,21 @@ public sealed class GroupCommitter : IAsyncDisposable
         return item.Done.Task;
     }
 
-    private async Task LoopAsync()
+    private async Task LoopAsync(Channel<Item> queue)
     {
         var batch = new List<Item>(_maxBatch);
         var pending = new List<PendingEvent>(_maxBatch);
-        while (await _queue.Reader.WaitToReadAsync().ConfigureAwait(false))
+        while (await queue.Reader.WaitToReadAsync().ConfigureAwait(false))
         {
             // natural group commit: whatever queued while the previous batch committed goes in this one
-            while (batch.Count < _maxBatch && _queue.Reader.TryRead(out var item))
+            while (batch.Count < _maxBatch && queue.Reader.TryRead(out var item))
             {
                 batch.Add(item);
                 pending.Add(new PendingEvent(item.Event));
             }
             if (!await CommitAsync(batch, pending, 0, batch.Count).ConfigureAwait(false))
             {
-                SpillTheRest(batch);
+                SpillTheRest(queue, batch);
             }
             Interlocked.Add(ref _backlog, -batch.Count);
             batch.Clear();
@@ -213,21 +230,37 @@ public sealed class GroupCommitter : IAsyncDisposable
 
     private static string Cap(string s) => s.Length <= 256 ? s : string.Concat(s.AsSpan(0, 255), "…");
 
-    /// <summary>The stop deadline passed with the store unreachable: what this batch still holds and everything queued goes to the spill file.</summary>
-    private void SpillTheRest(List<Item> batch)
+    /// <summary>
+    /// The stop deadline passed with the store unreachable: what this batch still holds and everything queued
+    /// behind it is set aside for the spill file, which the stop writes once every connection has given up
+    /// (one file, each stream's events in their order: a stream has one connection).
+    /// </summary>
+    private void SpillTheRest(Channel<Item> queue, List<Item> batch)
     {
-        var left = new List<Item>();
-        foreach (var item in batch)
+        lock (_unrecorded)
         {
-            if (!item.Done.Task.IsCompleted)
+            foreach (var item in batch)
             {
-                left.Add(item);
+                if (!item.Done.Task.IsCompleted)
+                {
+                    _unrecorded.Add(item);
+                }
+            }
+            while (queue.Reader.TryRead(out var item))
+            {
+                _unrecorded.Add(item);
+                Interlocked.Decrement(ref _backlog);
             }
         }
-        while (_queue.Reader.TryRead(out var item))
+    }
+
+    private void Spill()
+    {
+        List<Item> left;
+        lock (_unrecorded)
         {
-            left.Add(item);
-            Interlocked.Decrement(ref _backlog);
+            left = [.. _unrecorded];
+            _unrecorded.Clear();
         }
         if (left.Count == 0)
         {
@@ -270,12 +303,23 @@ public sealed class GroupCommitter : IAsyncDisposable
     /// <returns>How many events were spilled.</returns>
     public async Task<int> StopAsync(TimeSpan deadline)
     {
-        _queue.Writer.TryComplete();
+        foreach (var queue in _queues)
+        {
+            queue.Writer.TryComplete();
+        }
         if (_spill is not null && deadline != Timeout.InfiniteTimeSpan)
         {
             _giveUp.CancelAfter(deadline);
         }
-        await _loop.ConfigureAwait(false);
+        try
+        {
+            await Task.WhenAll(_loops).ConfigureAwait(false);
+        }
+        finally
+        {
+            // a loop that ended on an exception leaves its events, and every other connection's, to the spill
+            Spill();
+        }
         return Spilled;
     }
 

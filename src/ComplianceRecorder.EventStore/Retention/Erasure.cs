@@ -26,14 +26,17 @@ public static class Erasure
     private const string CustomerKeyId = "$customer-ids";
     private const int Batch = 1000;
 
-    /// <summary>The keyed hash a customer identifier is known by (trimmed, case kept: identifiers are the operator's).</summary>
+    /// <summary>
+    /// The keyed hash a customer identifier is known by. Trimmed, NFKC-normalised and upper-cased first: an
+    /// erasure typed "cust-0042" must find the calls tagged "CUST-0042", or the customer is not erased.
+    /// </summary>
     public static async Task<string> CustomerHashAsync(DataKeys keys, string customer, CancellationToken ct = default)
     {
         LegalHolds.Require(customer, "customer");
         var key = await keys.SecretAsync(CustomerKeyId, ct).ConfigureAwait(false);
         try
         {
-            return Convert.ToHexStringLower(HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(customer.Trim())));
+            return Convert.ToHexStringLower(HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(customer.Trim().Normalize(NormalizationForm.FormKC).ToUpperInvariant())));
         }
         finally
         {

@@ -14,7 +14,7 @@ internal readonly record struct Placement(NotificationChannel? Channel, string? 
 /// on one call would interleave its stream and defeat gap detection); a call is known from when it is
 /// found until it is over, with when it was last heard and whether Genesys has accepted its topic yet.
 /// </summary>
-internal sealed class ChannelPlacement(GenesysOptions options, TimeProvider time, ILogger log)
+internal sealed class ChannelPlacement(GenesysOptions options, TimeProvider time, ILogger log, ICallGate? gate = null)
 {
     private readonly Lock _gate = new();
     private readonly List<NotificationChannel> _channels = [];
@@ -28,7 +28,18 @@ internal sealed class ChannelPlacement(GenesysOptions options, TimeProvider time
     // who each followed call is with, until it is handed to the pipeline with the call's first event
     private readonly ConcurrentDictionary<string, CallAnnounced> _announced = new();
 
+    // calls another recorder instance follows (#15): not claimed again at each of their queue events
+    private readonly ConcurrentDictionary<string, bool> _elsewhere = new();
+
     public bool Follows(string conversationId) => _calls.ContainsKey(conversationId);
+
+    public IReadOnlyCollection<string> Followed => [.. _calls.Keys];
+
+    /// <summary>Followed here, or known to be another instance's.</summary>
+    public bool Known(string conversationId) => _calls.ContainsKey(conversationId) || _elsewhere.ContainsKey(conversationId);
+
+    /// <summary>The call ended, or this instance takes it over: no longer another's.</summary>
+    public void Forget(string conversationId) => _elsewhere.TryRemove(conversationId, out _);
 
     public bool Connected
     {
@@ -111,8 +122,12 @@ internal sealed class ChannelPlacement(GenesysOptions options, TimeProvider time
     }
 
     /// <summary>A call found on a queue or an agent: placed, and its topic queued for its channel's sender.</summary>
-    public async ValueTask FollowAsync(string call, SourceEmitter observer, Action<NotificationChannel> start, CancellationToken ct)
+    public async ValueTask FollowAsync(string call, SourceEmitter observer, Action<NotificationChannel> start, CancellationToken ct, bool claimed = false)
     {
+        if (!claimed && gate is not null && await ClaimAsync(call, observer, ct).ConfigureAwait(false) is not CallTaking.Follow)
+        {
+            return;
+        }
         var placement = Assign(call);
         if (placement.Channel is null)
         {
@@ -158,12 +173,44 @@ internal sealed class ChannelPlacement(GenesysOptions options, TimeProvider time
     }
 
     /// <summary>A call no channel could take: known, and not heard. An auditor sees it as a recorded gap, not as silence.</summary>
-    public async ValueTask NotFollowedAsync(string call, SourceEmitter observer, CancellationToken ct)
+    public async ValueTask NotFollowedAsync(string call, SourceEmitter observer, CancellationToken ct, string reason = "not followed: every channel allowed is full")
     {
         await HandOverAnnouncementAsync(call, observer, ct).ConfigureAwait(false);
         GenesysLog.CannotFollow(log, call, options.MaxChannels, options.TopicsPerChannel);
         var now = time.GetUtcNow();
-        await observer.NextAsync(new SourceDisconnected([call], now, "not followed: every channel allowed is full", now), ct).ConfigureAwait(false);
+        await observer.NextAsync(new SourceDisconnected([call], now, reason, now), ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Asks the gate whether this instance follows the call. A gate that cannot answer (the store is down) is
+    /// answered by following: two recorders on one call cost a duplicate the store skips, none costs the call.
+    /// </summary>
+    private async ValueTask<CallTaking> ClaimAsync(string call, SourceEmitter observer, CancellationToken ct)
+    {
+        CallTaking taking;
+        try
+        {
+            taking = await gate!.ClaimAsync(call, ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            GenesysLog.ClaimFailed(log, call, e.Message);
+            return CallTaking.Follow;
+        }
+        if (taking is not CallTaking.Follow)
+        {
+            _elsewhere[call] = true;
+        }
+        if (taking is CallTaking.Elsewhere)
+        {
+            // the announcement of a call another instance records is not this pipeline's to hand on
+            _announced.TryRemove(call, out _);
+        }
+        else if (taking is CallTaking.Unfollowable)
+        {
+            await NotFollowedAsync(call, observer, ct, "not followed: no recorder instance sharing this OAuth client has room for it").ConfigureAwait(false);
+        }
+        return taking;
     }
 
     /// <summary>

@@ -147,7 +147,7 @@ internal sealed class ChannelSocket(
             {
                 switch (e)
                 {
-                    case QueueCallChanged q when !q.Disconnected && !placement.Follows(q.ConversationId):
+                    case QueueCallChanged q when !q.Disconnected && !placement.Known(q.ConversationId):
                         placement.Announce(q);
                         await placement.FollowAsync(q.ConversationId, observer, start, ct).ConfigureAwait(false);
                         break;
@@ -157,6 +157,10 @@ internal sealed class ChannelSocket(
                     case QueueCallChanged { Disconnected: true } q when placement.Follows(q.ConversationId):
                         // the call hung up and its SESSION_ENDED never came (lost, or transcription stopped first)
                         await placement.FinishAsync(new CallFinished(q.ConversationId, "the call disconnected", q.ReceivedAt), channel, observer, ct).ConfigureAwait(false);
+                        break;
+                    case QueueCallChanged { Disconnected: true } q when placement.Known(q.ConversationId):
+                        // another instance's call hung up
+                        placement.Forget(q.ConversationId);
                         break;
                     case UnknownTopic:
                         Interlocked.Increment(ref _unknownTopics);

@@ -20,7 +20,7 @@ internal static class Questions
     [
         "your name", "the name", "full name", "first name", "last name", "surname", "who am i speaking", "who i'm speaking",
         "who i am speaking", "pleasure of speaking", "who do i have", "speaking with today", "may i ask who", "who's calling",
-        "who is calling", "first and last", "your first",
+        "who is calling", "first and last", "your first", "what name", "which name", "whose name", "new name",
     ];
 
     private static readonly string[] AddressPhrases =

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Collections.Frozen;
 
 namespace ComplianceRecorder.Pipeline.Redaction;
@@ -10,7 +9,14 @@ internal readonly record struct Token(TokenKind Kind, int Start, int End, int Va
 
 /// <summary>Words whose mere presence makes a costlier pattern worth running.</summary>
 [Flags]
-internal enum Cues : byte { None = 0, SpokenDot = 1, SpokenAt = 2 }
+internal enum Cues : byte
+{
+    None = 0,
+    SpokenDot = 1,
+    SpokenAt = 2,
+    /// <summary>A letter said alone after another, or after "double": something may be spelled ("s m i t h", "b e double n").</summary>
+    Letters = 4,
+}
 
 /// <summary>A phrase that gives nearby numbers their meaning ("security code", "card number").</summary>
 internal sealed record TopicPhrase(string[] Words, Topic Topic);
@@ -22,11 +28,6 @@ internal sealed record TopicPhrase(string[] Words, Topic Topic);
 internal static class Lexicon
 {
     private readonly record struct Entry(TokenKind Kind, int Value, TopicPhrase[]? Phrases, Cues Cues = Cues.None, WordClass Class = WordClass.None);
-
-    // vectorized skips over runs of one class of character; the scan is per character otherwise
-    private static readonly SearchValues<char> Digits = SearchValues.Create("0123456789");
-    private static readonly SearchValues<char> AsciiWord = SearchValues.Create("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ'");
-    private static readonly SearchValues<char> Blanks = SearchValues.Create(" \t\r\n");
 
     private static readonly FrozenDictionary<string, Entry>.AlternateLookup<ReadOnlySpan<char>> Words = Build().GetAlternateLookup<ReadOnlySpan<char>>();
 
@@ -123,16 +124,24 @@ internal static class Lexicon
             var start = i;
             if (char.IsAsciiDigit(c))
             {
-                i = SkipRun(text, i, Digits);
+                i++;
+                while (i < text.Length && char.IsAsciiDigit(text[i]))
+                {
+                    i++;
+                }
                 into.Add(new Token(TokenKind.Digits, start, i, 0, null));
             }
             else if (char.IsLetter(c))
             {
-                i = SkipRun(text, i, AsciiWord);
-                // words with letters beyond ASCII ("Szöllösy") go on character by character
+                // a plain loop: words are short, and a vectorized search costs more to start than it saves on them
+                i++;
                 while (i < text.Length && (char.IsLetter(text[i]) || text[i] == '\''))
                 {
                     i++;
+                }
+                if (i - start == 1 && FollowsLetter(text, into))
+                {
+                    cues |= Cues.Letters;
                 }
                 var entry = Lookup(text.AsSpan(start, i - start));
                 if (entry is { } found)
@@ -148,7 +157,7 @@ internal static class Lexicon
             }
             else if (char.IsWhiteSpace(c))
             {
-                i = SkipRun(text, i, Blanks);
+                i++;
                 while (i < text.Length && char.IsWhiteSpace(text[i]))
                 {
                     i++;
@@ -165,6 +174,33 @@ internal static class Lexicon
         return into;
     }
 
+    // the token before a one-letter word, across the spaces, hyphens, dots and commas that part spelled letters, is a letter
+    // or "double", or ends a letter said as a word ("s as in sam, z", "b for boy, e")
+    private static bool FollowsLetter(string text, List<Token> tokens)
+    {
+        var k = Before(text, tokens, tokens.Count);
+        if (k >= 0 && tokens[k].Kind == TokenKind.Word && tokens[k].End - tokens[k].Start > 1)
+        {
+            var by = Before(text, tokens, k);
+            k = by >= 0 && Is(text, tokens[by], "for") ? Before(text, tokens, by)
+                : by >= 0 && Is(text, tokens[by], "in") && Before(text, tokens, by) is var a and >= 0 && Is(text, tokens[a], "as") ? Before(text, tokens, a)
+                : -1;
+        }
+        return k >= 0 && (tokens[k].Kind == TokenKind.Multiplier || (tokens[k].End - tokens[k].Start == 1 && char.IsLetter(text[tokens[k].Start])));
+    }
+
+    private static int Before(string text, List<Token> tokens, int k)
+    {
+        k--;
+        while (k >= 0 && (tokens[k].Kind == TokenKind.Space || (tokens[k].Kind == TokenKind.Punct && text[tokens[k].Start] is '-' or '.' or ',')))
+        {
+            k--;
+        }
+        return k;
+    }
+
+    private static bool Is(string text, Token t, string word) => text.AsSpan(t.Start, t.End - t.Start).Equals(word, StringComparison.OrdinalIgnoreCase);
+
     private static Entry? Lookup(ReadOnlySpan<char> word)
     {
         if (word.Length > 13)
@@ -174,11 +210,5 @@ internal static class Lexicon
         Span<char> lower = stackalloc char[word.Length];
         word.ToLowerInvariant(lower);
         return Words.TryGetValue(lower, out var e) ? e : null;
-    }
-
-    private static int SkipRun(string text, int i, SearchValues<char> values)
-    {
-        var n = text.AsSpan(i).IndexOfAnyExcept(values);
-        return n < 0 ? text.Length : i + n;
     }
 }

@@ -22,12 +22,13 @@ internal sealed class PersonalDetails(bool keepAgentNames)
     private const WordClass Cues = WordClass.NameCue | WordClass.Greeting | WordClass.Title | WordClass.Relation
         | WordClass.StreetSuffix | WordClass.Unit | WordClass.Place | WordClass.Zip | WordClass.Birth;
 
-    public void Claim(string text, List<Token> toks, WordClass classes, List<NumberRun> runs, Speaker speaker, bool isFinal, Asked asked,
+    public void Claim(string text, List<Token> toks, Cues cues, WordClass classes, List<NumberRun> runs, Speaker speaker, bool isFinal, Asked asked,
         Span<bool> claimed, List<RedactedEntity> spans)
     {
         var answering = speaker == Speaker.Customer ? asked : Asked.None;
-        var scan = new Scan(text, toks, claimed, spans, this, speaker, isFinal);
-        var spelledDob = scan.Spelled(answering);
+        var scan = new Scan(text, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(toks), claimed, spans, this, speaker, isFinal);
+        // a spelling needs two letters in a row, which the lexicon's scan has seen or not
+        var spelledDob = (cues & Redaction.Cues.Letters) != 0 && scan.Spelled(answering);
         if ((classes & Cues) == 0 && answering == Asked.None && _names.Count == 0 && _streets.Count == 0 && !spelledDob)
         {
             return;
@@ -52,32 +53,78 @@ internal sealed class PersonalDetails(bool keepAgentNames)
         }
     }
 
-    /// <summary>Words learned in one call, compared without case; no set is made until the first word.</summary>
+    /// <summary>
+    /// Words learned in one call, compared without case. Most calls learn a few: they are kept in a small array, a set made
+    /// only past that, and a 64-bit filter on each word's length and first letter answers most lookups without comparing.
+    /// </summary>
     private struct LearnedWords
     {
         // a call learns a handful of names and streets; a bound keeps a hostile stream of them from making every partial's
         // prefix check slow. Past it nothing more is learned: words are still masked where their context shows them, not recalled
         private const int MaxWords = 256;
+        private const int Few = 8;
 
+        private string[]? _few;
         private HashSet<string>? _set;
+        private ulong _filter;
 
-        public readonly int Count => _set?.Count ?? 0;
+        public int Count { readonly get; private set; }
+
+        private static ulong Bit(ReadOnlySpan<char> word) => 1UL << (((word.Length * 31) + (char.ToLowerInvariant(word[0]) & 0x1f)) & 63);
 
         public void Add(ReadOnlySpan<char> word)
         {
-            if (word.Length >= 2 && Count < MaxWords)
+            if (word.Length < 2 || Count >= MaxWords || Contains(word))
             {
-                (_set ??= new HashSet<string>(StringComparer.OrdinalIgnoreCase)).Add(word.ToString());
+                return;
             }
+            _filter |= Bit(word);
+            if (_set is null && Count < Few)
+            {
+                (_few ??= new string[Few])[Count++] = word.ToString();
+                return;
+            }
+            _set ??= new HashSet<string>(_few!, StringComparer.OrdinalIgnoreCase);
+            _set.Add(word.ToString());
+            Count++;
         }
 
-        public readonly bool Contains(ReadOnlySpan<char> word) => _set is { } set && set.GetAlternateLookup<ReadOnlySpan<char>>().Contains(word);
+        public readonly bool Contains(ReadOnlySpan<char> word)
+        {
+            if (word.Length == 0 || (_filter & Bit(word)) == 0)
+            {
+                return false;
+            }
+            if (_set is { } set)
+            {
+                return set.GetAlternateLookup<ReadOnlySpan<char>>().Contains(word);
+            }
+            for (var k = 0; k < Count; k++)
+            {
+                if (_few![k].AsSpan().Equals(word, StringComparison.OrdinalIgnoreCase))
+                {
+                    return true;
+                }
+            }
+            return false;
+        }
 
         public readonly bool AnyStartsWith(ReadOnlySpan<char> prefix)
         {
-            foreach (var w in _set ?? [])
+            if (_set is { } set)
             {
-                if (w.AsSpan().StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
+                foreach (var w in set)
+                {
+                    if (w.AsSpan().StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
+                    {
+                        return true;
+                    }
+                }
+                return false;
+            }
+            for (var k = 0; k < Count; k++)
+            {
+                if (_few![k].AsSpan().StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
                 {
                     return true;
                 }
@@ -87,10 +134,11 @@ internal sealed class PersonalDetails(bool keepAgentNames)
     }
 
     /// <summary>One utterance's pass. A ref struct over the session's scratch: nothing is allocated unless something is found.</summary>
-    private readonly ref struct Scan(string text, List<Token> toks, Span<bool> claimed, List<RedactedEntity> spans, PersonalDetails session, Speaker speaker, bool isFinal)
+    private readonly ref struct Scan(string text, ReadOnlySpan<Token> toks, Span<bool> claimed, List<RedactedEntity> spans, PersonalDetails session, Speaker speaker, bool isFinal)
     {
         private readonly string _text = text;
-        private readonly List<Token> _toks = toks;
+        // a span over the scan's list: indexing it reads a token in place, where the list's indexer copies it out
+        private readonly ReadOnlySpan<Token> _toks = toks;
         private readonly Span<bool> _claimed = claimed;
         private readonly List<RedactedEntity> _spans = spans;
         private readonly PersonalDetails _session = session;
@@ -99,20 +147,29 @@ internal sealed class PersonalDetails(bool keepAgentNames)
 
         private ReadOnlySpan<char> Word(Token t) => _text.AsSpan(t.Start, t.End - t.Start);
 
-        private bool Is(int i, string word) => i >= 0 && i < _toks.Count && Word(_toks[i]).Equals(word, StringComparison.OrdinalIgnoreCase);
+        // the length first: most tokens differ from the word in length, and the comparison without case is a call
+        private bool Is(int i, string word)
+        {
+            if ((uint)i >= (uint)_toks.Length)
+            {
+                return false;
+            }
+            ref readonly var t = ref _toks[i];
+            return t.End - t.Start == word.Length && _text.AsSpan(t.Start, word.Length).Equals(word, StringComparison.OrdinalIgnoreCase);
+        }
 
         // our own placeholders ("[NAME]") are never a name, and redaction stays idempotent
         private bool IsPlaceholder(Token t) => t.Start > 0 && _text[t.Start - 1] == '[';
 
         private bool IsLetters(Token t) => t.Kind == TokenKind.Word && char.IsLetter(_text[t.Start]) && !IsPlaceholder(t);
 
-        private bool IsPunct(int i, char c) => i >= 0 && i < _toks.Count && _toks[i].Kind is TokenKind.Punct or TokenKind.Word && _toks[i].End - _toks[i].Start == 1 && _text[_toks[i].Start] == c;
+        private bool IsPunct(int i, char c) => i >= 0 && i < _toks.Length && _toks[i].Kind is TokenKind.Punct or TokenKind.Word && _toks[i].End - _toks[i].Start == 1 && _text[_toks[i].Start] == c;
 
         /// <summary>The next token that is not a space, or the count when there is none.</summary>
         private int Next(int i)
         {
             i++;
-            while (i < _toks.Count && _toks[i].Kind == TokenKind.Space)
+            while (i < _toks.Length && _toks[i].Kind == TokenKind.Space)
             {
                 i++;
             }
@@ -131,31 +188,44 @@ internal sealed class PersonalDetails(bool keepAgentNames)
 
         // a word that by itself names someone: not everyday English, not a number, not one of ours
         private bool NameLike(int i, bool inflectedOk = false) =>
-            i < _toks.Count && IsLetters(_toks[i]) && (_toks[i].Class & WordClass.Common) == 0 && _toks[i].End - _toks[i].Start >= 2
+            i < _toks.Length && IsLetters(_toks[i]) && (_toks[i].Class & WordClass.Common) == 0 && _toks[i].End - _toks[i].Start >= 2
             && (inflectedOk || !LooksInflected(Word(_toks[i]))) && !_session._kept.Contains(Word(_toks[i]));
 
         // "i'm contacting", "my father retired", "i'm originally from": the word list is short, word endings say the rest
         private static bool LooksInflected(ReadOnlySpan<char> w) =>
-            w.Length >= 6 && (w.EndsWith("ing", StringComparison.OrdinalIgnoreCase) || w.EndsWith("ly", StringComparison.OrdinalIgnoreCase)
-                || w.EndsWith("ed", StringComparison.OrdinalIgnoreCase) || w.EndsWith("tion", StringComparison.OrdinalIgnoreCase)
-                || w.EndsWith("ment", StringComparison.OrdinalIgnoreCase) || w.EndsWith("ness", StringComparison.OrdinalIgnoreCase)
-                || w.EndsWith("ful", StringComparison.OrdinalIgnoreCase) || w.EndsWith("ous", StringComparison.OrdinalIgnoreCase)
-                || (w.Length >= 7 && (w.EndsWith("able", StringComparison.OrdinalIgnoreCase) || w.EndsWith("ible", StringComparison.OrdinalIgnoreCase)
-                    || w.EndsWith("ive", StringComparison.OrdinalIgnoreCase))));
+            w.Length >= 6 && (w[^1] | 0x20) switch
+            {
+                // on the last letter first: this runs for most words of an utterance that names someone
+                'g' => w.EndsWith("ing", StringComparison.OrdinalIgnoreCase),
+                'y' => w.EndsWith("ly", StringComparison.OrdinalIgnoreCase),
+                'd' => w.EndsWith("ed", StringComparison.OrdinalIgnoreCase),
+                'n' => w.EndsWith("tion", StringComparison.OrdinalIgnoreCase),
+                't' => w.EndsWith("ment", StringComparison.OrdinalIgnoreCase),
+                's' => w.EndsWith("ness", StringComparison.OrdinalIgnoreCase) || w.EndsWith("ous", StringComparison.OrdinalIgnoreCase),
+                'l' => w.EndsWith("ful", StringComparison.OrdinalIgnoreCase),
+                'e' => w.Length >= 7 && (w.EndsWith("able", StringComparison.OrdinalIgnoreCase) || w.EndsWith("ible", StringComparison.OrdinalIgnoreCase)
+                    || w.EndsWith("ive", StringComparison.OrdinalIgnoreCase)),
+                _ => false,
+            };
+
+        // "anatoly", "szekely", "xiuying" end like adverbs and verbs; such a word is still a name with a surname after it, or,
+        // where a name is expected, with nothing after it ("her name is xiuying, …"); "i'm currently away" stays
+        private bool InflectedName(int i, bool endsOk) =>
+            NameLike(i, inflectedOk: true) && (NameLike(Next(i)) || (endsOk && (Next(i) >= _toks.Length || _toks[Next(i)].Kind == TokenKind.Punct)));
 
         // after "my name is" even an everyday word is a name ("grace"), but never a function word, a number or a cue
         private bool NameLikeAfterStrongCue(int i)
         {
-            if (NameLike(i))
+            if (NameLike(i) || InflectedName(i, endsOk: true))
             {
                 return true;
             }
-            if (i < _toks.Count && IsLetters(_toks[i]) && (Is(i, "will") || Is(i, "may") || (_toks[i].Class & WordClass.Month) != 0) && NameLike(Next(i)))
+            if (i < _toks.Length && IsLetters(_toks[i]) && (Is(i, "will") || Is(i, "may") || (_toks[i].Class & WordClass.Month) != 0) && NameLike(Next(i)))
             {
                 // "my name is will smith", "june okafor": a first name that is also a word, with a surname after it
                 return true;
             }
-            if (i >= _toks.Count || !IsLetters(_toks[i]) || _toks[i].End - _toks[i].Start < 2
+            if (i >= _toks.Length || !IsLetters(_toks[i]) || _toks[i].End - _toks[i].Start < 2
                 || (_toks[i].Class & (WordClass.Function | WordClass.NameCue | WordClass.Greeting | WordClass.Place | WordClass.Birth | WordClass.Month | WordClass.Title)) != 0)
             {
                 return false;
@@ -163,7 +233,7 @@ internal sealed class PersonalDetails(bool keepAgentNames)
             // an everyday word is a name only where a name ends: "my name is grace", "grace wisniewski", not "my name is really long"
             // or "i'm helping my daughter"
             var next = Next(i);
-            return !LooksInflected(Word(_toks[i])) && (next >= _toks.Count || _toks[next].Kind == TokenKind.Punct || NameLike(next)
+            return !LooksInflected(Word(_toks[i])) && (next >= _toks.Length || _toks[next].Kind == TokenKind.Punct || NameLike(next)
                 || Is(next, "and") || Is(next, "speaking") || Is(next, "calling") || Is(next, "here"));
         }
 
@@ -216,7 +286,7 @@ internal sealed class PersonalDetails(bool keepAgentNames)
         private int TakeName(int i, bool strong, bool commas = false, bool agentsOwn = false, bool single = false, bool inflectedOk = false, bool? learn = null,
             bool relative = false)
         {
-            if (i >= _toks.Count || !(strong ? NameLikeAfterStrongCue(i) : NameLike(i, inflectedOk)))
+            if (i >= _toks.Length || !(strong ? NameLikeAfterStrongCue(i) : NameLike(i, inflectedOk) || InflectedName(i, endsOk: false)))
             {
                 return -1;
             }
@@ -226,16 +296,16 @@ internal sealed class PersonalDetails(bool keepAgentNames)
             while (words < 4 && !single)
             {
                 var n = Next(last);
-                if (n < _toks.Count && (IsPunct(n, '-') || (commas && IsPunct(n, ','))) && NameLike(Next(n)))
+                if (n < _toks.Length && (IsPunct(n, '-') || (commas && IsPunct(n, ','))) && NameLike(Next(n)))
                 {
                     last = Next(n);
                 }
-                else if (n < _toks.Count && IsLetters(_toks[n]) && _toks[n].End - _toks[n].Start == 1 && IsPunct(Next(n), '.') && NameLike(Next(Next(n))))
+                else if (n < _toks.Length && IsLetters(_toks[n]) && _toks[n].End - _toks[n].Start == 1 && IsPunct(Next(n), '.') && NameLike(Next(Next(n))))
                 {
                     // a middle initial: "vanessa p. hertzog"
                     last = Next(Next(n));
                 }
-                else if (NameLike(n) && words < 3)
+                else if ((NameLike(n) || InflectedName(n, endsOk: strong)) && words < 3)
                 {
                     last = n;
                 }
@@ -253,7 +323,7 @@ internal sealed class PersonalDetails(bool keepAgentNames)
                 return -1;
             }
             // a weak cue's name that ends where names end is said as one: "i'm calling for myself, luis anderson, about …"
-            learn ??= strong || (after < _toks.Count && (_toks[after].Kind == TokenKind.Punct || Is(after, "calling") || Is(after, "speaking")
+            learn ??= strong || (after < _toks.Length && (_toks[after].Kind == TokenKind.Punct || Is(after, "calling") || Is(after, "speaking")
                 || Is(after, "here") || Is(after, "again") || Is(after, "from")));
             var end = _toks[last].End;
             if (Word(_toks[last]).EndsWith("'s", StringComparison.OrdinalIgnoreCase))
@@ -295,7 +365,7 @@ internal sealed class PersonalDetails(bool keepAgentNames)
 
         private int SkipFillers(int i)
         {
-            while (i < _toks.Count && (_toks[i].Kind == TokenKind.Filler || IsPunct(i, ',') || IsPunct(i, ':')))
+            while (i < _toks.Length && (_toks[i].Kind == TokenKind.Filler || IsPunct(i, ',') || IsPunct(i, ':')))
             {
                 i = Next(i);
             }
@@ -304,7 +374,7 @@ internal sealed class PersonalDetails(bool keepAgentNames)
 
         public void Names(bool answering)
         {
-            for (var i = 0; i < _toks.Count; i = Next(i))
+            for (var i = 0; i < _toks.Length; i = Next(i))
             {
                 var t = _toks[i];
                 if (!IsLetters(t))
@@ -422,7 +492,7 @@ internal sealed class PersonalDetails(bool keepAgentNames)
                 // "hi it's ramona": greeted, and nothing after the name
                 var greeted = Previous(i) is var g and >= 0 && (_toks[g].Class & WordClass.Greeting) != 0;
                 if (end >= 0 && (Is(last, "calling") || Is(last, "speaking") || Is(last, "here") || Is(last, "again")
-                    || (greeted && (last >= _toks.Count || IsPunct(last, ',') || IsPunct(last, '.')))))
+                    || (greeted && (last >= _toks.Length || IsPunct(last, ',') || IsPunct(last, '.')))))
                 {
                     TakeName(n, strong: false, learn: true);
                 }
@@ -447,15 +517,20 @@ internal sealed class PersonalDetails(bool keepAgentNames)
                 // "can i speak with oyelaran", not "speak to a manager"
                 TakeName(Next(n), strong: false, learn: true);
             }
-            else if (Is(i, "under") && (Is(Previous(i), "be") || Is(Previous(i), "is") || Is(Previous(i), "it's") || Is(Previous(i), "was")))
+            else if (Is(i, "under") && (Is(Previous(i), "be") || Is(Previous(i), "is") || Is(Previous(i), "it's") || Is(Previous(i), "was")
+                || ((Is(Previous(i), "it") || Is(Previous(i), "that") || Is(Previous(i), "them")) && Is(Previous(Previous(i)), "put"))
+                || Is(Previous(i), "listed") || Is(Previous(i), "booked") || Is(Previous(i), "filed") || Is(Previous(i), "registered")
+                || Is(Previous(i), "reserved")))
             {
+                // "put it under anneliese", "it's booked under okafor"
                 // "it should be under minjun khalil", "it's under the name of …"
                 if (Is(n, "the") && Is(Next(n), "name"))
                 {
                     n = Next(Next(n));
                     n = Is(n, "of") ? Next(n) : n;
                 }
-                TakeName(SkipFillers(n), strong: false);
+                // learned for the call: the words before "under" leave little doubt a name follows
+                TakeName(SkipFillers(n), strong: false, learn: true);
             }
         }
 
@@ -481,7 +556,7 @@ internal sealed class PersonalDetails(bool keepAgentNames)
             {
                 return -1;
             }
-            for (var k = Next(n); k < _toks.Count && k <= n + 10; k = Next(k))
+            for (var k = Next(n); k < _toks.Length && k <= n + 10; k = Next(k))
             {
                 if (Is(k, "is") || Is(k, "was"))
                 {
@@ -547,14 +622,14 @@ internal sealed class PersonalDetails(bool keepAgentNames)
         {
             var i = 0;
             // "hey priyanka, it's …": greetings and what is claimed already come before the answer
-            while (i < _toks.Count && (_toks[i].Kind is TokenKind.Space or TokenKind.Filler or TokenKind.Punct || IsLead(i)
+            while (i < _toks.Length && (_toks[i].Kind is TokenKind.Space or TokenKind.Filler or TokenKind.Punct || IsLead(i)
                 || (_toks[i].Class & WordClass.Greeting) != 0 || _claimed[_toks[i].Start]))
             {
                 i++;
             }
             // a bare answer is a name only if it looks like one: "hang on", "huh", "yes that's correct" are not; an everyday first
             // word with a surname after it is ("grace wisniewski")
-            if (NameLike(i) || (NameLikeAfterStrongCue(i) && NameLike(Next(i))))
+            if (NameLike(i) || InflectedName(i, endsOk: true) || (NameLikeAfterStrongCue(i) && NameLike(Next(i))))
             {
                 TakeName(i, strong: true, commas: true);
             }
@@ -578,10 +653,10 @@ internal sealed class PersonalDetails(bool keepAgentNames)
         {
             var dob = false;
             Span<char> letters = stackalloc char[40];
-            // once per utterance, not once per spelled group: both would be a scan of the whole text each
-            var spellCue = FirstSpellCue();
-            var lastAlnum = LastLetterOrDigit();
-            for (var i = 0; i < _toks.Count; i++)
+            // found once per utterance, and only once a spelling needs it: it is a scan of the whole text, and most utterances spell nothing
+            var spellCue = int.MinValue;
+            var lastAlnum = int.MinValue;
+            for (var i = 0; i < _toks.Length; i++)
             {
                 if (!IsLetter(i) || (i > 0 && _toks[i - 1].Kind != TokenKind.Space && _toks[i - 1].Kind != TokenKind.Punct))
                 {
@@ -590,15 +665,23 @@ internal sealed class PersonalDetails(bool keepAgentNames)
                 var first = i;
                 var last = i;
                 var count = 0;
+                var phonetic = false;
                 var k = i;
-                while (k < _toks.Count && count < letters.Length - 3)
+                while (k < _toks.Length && count < letters.Length - 3)
                 {
                     if (IsLetter(k))
                     {
                         letters[count++] = char.ToLowerInvariant(_text[_toks[k].Start]);
                         last = k;
+                        if (SaidAs(k) is var saidAs and >= 0)
+                        {
+                            // "s as in sam, z as in zebra": the word that says the letter is part of the spelling
+                            last = saidAs;
+                            k = saidAs;
+                            phonetic = true;
+                        }
                     }
-                    else if (_toks[k].Kind == TokenKind.Multiplier && k + 2 < _toks.Count && IsLetter(Next(k)))
+                    else if (_toks[k].Kind == TokenKind.Multiplier && k + 2 < _toks.Length && IsLetter(Next(k)))
                     {
                         var l = Next(k);
                         for (var m = 0; m < _toks[k].Value; m++)
@@ -612,9 +695,9 @@ internal sealed class PersonalDetails(bool keepAgentNames)
                     {
                         break;
                     }
-                    // letters are parted by spaces, hyphens or dots: "f. i. s. c. h. e. r."
+                    // letters are parted by spaces, hyphens, dots or commas: "f. i. s. c. h. e. r.", "s as in sam, z as in zebra"
                     var n = k + 1;
-                    while (n < _toks.Count && (_toks[n].Kind == TokenKind.Space || IsPunct(n, '-') || IsPunct(n, '.')))
+                    while (n < _toks.Length && (_toks[n].Kind == TokenKind.Space || IsPunct(n, '-') || IsPunct(n, '.') || IsPunct(n, ',')))
                     {
                         n++;
                     }
@@ -637,9 +720,9 @@ internal sealed class PersonalDetails(bool keepAgentNames)
                 }
                 var before = WordBefore(first);
                 var spellsWordBefore = before >= 0 && Word(_toks[before]).Equals(word, StringComparison.OrdinalIgnoreCase);
-                var stillBeingSaid = !_isFinal && lastAlnum < _toks[last].End;
-                if ((answering & (Asked.Spelling | Asked.Name)) != 0 || _session._names.Contains(word) || spellsWordBefore || count >= 5
-                    || (count >= 3 && spellCue >= 0 && spellCue < first) || (stillBeingSaid && IsPrefixOfLearned(word)))
+                if ((answering & (Asked.Spelling | Asked.Name)) != 0 || _session._names.Contains(word) || spellsWordBefore || count >= 5 || phonetic
+                    || (count >= 3 && (spellCue == int.MinValue ? spellCue = FirstSpellCue() : spellCue) is var cue && cue >= 0 && cue < first)
+                    || (!_isFinal && (lastAlnum == int.MinValue ? lastAlnum = LastLetterOrDigit() : lastAlnum) < _toks[last].End && IsPrefixOfLearned(word)))
                 {
                     if (spellsWordBefore && Claim(EntityType.Name, _toks[before].Start, _toks[before].End))
                     {
@@ -659,8 +742,18 @@ internal sealed class PersonalDetails(bool keepAgentNames)
             return dob;
         }
 
+        // "s as in sam", "b for boy": the word after a letter that starts with it and says which letter it is; not a function
+        // word ("a for it")
+        private int SaidAs(int letter)
+        {
+            var n = Next(letter);
+            n = Is(n, "as") && Is(Next(n), "in") ? Next(Next(n)) : Is(n, "for") ? Next(n) : -1;
+            return n >= 0 && n < _toks.Length && IsLetters(_toks[n]) && _toks[n].End - _toks[n].Start >= 3 && (_toks[n].Class & WordClass.Function) == 0
+                && char.ToLowerInvariant(_text[_toks[n].Start]) == char.ToLowerInvariant(_text[_toks[letter].Start]) ? n : -1;
+        }
+
         private bool IsLetter(int i) =>
-            i < _toks.Count && _toks[i].End - _toks[i].Start == 1 && char.IsAsciiLetter(_text[_toks[i].Start]) && _toks[i].Kind is TokenKind.Word or TokenKind.Zero
+            i < _toks.Length && _toks[i].End - _toks[i].Start == 1 && char.IsAsciiLetter(_text[_toks[i].Start]) && _toks[i].Kind is TokenKind.Word or TokenKind.Zero
             && !IsPlaceholder(_toks[i]);
 
         private static bool IsAcronym(ReadOnlySpan<char> letters)
@@ -688,7 +781,7 @@ internal sealed class PersonalDetails(bool keepAgentNames)
 
         private int FirstSpellCue()
         {
-            for (var p = 0; p < _toks.Count; p++)
+            for (var p = 0; p < _toks.Length; p++)
             {
                 if (Is(p, "spell") || Is(p, "spelled") || Is(p, "spelling") || Is(p, "spells") || Is(p, "spelt"))
                 {
@@ -721,7 +814,7 @@ internal sealed class PersonalDetails(bool keepAgentNames)
         public void Addresses(List<NumberRun> runs, bool given, bool answering)
         {
             var zipCue = -1;
-            for (var i = 0; i < _toks.Count; i++)
+            for (var i = 0; i < _toks.Length; i++)
             {
                 if ((_toks[i].Class & WordClass.Zip) != 0)
                 {
@@ -736,9 +829,21 @@ internal sealed class PersonalDetails(bool keepAgentNames)
                 {
                     continue;
                 }
-                if (run.Digits.Length is > 0 and <= 6 && (run.Spoken || !run.Shape.AsSpan().ContainsAny(",.:/")) && Street(run, given) is { } end)
+                var at = TokenAt(run.Start);
+                if (UnitBefore(at, needsId: false) is var unit and >= 0 && run.Digits.Length <= 12 && Street(run, given) is { } streetEnd)
                 {
-                    Claim(EntityType.Address, run.Start, end);
+                    // "suite 300, 1200 market street", "apt 7 19 ocean avenue": the unit's number and the house number read as one
+                    Claim(EntityType.Address, unit, streetEnd);
+                    after = Math.Min(after, streetEnd);
+                    continue;
+                }
+                // "two thousand six hundred ellsworth parkway" reads as 2000600: said with a magnitude, the digits are longer than the number
+                if ((run.Digits.Length is > 0 and <= 6 || (run.Spoken && run.HasMagnitude && run.Digits.Length <= 9))
+                    && (run.Spoken || !run.Shape.AsSpan().ContainsAny(",.:/")) && Street(run, given) is { } end)
+                {
+                    // "apartment 4b, 221 baker street": a unit said before the street is part of the address too
+                    var from = UnitBefore(at, needsId: true);
+                    Claim(EntityType.Address, from >= 0 && !_claimed[from..run.Start].Contains(true) ? from : run.Start, end);
                     after = Math.Min(after, end);
                     continue;
                 }
@@ -753,7 +858,7 @@ internal sealed class PersonalDetails(bool keepAgentNames)
                 }
             }
             // a zip written after the unit joins the unit's number in one run ("apartment 9, 05412"): the group itself is the zip
-            for (var i = 0; i < _toks.Count && after != int.MaxValue; i++)
+            for (var i = 0; i < _toks.Length && after != int.MaxValue; i++)
             {
                 var t = _toks[i];
                 if (t.Kind == TokenKind.Digits && t.Start >= after && t.End - t.Start == 5 && !_claimed[t.Start])
@@ -761,6 +866,35 @@ internal sealed class PersonalDetails(bool keepAgentNames)
                     Claim(EntityType.Address, t.Start, t.End);
                 }
             }
+        }
+
+        /// <returns>
+        /// Where a unit said before token <paramref name="street"/> starts ("apartment 4b, …", "unit twelve …", "apt. #7 …"), or -1;
+        /// with <paramref name="needsId"/> false the unit's own number may be part of the street's (read as one number).
+        /// </returns>
+        private int UnitBefore(int street, bool needsId)
+        {
+            var p = Previous(street);
+            var ids = 0;
+            if (needsId)
+            {
+                p = IsPunct(p, ',') ? Previous(p) : p;
+                while (p >= 0 && ids < 4 && (_toks[p].Kind is TokenKind.Digits or TokenKind.Unit or TokenKind.Teen or TokenKind.Tens or TokenKind.Zero
+                    || (IsLetters(_toks[p]) && _toks[p].End - _toks[p].Start == 1)))
+                {
+                    ids++;
+                    // "4b": the letter glued to its number
+                    p = p > 0 && _toks[p - 1].Kind != TokenKind.Space ? p - 1 : Previous(p);
+                }
+                if (ids == 0)
+                {
+                    return -1;
+                }
+            }
+            p = IsPunct(p, '#') ? Previous(p) : p;
+            p = Is(p, "number") || Is(p, "no") ? Previous(p) : p;
+            p = IsPunct(p, '.') ? Previous(p) : p;
+            return p >= 0 && IsLetters(_toks[p]) && (_toks[p].Class & WordClass.Unit) != 0 ? _toks[p].Start : -1;
         }
 
         // streets whose kind comes before their name, as in French, Spanish, Italian or Portuguese; not "2 way radios"
@@ -784,7 +918,7 @@ internal sealed class PersonalDetails(bool keepAgentNames)
             var words = 0;
             var lastWord = -1;
             var suffix = -1;
-            for (var n = Next(i - 1); n < _toks.Count && words < 5; n = Next(n))
+            for (var n = Next(i - 1); n < _toks.Length && words < 5; n = Next(n))
             {
                 var t = _toks[n];
                 if (!IsStreetWord(n))
@@ -815,7 +949,7 @@ internal sealed class PersonalDetails(bool keepAgentNames)
                 return Unit(suffix);
             }
             var unit = lastWord >= 0 ? Next(lastWord) : -1;
-            if (lastWord >= 0 && words <= 4 && unit < _toks.Count && (_toks[unit].Class & WordClass.Unit) != 0)
+            if (lastWord >= 0 && words <= 4 && unit < _toks.Length && (_toks[unit].Class & WordClass.Unit) != 0)
             {
                 return Unit(lastWord);
             }
@@ -849,7 +983,7 @@ internal sealed class PersonalDetails(bool keepAgentNames)
         /// <returns>The first token starting at or after <paramref name="offset"/>: tokens are in text order, so a binary search.</returns>
         private int TokenAt(int offset)
         {
-            var (lo, hi) = (0, _toks.Count);
+            var (lo, hi) = (0, _toks.Length);
             while (lo < hi)
             {
                 var mid = (lo + hi) >>> 1;
@@ -895,7 +1029,7 @@ internal sealed class PersonalDetails(bool keepAgentNames)
             {
                 n = Next(n);
             }
-            if (n >= _toks.Count || (_toks[n].Class & WordClass.Unit) == 0)
+            if (n >= _toks.Length || (_toks[n].Class & WordClass.Unit) == 0)
             {
                 return end;
             }
@@ -905,12 +1039,12 @@ internal sealed class PersonalDetails(bool keepAgentNames)
                 id = Next(id);
             }
             var idEnd = -1;
-            while (id < _toks.Count && (_toks[id].Kind is TokenKind.Digits or TokenKind.Unit or TokenKind.Teen or TokenKind.Tens or TokenKind.Zero
+            while (id < _toks.Length && (_toks[id].Kind is TokenKind.Digits or TokenKind.Unit or TokenKind.Teen or TokenKind.Tens or TokenKind.Zero
                 || (_toks[id].Kind == TokenKind.Word && _toks[id].End - _toks[id].Start == 1 && char.IsLetter(_text[_toks[id].Start]))))
             {
                 idEnd = _toks[id].End;
                 // "23b": the letter glued to the number
-                id = id + 1 < _toks.Count && _toks[id + 1].Kind != TokenKind.Space && _toks[id + 1].Kind != TokenKind.Punct ? id + 1 : Next(id);
+                id = id + 1 < _toks.Length && _toks[id + 1].Kind != TokenKind.Space && _toks[id + 1].Kind != TokenKind.Punct ? id + 1 : Next(id);
             }
             return idEnd > 0 ? idEnd : end;
         }
@@ -924,7 +1058,7 @@ internal sealed class PersonalDetails(bool keepAgentNames)
         /// </summary>
         public void BirthDates(List<NumberRun> runs, bool birth, bool askedForIt)
         {
-            for (var i = 0; i < _toks.Count; i++)
+            for (var i = 0; i < _toks.Length; i++)
             {
                 var t = _toks[i];
                 if ((t.Class & WordClass.Month) != 0 && IsLetters(t))
@@ -946,7 +1080,7 @@ internal sealed class PersonalDetails(bool keepAgentNames)
                     // "the second of june nineteen fifty", "the 5th of february"
                     // "the 12th march 1980" too, without "of"
                     if (Day(i) is { } d && Next(TokenAt(d) - 1) is var of && (Is(of, "of") ? Next(of) : of) is var month
-                        && month < _toks.Count && (_toks[month].Class & WordClass.Month) != 0 && IsLetters(_toks[month]))
+                        && month < _toks.Length && (_toks[month].Class & WordClass.Month) != 0 && IsLetters(_toks[month]))
                     {
                         var (end, year) = Year(_toks[month].End);
                         if (birth || year)
@@ -981,7 +1115,7 @@ internal sealed class PersonalDetails(bool keepAgentNames)
         /// <returns>The offset where a day said at token <paramref name="i"/> ends: "third", "twenty first", "17th", "fourteen", "5".</returns>
         private int? Day(int i)
         {
-            if (i >= _toks.Count)
+            if (i >= _toks.Length)
             {
                 return null;
             }
@@ -997,7 +1131,7 @@ internal sealed class PersonalDetails(bool keepAgentNames)
                 {
                     n = Next(n);
                 }
-                if (n < _toks.Count && (((_toks[n].Class & WordClass.Ordinal) != 0 && _toks[n].Value <= 9) || (_toks[n].Kind == TokenKind.Unit && _toks[n].Value > 0)))
+                if (n < _toks.Length && (((_toks[n].Class & WordClass.Ordinal) != 0 && _toks[n].Value <= 9) || (_toks[n].Kind == TokenKind.Unit && _toks[n].Value > 0)))
                 {
                     return _toks[n].End;
                 }
@@ -1011,7 +1145,7 @@ internal sealed class PersonalDetails(bool keepAgentNames)
             {
                 // "17th", "1st", "5"
                 var n = i + 1;
-                return n < _toks.Count && _toks[n].Kind == TokenKind.Word && _toks[n].Start == t.End && _toks[n].End - _toks[n].Start == 2 ? _toks[n].End : t.End;
+                return n < _toks.Length && _toks[n].Kind == TokenKind.Word && _toks[n].Start == t.End && _toks[n].End - _toks[n].Start == 2 ? _toks[n].End : t.End;
             }
             return null;
         }
@@ -1024,17 +1158,17 @@ internal sealed class PersonalDetails(bool keepAgentNames)
             {
                 n = Next(n);
             }
-            if (n < _toks.Count && _toks[n].Kind is TokenKind.Digits or TokenKind.Unit or TokenKind.Teen or TokenKind.Tens or TokenKind.Zero)
+            if (n < _toks.Length && _toks[n].Kind is TokenKind.Digits or TokenKind.Unit or TokenKind.Teen or TokenKind.Tens or TokenKind.Zero)
             {
                 var end = _toks[n].End;
                 var last = n;
                 var words = 0;
-                while (last < _toks.Count && words < 4 && _toks[last].Kind is TokenKind.Digits or TokenKind.Unit or TokenKind.Teen or TokenKind.Tens or TokenKind.Zero or TokenKind.Magnitude)
+                while (last < _toks.Length && words < 4 && _toks[last].Kind is TokenKind.Digits or TokenKind.Unit or TokenKind.Teen or TokenKind.Tens or TokenKind.Zero or TokenKind.Magnitude)
                 {
                     end = _toks[last].End;
                     words++;
                     last = Next(last);
-                    if (Is(last, "and") && Next(last) < _toks.Count && _toks[Next(last)].Kind is TokenKind.Unit or TokenKind.Teen or TokenKind.Tens)
+                    if (Is(last, "and") && Next(last) < _toks.Length && _toks[Next(last)].Kind is TokenKind.Unit or TokenKind.Teen or TokenKind.Tens)
                     {
                         last = Next(last);
                     }
@@ -1056,7 +1190,7 @@ internal sealed class PersonalDetails(bool keepAgentNames)
             if (Is(n, "and"))
             {
                 var m = Next(n);
-                while (m < _toks.Count && _toks[m].Kind is TokenKind.Unit or TokenKind.Teen or TokenKind.Tens or TokenKind.Zero)
+                while (m < _toks.Length && _toks[m].Kind is TokenKind.Unit or TokenKind.Teen or TokenKind.Tens or TokenKind.Zero)
                 {
                     end = _toks[m].End;
                     m = Next(m);
@@ -1134,7 +1268,7 @@ internal sealed class PersonalDetails(bool keepAgentNames)
                 {
                     continue;
                 }
-                for (var k = TokenAt(s.Start); k < _toks.Count && _toks[k].Start < s.End; k++)
+                for (var k = TokenAt(s.Start); k < _toks.Length && _toks[k].Start < s.End; k++)
                 {
                     var t = _toks[k];
                     if (t.End <= s.End && IsLetters(t) && (t.Class & WordClass.Common) == 0 && t.End - t.Start >= 3)
@@ -1146,3 +1280,4 @@ internal sealed class PersonalDetails(bool keepAgentNames)
         }
     }
 }
+

@@ -154,7 +154,16 @@ internal sealed class TopicState
     private static int WordsBetween(string text, List<Token> tokens, int from, int to, ReadOnlySpan<bool> claimed)
     {
         var words = 0;
-        foreach (var t in tokens)
+        // in place (the list's enumerator copies each token out) and from the first token at or after `from`, found by a
+        // binary search over tokens in text order: this runs per mention and number
+        var all = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(tokens);
+        var (lo, hi) = (0, all.Length);
+        while (lo < hi)
+        {
+            var mid = (lo + hi) >>> 1;
+            (lo, hi) = all[mid].Start >= from ? (lo, mid) : (mid + 1, hi);
+        }
+        foreach (ref readonly var t in all[lo..])
         {
             if (t.Start >= to)
             {

@@ -124,7 +124,7 @@ internal static class WordLists
     // by value, from 1: "first" is 1
     public const string Ordinals = """
         first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth thirteenth fourteenth
-        fifteenth sixteenth seventeenth eighteenth nineteenth twentieth
+        fifteenth sixteenth seventeenth eighteenth nineteenth twentieth thirtieth
         """;
 
     public const string Titles = "mister mr mrs missus ms miss doctor dr professor prof";

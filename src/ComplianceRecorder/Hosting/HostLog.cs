@@ -40,4 +40,25 @@ internal static partial class HostLog
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Stopping what a failed start began failed too")]
     public static partial void StopAfterFailedStartFailed(ILogger log, Exception error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Joined the store as instance {Name} (generation {Generation}, {Mode})")]
+    public static partial void InstanceJoined(ILogger log, string name, long generation, string mode);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Instance heartbeat failed: {Error}")]
+    public static partial void HeartbeatFailed(ILogger log, string error);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Instance {Name} generation {Generation} was declared lapsed by another instance, which took its calls over: stopping, writing nothing more")]
+    public static partial void InstanceLapsed(ILogger log, string name, long generation);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Handed {Handed} of {Following} calls to other instances before stopping")]
+    public static partial void HandedOver(ILogger log, int handed, int following);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Taking over call {ConversationId} (owner {Owner}, standby {Standby}); unheard since {GapFrom}")]
+    public static partial void TakingOver(ILogger log, string conversationId, string? owner, string? standby, DateTimeOffset? gapFrom);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Taking over calls failed: {Error}")]
+    public static partial void TakeOverFailed(ILogger log, string error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Of {Open} open calls this instance holds {Own}, {Gaps} unheard for a while: {Claims}")]
+    public static partial void ResumedOwn(ILogger log, int own, int open, int gaps, string claims);
 }

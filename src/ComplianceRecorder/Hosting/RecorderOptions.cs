@@ -23,6 +23,9 @@ public sealed class RecorderOptions
     /// <summary>Keep the agents' own names in the record (issue 18); off, every person's name is redacted.</summary>
     public bool KeepAgentNames { get; set; }
 
+    /// <summary>Keep a card's last four digits where they are said alone to name the card (PCI DSS allows it); off, they are masked.</summary>
+    public bool KeepCardLastFour { get; set; }
+
     [Range(1, 86_400, ErrorMessage = "Recorder:CallIdleSeconds must be a number from {1} to {2}")]
     public int CallIdleSeconds { get; set; } = 300;
 
@@ -42,6 +45,10 @@ public sealed class RecorderOptions
     /// <summary>How long a stop gives the store to take what is queued before it is spilled.</summary>
     [Range(0.1, 600, ErrorMessage = "Recorder:CommitSeconds must be a number from {1} to {2}")]
     public double CommitSeconds { get; set; } = 5;
+
+    /// <summary>Batches committed at once, each on its own connection; every call's events stay on one of them, in order.</summary>
+    [Range(1, 16, ErrorMessage = "Recorder:CommitConnections must be a number from {1} to {2}")]
+    public int CommitConnections { get; set; } = 1;
 
     /// <summary>The standalone host's bound on its whole stop (<c>HostOptions.ShutdownTimeout</c>); an embedding host sets its own.</summary>
     [Range(1, 3600, ErrorMessage = "Recorder:ShutdownSeconds must be a number from {1} to {2}")]

@@ -39,6 +39,7 @@ public sealed class RecordingSession(
     [FromKeyedServices(ComplianceRecorderServices.Key)] IScheduler scheduler,
     TimeProvider time,
     IHostApplicationLifetime lifetime,
+    InstanceMembership membership,
     ILogger<RecordingSession> log,
     AudioHookSource? audioHook = null) : IHostedLifecycleService, IAsyncDisposable
 {
@@ -52,6 +53,10 @@ public sealed class RecordingSession(
     private readonly List<(string File, bool Damaged, Task<Appended>[] Commits)> _handedOver = [];
     private Task? _start;
     private Task? _stopping;
+    // calls handed to another instance at stop: their end is that instance's to record
+    private IReadOnlySet<string> _handed = new HashSet<string>();
+    private readonly CancellationTokenSource _peersStop = new();
+    private Task _peers = Task.CompletedTask;
 
     /// <summary>Null until the host has started.</summary>
     public Recorder? Recorder { get; private set; }
@@ -109,7 +114,7 @@ public sealed class RecordingSession(
             MetricsWindow = TimeSpan.FromSeconds(o.MetricsWindowSeconds),
             HoldUnsettled = TimeSpan.FromMilliseconds(o.HoldUnsettledMs),
             CallIdle = TimeSpan.FromSeconds(o.CallIdleSeconds),
-            Redaction = new RedactionOptions { KeepAgentNames = o.KeepAgentNames },
+            Redaction = new RedactionOptions { KeepAgentNames = o.KeepAgentNames, KeepCardLastFour = o.KeepCardLastFour },
         };
         // a call the source stops hearing is let go when the pipeline would close it anyway
         var genesys = configured with { CallSilence = pipeline.CallIdle };
@@ -117,6 +122,12 @@ public sealed class RecordingSession(
         // what an earlier stop spilled goes first: a call it started is open, and a call it ended is not
         await ReplaySpilledAsync(ct).ConfigureAwait(false);
         var open = await Resumption.OpenCallsAsync(db, ct).ConfigureAwait(false);
+        IEnumerable<SourceEvent> unheard = Resumption.Gaps(open, time.GetUtcNow());
+        if (open.Count > 0 && genesys.Dialect != "media" && membership.Joined)
+        {
+            // with other instances on the store, an open call may be followed by one of them: only this one's are resumed
+            (open, unheard) = await ResumeOwnAsync(open, ct).ConfigureAwait(false);
+        }
         if (open.Count > 0)
         {
             HostLog.Resuming(log, open.Count);
@@ -145,12 +156,19 @@ public sealed class RecordingSession(
         }
         else
         {
-            var notifications = new NotificationsSource(client, genesys, time, log);
+            var notifications = new NotificationsSource(client, genesys, time, log, membership);
+            membership.Claimed = (claims, ct) => TakeOverAsync(notifications, claims, ct);
             archive = genesys.Backfill ? new TranscriptArchive(notifications.Rest, time, log) : null;
             Source = notifications;
         }
-        var events = Source.Events().StartWith(Resumption.Gaps(open, time.GetUtcNow()));
-        Recorder = new Recorder(events, committer, pipeline, scheduler, log, archive, archive is null ? null : new RecordedFinals(db, text), captions);
+        var events = Source.Events().StartWith(unheard);
+        Recorder = new Recorder(events, committer, pipeline, scheduler, log, archive, archive is null ? null : new RecordedFinals(db, text), captions,
+            keep: e => e is not CallEnded c || !_handed.Contains(c.ConversationId));
+        // a consumer connected here sees the calls other instances record too
+        if (membership.Joined)
+        {
+            _peers = Task.Run(() => new PeerCaptions(db, text, membership.Name, captions, time, log).RunAsync(_peersStop.Token), CancellationToken.None);
+        }
         var recorder = Recorder;
         var source = Source;
         RecorderMetrics.Observe(() => recorder.Calls, () => committer.Backlog, () => daemon.Lag, () => source.Connected);
@@ -191,6 +209,7 @@ public sealed class RecordingSession(
     {
         await StopAsync(CancellationToken.None).ConfigureAwait(false);
         _startCut.Dispose();
+        _peersStop.Dispose();
     }
 
     private async Task StopOnceAsync()
@@ -208,6 +227,22 @@ public sealed class RecordingSession(
             }
         }
         var o = options.Value;
+        membership.Claimed = null;
+        await _peersStop.CancelAsync().ConfigureAwait(false);
+        await _peers.ConfigureAwait(false);
+        if (Source is NotificationsSource notifications)
+        {
+            // a rolling restart: the other instances take this one's calls before it stops hearing them
+            using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(o.DrainSeconds));
+            try
+            {
+                _handed = await membership.HandOverAsync(notifications.Followed, configured.SubscriptionBatch + TimeSpan.FromSeconds(1), bound.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is NpgsqlException or OperationCanceledException or TimeoutException)
+            {
+                HostLog.TakeOverFailed(log, e.Message);
+            }
+        }
         if (Recorder is { } recorder)
         {
             await recorder.StopAndCommitAsync(TimeSpan.FromSeconds(o.DrainSeconds), TimeSpan.FromSeconds(o.CommitSeconds)).ConfigureAwait(false);
@@ -230,6 +265,58 @@ public sealed class RecordingSession(
             }
         }
     }
+
+    /// <summary>
+    /// The open calls this instance holds, each with the time it went unheard: a gap the store kept for it (its
+    /// holder lapsed), or, for a call no instance had a lease on (a store from before #15), since it was last heard.
+    /// </summary>
+    private async Task<(IReadOnlyList<(string Call, DateTimeOffset LastHeard)>, IEnumerable<SourceEvent>)> ResumeOwnAsync(
+        IReadOnlyList<(string Call, DateTimeOffset LastHeard)> open, CancellationToken ct)
+    {
+        var claims = (await membership.ClaimAsync([.. open.Select(o => o.Call)], ct).ConfigureAwait(false)).Where(c => c.Mine).ToDictionary(c => c.Call);
+        var now = time.GetUtcNow();
+        var own = open.Where(o => claims.ContainsKey(o.Call)).ToList();
+        var gaps = new List<SourceEvent>();
+        foreach (var (call, lastHeard) in own)
+        {
+            var claim = claims[call];
+            if (claim.GapFrom is { } from)
+            {
+                gaps.Add(Unheard(call, from, claim.GapTo ?? now));
+            }
+            else if (!claim.Covered)
+            {
+                gaps.Add(Resumption.Gaps([(call, lastHeard)], now).Single());
+            }
+        }
+        HostLog.ResumedOwn(log, own.Count, open.Count, gaps.Count, string.Join(", ", claims.Values.Select(c => $"{c.Call}: {c.Owner}/{c.Standby} covered {c.Covered} gap {c.GapFrom:O}")));
+        return (own, gaps);
+    }
+
+    /// <summary>The periodic claim's answer: calls this instance now holds and does not follow yet are followed, after their gap if nobody followed them.</summary>
+    private async Task TakeOverAsync(NotificationsSource source, IReadOnlyList<CallClaim> claims, CancellationToken ct)
+    {
+        foreach (var claim in claims)
+        {
+            if (!claim.Mine || (source.Follows(claim.Call) && claim.GapFrom is null))
+            {
+                continue;
+            }
+            HostLog.TakingOver(log, claim.Call, claim.Owner, claim.Standby, claim.GapFrom);
+            try
+            {
+                var gap = claim.GapFrom is { } from ? Unheard(claim.Call, from, claim.GapTo ?? time.GetUtcNow()) : null;
+                await source.TakeOverAsync(claim.Call, gap, ct).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                HostLog.TakeOverFailed(log, e.Message);
+            }
+        }
+    }
+
+    private SourceDisconnected Unheard(string call, DateTimeOffset from, DateTimeOffset to) =>
+        new([call], from, $"the recorder was not running: the instance that followed this call stopped (its lease lapsed), and {membership.Name} took it over", to);
 
     /// <summary>
     /// What an earlier stop spilled is appended before anything new; each file is deleted once its events

@@ -39,34 +39,37 @@ public static class CallTimelines
              ORDER BY seq
             """);
         cmd.Parameters.AddWithValue(id);
-        await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
         var stretches = new List<Stretch>();
         var latency = new List<LatencyPoint>();
         DateTimeOffset? origin = null;
         DateTimeOffset? started = null;
-        while (await r.ReadAsync(ct).ConfigureAwait(false))
+        // the reader is disposed once, before the next query: its connection goes back to the pool with it, and the
+        // pool hands the same reader object to that connection's next user, whom a second dispose would cut off
+        await using (var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false))
         {
-            switch (r.GetString(0))
+            while (await r.ReadAsync(ct).ConfigureAwait(false))
             {
-                case "call_started":
-                    started = r.IsDBNull(7) ? null : r.GetFieldValue<DateTimeOffset>(7);
-                    break;
-                default:
-                    var offset = r.IsDBNull(1) ? 0 : r.GetInt64(1);
-                    var duration = r.GetInt64(2);
-                    if (origin is null && !r.IsDBNull(6))
-                    {
-                        origin = r.GetFieldValue<DateTimeOffset>(6).AddMilliseconds(-(offset + duration));
-                    }
-                    stretches.Add(new Stretch(r.GetBoolean(4) ? "backfilled" : "heard", ConsoleCalls.NullableString(r, 3), offset, offset + duration, null));
-                    if (!r.IsDBNull(5))
-                    {
-                        latency.Add(new LatencyPoint(offset + duration, r.GetDouble(5)));
-                    }
-                    break;
+                switch (r.GetString(0))
+                {
+                    case "call_started":
+                        started = r.IsDBNull(7) ? null : r.GetFieldValue<DateTimeOffset>(7);
+                        break;
+                    default:
+                        var offset = r.IsDBNull(1) ? 0 : r.GetInt64(1);
+                        var duration = r.GetInt64(2);
+                        if (origin is null && !r.IsDBNull(6))
+                        {
+                            origin = r.GetFieldValue<DateTimeOffset>(6).AddMilliseconds(-(offset + duration));
+                        }
+                        stretches.Add(new Stretch(r.GetBoolean(4) ? "backfilled" : "heard", ConsoleCalls.NullableString(r, 3), offset, offset + duration, null));
+                        if (!r.IsDBNull(5))
+                        {
+                            latency.Add(new LatencyPoint(offset + duration, r.GetDouble(5)));
+                        }
+                        break;
+                }
             }
         }
-        await r.DisposeAsync().ConfigureAwait(false);
         var zero = origin ?? started ?? new DateTimeOffset(calls[0].StartedAt, TimeSpan.Zero);
         await using var gaps = db.CreateCommand($"""
             {string.Format(CultureInfo.InvariantCulture, ConsoleCalls.GapSpansSql, "$2", "$1")}

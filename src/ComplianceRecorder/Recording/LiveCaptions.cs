@@ -27,11 +27,32 @@ public sealed class LiveCaptions(ILogger<LiveCaptions> log) : IObservable<Captio
         return delivery;
     }
 
-    void IObserver<Caption>.OnNext(Caption value) => _subject.OnNext(value);
+    // two producers (this instance's recorder and other instances' captions read from the store, #15): one at a time
+    private readonly Lock _gate = new();
 
-    void IObserver<Caption>.OnError(Exception error) => _subject.OnError(error);
+    void IObserver<Caption>.OnNext(Caption value)
+    {
+        lock (_gate)
+        {
+            _subject.OnNext(value);
+        }
+    }
 
-    void IObserver<Caption>.OnCompleted() => _subject.OnCompleted();
+    void IObserver<Caption>.OnError(Exception error)
+    {
+        lock (_gate)
+        {
+            _subject.OnError(error);
+        }
+    }
+
+    void IObserver<Caption>.OnCompleted()
+    {
+        lock (_gate)
+        {
+            _subject.OnCompleted();
+        }
+    }
 
     public void Dispose() => _subject.Dispose();
 }

@@ -30,7 +30,7 @@ public sealed class Recorder : IAsyncDisposable
     private readonly IDisposable _relay;
     private MetricsWindowClosed? _lastWindow;
 
-    public Recorder(IObservable<SourceEvent> source, GroupCommitter committer, PipelineOptions options, IScheduler scheduler, ILogger log, ITranscriptArchive? archive = null, IRecordedFinals? recorded = null, IObserver<Caption>? captions = null)
+    public Recorder(IObservable<SourceEvent> source, GroupCommitter committer, PipelineOptions options, IScheduler scheduler, ILogger log, ITranscriptArchive? archive = null, IRecordedFinals? recorded = null, IObserver<Caption>? captions = null, Func<RecordedEvent, bool>? keep = null)
     {
         // subscribed before the pipeline is connected, so the first caption cannot come before it
         _relay = captions is null ? System.Reactive.Disposables.Disposable.Empty : _captions.Subscribe(captions);
@@ -39,7 +39,9 @@ public sealed class Recorder : IAsyncDisposable
         _log = log;
         // stopping ends the source rather than dropping the subscription, so what the pipeline still
         // holds (a final waiting on its number, an open metrics window) flows out and is committed
-        var durable = TranscriptPipeline.Build(source.TakeUntil(_stop), options, scheduler, archive, recorded)
+        var events = TranscriptPipeline.Build(source.TakeUntil(_stop), options, scheduler, archive, recorded);
+        // with several instances, a call handed to another at stop is not ended by this one (#15)
+        var durable = (keep is null ? events : events.Where(keep))
             .Select(e => (Event: e, Commit: committer.Enqueue(e)))
             // in the order they were queued: a call's end is never seen before its last words, and captions keep the order spoken
             .Select(pending => Observable.FromAsync(async () =>

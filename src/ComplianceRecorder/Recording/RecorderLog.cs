@@ -16,4 +16,7 @@ internal static partial class RecorderLog
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "A live-captions subscriber threw and was unsubscribed")]
     public static partial void SubscriberFailed(ILogger log, Exception error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Reading other instances' captions from the store failed: {Error}")]
+    public static partial void PeerCaptionsFailed(ILogger log, string error);
 }

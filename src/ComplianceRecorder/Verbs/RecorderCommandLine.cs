@@ -161,8 +161,8 @@ internal static class RecorderCommandLine
             Report.ParseFormat(r.GetValue(format), ReportFormat.Table)));
 
         var redact = Verb("redact", "JSON lines on stdin, JSON lines on stdout, one for one and in order (../shared/eval/README.md); entities are offsets in the redacted text. A malformed line yields {\"line\": N, \"error\": \"line N: ...\"} and the rest still runs.",
-            [(0, "all input read"), UsageExit]);
-        redact.SetAction(_ => RedactVerb.RunAsync(Console.In, Console.Out));
+            [(0, "all input read"), UsageExit, SettingExit]);
+        redact.SetAction(_ => RedactVerb.RunAsync(Console.In, Console.Out, RedactVerb.Options(config())));
 
         var emulate = Verb("emulate", "The Genesys emulator alone (Emulator:Scenario, :Speed, :Seed, :Loop, :Port), for trying run against it or for load runs that keep its work out of the recorder's process. Ctrl+C stops it.",
             [(0, "stopped by Ctrl+C or SIGTERM"), UsageExit, SettingExit]);
@@ -246,7 +246,7 @@ internal static class RecorderCommandLine
         hold.Add(list);
 
         var eraseCall = Text("--call", "a conversation id");
-        var eraseCustomer = Text("--customer", "a customer identifier calls were tagged with (tag-customer); matched by its keyed hash, never stored");
+        var eraseCustomer = Text("--customer", "a customer identifier calls were tagged with (tag-customer); matched by its keyed hash, never stored; - reads it from standard input, out of the process list and shell history");
         var why = Text("--reason", "why (the legal basis)", required: true);
         var ticket = Text("--ticket", "the request's ticket reference", required: true);
         var erase = verb("erase", "Erasure by crypto-shredding: destroys the data keys of the matching calls not under hold, each as a call_erased event (who, why, ticket); prints what was erased and what was held back.", exits);
@@ -255,19 +255,22 @@ internal static class RecorderCommandLine
             erase.Add(o);
         }
         ExactlyOne(erase, eraseCall, eraseCustomer);
-        erase.SetAction(r => ComplianceVerbs.EraseAsync(config(), r.GetValue(eraseCall), r.GetValue(eraseCustomer), r.GetValue(why)!, r.GetValue(ticket)!));
+        erase.SetAction(r => ComplianceVerbs.EraseAsync(config(), r.GetValue(eraseCall), FromStdinIfDash(r.GetValue(eraseCustomer)), r.GetValue(why)!, r.GetValue(ticket)!));
 
         var tagCall = Text("--call", "a conversation id", required: true);
-        var tagCustomer = Text("--customer", "the customer identifier (stored only as its keyed hash)", required: true);
+        var tagCustomer = Text("--customer", "the customer identifier (stored only as its keyed hash); - reads it from standard input", required: true);
         var tag = verb("tag-customer", "Ties a recorded call to a customer identifier, as a customer_tagged event, so that an erasure by customer finds it.", exits);
         tag.Add(tagCall);
         tag.Add(tagCustomer);
-        tag.SetAction(r => ComplianceVerbs.TagCustomerAsync(config(), r.GetValue(tagCall)!, r.GetValue(tagCustomer)!));
+        tag.SetAction(r => ComplianceVerbs.TagCustomerAsync(config(), r.GetValue(tagCall)!, FromStdinIfDash(r.GetValue(tagCustomer))!));
 
         var rotate = verb("rotate-master-key", "Re-wraps every data key wrapped by a retired master key (Recorder:RetiredMasterKeys) with the current one (Recorder:MasterKey); events are not touched.", exits);
         rotate.SetAction(_ => ComplianceVerbs.RotateMasterKeyAsync(config()));
         return [retention, hold, erase, tag, rotate];
     }
+
+    // A customer identifier is personal data: "-" keeps it out of argv, which any local user can read in /proc.
+    private static string? FromStdinIfDash(string? value) => value == "-" ? Console.In.ReadLine() ?? "" : value;
 
     private static Option<DateTimeOffset?> Time(string name, string description) => new(name)
     {

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using ComplianceRecorder.Pipeline.Redaction;
+using Microsoft.Extensions.Configuration;
 
 namespace ComplianceRecorder.Verbs;
 
@@ -19,8 +20,21 @@ internal static class RedactVerb
         public bool Held { get; set; }
     }
 
-    public static async Task<int> RunAsync(TextReader input, TextWriter output)
+    /// <summary>Recorder:KeepAgentNames and Recorder:KeepCardLastFour, as the live pipeline reads them; a value not true or false names its key.</summary>
+    public static RedactionOptions Options(IConfiguration config) => new()
     {
+        KeepAgentNames = Flag(config, "Recorder:KeepAgentNames"),
+        KeepCardLastFour = Flag(config, "Recorder:KeepCardLastFour"),
+    };
+
+    private static bool Flag(IConfiguration config, string key) =>
+        config[key] is not { Length: > 0 } value ? false
+        : bool.TryParse(value, out var flag) ? flag
+        : throw new SettingsException($"{key} = '{value}' is not true or false");
+
+    public static async Task<int> RunAsync(TextReader input, TextWriter output, RedactionOptions? options = null)
+    {
+        options ??= new RedactionOptions();
         var sessions = new Dictionary<string, RedactionSession>(StringComparer.Ordinal);
         var held = new Dictionary<(string, Speaker), Line>();
         var queue = new Queue<Line>();
@@ -32,7 +46,7 @@ internal static class RedactVerb
             {
                 continue;
             }
-            queue.Enqueue(Redact(raw, lineNumber, sessions, held));
+            queue.Enqueue(Redact(raw, lineNumber, sessions, held, options));
             while (queue.TryPeek(out var head) && !head.Held)
             {
                 await output.WriteLineAsync(queue.Dequeue().Text).ConfigureAwait(false);
@@ -46,7 +60,8 @@ internal static class RedactVerb
         return 0;
     }
 
-    private static Line Redact(string raw, int lineNumber, Dictionary<string, RedactionSession> sessions, Dictionary<(string, Speaker), Line> held)
+    private static Line Redact(string raw, int lineNumber, Dictionary<string, RedactionSession> sessions, Dictionary<(string, Speaker), Line> held,
+        RedactionOptions options)
     {
         JsonObject obj;
         try
@@ -68,7 +83,7 @@ internal static class RedactVerb
 
         if (!sessions.TryGetValue(conversation, out var session))
         {
-            sessions[conversation] = session = new RedactionSession();
+            sessions[conversation] = session = new RedactionSession(options);
         }
         var result = session.Redact(text, speaker, isFinal);
         var line = new Line(null, obj);

@@ -29,8 +29,7 @@ public sealed class AccessControl
             var name = entry["Name"] is { Length: > 0 } n ? n : throw new SettingsException($"Auth:Keys:{i}:Name is missing");
             var hash = entry["Sha256"] is { Length: 64 } h && h.All(char.IsAsciiHexDigit) ? Convert.FromHexString(h)
                 : throw new SettingsException($"Auth:Keys:{i}:Sha256 must be the 64 hex digits of the key's SHA-256");
-            var role = Enum.TryParse<Role>(entry["Role"]?.Replace("-", "", StringComparison.Ordinal), ignoreCase: true, out var r) ? r
-                : throw new SettingsException($"Auth:Keys:{i}:Role must be viewer, auditor or compliance-admin");
+            var role = ParseRole(entry["Role"]) ?? throw new SettingsException($"Auth:Keys:{i}:Role must be viewer, auditor or compliance-admin");
             keys.Add((hash, new Caller(name, role)));
         }
         string? demoKey = null;
@@ -46,6 +45,15 @@ public sealed class AccessControl
         }
         return new AccessControl([.. keys], demoKey);
     }
+
+    // Only the three names: Enum.TryParse would also take "2" or "viewer, auditor" (OR-ed into another role).
+    private static Role? ParseRole(string? name) => name?.ToLowerInvariant() switch
+    {
+        "viewer" => Role.Viewer,
+        "auditor" => Role.Auditor,
+        "compliance-admin" => Role.ComplianceAdmin,
+        _ => null,
+    };
 
     public string PageUrl(Uri baseUrl) => _demoKey is null ? baseUrl.ToString() : $"{baseUrl}?key={_demoKey}";
 

@@ -12,9 +12,15 @@ public sealed class StartupSettingsTests : EmulatorAndDatabase
     [InlineData("Genesys:MaxChannels", "21")]
     [InlineData("Genesys:Dialect", "smoke-signals")]
     [InlineData("Auth:Keys:0:Role", "owner")]
+    [InlineData("Auth:Keys:0:Role", "2")]
+    [InlineData("Auth:Keys:0:Role", "viewer, auditor")]
     [InlineData("Recorder:MasterKey", "")]
     [InlineData("Recorder:MasterKey", "c2hvcnQ=")]
     [InlineData("Retention:IntervalMinutes", "0")]
+    [InlineData("Recorder:CommitConnections", "0")]
+    [InlineData("Recorder:Instance:Mode", "primary-backup")]
+    [InlineData("Recorder:Instance:LeaseSeconds", "1")]
+    [InlineData("Recorder:Instance:HeartbeatSeconds", "0")]
     public async Task A_wrong_setting_fails_the_start_with_exit_code_3_naming_its_key(string key, string value)
     {
         var settings = Settings;

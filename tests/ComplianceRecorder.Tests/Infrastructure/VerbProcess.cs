@@ -8,12 +8,13 @@ namespace ComplianceRecorder.Tests.Infrastructure;
 /// </summary>
 public static class VerbProcess
 {
-    public static async Task<(int Exit, string Output)> RunAsync(string dir, IEnumerable<string> args, IReadOnlyDictionary<string, string> settings)
+    public static async Task<(int Exit, string Output)> RunAsync(string dir, IEnumerable<string> args, IReadOnlyDictionary<string, string> settings, string? stdin = null)
     {
         var info = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
+            RedirectStandardInput = true,
             UseShellExecute = false,
             WorkingDirectory = dir,
         };
@@ -29,6 +30,11 @@ public static class VerbProcess
         using var p = Process.Start(info)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
+        if (stdin is not null)
+        {
+            await p.StandardInput.WriteAsync(stdin);
+        }
+        p.StandardInput.Close();
         await p.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(120));
         return (p.ExitCode, await stdout + await stderr);
     }

@@ -1,6 +1,7 @@
 using ComplianceRecorder.Pipeline;
 using ComplianceRecorder.Pipeline.Events;
 using ComplianceRecorder.Pipeline.Input;
+using ComplianceRecorder.Pipeline.Redaction;
 using ComplianceRecorder.Testing;
 using static ComplianceRecorder.Testing.ReactiveTest;
 
@@ -290,6 +291,18 @@ public sealed class TranscriptPipelineTests
         var q = Assert.Single(run.Events.OfType<FrameQuarantined>());
         Assert.DoesNotContain("4111", q.RedactedFrame, StringComparison.Ordinal);
         Texts(run).AssertEqual(OnNext(1_000, "still here"));
+    }
+
+    [Fact]
+    public void A_malformed_frame_is_redacted_with_the_pipelines_redaction_options()
+    {
+        const string frame = "{\"text\": \"the card ending in 4242 was declined\"";
+        var keeping = new PipelineOptions { Redaction = new RedactionOptions { KeepCardLastFour = true } };
+        var masked = PipelineRun.Start(Media().At(0).Malformed(frame, "truncated JSON"));
+        var kept = PipelineRun.Start(keeping, Media().At(0).Malformed(frame, "truncated JSON"));
+
+        Assert.DoesNotContain("4242", Assert.Single(masked.Events.OfType<FrameQuarantined>()).RedactedFrame, StringComparison.Ordinal);
+        Assert.Contains("4242", Assert.Single(kept.Events.OfType<FrameQuarantined>()).RedactedFrame, StringComparison.Ordinal);
     }
 
     /// <summary>A call's stored transcript, as the archive would hand it back after the call.</summary>

@@ -35,6 +35,14 @@ public sealed partial class EvalSetTests
     }
 
     [Fact]
+    public async Task Own_names_set_with_other_names_streets_and_phrasings_leaks_nothing_and_keeps_every_harmless_phrase()
+    {
+        // written before the redactor was run on it, with names, streets and phrasings the public dev set does not have
+        var (recall, keep, misses) = await ScoreAsync(DataFile("spoken-names.jsonl"));
+        Assert.True(recall == 1.0 && keep == 1.0, string.Join("\n", misses));
+    }
+
+    [Fact]
     public async Task Public_dev_set_stays_above_the_quality_bar()
     {
         var devSet = DevSet();

@@ -75,6 +75,69 @@ public sealed class PersonalDetailsTests
     public void An_address_is_masked_by_its_shape(string input, string expected) =>
         Assert.Equal(expected, Customer(new RedactionSession(), input));
 
+    [Theory]
+    [InlineData("it's apartment 4b, 221 baker street", "it's [ADDRESS]")]
+    [InlineData("i live at unit 12 forty five harbour view road", "i live at [ADDRESS]")]
+    [InlineData("send it to suite 300, 1200 market street please", "send it to [ADDRESS] please")]
+    [InlineData("apt 7 19 ocean avenue", "[ADDRESS]")]
+    [InlineData("apt. #7, 19 ocean avenue", "[ADDRESS]")]
+    [InlineData("i moved into unit 3 last week, it's nice", "i moved into unit 3 last week, it's nice")]
+    public void A_unit_said_before_the_street_is_part_of_the_address(string input, string expected) =>
+        Assert.Equal(expected, Customer(new RedactionSession(), input));
+
+    [Fact]
+    public void A_house_number_said_with_thousand_and_hundred_starts_an_address() =>
+        Assert.Equal("i moved to [ADDRESS]", Customer(new RedactionSession(), "i moved to two thousand six hundred ellsworth parkway"));
+
+    [Theory]
+    [InlineData("yes you're speaking with anatoly volkonsky", "yes you're speaking with [NAME]")]
+    [InlineData("i'm calling for my mother, her name is xiuying, she can't hear well", "i'm calling for my mother, her name is [NAME], she can't hear well")]
+    [InlineData("hi, my name is beverly", "hi, my name is [NAME]")]
+    public void A_name_ending_like_an_adverb_or_a_verb_is_a_name_where_a_name_ends(string input, string expected) =>
+        Assert.Equal(expected, Customer(new RedactionSession(), input));
+
+    [Theory]
+    [InlineData("i'm currently traveling")]
+    [InlineData("thanks, appreciated.")]
+    [InlineData("i'm basically done with it")]
+    public void A_word_ending_like_an_adverb_after_a_weak_cue_stays(string input) =>
+        Assert.Equal(input, Customer(new RedactionSession(), input));
+
+    [Fact]
+    public void A_name_given_for_an_order_is_masked_and_remembered()
+    {
+        var s = new RedactionSession();
+        Agent(s, "thank you for holding, what name should i put the order under?");
+        Assert.Equal("put it under [NAME]", Customer(s, "put it under anneliese"));
+        Assert.Equal("got it, [NAME], it ships today", Agent(s, "got it, anneliese, it ships today"));
+    }
+
+    [Fact]
+    public void A_spelling_with_words_for_its_letters_is_masked_whole_and_i_like_it_stays()
+    {
+        var s = new RedactionSession();
+        Assert.Equal("it's [NAME], [NAME]", Customer(s, "it's szekely, s as in sam, z as in zebra, e k e l y"));
+        Assert.Equal("[NAME], yes", Customer(s, "b for boy, o, y, d, yes"));
+        Assert.Equal("yeah i like it", Customer(s, "yeah i like it"));
+    }
+
+    [Fact]
+    public void The_answer_to_a_question_for_the_new_name_is_a_name()
+    {
+        var s = new RedactionSession();
+        Agent(s, "sure, what's the new name?");
+        Assert.Equal("[NAME]", Customer(s, "priyamvada raghunathan"));
+    }
+
+    [Fact]
+    public void A_corrected_birth_date_on_the_thirtieth_is_masked()
+    {
+        var s = new RedactionSession();
+        Agent(s, "to verify, what is your birthdate?");
+        Customer(s, "it's the thirty first of january nineteen ninety");
+        Assert.Equal("oh wait, [DOB], sorry", Customer(s, "oh wait, january thirtieth, sorry"));
+    }
+
     [Fact]
     public void The_answer_to_the_agents_question_for_an_address_and_zip_is_masked()
     {

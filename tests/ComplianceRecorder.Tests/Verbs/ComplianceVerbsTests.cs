@@ -15,7 +15,7 @@ public sealed class ComplianceVerbsTests(Database db) : IClassFixture<Database>,
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private async Task<(int Exit, string Output)> RunAsync(string[] args, Dictionary<string, string>? extra = null)
+    private async Task<(int Exit, string Output)> RunAsync(string[] args, Dictionary<string, string>? extra = null, string? stdin = null)
     {
         await File.WriteAllTextAsync(Path.Combine(_dir, "appsettings.json"), "{}");
         var settings = new Dictionary<string, string>
@@ -28,7 +28,7 @@ public sealed class ComplianceVerbsTests(Database db) : IClassFixture<Database>,
         {
             settings[k] = v;
         }
-        return await VerbProcess.RunAsync(_dir, args, settings);
+        return await VerbProcess.RunAsync(_dir, args, settings, stdin);
     }
 
     private static Task<(int Exit, string Output, string Error)> InvokeAsync(params string[] args) => CommandLineTests.InvokeAsync(args);
@@ -74,7 +74,8 @@ public sealed class ComplianceVerbsTests(Database db) : IClassFixture<Database>,
         await db.SealingStore().AppendAsync([new PendingEvent(new CallStarted(call, "notifications", DateTimeOffset.UtcNow)), new PendingEvent(EventStoreTests.Segment(call, "u1", 1, true, "said by Pemberwick"))]);
         var (shorter, shorterSaid) = await RunAsync(["retention", "set", "--days", "10"]);
         var (tag, tagSaid) = await RunAsync(["tag-customer", "--call", call, "--customer", "C-1"]);
-        var (erase, eraseSaid) = await RunAsync(["erase", "--customer", "C-1", "--reason", "art. 17", "--ticket", "DSR-9"]);
+        // the identifier from standard input, typed in another case than it was tagged with
+        var (erase, eraseSaid) = await RunAsync(["erase", "--customer", "-", "--reason", "art. 17", "--ticket", "DSR-9"], stdin: " c-1\n");
         var (unknown, unknownSaid) = await RunAsync(["erase", "--call", "no-such-call", "--reason", "art. 17", "--ticket", "DSR-10"]);
         var next = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
         var rotation = new Dictionary<string, string> { ["Recorder:MasterKey"] = next, ["Recorder:RetiredMasterKeys:0:Key"] = Convert.ToBase64String(db.MasterKey) };

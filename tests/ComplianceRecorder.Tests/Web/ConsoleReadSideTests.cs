@@ -46,6 +46,48 @@ public sealed class ConsoleReadSideTests(Database db) : IClassFixture<Database>
     }
 
     [Fact]
+    public async Task Reading_a_timeline_leaves_a_shared_pool_connection_to_its_next_user_untouched()
+    {
+        // one connection for both: a reader closed twice once its connection has moved on closes the next user's query
+        var call = "pool-" + Guid.NewGuid();
+        var t0 = new DateTimeOffset(2026, 11, 2, 9, 0, 0, TimeSpan.Zero);
+        await db.Store("t").AppendAsync([
+            new PendingEvent(new CallStarted(call, "notifications", t0)),
+            new PendingEvent(EventStoreTests.Segment(call, "u1", 1, true) with { OffsetMs = 0, DurationMs = 1000, SourceTime = t0.AddSeconds(1) }),
+            new PendingEvent(new CoverageGapRecorded(call, "EXTERNAL", GapKind.Disconnected, t0.AddSeconds(5), t0.AddSeconds(9), null, null, 0, "down")),
+        ]);
+        await using var one = new Npgsql.NpgsqlDataSourceBuilder(
+            new Npgsql.NpgsqlConnectionStringBuilder(db.ConnectionString) { MaxPoolSize = 2 }.ConnectionString).Build();
+        using var stop = new CancellationTokenSource();
+        var neighbours = Enumerable.Range(0, 3).Select(_ => Task.Run(async () =>
+        {
+            var queries = 0;
+            while (!stop.IsCancellationRequested)
+            {
+                await using var cmd = one.CreateCommand("SELECT count(*) FROM events WHERE stream_id = $1");
+                cmd.Parameters.AddWithValue(call);
+                Assert.Equal(3L, (long)(await cmd.ExecuteScalarAsync())!);
+                queries++;
+            }
+            return queries;
+        })).ToArray();
+
+        async Task ReadMany()
+        {
+            for (var i = 0; i < 2000; i++)
+            {
+                var timeline = await CallTimelines.ReadAsync(one, call, default);
+                Assert.Equal(4000, timeline!.Stretches.Where(s => s.Kind == "unheard").Sum(s => s.ToMs - s.FromMs));
+            }
+        }
+        // two readers of one connection wait on each other's messages for ever: a bound, not a speed goal
+        await ReadMany().WaitAsync(TimeSpan.FromMinutes(2));
+        await stop.CancelAsync();
+
+        Assert.All(await Task.WhenAll(neighbours).WaitAsync(TimeSpan.FromMinutes(1)), n => Assert.True(n > 0));
+    }
+
+    [Fact]
     public async Task A_card_only_a_partial_said_is_not_a_redaction_to_the_flag_the_sort_or_the_column()
     {
         var retracted = "partial-" + Guid.NewGuid();

@@ -40,7 +40,7 @@ CALLS = [
     ("A", "What card would you like to use today?"),
     ("C", "My Visa, the number is {{4716 2190 3349}}"),
     ("C", "{{8815}}, expiring {{eleven twenty seven}}."),
-    ("A", "So that's a card ending in {{8815}}, correct?"),
+    ("A", "So that's a card ending in {{8815}}, correct?"),  # the last four alone: masked, unless Recorder:KeepCardLastFour
     ("C", "Correct."),
     ("A", "And the CVV?"),
     ("C", "um {{three three oh}}"),
@@ -153,12 +153,106 @@ CALLS = [
   ]),
 ]
 
+# Names, addresses and dates of birth with other names, streets and phrasings than the public dev set has, written
+# before the redactor was run on them (issue 18's generalisation check). {{n:value}} is neither leak nor keep (a city,
+# a birth year alone, an apartment), as the dev set's README has it.
+NAMES_CALLS = [
+  ("gen-greet", [
+    ("A", "good morning, you're speaking with {{t:chinwe}} at contoso mobile, who do i have the pleasure of speaking with?"),
+    ("C", "oh hi {{t:chinwe}}, it's {{t:bartholomew kowalczyk}}"),
+    ("A", "thanks mister {{t:kowalczyk}}, can you confirm the address on the account?"),
+    ("C", "yeah it's {{t:one forty two juniper terrace}}, {{n:bozeman}} montana"),
+    ("A", "perfect, and your date of birth?"),
+    ("C", "{{t:august twenty ninth}} {{n:nineteen seventy}}"),
+    ("A", "great, you'll hear the main menu again if you call back after hours"),
+  ]),
+  ("gen-spell", [
+    ("A", "thank you for holding, what name should i put the order under?"),
+    ("C", "put it under {{t:anneliese}}"),
+    ("A", "and the last name?"),
+    ("C", "it's {{t:szekely}}, {{t:s as in sam, z as in zebra, e k e l y}}"),
+    ("A", "got it, {{t:anneliese szekely}}, the order will ship with a grace period of 30 days"),
+    ("C", "i hope so, will it come by u p s or fedex"),
+  ]),
+  ("gen-crescent", [
+    ("A", "what's the service address please?"),
+    ("C", "um {{t:seventeen harrowgate crescent}}"),
+    ("A", "{{t:seventeen harrowgate crescent}}, and the zip?"),
+    ("C", "{{nine eight one oh two}}"),
+    ("A", "okay i have {{t:17 harrowgate crescent}}, your appointment is on march fourth at 10 am"),
+    ("C", "march fourth works, thanks"),
+  ]),
+  ("gen-parkway", [
+    ("C", "hello, my name is {{t:oluwadamilare}} and i moved to {{t:two thousand six hundred ellsworth parkway}}"),
+    ("A", "welcome {{t:oluwadamilare}}, can i get your surname as well?"),
+    ("C", "{{t:oyelowo-fairweather}}"),
+    ("A", "thanks, and your d o b?"),
+    ("C", "{{t:the ninth of november}} {{n:eighty two}}"),
+    ("A", "thank you, your billing date stays the fifteenth of each month"),
+  ]),
+  ("gen-way", [
+    ("A", "this is {{t:rashida}} with fabrikam bank, am i speaking with the account holder?"),
+    ("C", "yes you're speaking with {{t:anatoly volkonsky}}"),
+    ("A", "hi {{t:anatoly}}, what's the mailing address?"),
+    ("C", "{{t:four oh nine kestrel way}}, {{n:unit twelve}}"),
+    ("A", "and for security, your date of birth?"),
+    ("C", "{{oh seven one one six four}}"),
+    ("A", "thanks, i've sent the visa platinum card to {{t:409 kestrel way}}"),
+  ]),
+  ("gen-relatives", [
+    ("C", "i'm calling for my mother, her name is {{t:xiuying}}, she can't hear well"),
+    ("A", "i'm sorry to hear that, and her last name?"),
+    ("C", "{{t:zhou}}, {{t:z h o u}}"),
+    ("A", "thank you, and her date of birth?"),
+    ("C", "she was born {{t:december second}} {{n:nineteen forty}}"),
+    ("A", "okay, can i ask your name too since you're calling on her behalf?"),
+    ("C", "sure, i'm {{t:wenjie}}, her son"),
+  ]),
+  ("gen-title", [
+    ("A", "am i speaking with doctor {{t:abernathy-quist}}?"),
+    ("C", "yes this is she"),
+    ("A", "doctor {{t:abernathy-quist}}, we have your new address as {{t:eleven ninety one tamarind boulevard}}"),
+    ("C", "that's right, we moved in june"),
+    ("A", "and the order of air jordans you placed on friday will go there"),
+  ]),
+  ("gen-answer", [
+    ("A", "can i get your full name please?"),
+    ("C", "uh {{t:ifeoma nwachukwu-lindqvist}}"),
+    ("A", "and the street address?"),
+    ("C", "{{t:three thirty three bramblewood close}}"),
+    ("A", "your next appointment is tuesday the fourteenth of october"),
+    ("C", "okay, will somebody call me before"),
+  ]),
+  ("gen-agent", [
+    ("A", "hi there, {{t:mateus}} speaking, how can i help?"),
+    ("C", "hey {{t:mateus}}, i need to change the name on the policy"),
+    ("A", "sure, what's the new name?"),
+    ("C", "{{t:priyamvada raghunathan}}"),
+    ("A", "and can you spell the first name?"),
+    ("C", "{{t:p r i y a m v a d a}}"),
+    ("A", "lovely, i'll send you to the main menu when we're done"),
+  ]),
+  ("gen-dob", [
+    ("A", "to verify, what is your birthdate?"),
+    ("C", "it's {{t:the thirty first of january}} {{n:nineteen ninety}}"),
+    ("C", "oh wait, {{t:january thirtieth}}, sorry"),
+    ("A", "no problem, your payment is due may fifth"),
+  ]),
+  ("gen-suite", [
+    ("C", "please send the invoice to {{t:fifty five quarry hill road}}, {{n:suite 300}}"),
+    ("A", "{{t:fifty five quarry hill road}}, got it, that will arrive within 5 business days"),
+    ("C", "great, and it's {{t:jaroslav}} again if anyone asks"),
+  ]),
+]
+
 def line(call, i, who, text, final):
     leak, plain, keep = [], "", []
     for part in re.split(r"(\{\{.*?\}\})", text):
         if part.startswith("{{"):
             v = part[2:-2]
-            if v.startswith("t:"):
+            if v.startswith("n:"):
+                v = v[2:]
+            elif v.startswith("t:"):
                 v = v[2:]
                 leak.append({"kind": "text", "value": v.lower(), "entity": "PERSON"})
             elif "@" in v or " at " in v:
@@ -174,11 +268,14 @@ def line(call, i, who, text, final):
     return {"conversationId": call, "utteranceId": f"{call}-u{i:02d}", "channel": "INTERNAL" if who == "A" else "EXTERNAL",
             "isFinal": final, "text": plain, "leak": leak, "keep": keep, "tag": "SPOKEN" if leak else "none"}
 
-with open("spoken-calls.jsonl", "w") as f:
-    for call, turns in CALLS:
-        u = 0
-        for t in turns:
-            who, text, final = (t + (True,))[:3]
-            if not final: pass
-            f.write(json.dumps(line(call, u, who, text, final)) + "\n")
-            if final: u += 1
+def write(path, calls):
+    with open(path, "w") as f:
+        for call, turns in calls:
+            u = 0
+            for t in turns:
+                who, text, final = (t + (True,))[:3]
+                f.write(json.dumps(line(call, u, who, text, final)) + "\n")
+                if final: u += 1
+
+write("spoken-calls.jsonl", CALLS)
+write("spoken-names.jsonl", NAMES_CALLS)

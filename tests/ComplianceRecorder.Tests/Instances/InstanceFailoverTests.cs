@@ -1,0 +1,288 @@
+using System.Text.Json;
+using ComplianceRecorder.Emulator;
+using ComplianceRecorder.EventStore.Verification;
+using ComplianceRecorder.Tests.Infrastructure;
+
+namespace ComplianceRecorder.Tests.Instances;
+
+/// <summary>
+/// Three recorder processes on one store and one emulator (#15): one is killed with SIGKILL mid-call, another
+/// stopped with SIGTERM, one cut off from PostgreSQL by a TCP relay. Each test builds its own database.
+/// </summary>
+public sealed class InstanceFailoverTests
+{
+    private const int Calls = 4;
+    private const int Utterances = 14;
+
+    [Fact]
+    public async Task Killing_one_of_three_active_active_instances_mid_call_leaves_no_gap_and_doubles_nothing()
+    {
+        await using var own = await OwnDatabase.StartAsync();
+        var db = own.Db;
+        await using var emulator = await GenesysEmulator.StartAsync(new EmulatorOptions { Scenario = ScenarioFile(), Speed = 2 });
+        var recorders = StartInstances(emulator, db, "active-active");
+        try
+        {
+            await AllListeningAsync(db, recorders);
+            // every call under way, heard by two instances each: then the owner of the first one dies
+            await Until(db, recorders, $"SELECT count(DISTINCT stream_id) = {Calls} FROM events WHERE type = 'segment_recorded'");
+            var victim = await db.ScalarAsync<string>("SELECT owner FROM call_leases ORDER BY conversation_id LIMIT 1");
+            await recorders[victim].KillAsync();
+
+            await Until(db, recorders, $"SELECT count(*) = {Calls} FROM events WHERE type = 'call_ended'");
+            foreach (var (name, recorder) in recorders.Where(r => r.Key != victim))
+            {
+                var code = await recorder.TerminateAsync(TimeSpan.FromSeconds(60));
+                Assert.True(code == 0, $"{name} exited {code}:\n{recorder.Output}");
+            }
+
+            // Known limit of the preview (README): a standby assigned after the kill that the call's end reaches before
+            // its channel is subscribed records "never subscribed" for its own part, though the owner heard it all.
+            // Every other gap fails the test, and every final must be in the record once.
+            Assert.True(await db.ScalarAsync<long>("SELECT count(*) FROM events WHERE type = 'coverage_gap_recorded' AND data->>'detail' NOT LIKE '%never subscribed before the call ended%'") == 0, await GapsAsync(db));
+            await AssertEveryFinalOnceAsync(db);
+            Assert.True(await db.ScalarAsync<long>("SELECT count(DISTINCT writer) FROM events WHERE type = 'segment_recorded'") >= 2);
+            await AssertChainsAndProjectionsAsync(db);
+        }
+        finally
+        {
+            await DisposeAllAsync(recorders);
+        }
+    }
+
+    [Fact]
+    public async Task In_partitioned_mode_a_killed_instances_calls_are_taken_over_with_one_gap_each_and_a_sigterm_hands_over_with_none()
+    {
+        await using var own = await OwnDatabase.StartAsync();
+        var db = own.Db;
+        await using var emulator = await GenesysEmulator.StartAsync(new EmulatorOptions { Scenario = ScenarioFile(), Speed = 2 });
+        var recorders = StartInstances(emulator, db, "partitioned");
+        try
+        {
+            await AllListeningAsync(db, recorders);
+            await Until(db, recorders, $"SELECT count(DISTINCT stream_id) = {Calls} FROM events WHERE type = 'segment_recorded'");
+            var victim = await db.ScalarAsync<string>("SELECT owner FROM call_leases ORDER BY conversation_id LIMIT 1");
+            var affected = await db.ScalarAsync<string[]>($"SELECT array_agg(conversation_id ORDER BY conversation_id) FROM call_leases WHERE owner = '{victim}'");
+            await recorders[victim].KillAsync();
+            var killedAt = await db.ScalarAsync<DateTime>("SELECT clock_timestamp()");
+
+            // taken over: then another instance is stopped as a rolling restart would, mid-call
+            await Until(db, recorders, $"SELECT count(DISTINCT stream_id) = {affected.Length} FROM events WHERE type = 'coverage_gap_recorded'");
+            var second = await db.ScalarAsync<string>($"SELECT owner FROM call_leases WHERE owner <> '{victim}' ORDER BY conversation_id LIMIT 1");
+            var stopped = await recorders[second].TerminateAsync(TimeSpan.FromSeconds(60));
+            Assert.True(stopped == 0, $"{second} exited {stopped}:\n{recorders[second].Output}");
+
+            await Until(db, recorders, $"SELECT count(*) = {Calls} FROM events WHERE type = 'call_ended'");
+            var last = recorders.Single(r => r.Key != victim && r.Key != second);
+            var lastCode = await last.Value.TerminateAsync(TimeSpan.FromSeconds(60));
+            Assert.True(lastCode == 0, $"{last.Key} exited {lastCode}:\n{last.Value.Output}");
+
+            // one gap on each call the killed instance followed, over the kill; none on any other, none from the SIGTERM
+            var gapped = await db.ScalarAsync<string[]>("SELECT array_agg(stream_id ORDER BY stream_id) FROM events WHERE type = 'coverage_gap_recorded'");
+            Assert.True(affected.SequenceEqual(gapped),
+                $"affected {string.Join(",", affected)}, killed {killedAt:O}; gaps:\n" + await GapsAsync(db));
+            Assert.Equal((long)affected.Length, await db.ScalarAsync<long>($"""
+                SELECT count(*) FROM events WHERE type = 'coverage_gap_recorded' AND data->>'detail' LIKE '%lease lapsed%'
+                   AND (data->>'from')::timestamptz <= '{killedAt:O}' AND (data->>'to')::timestamptz >= '{killedAt:O}'
+                """));
+            Assert.Equal(0L, await db.ScalarAsync<long>($"SELECT count(*) FROM events WHERE type = 'call_ended' AND data->>'reason' LIKE '%recorder stopped%'"));
+            await AssertChainsAndProjectionsAsync(db);
+        }
+        finally
+        {
+            await DisposeAllAsync(recorders);
+        }
+    }
+
+    [Fact]
+    public async Task An_instance_cut_off_from_the_store_past_its_lease_is_taken_over_and_writes_nothing_when_it_returns_and_the_others_captions_showed_its_calls()
+    {
+        await using var own = await OwnDatabase.StartAsync();
+        var db = own.Db;
+        await using var emulator = await GenesysEmulator.StartAsync(new EmulatorOptions { Scenario = ScenarioFile(), Speed = 2 });
+        var builder = new Npgsql.NpgsqlConnectionStringBuilder(db.ConnectionString);
+        await using var relay = new TcpProxy(builder.Host!, builder.Port);
+        var cut = new Npgsql.NpgsqlConnectionStringBuilder(db.ConnectionString) { Host = "127.0.0.1", Port = relay.Port, Pooling = false }.ConnectionString;
+        // i2 first, holding calls before i1 joins: started together, rendezvous hashing gave i1 all four calls one
+        // time in sixteen, and then nothing was i2's to take over
+        var recorders = new Dictionary<string, RecorderProcess> { ["i2"] = RecorderProcess.Start(InstanceSettings(emulator, cut, "i2", "partitioned")) };
+        try
+        {
+            await AllListeningAsync(db, recorders);
+            await Until(db, recorders, "SELECT count(*) > 0 FROM call_leases WHERE owner = 'i2'");
+            recorders["i1"] = RecorderProcess.Start(InstanceSettings(emulator, db.ConnectionString, "i1", "partitioned"));
+            await AllListeningAsync(db, recorders);
+            // a caption consumer of i1 alone, live: counted from its first final, which shows it subscribed (what i2
+            // recorded before is not relayed, and the stream's headers go out before it subscribes)
+            using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+            var live = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var captions = CaptionsAsync(recorders["i1"], live, stop.Token);
+            await live.Task.WaitAsync(TimeSpan.FromSeconds(60));
+            var from = await db.ScalarAsync<long>("SELECT coalesce(max(seq), 0) FROM events");
+            await Until(db, recorders, $"SELECT count(DISTINCT stream_id) = {Calls} FROM events WHERE type = 'segment_recorded'");
+            Assert.True(await db.ScalarAsync<long>("SELECT count(*) FROM call_leases WHERE owner = 'i2'") > 0);
+            // a final of each of i2's calls recorded by i2 before it is cut off
+            await Until(db, recorders, $"""
+                SELECT count(DISTINCT stream_id) = (SELECT count(*) FROM call_leases WHERE owner = 'i2') FROM events
+                 WHERE type = 'segment_recorded' AND writer = 'i2' AND (data->>'isFinal')::boolean AND seq > {from}
+                """);
+            var byI2 = await db.ScalarAsync<string[]>($"SELECT array_agg(DISTINCT stream_id) FROM events WHERE type = 'segment_recorded' AND writer = 'i2' AND (data->>'isFinal')::boolean AND seq > {from}");
+
+            relay.Cut();
+            // its lease runs out, i1 declares it lapsed and takes its calls; i2 still hears Genesys meanwhile
+            await Until(db, recorders, "SELECT lapsed_at IS NOT NULL FROM recorder_instances WHERE name = 'i2'");
+            await Until(db, recorders, "SELECT count(*) = 0 FROM call_leases WHERE owner = 'i2'");
+            relay.Restore();
+
+            var code = await recorders["i2"].ExitAsync(TimeSpan.FromSeconds(60));
+            Assert.True(code == 4, $"i2 exited {code}:\n{recorders["i2"].Output}");
+            Assert.Contains("lost its lease", recorders["i2"].Output, StringComparison.Ordinal);
+            // fenced: not one event of i2 committed after it was declared lapsed
+            Assert.Equal(0L, await db.ScalarAsync<long>("""
+                SELECT count(*) FROM events e JOIN recorder_instances i ON i.name = e.writer WHERE e.writer = 'i2' AND e.recorded_at >= i.lapsed_at
+                """));
+            await Until(db, recorders, $"SELECT count(*) = {Calls} FROM events WHERE type = 'call_ended'");
+            var i1Code = await recorders["i1"].TerminateAsync(TimeSpan.FromSeconds(60));
+            Assert.True(i1Code == 0, $"i1 exited {i1Code}:\n{recorders["i1"].Output}");
+            await AssertChainsAndProjectionsAsync(db);
+            // i1's consumer heard the finals i2 recorded, and every call's
+            var heard = await captions;
+            Assert.Equal(Enumerable.Range(0, Calls).Select(c => $"c0a80015-0000-4000-8000-{c:D12}"), heard.Select(h => h.Call).Distinct().Order());
+            var fromI2 = await db.ScalarAsync<long>($"SELECT count(DISTINCT stream_id) FROM events WHERE writer = 'i2' AND seq IN ({string.Join(",", heard.Select(h => h.Seq))})");
+            Assert.True(byI2.Length == fromI2, $"{fromI2} of {byI2.Length} calls i2 recorded were captioned by i1 with i2's finals:\n{recorders["i1"].Output}");
+        }
+        finally
+        {
+            await DisposeAllAsync(recorders);
+        }
+    }
+
+    private static Task<string> GapsAsync(Database db) => db.ScalarAsync<string>("""
+        SELECT coalesce(string_agg(stream_id || ' ' || (data->>'from') || ' ' || (data->>'to') || ' ' || writer || ' ' || (data->>'detail'), E'\n'), 'no gaps')
+          FROM events WHERE type = 'coverage_gap_recorded'
+        """);
+
+    /// <summary>Final captions (call and sequence number) from an instance's SSE stream, until it ends as the instance stops.</summary>
+    private static async Task<List<(string Call, long Seq)>> CaptionsAsync(RecorderProcess recorder, TaskCompletionSource live, CancellationToken ct)
+    {
+        while (!recorder.Output.Contains("Live captions: ", StringComparison.Ordinal))
+        {
+            await Task.Delay(100, ct);
+        }
+        var url = System.Text.RegularExpressions.Regex.Match(recorder.Output, @"Live captions: (http://[^/\s]+)/").Groups[1].Value;
+        using var http = new HttpClient { BaseAddress = new Uri(url), Timeout = Timeout.InfiniteTimeSpan };
+        http.DefaultRequestHeaders.Add("X-Api-Key", "ops-key-for-tests");
+        using var response = await http.GetAsync("/api/captions/stream", HttpCompletionOption.ResponseHeadersRead, ct);
+        response.EnsureSuccessStatusCode();
+        await using var body = await response.Content.ReadAsStreamAsync(ct);
+        using var reader = new StreamReader(body);
+        var finals = new List<(string, long)>();
+        try
+        {
+            while (await reader.ReadLineAsync(ct) is { } line)
+            {
+                if (line.StartsWith("data: ", StringComparison.Ordinal) && System.Text.Json.Nodes.JsonNode.Parse(line[6..]) is { } c
+                    && c["kind"]!.GetValue<string>() == "segment" && c["isFinal"]!.GetValue<bool>())
+                {
+                    finals.Add((c["conversationId"]!.GetValue<string>(), c["seq"]!.GetValue<long>()));
+                    live.TrySetResult();
+                }
+            }
+        }
+        catch (IOException)
+        {
+            // the instance stopped: its stream ends
+        }
+        return finals;
+    }
+
+    /// <summary>A database of the test's own: instance names and call ids are the same in each test.</summary>
+    private sealed class OwnDatabase : IAsyncDisposable
+    {
+        private OwnDatabase(Database db) => Db = db;
+
+        public Database Db { get; }
+
+        public static async Task<OwnDatabase> StartAsync()
+        {
+            var db = new Database();
+            await db.InitializeAsync();
+            return new OwnDatabase(db);
+        }
+
+        public async ValueTask DisposeAsync() => await Db.DisposeAsync();
+    }
+
+    /// <summary>Calls that begin some seconds after the first recorder listens, so all three have joined by then.</summary>
+    private static string ScenarioFile()
+    {
+        var calls = Enumerable.Range(0, Calls).Select(c => new
+        {
+            conversationId = $"c0a80015-0000-4000-8000-{c:D12}",
+            startMs = 12_000 + (c * 700),
+            utterances = Enumerable.Range(0, Utterances).Select(u => new
+            {
+                channel = u % 2 == 0 ? "INTERNAL" : "EXTERNAL",
+                atMs = 500 + (u * 2500),
+                text = $"this is sentence number {u} of call {c} and nothing more",
+            }),
+        });
+        var path = Path.Combine(Path.GetTempPath(), $"ha-scenario-{Guid.NewGuid():N}.json");
+        File.WriteAllText(path, JsonSerializer.Serialize(new { queueId = "ha-queue", calls }));
+        return path;
+    }
+
+    private static Dictionary<string, string> InstanceSettings(GenesysEmulator emulator, string connectionString, string name, string mode)
+    {
+        var settings = RecorderProcess.Settings(emulator, connectionString);
+        settings["Recorder:Instance:Name"] = name;
+        settings["Recorder:Instance:Mode"] = mode;
+        settings["Recorder:CallIdleSeconds"] = "5";
+        return settings;
+    }
+
+    private static Dictionary<string, RecorderProcess> StartInstances(GenesysEmulator emulator, Database db, string mode) =>
+        new[] { "i1", "i2", "i3" }.ToDictionary(n => n, n => RecorderProcess.Start(InstanceSettings(emulator, db.ConnectionString, n, mode)));
+
+    /// <summary>Every instance has joined the store and opened its channel on the queue.</summary>
+    private static async Task AllListeningAsync(Database db, Dictionary<string, RecorderProcess> recorders)
+    {
+        await Until(db, recorders, $"SELECT count(*) = {recorders.Count} FROM recorder_instances WHERE lapsed_at IS NULL");
+        foreach (var recorder in recorders.Values)
+        {
+            await Until(db, recorders, "SELECT true", () => recorder.Output.Contains("connected, following", StringComparison.Ordinal));
+        }
+    }
+
+    /// <summary>Each scripted final is in the record once, however many instances heard it.</summary>
+    private static async Task AssertEveryFinalOnceAsync(Database db)
+    {
+        Assert.Equal((long)Calls * Utterances, await db.ScalarAsync<long>("SELECT count(*) FROM audit_log WHERE is_final AND NOT backfilled"));
+        Assert.Equal((long)Calls * Utterances, await db.ScalarAsync<long>("SELECT count(DISTINCT (conversation_id, channel, utterance_id)) FROM audit_log WHERE is_final"));
+    }
+
+    private static async Task AssertChainsAndProjectionsAsync(Database db)
+    {
+        var report = await ChainVerifier.VerifyAsync(db.DataSource);
+        Assert.True(report.Ok, string.Join("; ", report.Broken.Select(x => $"{x.StreamId} v{x.Version}: {x.Reason}")));
+        await ComplianceRecorder.Tests.Faults.RecorderKillTests.AssertProjectionsEqualARebuildAsync(db);
+    }
+
+    private static async Task Until(Database db, Dictionary<string, RecorderProcess> recorders, string sql, Func<bool>? also = null, int seconds = 90)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        while (!(await db.ScalarAsync<bool?>(sql) ?? false) || (also is not null && !also()))
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting for {sql}; the recorders printed:\n" + string.Join("\n", recorders.Select(r => $"--- {r.Key}\n{r.Value.Output}")));
+            await Task.Delay(100);
+        }
+    }
+
+    private static async Task DisposeAllAsync(Dictionary<string, RecorderProcess> recorders)
+    {
+        foreach (var recorder in recorders.Values)
+        {
+            await recorder.DisposeAsync();
+        }
+    }
+}
