@@ -28,6 +28,12 @@ public sealed record AudioHookFaults
 
     /// <summary>Drop the socket (no close) at this point of the call.</summary>
     public TimeSpan? DropAt { get; init; }
+
+    /// <summary>The channel lists open offers (PCMU, 8 kHz), instead of stereo, external, internal; empty offers no audio.</summary>
+    public IReadOnlyList<string[]>? Offers { get; init; }
+
+    /// <summary>After open: an <c>error</c> whose message is a number and a <c>ping</c> whose position is one, fields of the wrong JSON type.</summary>
+    public bool WrongTypes { get; init; }
 }
 
 /// <summary>How a played session went, as the client saw it.</summary>
@@ -94,6 +100,8 @@ public static class AudioHookClient
         var position = 0L;
         var send = new SemaphoreSlim(1, 1);
         var openSentAt = 0L;
+        // the channels the server chose, in its order: only those are streamed
+        string[] chosen = [];
 
         async Task SendAsync(string type, JsonObject? parameters = null)
         {
@@ -137,6 +145,9 @@ public static class AudioHookClient
                     switch (type)
                     {
                         case "opened":
+                            chosen = doc.RootElement.GetProperty("parameters").GetProperty("media") is { ValueKind: JsonValueKind.Array } media && media.GetArrayLength() > 0
+                                ? [.. media[0].GetProperty("channels").EnumerateArray().Select(c => c.GetString()!)]
+                                : [];
                             opened.TrySetResult(Stopwatch.GetElapsedTime(openSentAt));
                             break;
                         case "closed":
@@ -144,6 +155,8 @@ public static class AudioHookClient
                             break;
                         case "disconnect":
                             await SendAsync("close", new JsonObject { ["reason"] = "disconnect" }).ConfigureAwait(false);
+                            // a session refused at open gets no opened
+                            opened.TrySetException(new InvalidOperationException("disconnected before opened"));
                             break;
                     }
                 }
@@ -161,11 +174,26 @@ public static class AudioHookClient
             await Task.Delay(faults.OpenDelay, ct).ConfigureAwait(false);
         }
         openSentAt = Stopwatch.GetTimestamp();
-        await SendAsync("open", OpenParameters(credentials.OrganizationId, call.ConversationId)).ConfigureAwait(false);
+        await SendAsync("open", OpenParameters(credentials.OrganizationId, call.ConversationId, faults.Offers)).ConfigureAwait(false);
         TimeSpan openedAfter;
         try
         {
             openedAfter = await opened.Task.WaitAsync(TimeSpan.FromSeconds(5), ct).ConfigureAwait(false);
+        }
+        catch (InvalidOperationException)
+        {
+            // refused after the upgrade: the close it answered the disconnect with gets closed, then the socket goes
+            try
+            {
+                await closed.Task.WaitAsync(TimeSpan.FromSeconds(10), ct).ConfigureAwait(false);
+            }
+            catch (Exception x) when (x is TimeoutException or TaskCanceledException)
+            {
+                // no closed: the socket goes all the same
+            }
+            ws.Abort();
+            await reader.ConfigureAwait(false);
+            return new AudioHookOutcome(null, null, false, [.. received], TimeSpan.Zero);
         }
         catch (Exception e) when (e is TimeoutException or TaskCanceledException)
         {
@@ -182,8 +210,23 @@ public static class AudioHookClient
             await ws.SendAsync(Encoding.UTF8.GetBytes("{\"type\":\"open\", not json 4111 1111 1111 1111"), WebSocketMessageType.Text, true, ct).ConfigureAwait(false);
             await ws.SendAsync(new byte[] { 0xFF, 0x7F, 0xFF }, WebSocketMessageType.Binary, true, ct).ConfigureAwait(false);
         }
+        if (faults.WrongTypes)
+        {
+            await SendAsync("error", new JsonObject { ["code"] = "408", ["message"] = 4111 }).ConfigureAwait(false);
+            await send.WaitAsync(ct).ConfigureAwait(false);
+            try
+            {
+                var ping = new JsonObject { ["version"] = "2", ["id"] = session, ["type"] = "ping", ["seq"] = ++seq, ["serverseq"] = Interlocked.Read(ref serverSeq), ["position"] = 5, ["parameters"] = new JsonObject() };
+                await ws.SendAsync(Encoding.UTF8.GetBytes(ping.ToJsonString()), WebSocketMessageType.Text, true, ct).ConfigureAwait(false);
+            }
+            finally
+            {
+                send.Release();
+            }
+        }
 
         var frame = new byte[FrameSamples * 2];
+        var streams = chosen.Select(c => audio[c == "internal" ? 1 : 0]).ToArray();
         var total = audio[0].Length;
         var clock = Stopwatch.StartNew();
         var nextPing = 5 * Rate;
@@ -214,18 +257,20 @@ public static class AudioHookClient
                 nextPing += 5 * Rate;
                 await SendAsync("ping").ConfigureAwait(false);
             }
-            if (!paused)
+            if (!paused && streams.Length > 0)
             {
                 var n = (int)Math.Min(FrameSamples, total - position);
                 for (var i = 0; i < n; i++)
                 {
-                    frame[2 * i] = SpeechSynthesis.ToMuLaw(audio[0][position + i]);
-                    frame[(2 * i) + 1] = SpeechSynthesis.ToMuLaw(audio[1][position + i]);
+                    for (var c = 0; c < streams.Length; c++)
+                    {
+                        frame[(streams.Length * i) + c] = SpeechSynthesis.ToMuLaw(streams[c][position + i]);
+                    }
                 }
                 await send.WaitAsync(ct).ConfigureAwait(false);
                 try
                 {
-                    await ws.SendAsync(frame.AsMemory(0, n * 2), WebSocketMessageType.Binary, true, ct).ConfigureAwait(false);
+                    await ws.SendAsync(frame.AsMemory(0, n * streams.Length), WebSocketMessageType.Binary, true, ct).ConfigureAwait(false);
                 }
                 finally
                 {
@@ -258,15 +303,13 @@ public static class AudioHookClient
         return new AudioHookOutcome(null, openedAfter, done, [.. received], TimeSpan.FromSeconds(total / (double)Rate));
     }
 
-    private static JsonObject OpenParameters(string organization, string conversation) => new()
+    private static JsonObject OpenParameters(string organization, string conversation, IReadOnlyList<string[]>? offers) => new()
     {
         ["organizationId"] = organization,
         ["conversationId"] = conversation,
         ["participant"] = new JsonObject { ["id"] = Guid.NewGuid().ToString(), ["ani"] = "+1-555-555-1234", ["aniName"] = "John Doe", ["dnis"] = "+1-800-555-6789" },
-        ["media"] = new JsonArray(
-            new JsonObject { ["type"] = "audio", ["format"] = "PCMU", ["channels"] = new JsonArray("external", "internal"), ["rate"] = Rate },
-            new JsonObject { ["type"] = "audio", ["format"] = "PCMU", ["channels"] = new JsonArray("external"), ["rate"] = Rate },
-            new JsonObject { ["type"] = "audio", ["format"] = "PCMU", ["channels"] = new JsonArray("internal"), ["rate"] = Rate }),
+        ["media"] = new JsonArray([.. (offers ?? [["external", "internal"], ["external"], ["internal"]])
+            .Select(o => (JsonNode)new JsonObject { ["type"] = "audio", ["format"] = "PCMU", ["channels"] = new JsonArray([.. o.Select(c => (JsonNode)c)]), ["rate"] = Rate })]),
         ["language"] = "en-US",
         ["customConfig"] = new JsonObject(),
     };

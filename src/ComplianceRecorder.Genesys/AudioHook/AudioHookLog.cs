@@ -34,4 +34,7 @@ internal static partial class AudioHookLog
 
     [LoggerMessage(EventId = 1110, Level = LogLevel.Warning, Message = "AudioHook session {Session} of call {Call} ended without a close: {Reason}")]
     public static partial void Dropped(ILogger log, string session, string call, string reason);
+
+    [LoggerMessage(EventId = 1111, Level = LogLevel.Error, Message = "AudioHook session {Session} failed ({Error}); disconnecting, and its call's recording ends with a gap")]
+    public static partial void SessionFailed(ILogger log, string session, string error);
 }

@@ -21,6 +21,12 @@ public sealed record AudioHookOptions
     /// </summary>
     public TimeSpan MaxBacklog { get; init; } = TimeSpan.FromSeconds(20);
 
+    /// <summary>
+    /// How long a call whose session ended without <c>close</c> reason <c>end</c> (a dropped socket, a 408 retry)
+    /// waits for another session to continue it before it is ended; zero ends it at once.
+    /// </summary>
+    public TimeSpan ReconnectGrace { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>The embedded recognizer's model folder.</summary>
     public string Model { get; init; } = Speech.PocketSphinxRecognizer.DefaultModel;
 }

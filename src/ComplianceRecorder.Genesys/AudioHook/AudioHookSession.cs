@@ -19,8 +19,7 @@ namespace ComplianceRecorder.Genesys.AudioHook;
 /// not a message, and audio where none may come, are quarantined and the session goes on; a broken
 /// sequence, a wrong id or an open of another organization is answered with <c>disconnect</c>.
 /// </summary>
-internal sealed class AudioHookSession(WebSocket ws, string sessionId, string? organizationHeader, AudioHookOptions options,
-    ISpeechRecognizer recognizer, Action<SourceEvent> emit, TimeProvider time, ILogger log)
+internal sealed class AudioHookSession(WebSocket ws, string sessionId, string? organizationHeader, AudioHookSource source, TimeProvider time, ILogger log)
 {
     public const int Rate = 8000;
 
@@ -28,6 +27,8 @@ internal sealed class AudioHookSession(WebSocket ws, string sessionId, string? o
     private const int MaxBinary = 1024 * 1024;
     private const int RawCap = 8192;
     private static readonly TimeSpan CloseWait = TimeSpan.FromSeconds(5);
+    // well inside Genesys' 5 s for opened
+    private static readonly TimeSpan HolderWait = TimeSpan.FromSeconds(2);
 
     private readonly SemaphoreSlim _send = new(1, 1);
     // after a disconnect the client has CloseWait to close; then the socket is aborted
@@ -43,7 +44,13 @@ internal sealed class AudioHookSession(WebSocket ws, string sessionId, string? o
     private string[] _names = [];
     private long _samples;
     private long _discardedSamples;
+    // where this session's audio starts on the call's clock (a session continuing a dropped one starts later)
+    private long _base;
+    private bool _paused;
     private DateTimeOffset _pausedAt;
+    private DateTimeOffset _openedAt;
+    // the parties open offered no audio of (a mono offer, no media): a gap over the whole session at its end
+    private string _unheard = "";
     private bool _driftLogged;
 
     private enum State
@@ -98,11 +105,19 @@ internal sealed class AudioHookSession(WebSocket ws, string sessionId, string? o
             ended = "no close within the time allowed after disconnect";
             ws.Abort();
         }
-        if (_state is State.Open or State.Paused or State.Disconnecting && _call.Length > 0)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
-            // Genesys does not re-establish a session: what is said from here on is not heard
+            // a fault in this session's handling must not leave its call open nor its channels' workers running
+            ended = "the server could not go on with the session (" + e.GetType().Name + ")";
+            AudioHookLog.SessionFailed(log, sessionId, e.GetType().Name);
+            await DisconnectAsync("error", "the server could not go on with this session").ConfigureAwait(false);
+            ws.Abort();
+        }
+        if (_call.Length > 0)
+        {
+            // another session may continue the call (a reconnect, a retried open): it waits a moment for one
             AudioHookLog.Dropped(log, sessionId, _call, ended ?? "");
-            await FinishAsync($"the AudioHook session ended without a close ({ended}): the rest of the call was not heard").ConfigureAwait(false);
+            await FinishAsync($"the AudioHook session ended without a close ({ended}): the rest of the call was not heard", end: false).ConfigureAwait(false);
         }
     }
 
@@ -156,7 +171,7 @@ internal sealed class AudioHookSession(WebSocket ws, string sessionId, string? o
             return;
         }
         var count = length / n;
-        var at = _samples + _discardedSamples;
+        var at = _base + _samples + _discardedSamples;
         for (var c = 0; c < n; c++)
         {
             var samples = ArrayPool<short>.Shared.Rent(count);
@@ -180,13 +195,17 @@ internal sealed class AudioHookSession(WebSocket ws, string sessionId, string? o
         {
             doc = JsonDocument.Parse(_in.AsMemory(0, length), new JsonDocumentOptions { MaxDepth = 16 });
             var root = doc.RootElement;
-            type = root.GetProperty("type").GetString() ?? throw new FormatException("type is null");
+            type = Text(root, "type") ?? throw new FieldException("'type' is missing");
             seq = root.GetProperty("seq").GetInt64();
             serverSeq = root.GetProperty("serverseq").GetInt64();
-            id = root.GetProperty("id").GetString() ?? throw new FormatException("id is null");
-            if (root.TryGetProperty("position", out var position))
+            id = Text(root, "id") ?? throw new FieldException("'id' is missing");
+            if (Text(root, "position") is { } position)
             {
-                CheckPosition(XmlConvert.ToTimeSpan(position.GetString()!));
+                CheckPosition(XmlConvert.ToTimeSpan(position));
+            }
+            if (root.TryGetProperty("parameters", out var p) && p.ValueKind != JsonValueKind.Object)
+            {
+                throw new FieldException("'parameters' is not an object");
             }
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException or ArgumentException or OverflowException)
@@ -208,69 +227,93 @@ internal sealed class AudioHookSession(WebSocket ws, string sessionId, string? o
                 return;
             }
             _clientSeq = seq;
-            var parameters = doc.RootElement.TryGetProperty("parameters", out var p) && p.ValueKind == JsonValueKind.Object ? p : default;
-            switch (type)
+            var parameters = doc.RootElement.TryGetProperty("parameters", out var p) ? p : default;
+            try
             {
-                case "open" when _state == State.AwaitingOpen:
-                    await OnOpenAsync(parameters).ConfigureAwait(false);
-                    break;
-                case "ping":
-                    await SendAsync("pong", null).ConfigureAwait(false);
-                    break;
-                case "paused" when _state == State.Open:
-                    _state = State.Paused;
-                    _pausedAt = now;
-                    Array.ForEach(_channels, c => c.Flush());
-                    break;
-                case "resumed" when _state == State.Paused:
-                    _state = State.Open;
-                    var discarded = Duration(parameters, "discarded");
-                    _discardedSamples += (long)(discarded.TotalSeconds * Rate);
-                    Gap(_pausedAt, now, $"audio paused by Genesys for {(now - _pausedAt).TotalSeconds:F1} s (a secure flow withholds it on purpose); {discarded.TotalSeconds:F1} s not sent");
-                    break;
-                case "discarded":
-                    var span = Duration(parameters, "discarded");
-                    _discardedSamples += (long)(span.TotalSeconds * Rate);
-                    Array.ForEach(_channels, c => c.Flush());
-                    Gap(now - span, now, $"{span.TotalSeconds:F1} s of audio discarded by Genesys, not sent");
-                    break;
-                case "update":
-                    break;
-                case "error":
-                    AudioHookLog.ClientError(log, sessionId, parameters.ValueKind == JsonValueKind.Object && parameters.TryGetProperty("code", out var code) && code.TryGetInt32(out var c) ? c : 0,
-                        parameters.ValueKind == JsonValueKind.Object && parameters.TryGetProperty("message", out var m) && m.GetString() is { } s ? s[..Math.Min(s.Length, 200)] : "");
-                    break;
-                case "close" when _state is not State.Closed:
-                    var wasOpen = _state is not State.AwaitingOpen;
-                    _state = State.Closed;
-                    await SendAsync("closed", null).ConfigureAwait(false);
-                    var reason = parameters.ValueKind == JsonValueKind.Object && parameters.TryGetProperty("reason", out var r) ? r.GetString() ?? "" : "";
-                    if (wasOpen && _call.Length > 0)
-                    {
-                        AudioHookLog.Closed(log, sessionId, _call, reason);
-                        await FinishAsync($"the AudioHook session closed ({reason[..Math.Min(reason.Length, 40)]})").ConfigureAwait(false);
-                    }
-                    break;
-                default:
-                    Quarantine(Encoding.UTF8.GetString(_in, 0, Math.Min(length, RawCap)), length, $"unexpected message '{type[..Math.Min(type.Length, 40)]}' in state {_state}", now);
-                    break;
+                await DispatchAsync(type, parameters, length, now).ConfigureAwait(false);
+            }
+            catch (FieldException e)
+            {
+                // a field of the wrong type in a message the session knows: that message is quarantined, the session goes on
+                Quarantine(Encoding.UTF8.GetString(_in, 0, Math.Min(length, RawCap)), length, $"{type[..Math.Min(type.Length, 40)]}: {e.Message}", now);
             }
         }
     }
 
-    private async Task OnOpenAsync(JsonElement parameters)
+    private async Task DispatchAsync(string type, JsonElement parameters, int length, DateTimeOffset now)
+    {
+        switch (type)
+        {
+            case "open" when _state == State.AwaitingOpen:
+                await OnOpenAsync(parameters, now).ConfigureAwait(false);
+                break;
+            case "ping":
+                await SendAsync("pong", null).ConfigureAwait(false);
+                break;
+            case "paused" when _state == State.Open:
+                _state = State.Paused;
+                _paused = true;
+                _pausedAt = now;
+                Array.ForEach(_channels, c => c.Flush());
+                break;
+            case "resumed" when _state == State.Paused:
+                _state = State.Open;
+                _paused = false;
+                var discarded = Duration(parameters, "discarded");
+                _discardedSamples += (long)(discarded.TotalSeconds * Rate);
+                Gap(_pausedAt, now, $"audio paused by Genesys for {(now - _pausedAt).TotalSeconds:F1} s (a secure flow withholds it on purpose); {discarded.TotalSeconds:F1} s not sent");
+                break;
+            case "discarded":
+                var span = Duration(parameters, "discarded");
+                _discardedSamples += (long)(span.TotalSeconds * Rate);
+                Array.ForEach(_channels, c => c.Flush());
+                Gap(now - span, now, $"{span.TotalSeconds:F1} s of audio discarded by Genesys, not sent");
+                break;
+            case "update":
+                break;
+            case "error":
+                var message = Text(parameters, "message") ?? "";
+                AudioHookLog.ClientError(log, sessionId, parameters.ValueKind == JsonValueKind.Object && parameters.TryGetProperty("code", out var code) && code.ValueKind == JsonValueKind.Number && code.TryGetInt32(out var c) ? c : 0,
+                    message[..Math.Min(message.Length, 200)]);
+                break;
+            case "close" when _state is not State.Closed:
+                _state = State.Closed;
+                await SendAsync("closed", null).ConfigureAwait(false);
+                // the close is honoured whatever its reason field holds: a reason of the wrong type is no reason
+                var reason = parameters.ValueKind == JsonValueKind.Object && parameters.TryGetProperty("reason", out var r) && r.ValueKind == JsonValueKind.String ? r.GetString()! : "";
+                if (_call.Length > 0)
+                {
+                    AudioHookLog.Closed(log, sessionId, _call, reason);
+                    // "end" is the call's end; any other reason (error, reconnect, disconnect) may be followed by another session
+                    await FinishAsync($"the AudioHook session closed ({reason[..Math.Min(reason.Length, 40)]})", end: reason == "end").ConfigureAwait(false);
+                }
+                break;
+            default:
+                Quarantine(Encoding.UTF8.GetString(_in, 0, Math.Min(length, RawCap)), length, $"unexpected message '{type[..Math.Min(type.Length, 40)]}' in state {_state}", now);
+                break;
+        }
+    }
+
+    private async Task OnOpenAsync(JsonElement parameters, DateTimeOffset now)
     {
         var started = Stopwatch.GetTimestamp();
-        string org;
-        string call;
+        string? org;
+        string? call;
+        string language;
         try
         {
-            org = parameters.GetProperty("organizationId").GetString() ?? throw new InvalidOperationException("organizationId is null");
-            call = parameters.GetProperty("conversationId").GetString() ?? throw new InvalidOperationException("conversationId is null");
+            org = Text(parameters, "organizationId");
+            call = Text(parameters, "conversationId");
+            language = Text(parameters, "language") is { Length: > 0 } lang ? lang : "en-US";
         }
-        catch (Exception e) when (e is KeyNotFoundException or InvalidOperationException)
+        catch (FieldException)
         {
-            await DisconnectAsync("error", "open without organizationId or conversationId").ConfigureAwait(false);
+            org = call = null;
+            language = "";
+        }
+        if (org is null || call is null)
+        {
+            await DisconnectAsync("error", "open without organizationId or conversationId as strings").ConfigureAwait(false);
             return;
         }
         if (organizationHeader is not null && !string.Equals(org, organizationHeader, StringComparison.OrdinalIgnoreCase))
@@ -279,6 +322,19 @@ internal sealed class AudioHookSession(WebSocket ws, string sessionId, string? o
             return;
         }
         var offer = ChooseMedia(parameters);
+        var probe = Guid.TryParse(call, out var g) && g == Guid.Empty;
+        if (!probe && await ClaimAsync(call, now).ConfigureAwait(false) is { Outcome: var outcome, Timeline: var timeline })
+        {
+            if (outcome == ClaimOutcome.HeldByAnother)
+            {
+                // only the session that holds a call may end it: a second one (a replay, a stray retry) is refused and records nothing
+                await DisconnectAsync("error", $"call {call} is held by another live session").ConfigureAwait(false);
+                return;
+            }
+            _call = call;
+            _base = timeline;
+            _openedAt = now;
+        }
         _state = State.Open;
         // opened first: anything slow (a recognizer loading its model) happens after it, off this reader
         await SendAsync("opened", w =>
@@ -292,20 +348,38 @@ internal sealed class AudioHookSession(WebSocket ws, string sessionId, string? o
             w.WriteEndArray();
         }).ConfigureAwait(false);
         var ms = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-        if (Guid.TryParse(call, out var g) && g == Guid.Empty)
+        if (probe)
         {
             AudioHookLog.Probe(log, sessionId);
             return;
         }
-        _call = call;
         if (offer is { } chosen)
         {
             _names = [.. chosen.GetProperty("channels").EnumerateArray().Select(c => c.GetString() == "internal" ? "INTERNAL" : "EXTERNAL")];
-            var language = parameters.TryGetProperty("language", out var l) && l.GetString() is { Length: > 0 } lang ? lang : "en-US";
-            var context = new SessionContext(sessionId, call, language, recognizer, emit, time, log);
-            _channels = [.. _names.Select(n => new ChannelTranscriber(context, n, options.MaxBacklog))];
+            var context = new SessionContext(sessionId, call, language, source.Recognizer, source.Emit, time, log);
+            _channels = [.. _names.Select(n => new ChannelTranscriber(context, n, source.Options.MaxBacklog))];
+        }
+        if (_names.Length < 2)
+        {
+            var missing = string.Join(" and ", new[] { "EXTERNAL", "INTERNAL" }.Except(_names));
+            _unheard = $"{missing} audio not heard: open offered {(offer is null ? "no audio the recorder takes (PCMU at 8 kHz)" : "only the other party's channel")}";
         }
         AudioHookLog.Opened(log, sessionId, call, string.Join('+', _names), ms);
+    }
+
+    /// <summary>
+    /// The call for this session. A call another session holds is waited for a moment: a reconnect's open can
+    /// come before the old socket's loss is seen here.
+    /// </summary>
+    private async Task<CallClaim> ClaimAsync(string call, DateTimeOffset now)
+    {
+        var claim = source.Claim(call, this, now);
+        if (claim.Outcome != ClaimOutcome.HeldByAnother)
+        {
+            return claim;
+        }
+        await Task.WhenAny(claim.Freed, Task.Delay(HolderWait, time)).ConfigureAwait(false);
+        return source.Claim(call, this, time.GetUtcNow());
     }
 
     /// <summary>The stereo PCMU offer at 8 kHz if there is one (both parties), else a mono one, else none.</summary>
@@ -318,13 +392,14 @@ internal sealed class AudioHookSession(WebSocket ws, string sessionId, string? o
         JsonElement? mono = null;
         foreach (var m in media.EnumerateArray())
         {
-            if (m.ValueKind != JsonValueKind.Object || !m.TryGetProperty("format", out var f) || f.GetString() != "PCMU"
-                || !m.TryGetProperty("rate", out var r) || !r.TryGetInt32(out var rate) || rate != Rate
+            // an offer with a field of the wrong type is one the recorder does not take
+            if (m.ValueKind != JsonValueKind.Object || !m.TryGetProperty("format", out var f) || !f.ValueEquals("PCMU")
+                || !m.TryGetProperty("rate", out var r) || r.ValueKind != JsonValueKind.Number || !r.TryGetInt32(out var rate) || rate != Rate
                 || !m.TryGetProperty("channels", out var ch) || ch.ValueKind != JsonValueKind.Array)
             {
                 continue;
             }
-            var names = ch.EnumerateArray().Select(c => c.GetString()).ToList();
+            var names = ch.EnumerateArray().Select(c => c.ValueKind == JsonValueKind.String ? c.GetString() : null).ToList();
             if (names.Count == 0 || names.Any(n => n is not ("external" or "internal")) || names.Distinct().Count() != names.Count)
             {
                 continue;
@@ -337,6 +412,15 @@ internal sealed class AudioHookSession(WebSocket ws, string sessionId, string? o
         }
         return mono;
     }
+
+    /// <summary>A string field of an object: null when absent or null; a value of another type is the message's fault.</summary>
+    private static string? Text(JsonElement obj, string name) =>
+        obj.ValueKind != JsonValueKind.Object || !obj.TryGetProperty(name, out var v) ? null : v.ValueKind switch
+        {
+            JsonValueKind.String => v.GetString(),
+            JsonValueKind.Null => null,
+            _ => throw new FieldException($"'{name}' is a {v.ValueKind}, not a string"),
+        };
 
     private static TimeSpan Duration(JsonElement parameters, string name)
     {
@@ -364,20 +448,38 @@ internal sealed class AudioHookSession(WebSocket ws, string sessionId, string? o
     {
         if (_call.Length > 0)
         {
-            emit(new SourceDisconnected([_call], from, "audio not sent", to) { Detail = detail });
+            source.Emit(new SourceDisconnected([_call], from, "audio not sent", to) { Detail = detail });
         }
     }
 
-    private void Quarantine(string raw, int length, string reason, DateTimeOffset now) => emit(new MalformedFrame(raw, length, "AudioHook: " + reason, now));
+    private void Quarantine(string raw, int length, string reason, DateTimeOffset now) => source.Emit(new MalformedFrame(raw, length, "AudioHook: " + reason, now));
 
-    /// <summary>Each channel's last utterance is recognised, then the call is reported finished after its last words.</summary>
-    private async Task FinishAsync(string reason)
+    /// <summary>
+    /// The session's part of the call is over: a pause never resumed and a party never offered become gaps,
+    /// each channel's last utterance is recognised, then the call is handed back to the source, which ends it
+    /// (<paramref name="end"/>) or waits a moment for another session to continue it.
+    /// </summary>
+    private async Task FinishAsync(string reason, bool end)
     {
+        var now = time.GetUtcNow();
+        if (!end)
+        {
+            source.Detach(_call, this, reason, _base + _samples + _discardedSamples, now);
+        }
+        if (_paused)
+        {
+            _paused = false;
+            Gap(_pausedAt, now, $"audio paused by Genesys for {(now - _pausedAt).TotalSeconds:F1} s (a secure flow withholds it on purpose) and never resumed: the session ended while paused");
+        }
+        if (_unheard.Length > 0)
+        {
+            Gap(_openedAt, now, _unheard);
+        }
         var channels = _channels;
         _channels = [];
         Array.ForEach(channels, c => c.Flush());
         await Task.WhenAll(channels.Select(c => c.CompleteAsync())).ConfigureAwait(false);
-        emit(new CallFinished(_call, reason, time.GetUtcNow()));
+        source.Release(_call, this, reason, end, _base + _samples + _discardedSamples, time.GetUtcNow());
         _call = "";
     }
 
@@ -432,3 +534,6 @@ internal sealed class AudioHookSession(WebSocket ws, string sessionId, string? o
         }
     }
 }
+
+/// <summary>A message's field of the wrong JSON type; the message names the field, never its value.</summary>
+internal sealed class FieldException(string message) : FormatException(message);

@@ -19,6 +19,9 @@ public sealed class AudioHookSource(AudioHookOptions options, ISpeechRecognizer 
 
     private readonly Lock _gate = new();
     private readonly ConcurrentDictionary<Task, byte> _sessions = new();
+    // which session holds each call, and calls whose session ended without an end, waiting for a reconnect
+    private readonly Lock _callsGate = new();
+    private readonly Dictionary<string, CallHold> _calls = new(StringComparer.OrdinalIgnoreCase);
     private IObserver<SourceEvent>? _observer;
     private CancellationToken _stop;
     private int _connected;
@@ -58,6 +61,7 @@ public sealed class AudioHookSource(AudioHookOptions options, ISpeechRecognizer 
             // stopping: each session was sent disconnect by the token; they get a moment to close
         }
         await Task.WhenAny(Task.WhenAll(_sessions.Keys), Task.Delay(StopWait, CancellationToken.None)).ConfigureAwait(false);
+        EndWaitingCalls();
         lock (_gate)
         {
             _observer = null;
@@ -83,7 +87,7 @@ public sealed class AudioHookSource(AudioHookOptions options, ISpeechRecognizer 
     /// </summary>
     public async Task RunAsync(WebSocket ws, string sessionId, string? organizationId, CancellationToken stopping)
     {
-        var session = new AudioHookSession(ws, sessionId, organizationId, options, recognizer, Emit, time, log);
+        var session = new AudioHookSession(ws, sessionId, organizationId, this, time, log);
         Interlocked.Increment(ref _connected);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(stopping, _stop);
         var run = session.RunAsync(stop.Token);
@@ -99,12 +103,166 @@ public sealed class AudioHookSource(AudioHookOptions options, ISpeechRecognizer 
         }
     }
 
+    /// <summary>
+    /// A session's open names its call. A call another live session holds is refused (that session alone may
+    /// end it); a call whose session ended without its end, within <see cref="AudioHookOptions.ReconnectGrace"/>,
+    /// is continued, the interval between the sessions recorded as a gap, and the call's clock carried on.
+    /// </summary>
+    internal CallClaim Claim(string call, AudioHookSession session, DateTimeOffset now)
+    {
+        lock (_callsGate)
+        {
+            if (!_calls.TryGetValue(call, out var hold))
+            {
+                _calls[call] = new CallHold { Owner = session };
+                return new CallClaim(ClaimOutcome.New, 0, Task.CompletedTask);
+            }
+            if (hold.Owner is not null)
+            {
+                return new CallClaim(ClaimOutcome.HeldByAnother, 0, hold.Freed.Task);
+            }
+            hold.Expiry?.Dispose();
+            hold.Expiry = null;
+            hold.Owner = session;
+            hold.Freed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+            var away = now - hold.EndedAt;
+            Emit(new SourceDisconnected([call], hold.EndedAt, "audio not sent", now)
+            {
+                Detail = $"the AudioHook session ended ({hold.Why}) and another continued the call {away.TotalSeconds:F1} s later: audio between them was not heard",
+            });
+            return new CallClaim(ClaimOutcome.Continued, hold.Timeline + (long)(Math.Max(0, away.TotalSeconds) * AudioHookSession.Rate), Task.CompletedTask);
+        }
+    }
+
+    /// <summary>
+    /// The session that holds the call lost its socket: another may take the call from now (Genesys' next
+    /// session must not wait for this one's last words to be recognised), on the call's clock where this one stopped.
+    /// </summary>
+    internal void Detach(string call, AudioHookSession session, string why, long timeline, DateTimeOffset now)
+    {
+        lock (_callsGate)
+        {
+            if (_calls.TryGetValue(call, out var hold) && ReferenceEquals(hold.Owner, session))
+            {
+                hold.Owner = null;
+                hold.Last = session;
+                hold.EndedAt = now;
+                hold.Why = why;
+                hold.Timeline = timeline;
+                hold.Freed.TrySetResult();
+            }
+        }
+    }
+
+    /// <summary>
+    /// The session that holds the call is over. With <paramref name="end"/> (Genesys closed it with reason
+    /// <c>end</c>, or the recording stops) the call ends now; otherwise it waits
+    /// <see cref="AudioHookOptions.ReconnectGrace"/> for another session before it ends with <paramref name="why"/>.
+    /// </summary>
+    internal void Release(string call, AudioHookSession session, string why, bool end, long timeline, DateTimeOffset now)
+    {
+        lock (_callsGate)
+        {
+            // a detached session's call may have been taken by another since: then it is that one's to end
+            if (!_calls.TryGetValue(call, out var hold) || !(ReferenceEquals(hold.Owner, session) || (hold.Owner is null && ReferenceEquals(hold.Last, session))))
+            {
+                return;
+            }
+            if (end || _stop.IsCancellationRequested || options.ReconnectGrace <= TimeSpan.Zero)
+            {
+                _calls.Remove(call);
+                hold.Freed.TrySetResult();
+                Emit(new CallFinished(call, why, now));
+                return;
+            }
+            if (hold.Owner is not null)
+            {
+                hold.Owner = null;
+                hold.Last = session;
+                hold.EndedAt = now;
+                hold.Why = why;
+                hold.Timeline = timeline;
+                hold.Freed.TrySetResult();
+            }
+            // the grace counts from when its last words were recorded, so an end after it never precedes them
+            hold.Expiry = time.CreateTimer(_ => Expire(call, hold), null, options.ReconnectGrace, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    /// <summary>Whether a live session holds the call now.</summary>
+    internal bool Holds(string call)
+    {
+        lock (_callsGate)
+        {
+            return _calls.TryGetValue(call, out var hold) && hold.Owner is not null;
+        }
+    }
+
+    private void Expire(string call, CallHold hold)
+    {
+        lock (_callsGate)
+        {
+            if (hold.Owner is null && _calls.TryGetValue(call, out var current) && ReferenceEquals(current, hold))
+            {
+                _calls.Remove(call);
+                hold.Expiry?.Dispose();
+                Emit(new CallFinished(call, hold.Why, time.GetUtcNow()));
+            }
+        }
+    }
+
+    /// <summary>Stopping: calls waiting for a reconnect end now, so the drain records their ends.</summary>
+    private void EndWaitingCalls()
+    {
+        lock (_callsGate)
+        {
+            foreach (var (call, hold) in _calls.Where(c => c.Value.Owner is null).ToList())
+            {
+                _calls.Remove(call);
+                hold.Expiry?.Dispose();
+                Emit(new CallFinished(call, hold.Why, time.GetUtcNow()));
+            }
+        }
+    }
+
     /// <summary>Sessions and their channels' workers emit from their own threads; the pipeline hears one at a time.</summary>
-    private void Emit(SourceEvent e)
+    internal void Emit(SourceEvent e)
     {
         lock (_gate)
         {
             _observer?.OnNext(e);
         }
     }
+}
+
+internal enum ClaimOutcome
+{
+    New,
+    Continued,
+    HeldByAnother,
+}
+
+/// <summary>
+/// What a session's open got: the call, continued or not (<see cref="Timeline"/>: where the call's clock is, in
+/// samples), or a refusal, with <see cref="Freed"/> done when the holder lets go.
+/// </summary>
+internal readonly record struct CallClaim(ClaimOutcome Outcome, long Timeline, Task Freed);
+
+/// <summary>A call's holder: the live session, or (none) when and why the last one ended, and its clock then.</summary>
+internal sealed class CallHold
+{
+    public AudioHookSession? Owner { get; set; }
+
+    /// <summary>The session that held the call last, while none does.</summary>
+    public AudioHookSession? Last { get; set; }
+
+    public TaskCompletionSource Freed { get; set; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public DateTimeOffset EndedAt { get; set; }
+
+    public string Why { get; set; } = "";
+
+    public long Timeline { get; set; }
+
+    public ITimer? Expiry { get; set; }
 }

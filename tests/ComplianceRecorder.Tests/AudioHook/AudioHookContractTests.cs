@@ -121,6 +121,84 @@ public sealed class AudioHookContractTests(AudioHookHost host, ITestOutputHelper
     }
 
     [Fact]
+    public async Task A_session_that_drops_is_continued_by_the_next_for_that_call_and_the_interval_between_them_is_a_gap()
+    {
+        var id = Guid.NewGuid().ToString();
+        var first = await AudioHookClient.PlayAsync(host.Socket, host.Credentials, new ScriptedCall(id, 0, [new ScriptedUtterance("EXTERNAL", 200, "Thank you for calling.")]), 4,
+            new AudioHookFaults { DropAt = TimeSpan.FromSeconds(2) });
+        Assert.False(first.Closed);
+        var second = await AudioHookClient.PlayAsync(host.Socket, host.Credentials, new ScriptedCall(id, 0, [new ScriptedUtterance("INTERNAL", 200, "The payment went through, thank you, goodbye.")]), 4);
+        Assert.True(second.Closed, string.Join(",", second.Received));
+        await host.CallEndedAsync(id);
+
+        Assert.Contains("another continued the call", await host.GapDetailsAsync(id), StringComparison.Ordinal);
+        Assert.True(await host.SegmentsAsync(id, "INTERNAL") > 0, "the second session's speech is recorded");
+        Assert.Equal(0, await host.LateArrivalsAsync(id));
+        Assert.Equal("the AudioHook session closed (end)", await host.Database.ScalarAsync<string>($"SELECT data->>'reason' FROM events WHERE type = 'call_ended' AND stream_id = '{id}'"));
+    }
+
+    [Fact]
+    public async Task A_second_session_for_a_call_another_session_holds_is_refused_and_cannot_end_or_silence_it()
+    {
+        var id = Guid.NewGuid().ToString();
+        var owner = AudioHookClient.PlayAsync(host.Socket, host.Credentials, new ScriptedCall(id, 0,
+            [new ScriptedUtterance("EXTERNAL", 200, "Thank you for calling."), new ScriptedUtterance("INTERNAL", 6000, "The payment went through, thank you, goodbye.")]), 2);
+        await host.HeldAsync(id);
+
+        var intruder = await AudioHookClient.PlayAsync(host.Socket, host.Credentials, ShortCall() with { ConversationId = id }, 4);
+        Assert.Contains("disconnect", intruder.Received);
+        Assert.DoesNotContain("opened", intruder.Received);
+
+        Assert.True((await owner).Closed);
+        await host.CallEndedAsync(id);
+        Assert.True(await host.SegmentsAsync(id, "INTERNAL") > 0, "the holder's speech after the intruder left is recorded");
+        Assert.Equal(0, await host.LateArrivalsAsync(id));
+    }
+
+    [Fact]
+    public async Task A_pause_never_resumed_is_a_gap_whether_the_session_closes_or_drops_while_paused()
+    {
+        ScriptedCall Call() => new(Guid.NewGuid().ToString(), 0, [new ScriptedUtterance("EXTERNAL", 200, "Thank you for calling."), new ScriptedUtterance("INTERNAL", 3000, "Goodbye.")]);
+        var (closing, dropping) = (Call(), Call());
+        var paused = new AudioHookFaults { PauseAt = TimeSpan.FromSeconds(1), PauseFor = TimeSpan.FromMinutes(5) };
+        var outcomes = await Task.WhenAll(
+            AudioHookClient.PlayAsync(host.Socket, host.Credentials, closing, 4, paused),
+            AudioHookClient.PlayAsync(host.Socket, host.Credentials, dropping, 4, paused with { DropAt = TimeSpan.FromSeconds(2) }));
+        Assert.True(outcomes[0].Closed);
+        Assert.False(outcomes[1].Closed);
+        foreach (var call in new[] { closing, dropping })
+        {
+            await host.CallEndedAsync(call.ConversationId);
+            Assert.Contains("never resumed: the session ended while paused", await host.GapDetailsAsync(call.ConversationId), StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task A_field_of_the_wrong_json_type_is_quarantined_and_the_session_goes_on_to_its_close()
+    {
+        var call = ShortCall();
+        var outcome = await AudioHookClient.PlayAsync(host.Socket, host.Credentials, call, 4, new AudioHookFaults { WrongTypes = true });
+        Assert.True(outcome.Closed, string.Join(",", outcome.Received));
+        await host.CallEndedAsync(call.ConversationId);
+        Assert.Equal("the AudioHook session closed (end)", await host.Database.ScalarAsync<string>($"SELECT data->>'reason' FROM events WHERE type = 'call_ended' AND stream_id = '{call.ConversationId}'"));
+        var reasons = await host.Database.ScalarAsync<string>("SELECT string_agg(data->>'reason', ' | ') FROM events WHERE type = 'frame_quarantined'");
+        Assert.Contains("AudioHook: error: 'message' is a Number, not a string", reasons, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("external", "INTERNAL audio not heard: open offered only the other party's channel")]
+    [InlineData("", "EXTERNAL and INTERNAL audio not heard: open offered no audio the recorder takes")]
+    public async Task An_open_offering_one_party_or_no_audio_records_the_unheard_as_a_gap(string offered, string gap)
+    {
+        var call = new ScriptedCall(Guid.NewGuid().ToString(), 0, [new ScriptedUtterance("EXTERNAL", 200, "Thank you for calling."), new ScriptedUtterance("INTERNAL", 1500, "Goodbye.")]);
+        var outcome = await AudioHookClient.PlayAsync(host.Socket, host.Credentials, call, 4,
+            new AudioHookFaults { Offers = offered.Length == 0 ? [] : [[offered]] });
+        Assert.True(outcome.Closed, string.Join(",", outcome.Received));
+        await host.CallEndedAsync(call.ConversationId);
+        Assert.Contains(gap, await host.GapDetailsAsync(call.ConversationId), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_synthesized_call_reading_out_a_card_is_recorded_with_the_card_nowhere_raw()
     {
         var call = AudioHookHost.CardCall.ConversationId;

@@ -45,6 +45,8 @@ public sealed class AudioHookHost : DemoHost, IAsyncLifetime
     {
         ["Genesys:Dialect"] = "audiohook",
         ["Emulator:Scenario"] = ScenarioFile,
+        // long enough for a test's second session to reconnect, short enough that a dropped call ends soon
+        ["Genesys:AudioHook:ReconnectGraceSeconds"] = "4",
     };
 
     public AudioHookCredentials Credentials
@@ -67,6 +69,30 @@ public sealed class AudioHookHost : DemoHost, IAsyncLifetime
             await Task.Delay(200);
         }
         Assert.True(await Database.ScalarAsync<long>($"SELECT count(*) FROM events WHERE type = 'call_ended' AND stream_id = '{call}'") == 1, $"call {call} ended");
+    }
+
+    /// <summary>The gaps' details recorded for the call, joined.</summary>
+    public Task<string> GapDetailsAsync(string call) =>
+        Database.ScalarAsync<string>($"SELECT coalesce(string_agg(data->>'detail', ' | '), '') FROM events WHERE type = 'coverage_gap_recorded' AND stream_id = '{call}'");
+
+    /// <summary>Segments recorded for the call on the channel (EXTERNAL, INTERNAL).</summary>
+    public Task<long> SegmentsAsync(string call, string channel) =>
+        Database.ScalarAsync<long>($"SELECT count(*) FROM events WHERE type = 'segment_recorded' AND stream_id = '{call}' AND data->>'channel' = '{channel}'");
+
+    /// <summary>Speech of the call that was refused as coming after its end.</summary>
+    public Task<long> LateArrivalsAsync(string call) =>
+        Database.ScalarAsync<long>($"SELECT count(*) FROM events WHERE type = 'coverage_gap_recorded' AND stream_id = '{call}' AND data->>'kind' = 'LateArrival'");
+
+    /// <summary>Waits until a live AudioHook session holds the call.</summary>
+    public async Task HeldAsync(string call)
+    {
+        var source = Host.Services.GetRequiredService<ComplianceRecorder.Genesys.AudioHook.AudioHookSource>();
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (DateTime.UtcNow < deadline && !source.Holds(call))
+        {
+            await Task.Delay(50);
+        }
+        Assert.True(source.Holds(call), $"a session holds call {call}");
     }
 
     private static string WriteScenario()
