@@ -312,6 +312,7 @@ internal static class Settings
             ClientSecret = secret,
             OrganizationId = a["OrganizationId"] ?? "",
             MaxBacklog = TimeSpan.FromSeconds(Number(config, "Genesys:AudioHook:MaxBacklogSeconds", (int)d.MaxBacklog.TotalSeconds, 1, 600)),
+            MaxSessions = Number(config, "Genesys:AudioHook:MaxSessions", d.MaxSessions, 1, 1000),
             ReconnectGrace = TimeSpan.FromSeconds(Number(config, "Genesys:AudioHook:ReconnectGraceSeconds", d.ReconnectGrace.TotalSeconds, 0, 300)),
             Model = a["Model"] is { Length: > 0 } m ? m : d.Model,
         };

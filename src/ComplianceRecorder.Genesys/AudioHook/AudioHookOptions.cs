@@ -22,6 +22,13 @@ public sealed record AudioHookOptions
     public TimeSpan MaxBacklog { get; init; } = TimeSpan.FromSeconds(20);
 
     /// <summary>
+    /// Calls recognised at once (each a session of two channels, each channel a recognizer stream; the embedded
+    /// recognizer's decoder takes about 90 MB). An open past it is refused with <c>disconnect</c> and the call
+    /// recorded as a gap.
+    /// </summary>
+    public int MaxSessions { get; init; } = 4;
+
+    /// <summary>
     /// How long a call whose session ended without <c>close</c> reason <c>end</c> (a dropped socket, a 408 retry)
     /// waits for another session to continue it before it is ended; zero ends it at once.
     /// </summary>

@@ -325,6 +325,16 @@ internal sealed class AudioHookSession(WebSocket ws, string sessionId, string? o
         var probe = Guid.TryParse(call, out var g) && g == Guid.Empty;
         if (!probe && await ClaimAsync(call, now).ConfigureAwait(false) is { Outcome: var outcome, Timeline: var timeline })
         {
+            if (outcome == ClaimOutcome.OverLimit)
+            {
+                // refused per the protocol, and never silently: the call's record says none of it was heard, and why
+                source.Emit(new SourceDisconnected([call], now, "audio not recognised", now)
+                {
+                    Detail = $"the call was refused: {source.Options.MaxSessions} calls were being recognised, the limit (Genesys:AudioHook:MaxSessions); none of its audio was heard",
+                });
+                await DisconnectAsync("error", $"call {call} refused: the recorder is at its limit of concurrent calls").ConfigureAwait(false);
+                return;
+            }
             if (outcome == ClaimOutcome.HeldByAnother)
             {
                 // only the session that holds a call may end it: a second one (a replay, a stray retry) is refused and records nothing

@@ -114,12 +114,20 @@ public sealed class AudioHookSource(AudioHookOptions options, ISpeechRecognizer 
         {
             if (!_calls.TryGetValue(call, out var hold))
             {
+                if (OverLimit())
+                {
+                    return new CallClaim(ClaimOutcome.OverLimit, 0, Task.CompletedTask);
+                }
                 _calls[call] = new CallHold { Owner = session };
                 return new CallClaim(ClaimOutcome.New, 0, Task.CompletedTask);
             }
             if (hold.Owner is not null)
             {
                 return new CallClaim(ClaimOutcome.HeldByAnother, 0, hold.Freed.Task);
+            }
+            if (OverLimit())
+            {
+                return new CallClaim(ClaimOutcome.OverLimit, 0, Task.CompletedTask);
             }
             hold.Expiry?.Dispose();
             hold.Expiry = null;
@@ -189,6 +197,9 @@ public sealed class AudioHookSource(AudioHookOptions options, ISpeechRecognizer 
         }
     }
 
+    // under _callsGate: a handful of calls, counted at each open
+    private bool OverLimit() => _calls.Values.Count(h => h.Owner is not null) >= options.MaxSessions;
+
     /// <summary>Whether a live session holds the call now.</summary>
     internal bool Holds(string call)
     {
@@ -240,6 +251,7 @@ internal enum ClaimOutcome
     New,
     Continued,
     HeldByAnother,
+    OverLimit,
 }
 
 /// <summary>

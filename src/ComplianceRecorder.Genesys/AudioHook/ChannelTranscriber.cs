@@ -10,7 +10,8 @@ namespace ComplianceRecorder.Genesys.AudioHook;
 
 /// <summary>
 /// One channel of one call between the socket and its recognizer. The socket's reader only queues audio
-/// (<see cref="Offer"/> never waits); a worker of its own feeds the recognizer. Audio past
+/// (<see cref="Offer"/> never waits); an async worker feeds the recognizer, holding no thread while it waits
+/// for audio or for the recognizer (a blocking engine blocks threads of its own, as the embedded one does). Audio past
 /// <see cref="AudioHookOptions.MaxBacklog"/> waiting is dropped and recorded as a gap, so recognition
 /// slower than real time costs words, never the socket. A jump in the timeline (a pause, a discarded
 /// span, dropped audio) ends the stream's utterance and starts a new stream there.
@@ -42,9 +43,7 @@ internal sealed class ChannelTranscriber
         _channel = channel;
         _maxQueued = (long)(maxBacklog.TotalSeconds * AudioHookSession.Rate);
         _maxBehind = maxBacklog;
-        // a thread of its own: an embedded engine decodes synchronously for as long as the audio takes, and on
-        // the shared pool a few such channels would starve the socket readers, the commits and the captions
-        _worker = Task.Factory.StartNew(() => RunAsync().GetAwaiter().GetResult(), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        _worker = Task.Run(RunAsync);
     }
 
     private readonly record struct Chunk(short[]? Samples, int Count, long AtSample, DateTimeOffset ReceivedAt);
@@ -122,7 +121,7 @@ internal sealed class ChannelTranscriber
         var at = default(DateTimeOffset);
         try
         {
-            while (Next(out var c))
+            await foreach (var c in _queue.Reader.ReadAllAsync().ConfigureAwait(false))
             {
                 if (c.Samples is null || (stream is not null && c.AtSample != expected))
                 {
@@ -191,20 +190,6 @@ internal sealed class ChannelTranscriber
         {
             stream?.Dispose();
         }
-    }
-
-    /// <summary>The next chunk, waiting on this worker's own thread (never a pool thread) until one comes or the queue completes.</summary>
-    private bool Next(out Chunk chunk)
-    {
-        while (!_queue.Reader.TryRead(out chunk))
-        {
-            var more = _queue.Reader.WaitToReadAsync();
-            if (!(more.IsCompleted ? more.Result : more.AsTask().GetAwaiter().GetResult()))
-            {
-                return false;
-            }
-        }
-        return true;
     }
 
     private void Publish(List<SpeechHypothesis> output, long baseSample, int epoch, DateTimeOffset heardAt)

@@ -7,7 +7,10 @@ namespace ComplianceRecorder.Genesys.Speech;
 /// </summary>
 public interface ISpeechRecognizer
 {
-    /// <summary>Called off the socket's reader, on the channel's own worker: it may block (load a model, connect).</summary>
+    /// <summary>
+    /// Called off the socket's reader, on a pool thread: it must not block. Anything slow (loading a model,
+    /// connecting) belongs in the stream's async calls; an engine that blocks runs that part on threads of its own.
+    /// </summary>
     ISpeechStream Open(SpeechStreamInfo info);
 }
 
@@ -17,7 +20,8 @@ public sealed record SpeechStreamInfo(string ConversationId, string Channel, str
 /// <summary>
 /// One channel's audio in order. Each call may add hypotheses to <c>output</c>: partials of the utterance being
 /// spoken, then its final. Offsets are from the stream's first sample. Calls come one at a time, never
-/// concurrently, from one worker; disposing ends the stream (a final not yet given is dropped).
+/// concurrently, each awaited before the next, on pool threads: await, never block one (a synchronous engine
+/// hands its work to threads of its own). Disposing ends the stream (a final not yet given is dropped).
 /// </summary>
 public interface ISpeechStream : IDisposable
 {

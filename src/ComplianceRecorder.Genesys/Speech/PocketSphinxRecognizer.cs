@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
+using System.Threading.Tasks.Sources;
 
 namespace ComplianceRecorder.Genesys.Speech;
 
@@ -7,17 +8,25 @@ namespace ComplianceRecorder.Genesys.Speech;
 /// The embedded recognizer: CMU PocketSphinx (Debian's libpocketsphinx3 with the pocketsphinx-en-us
 /// model), no network. Its acoustic model is wideband, so 8 kHz telephone audio is upsampled to 16 kHz
 /// (its upper band stays empty, which costs accuracy: see the README for the word error rate measured).
-/// Loading a decoder takes a second or more, so decoders are pooled and reused across calls.
-/// Utterances are cut by the decoder's own voice-activity detection.
+/// Loading a decoder takes a second or more, so decoders are pooled and reused across calls (a few kept
+/// idle, the rest freed: each holds about 90 MB). Utterances are cut by the decoder's own voice-activity detection.
+/// Decoding is synchronous native work: it runs on threads of the recognizer's own, one per core (more would
+/// not decode faster), and each stream's calls await it there, so no pool thread is ever blocked by it.
 /// </summary>
 public sealed class PocketSphinxRecognizer : ISpeechRecognizer, IDisposable
 {
     public const string DefaultModel = "/usr/share/pocketsphinx/model/en-us";
 
+    // two calls' worth kept loaded for the next calls; any more are freed when their stream ends
+    private const int KeepIdle = 4;
+
     private readonly ConcurrentBag<Decoder> _idle = [];
+    private readonly BlockingCollection<Work> _work = [];
+    private readonly Thread[] _threads;
     private readonly string _model;
     private readonly TimeSpan _partialEvery;
     private int _created;
+    private int _live;
 
     public PocketSphinxRecognizer(string model = DefaultModel, TimeSpan? partialEvery = null)
     {
@@ -26,6 +35,22 @@ public sealed class PocketSphinxRecognizer : ISpeechRecognizer, IDisposable
         if (!File.Exists(Path.Combine(model, "en-us.lm.bin")) || !File.Exists(Path.Combine(model, "cmudict-en-us.dict")) || !Directory.Exists(Path.Combine(model, "en-us")))
         {
             throw new ArgumentException($"no PocketSphinx en-us model in '{model}' (Debian: apt-get install pocketsphinx-en-us)");
+        }
+        _threads = [.. Enumerable.Range(0, Environment.ProcessorCount).Select(i => new Thread(Decode) { IsBackground = true, Name = $"pocketsphinx-{i}" })];
+        Array.ForEach(_threads, t => t.Start());
+    }
+
+    /// <summary>Decoders loaded and not freed (in use or idle).</summary>
+    public int DecodersLive => Volatile.Read(ref _live);
+
+    /// <summary>One stream's call, decoded on one of the recognizer's threads.</summary>
+    private readonly record struct Work(Stream Stream, ReadOnlyMemory<short> Audio, ICollection<SpeechHypothesis> Output, bool Complete);
+
+    private void Decode()
+    {
+        foreach (var w in _work.GetConsumingEnumerable())
+        {
+            w.Stream.Run(w.Audio, w.Output, w.Complete);
         }
     }
 
@@ -41,21 +66,39 @@ public sealed class PocketSphinxRecognizer : ISpeechRecognizer, IDisposable
         {
             throw new ArgumentException($"the embedded recognizer takes 8 kHz audio, not {info.SampleRate} Hz");
         }
-        return new Stream(this, _idle.TryTake(out var d) ? d : Create(), _partialEvery);
+        // the decoder is taken (loaded if need be: a second) on a decoding thread, at the stream's first audio
+        return new Stream(this, _partialEvery);
     }
 
     private Decoder Create()
     {
         var d = Decoder.Load(_model);
         Interlocked.Increment(ref _created);
+        Interlocked.Increment(ref _live);
         return d;
+    }
+
+    private Decoder Take() => _idle.TryTake(out var d) ? d : Create();
+
+    private void Return(Decoder d)
+    {
+        if (_idle.Count < KeepIdle && PocketSphinxNative.ps_end_utt(d.Handle) >= 0)
+        {
+            _idle.Add(d);
+            return;
+        }
+        d.Dispose();
+        Interlocked.Decrement(ref _live);
     }
 
     public void Dispose()
     {
+        _work.CompleteAdding();
+        Array.ForEach(_threads, t => t.Join(TimeSpan.FromSeconds(5)));
         while (_idle.TryTake(out var d))
         {
             d.Dispose();
+            Interlocked.Decrement(ref _live);
         }
     }
 
@@ -130,7 +173,7 @@ public sealed class PocketSphinxRecognizer : ISpeechRecognizer, IDisposable
     }
 
     /// <summary>One channel: 8 kHz in, doubled to 16 kHz, utterances cut where the decoder hears speech end.</summary>
-    private sealed unsafe class Stream : ISpeechStream
+    private sealed unsafe class Stream : ISpeechStream, IValueTaskSource
     {
         private const int Rate = 8000;
 
@@ -145,19 +188,64 @@ public sealed class PocketSphinxRecognizer : ISpeechRecognizer, IDisposable
         private long _lastPartialAt;
         private string _lastPartial = "";
         private int _utterance;
+        private bool _disposed;
+        // one call at a time per stream (the interface's promise), so one reusable completion: no allocation per chunk
+        private ManualResetValueTaskSourceCore<bool> _done = new() { RunContinuationsAsynchronously = true };
 
-        public Stream(PocketSphinxRecognizer owner, Decoder decoder, TimeSpan partialEvery)
+        public Stream(PocketSphinxRecognizer owner, TimeSpan partialEvery)
         {
             _owner = owner;
-            _decoder = decoder;
             _partialEverySamples = (long)(partialEvery.TotalSeconds * Rate);
-            Check(PocketSphinxNative.ps_start_utt(decoder.Handle), "ps_start_utt");
         }
 
-        public ValueTask AcceptAsync(ReadOnlyMemory<short> audio, ICollection<SpeechHypothesis> output, CancellationToken ct)
+        public ValueTask AcceptAsync(ReadOnlyMemory<short> audio, ICollection<SpeechHypothesis> output, CancellationToken ct) => Post(audio, output, complete: false);
+
+        public ValueTask CompleteAsync(ICollection<SpeechHypothesis> output, CancellationToken ct) => Post(default, output, complete: true);
+
+        private ValueTask Post(ReadOnlyMemory<short> audio, ICollection<SpeechHypothesis> output, bool complete)
         {
-            var ps = (_decoder ?? throw new ObjectDisposedException(nameof(ISpeechStream))).Handle;
-            var samples = audio.Span;
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            _done.Reset();
+            _owner._work.Add(new Work(this, audio, output, complete));
+            return new ValueTask(this, _done.Version);
+        }
+
+        /// <summary>On a decoding thread.</summary>
+        public void Run(ReadOnlyMemory<short> audio, ICollection<SpeechHypothesis> output, bool complete)
+        {
+            try
+            {
+                if (complete)
+                {
+                    CompleteNow(output);
+                }
+                else
+                {
+                    AcceptNow(audio.Span, output);
+                }
+                _done.SetResult(true);
+            }
+            catch (Exception e)
+            {
+                _done.SetException(e);
+            }
+        }
+
+        void IValueTaskSource.GetResult(short token) => _done.GetResult(token);
+
+        ValueTaskSourceStatus IValueTaskSource.GetStatus(short token) => _done.GetStatus(token);
+
+        void IValueTaskSource.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+            _done.OnCompleted(continuation, state, token, flags);
+
+        private void AcceptNow(ReadOnlySpan<short> samples, ICollection<SpeechHypothesis> output)
+        {
+            if (_decoder is null)
+            {
+                _decoder = _owner.Take();
+                Check(PocketSphinxNative.ps_start_utt(_decoder.Handle), "ps_start_utt");
+            }
+            var ps = _decoder.Handle;
             if (_wide.Length < samples.Length * 2)
             {
                 _wide = new short[samples.Length * 2];
@@ -197,17 +285,15 @@ public sealed class PocketSphinxRecognizer : ISpeechRecognizer, IDisposable
                 EndUtterance(ps, output);
                 Check(PocketSphinxNative.ps_start_utt(ps), "ps_start_utt");
             }
-            return ValueTask.CompletedTask;
         }
 
-        public ValueTask CompleteAsync(ICollection<SpeechHypothesis> output, CancellationToken ct)
+        private void CompleteNow(ICollection<SpeechHypothesis> output)
         {
             if (_decoder is { } d && _inSpeech)
             {
                 EndUtterance(d.Handle, output);
                 Check(PocketSphinxNative.ps_start_utt(d.Handle), "ps_start_utt");
             }
-            return ValueTask.CompletedTask;
         }
 
         private void EndUtterance(nint ps, ICollection<SpeechHypothesis> output)
@@ -241,19 +327,14 @@ public sealed class PocketSphinxRecognizer : ISpeechRecognizer, IDisposable
             }
         }
 
+        /// <summary>After the last call was awaited (the interface's promise): the decoder is not in use.</summary>
         public void Dispose()
         {
+            _disposed = true;
             if (_decoder is { } d)
             {
                 _decoder = null;
-                if (PocketSphinxNative.ps_end_utt(d.Handle) >= 0)
-                {
-                    _owner._idle.Add(d);
-                }
-                else
-                {
-                    d.Dispose();
-                }
+                _owner.Return(d);
             }
         }
     }

@@ -156,6 +156,29 @@ public sealed class AudioHookContractTests(AudioHookHost host, ITestOutputHelper
     }
 
     [Fact]
+    public async Task A_call_past_the_session_limit_is_refused_with_disconnect_and_recorded_as_a_gap()
+    {
+        // the fixture's own call first, so the three held here are the limit's three
+        await host.CallEndedAsync(AudioHookHost.CardCall.ConversationId);
+        ScriptedCall Long() => new(Guid.NewGuid().ToString(), 0, [new ScriptedUtterance("EXTERNAL", 200, "Thank you for calling."), new ScriptedUtterance("INTERNAL", 6000, "Goodbye.")]);
+        ScriptedCall[] held = [Long(), Long(), Long()];
+        var playing = new List<Task<AudioHookOutcome>>();
+        foreach (var call in held)
+        {
+            playing.Add(AudioHookClient.PlayAsync(host.Socket, host.Credentials, call, 2));
+            await host.HeldAsync(call.ConversationId);
+        }
+
+        var refused = ShortCall();
+        var outcome = await AudioHookClient.PlayAsync(host.Socket, host.Credentials, refused, 4);
+        Assert.Contains("disconnect", outcome.Received);
+        Assert.DoesNotContain("opened", outcome.Received);
+        Assert.Contains("the limit (Genesys:AudioHook:MaxSessions); none of its audio was heard",
+            await host.GapSayingAsync(refused.ConversationId, "Genesys:AudioHook:MaxSessions"), StringComparison.Ordinal);
+        Assert.All(await Task.WhenAll(playing), o => Assert.True(o.Closed));
+    }
+
+    [Fact]
     public async Task A_pause_never_resumed_is_a_gap_whether_the_session_closes_or_drops_while_paused()
     {
         ScriptedCall Call() => new(Guid.NewGuid().ToString(), 0, [new ScriptedUtterance("EXTERNAL", 200, "Thank you for calling."), new ScriptedUtterance("INTERNAL", 3000, "Goodbye.")]);

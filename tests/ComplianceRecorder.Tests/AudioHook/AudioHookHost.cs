@@ -47,6 +47,7 @@ public sealed class AudioHookHost : DemoHost, IAsyncLifetime
         ["Emulator:Scenario"] = ScenarioFile,
         // long enough for a test's second session to reconnect, short enough that a dropped call ends soon
         ["Genesys:AudioHook:ReconnectGraceSeconds"] = "4",
+        ["Genesys:AudioHook:MaxSessions"] = "3",
     };
 
     public AudioHookCredentials Credentials
@@ -82,6 +83,19 @@ public sealed class AudioHookHost : DemoHost, IAsyncLifetime
     /// <summary>Speech of the call that was refused as coming after its end.</summary>
     public Task<long> LateArrivalsAsync(string call) =>
         Database.ScalarAsync<long>($"SELECT count(*) FROM events WHERE type = 'coverage_gap_recorded' AND stream_id = '{call}' AND data->>'kind' = 'LateArrival'");
+
+    /// <summary>Waits until a gap of the call says <paramref name="text"/>, and returns the details.</summary>
+    public async Task<string> GapSayingAsync(string call, string text)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        var details = await GapDetailsAsync(call);
+        while (DateTime.UtcNow < deadline && !details.Contains(text, StringComparison.Ordinal))
+        {
+            await Task.Delay(200);
+            details = await GapDetailsAsync(call);
+        }
+        return details;
+    }
 
     /// <summary>Waits until a live AudioHook session holds the call.</summary>
     public async Task HeldAsync(string call)

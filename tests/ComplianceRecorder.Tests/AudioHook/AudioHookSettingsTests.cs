@@ -31,6 +31,47 @@ public sealed class AudioHookSettingsTests
         }
     }
 
+    [Theory]
+    [InlineData("MaxSessions", "0")]
+    [InlineData("MaxSessions", "many")]
+    [InlineData("ReconnectGraceSeconds", "-1")]
+    public void A_bound_out_of_range_fails_at_start_naming_its_key(string key, string value)
+    {
+        var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Genesys:Dialect"] = "audiohook",
+            ["Genesys:AudioHook:ApiKey"] = "key",
+            [$"Genesys:AudioHook:{key}"] = value,
+        }).Build();
+        var e = Assert.Throws<SettingsException>(() => Settings.Genesys(config));
+        Assert.StartsWith($"Genesys:AudioHook:{key} = '{value}' is not a number", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task A_recognizer_that_awaits_never_has_the_channel_block_the_thread_that_resumes_it()
+    {
+        // the engine's await is resumed inline by whoever completes it (a network callback, here a thread of the
+        // test's): a channel that then blocked waiting for more audio would hold that thread until the call ended
+        var resume = new TaskCompletionSource();
+        var recognizer = new StalledRecognizer(resume.Task);
+        var channel = new ChannelTranscriber(new SessionContext("session", "call", "en-US", recognizer, _ => { }, TimeProvider.System, NullLogger.Instance),
+            "EXTERNAL", TimeSpan.FromSeconds(20));
+        channel.Offer(ArrayPool<short>.Shared.Rent(800), 800, 0, DateTimeOffset.UtcNow);
+        await recognizer.Entered.WaitAsync(TimeSpan.FromSeconds(20));
+
+        var returned = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var callback = new Thread(() =>
+        {
+            resume.SetResult();
+            returned.SetResult();
+        });
+        callback.Start();
+        var freed = await Task.WhenAny(returned.Task, Task.Delay(TimeSpan.FromSeconds(20))) == returned.Task;
+        await channel.CompleteAsync();
+        Assert.True(freed, "the thread that resumed the recognizer was given back while the channel waited for audio");
+        Assert.Equal(1, recognizer.Chunks);
+    }
+
     [Fact(Timeout = 30_000)]
     public async Task Audio_a_stalled_recognizer_cannot_take_is_dropped_without_blocking_the_reader_and_recorded_as_a_gap()
     {
@@ -59,8 +100,12 @@ public sealed class AudioHookSettingsTests
     private sealed class StalledRecognizer(Task released) : ISpeechRecognizer
     {
         private int _chunks;
+        private readonly TaskCompletionSource _entered = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public int Chunks => Volatile.Read(ref _chunks);
+
+        /// <summary>Done once the engine was handed audio.</summary>
+        public Task Entered => _entered.Task;
 
         public ISpeechStream Open(SpeechStreamInfo info) => new Stream(this, released);
 
@@ -68,6 +113,7 @@ public sealed class AudioHookSettingsTests
         {
             public async ValueTask AcceptAsync(ReadOnlyMemory<short> audio, ICollection<SpeechHypothesis> output, CancellationToken ct)
             {
+                owner._entered.TrySetResult();
                 await released;
                 Interlocked.Increment(ref owner._chunks);
             }
