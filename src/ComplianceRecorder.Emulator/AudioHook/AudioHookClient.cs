@@ -18,8 +18,14 @@ public sealed record AudioHookFaults
     /// <summary>Wait this long after the upgrade before sending open.</summary>
     public TimeSpan OpenDelay { get; init; }
 
-    /// <summary>After open: a text frame that is no message, and a binary frame that is not whole stereo samples.</summary>
+    /// <summary>
+    /// After open: a text frame that is no message, a binary frame that is not whole stereo samples, and messages
+    /// whose type and position are card numbers.
+    /// </summary>
     public bool Garbage { get; init; }
+
+    /// <summary>After open: this many text frames that are no message, as fast as the socket takes them (a hostile client).</summary>
+    public int GarbageFrames { get; init; }
 
     /// <summary>Pause the audio (as a secure-pay flow does) at this point of the call, for <see cref="PauseFor"/>.</summary>
     public TimeSpan? PauseAt { get; init; }
@@ -209,6 +215,29 @@ public static class AudioHookClient
         {
             await ws.SendAsync(Encoding.UTF8.GetBytes("{\"type\":\"open\", not json 4111 1111 1111 1111"), WebSocketMessageType.Text, true, ct).ConfigureAwait(false);
             await ws.SendAsync(new byte[] { 0xFF, 0x7F, 0xFF }, WebSocketMessageType.Binary, true, ct).ConfigureAwait(false);
+            await SendAsync("4111 1111 1111 1111").ConfigureAwait(false);
+            await send.WaitAsync(ct).ConfigureAwait(false);
+            try
+            {
+                var at = new JsonObject { ["version"] = "2", ["id"] = session, ["type"] = "ping", ["seq"] = ++seq, ["serverseq"] = Interlocked.Read(ref serverSeq), ["position"] = "4111111111111111", ["parameters"] = new JsonObject() };
+                await ws.SendAsync(Encoding.UTF8.GetBytes(at.ToJsonString()), WebSocketMessageType.Text, true, ct).ConfigureAwait(false);
+            }
+            finally
+            {
+                send.Release();
+            }
+        }
+        for (var i = 0; i < faults.GarbageFrames && ws.State == WebSocketState.Open; i++)
+        {
+            try
+            {
+                await ws.SendAsync("not a message"u8.ToArray(), WebSocketMessageType.Text, true, ct).ConfigureAwait(false);
+            }
+            catch (WebSocketException)
+            {
+                // the server disconnected and closed first
+                break;
+            }
         }
         if (faults.WrongTypes)
         {

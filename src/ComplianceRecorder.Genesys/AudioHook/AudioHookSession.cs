@@ -26,6 +26,8 @@ internal sealed class AudioHookSession(WebSocket ws, string sessionId, string? o
     private const int MaxText = 65_536;
     private const int MaxBinary = 1024 * 1024;
     private const int RawCap = 8192;
+    private const int QuarantineEach = 10;
+    private const int HostileAfter = 100;
     private static readonly TimeSpan CloseWait = TimeSpan.FromSeconds(5);
     // well inside Genesys' 5 s for opened
     private static readonly TimeSpan HolderWait = TimeSpan.FromSeconds(2);
@@ -52,6 +54,8 @@ internal sealed class AudioHookSession(WebSocket ws, string sessionId, string? o
     // the parties open offered no audio of (a mono offer, no media): a gap over the whole session at its end
     private string _unheard = "";
     private bool _driftLogged;
+    private int _quarantined;
+    private int _unkept;
 
     private enum State
     {
@@ -113,6 +117,7 @@ internal sealed class AudioHookSession(WebSocket ws, string sessionId, string? o
             await DisconnectAsync("error", "the server could not go on with this session").ConfigureAwait(false);
             ws.Abort();
         }
+        QuarantineSummary(time.GetUtcNow());
         if (_call.Length > 0)
         {
             // another session may continue the call (a reconnect, a retried open): it waits a moment for one
@@ -211,7 +216,7 @@ internal sealed class AudioHookSession(WebSocket ws, string sessionId, string? o
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException or ArgumentException or OverflowException)
         {
             var text = Encoding.UTF8.GetString(_in, 0, Math.Min(length, RawCap));
-            Quarantine(text, length, "not an AudioHook message: " + e.GetType().Name + ": " + e.Message, now);
+            Quarantine(text, length, "not an AudioHook message: " + Why(e), now);
             return;
         }
         using (doc)
@@ -235,7 +240,7 @@ internal sealed class AudioHookSession(WebSocket ws, string sessionId, string? o
             catch (FieldException e)
             {
                 // a field of the wrong type in a message the session knows: that message is quarantined, the session goes on
-                Quarantine(Encoding.UTF8.GetString(_in, 0, Math.Min(length, RawCap)), length, $"{type[..Math.Min(type.Length, 40)]}: {e.Message}", now);
+                Quarantine(Encoding.UTF8.GetString(_in, 0, Math.Min(length, RawCap)), length, $"{Named(type)}: {e.Message}", now);
             }
         }
     }
@@ -289,7 +294,7 @@ internal sealed class AudioHookSession(WebSocket ws, string sessionId, string? o
                 }
                 break;
             default:
-                Quarantine(Encoding.UTF8.GetString(_in, 0, Math.Min(length, RawCap)), length, $"unexpected message '{type[..Math.Min(type.Length, 40)]}' in state {_state}", now);
+                Quarantine(Encoding.UTF8.GetString(_in, 0, Math.Min(length, RawCap)), length, $"unexpected message {Named(type)} in state {_state}", now);
                 break;
         }
     }
@@ -423,6 +428,23 @@ internal sealed class AudioHookSession(WebSocket ws, string sessionId, string? o
         return mono;
     }
 
+    private static readonly string[] Types = ["open", "ping", "paused", "resumed", "discarded", "update", "error", "close", "closed", "opened", "pong", "disconnect", "reconnect", "pause", "resume", "event"];
+
+    /// <summary>A message type as a reason may name it: one of the protocol's, else not quoted (it could be anything, a card number).</summary>
+    private static string Named(string type) => Array.IndexOf(Types, type) >= 0 ? $"'{type}'" : "of an unknown type";
+
+    /// <summary>Why a message does not parse, never quoting it: exception messages quote the offending value.</summary>
+    private static string Why(Exception e) => e switch
+    {
+        JsonException j => $"not JSON (line {j.LineNumber}, byte {j.BytePositionInLine})",
+        FieldException f => f.Message,
+        KeyNotFoundException => "type, id, seq or serverseq is missing",
+        InvalidOperationException => "seq or serverseq is not a number, or the message is not an object",
+        FormatException => "'position' is not an ISO 8601 duration",
+        OverflowException => "a number is out of range",
+        _ => "a field is malformed",
+    };
+
     /// <summary>A string field of an object: null when absent or null; a value of another type is the message's fault.</summary>
     private static string? Text(JsonElement obj, string name) =>
         obj.ValueKind != JsonValueKind.Object || !obj.TryGetProperty(name, out var v) ? null : v.ValueKind switch
@@ -462,7 +484,32 @@ internal sealed class AudioHookSession(WebSocket ws, string sessionId, string? o
         }
     }
 
-    private void Quarantine(string raw, int length, string reason, DateTimeOffset now) => source.Emit(new MalformedFrame(raw, length, "AudioHook: " + reason, now));
+    /// <summary>
+    /// The first <see cref="QuarantineEach"/> bad frames of a session are kept one by one; the rest are counted
+    /// and recorded as one frame when the session ends; past <see cref="HostileAfter"/> the session is disconnected.
+    /// </summary>
+    private void Quarantine(string raw, int length, string reason, DateTimeOffset now)
+    {
+        if (++_quarantined <= QuarantineEach)
+        {
+            source.Emit(new MalformedFrame(raw, length, "AudioHook: " + reason, now));
+            return;
+        }
+        _unkept++;
+        if (_quarantined == HostileAfter)
+        {
+            _ = DisconnectAsync("error", $"{HostileAfter} malformed frames: the session is not an AudioHook client in good order");
+        }
+    }
+
+    private void QuarantineSummary(DateTimeOffset now)
+    {
+        if (_unkept > 0)
+        {
+            source.Emit(new MalformedFrame("", 0, $"AudioHook: session {sessionId} sent {_unkept} more malformed frames, counted and not kept one by one (the first {QuarantineEach} were)", now));
+            _unkept = 0;
+        }
+    }
 
     /// <summary>
     /// The session's part of the call is over: a pause never resumed and a party never offered become gaps,

@@ -19,6 +19,7 @@ public sealed class AudioHookSource(AudioHookOptions options, ISpeechRecognizer 
 
     private readonly Lock _gate = new();
     private readonly ConcurrentDictionary<Task, byte> _sessions = new();
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _signatures = new(StringComparer.Ordinal);
     // which session holds each call, and calls whose session ended without an end, waiting for a reconnect
     private readonly Lock _callsGate = new();
     private readonly Dictionary<string, CallHold> _calls = new(StringComparer.OrdinalIgnoreCase);
@@ -72,12 +73,36 @@ public sealed class AudioHookSource(AudioHookOptions options, ISpeechRecognizer 
     /// <summary>The upgrade's checks; null when the request may upgrade, else why not.</summary>
     public string? Authorize(Func<string, string?> header, string requestTarget, string authority)
     {
-        var refusal = MessageSignature.Check(header, requestTarget, authority, options, time.GetUtcNow());
+        var now = time.GetUtcNow();
+        var refusal = MessageSignature.Check(header, requestTarget, authority, options, now);
+        if (refusal is null && options.ClientSecret.Length > 0 && !FirstUse(header("Signature")!, now))
+        {
+            refusal = "the signature was used before (a replayed upgrade)";
+        }
         if (refusal is not null)
         {
             AudioHookLog.Refused(log, refusal);
         }
         return refusal;
+    }
+
+    /// <summary>
+    /// Whether a valid signature is seen for the first time. Each is remembered for as long as its created time
+    /// passes the check (<see cref="MessageSignature.Window"/>); after that it is refused as not current anyway.
+    /// </summary>
+    private bool FirstUse(string signature, DateTimeOffset now)
+    {
+        if (_signatures.Count > 64)
+        {
+            foreach (var (s, until) in _signatures)
+            {
+                if (until < now)
+                {
+                    _signatures.TryRemove(s, out _);
+                }
+            }
+        }
+        return _signatures.TryAdd(signature, now + MessageSignature.Window);
     }
 
     /// <summary>
@@ -152,12 +177,7 @@ public sealed class AudioHookSource(AudioHookOptions options, ISpeechRecognizer 
         {
             if (_calls.TryGetValue(call, out var hold) && ReferenceEquals(hold.Owner, session))
             {
-                hold.Owner = null;
-                hold.Last = session;
-                hold.EndedAt = now;
-                hold.Why = why;
-                hold.Timeline = timeline;
-                hold.Freed.TrySetResult();
+                hold.LetGo(why, timeline, now);
             }
         }
     }
@@ -185,12 +205,7 @@ public sealed class AudioHookSource(AudioHookOptions options, ISpeechRecognizer 
             }
             if (hold.Owner is not null)
             {
-                hold.Owner = null;
-                hold.Last = session;
-                hold.EndedAt = now;
-                hold.Why = why;
-                hold.Timeline = timeline;
-                hold.Freed.TrySetResult();
+                hold.LetGo(why, timeline, now);
             }
             // the grace counts from when its last words were recorded, so an end after it never precedes them
             hold.Expiry = time.CreateTimer(_ => Expire(call, hold), null, options.ReconnectGrace, Timeout.InfiniteTimeSpan);
@@ -277,4 +292,15 @@ internal sealed class CallHold
     public long Timeline { get; set; }
 
     public ITimer? Expiry { get; set; }
+
+    /// <summary>Its session is over: none holds the call now; when, why and where its clock stopped are kept for the next.</summary>
+    public void LetGo(string why, long timeline, DateTimeOffset at)
+    {
+        Last = Owner;
+        Owner = null;
+        EndedAt = at;
+        Why = why;
+        Timeline = timeline;
+        Freed.TrySetResult();
+    }
 }

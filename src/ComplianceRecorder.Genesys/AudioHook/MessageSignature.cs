@@ -17,6 +17,9 @@ public static class MessageSignature
     private static readonly TimeSpan CreatedSkew = TimeSpan.FromSeconds(3);
     private static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(10);
 
+    /// <summary>How long a signature passes the time checks: a replay is caught by remembering signatures this long.</summary>
+    public static TimeSpan Window => MaxAge + CreatedSkew;
+
     /// <param name="header">A request header by name (case-insensitive), or null.</param>
     /// <param name="requestTarget">Path and query, as sent.</param>
     /// <param name="authority">The Host header.</param>

@@ -104,10 +104,57 @@ public sealed class AudioHookContractTests(AudioHookHost host, ITestOutputHelper
             await Task.Delay(200);
         }
         var reasons = await host.Database.ScalarAsync<string>("SELECT string_agg(data->>'reason', ' | ') FROM events WHERE type = 'frame_quarantined'");
-        Assert.Contains("AudioHook: not an AudioHook message", reasons, StringComparison.Ordinal);
+        Assert.Contains("AudioHook: not an AudioHook message: not JSON", reasons, StringComparison.Ordinal);
         Assert.Contains("AudioHook: audio frame of 3 bytes is not whole 2-channel samples", reasons, StringComparison.Ordinal);
-        var raw = await host.Database.ScalarAsync<string>("SELECT string_agg(data::text, ' | ') FROM events WHERE type = 'frame_quarantined'");
-        Assert.DoesNotContain("4111 1111", raw, StringComparison.Ordinal);
+        Assert.Contains("AudioHook: unexpected message of an unknown type", reasons, StringComparison.Ordinal);
+        Assert.Contains("AudioHook: not an AudioHook message: 'position' is not an ISO 8601 duration", reasons, StringComparison.Ordinal);
+        // the frames as an auditor reads them back (opened with their key), and the reasons, which are stored in clear
+        var plain = await host.PlainStoreAsync();
+        Assert.Contains("not json", plain, StringComparison.Ordinal);
+        foreach (var card in new[] { "4111 1111", "41111111", "4111111111111111" })
+        {
+            Assert.DoesNotContain(card, plain, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task A_flood_of_malformed_frames_is_kept_as_ten_and_a_count_and_the_session_is_disconnected()
+    {
+        var before = await host.Database.ScalarAsync<long>("SELECT count(*) FROM events WHERE type = 'frame_quarantined' AND data->>'reason' LIKE 'AudioHook:%'");
+        var outcome = await AudioHookClient.PlayAsync(host.Socket, host.Credentials, ShortCall(), 4, new AudioHookFaults { GarbageFrames = 300 });
+        Assert.Contains("disconnect", outcome.Received);
+        var summary = await host.QuarantineSayingAsync("more malformed frames, counted and not kept one by one (the first 10 were)");
+        Assert.NotNull(summary);
+        Assert.True(await host.Database.ScalarAsync<long>("SELECT count(*) FROM events WHERE type = 'frame_quarantined' AND data->>'reason' LIKE 'AudioHook:%'") <= before + 11);
+    }
+
+    [Fact]
+    public async Task A_replayed_upgrade_is_refused_with_401()
+    {
+        var headers = AudioHookClient.SignedHeaders(host.Socket, host.Credentials, Guid.NewGuid().ToString());
+        async Task<int> UpgradeAsync()
+        {
+            using var ws = new System.Net.WebSockets.ClientWebSocket();
+            ws.Options.CollectHttpResponseDetails = true;
+            foreach (var (name, value) in headers)
+            {
+                ws.Options.SetRequestHeader(name, value);
+            }
+            try
+            {
+                await ws.ConnectAsync(host.Socket, CancellationToken.None);
+                ws.Abort();
+            }
+            catch (System.Net.WebSockets.WebSocketException)
+            {
+                // refused: the status says how
+            }
+            return (int)ws.HttpStatusCode;
+        }
+
+        Assert.Equal(101, await UpgradeAsync());
+        Assert.Equal(401, await UpgradeAsync());
+        Assert.Contains(host.Logs.Lines, l => l.Contains("the signature was used before (a replayed upgrade)", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -205,7 +252,7 @@ public sealed class AudioHookContractTests(AudioHookHost host, ITestOutputHelper
         await host.CallEndedAsync(call.ConversationId);
         Assert.Equal("the AudioHook session closed (end)", await host.Database.ScalarAsync<string>($"SELECT data->>'reason' FROM events WHERE type = 'call_ended' AND stream_id = '{call.ConversationId}'"));
         var reasons = await host.Database.ScalarAsync<string>("SELECT string_agg(data->>'reason', ' | ') FROM events WHERE type = 'frame_quarantined'");
-        Assert.Contains("AudioHook: error: 'message' is a Number, not a string", reasons, StringComparison.Ordinal);
+        Assert.Contains("AudioHook: 'error': 'message' is a Number, not a string", reasons, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -246,7 +293,9 @@ public sealed class AudioHookContractTests(AudioHookHost host, ITestOutputHelper
         // captions with their partials, the logs), whatever the recognizer made of the rest. Five is the redactor's
         // threshold for digits dictated one by one; a partial may show four before the fifth is heard, unless the
         // question before them ("the long number on the card?") was recognised and set the card topic
-        var stored = await host.Database.ScalarAsync<string>("SELECT string_agg(data::text, ' | ') FROM events");
+        // the store as it reads back, sealed text opened (searching the ciphertext would find nothing whatever it hid)
+        var stored = await host.PlainStoreAsync();
+        Assert.Contains(finals[0], stored, StringComparison.Ordinal);
         foreach (var place in new[] { string.Join('\n', finals), string.Join('\n', live), string.Join('\n', host.Logs.Lines), stored })
         {
             Assert.DoesNotContain("one one one one one", place, StringComparison.Ordinal);

@@ -97,6 +97,43 @@ public sealed class AudioHookHost : DemoHost, IAsyncLifetime
         return details;
     }
 
+    /// <summary>Waits until a quarantined frame's reason says <paramref name="text"/>; the reason, or null.</summary>
+    public async Task<string?> QuarantineSayingAsync(string text)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        const string Query = "SELECT coalesce(string_agg(data->>'reason', ' | '), '') FROM events WHERE type = 'frame_quarantined'";
+        while (DateTime.UtcNow < deadline && !(await Database.ScalarAsync<string>(Query)).Contains(text, StringComparison.Ordinal))
+        {
+            await Task.Delay(200);
+        }
+        return (await Database.ScalarAsync<string>(Query)).Contains(text, StringComparison.Ordinal) ? text : null;
+    }
+
+    /// <summary>
+    /// Every event as it reads back: its data in clear (reasons, details) with its sealed text and frame opened
+    /// with their keys, as the read side opens them.
+    /// </summary>
+    public async Task<string> PlainStoreAsync()
+    {
+        using var reading = Host.Services.GetRequiredService<ComplianceRecorder.EventStore.Encryption.StoredText>().Begin();
+        var all = new System.Text.StringBuilder();
+        await using var conn = await Database.DataSource.OpenConnectionAsync();
+        await using var cmd = new Npgsql.NpgsqlCommand("SELECT stream_id, type, data::text, source_key, data->>'text', data->>'redactedFrame' FROM events ORDER BY seq", conn);
+        await using var r = await cmd.ExecuteReaderAsync();
+        while (await r.ReadAsync())
+        {
+            all.Append(r.GetString(2)).Append('\n');
+            foreach (var column in new[] { 4, 5 })
+            {
+                if (!r.IsDBNull(column))
+                {
+                    all.Append(await reading.OpenAsync(r.GetString(column), r.GetString(0), r.GetString(1), r.IsDBNull(3) ? null : r.GetString(3))).Append('\n');
+                }
+            }
+        }
+        return all.ToString();
+    }
+
     /// <summary>Waits until a live AudioHook session holds the call.</summary>
     public async Task HeldAsync(string call)
     {
