@@ -105,6 +105,8 @@ internal static partial class AudioHookBench
                 ["Recorder:CheckpointKey"] = Convert.ToBase64String(new byte[32]),
                 ["Recorder:SpillDirectory"] = Path.Combine(dir, "spill"),
                 ["Genesys:Dialect"] = "audiohook",
+                // the sweep finds how many calls one instance keeps up with: the default bound would refuse past four
+                ["Genesys:AudioHook:MaxSessions"] = "64",
                 ["Emulator:Scenario"] = file,
                 ["Emulator:Speed"] = "1",
                 ["Emulator:Loop"] = "false",
