@@ -25,7 +25,7 @@ public sealed record GenesysOptions
     /// <summary>Calls to follow from the start.</summary>
     public IReadOnlyList<string> ConversationIds { get; init; } = [];
 
-    /// <summary>"notifications" (Genesys Cloud's Notifications API, the default) or "media" (the seed tutorial's dialect).</summary>
+    /// <summary>"notifications" (Genesys Cloud's Notifications API, the default), "media" (the seed tutorial's dialect) or "audiohook" (audio, recognised here).</summary>
     public string Dialect { get; init; } = "notifications";
 
     /// <summary>Media dialect: the organization whose host serves activation and the socket.</summary>
@@ -75,6 +75,9 @@ public sealed record GenesysOptions
     public bool Backfill { get; init; } = true;
 
     public string Codec { get; init; } = "opus";
+
+    /// <summary>The audiohook dialect: the integration's key, secret and organization.</summary>
+    public AudioHook.AudioHookOptions AudioHook { get; init; } = new();
 
     public string Language { get; init; } = "en-US";
 

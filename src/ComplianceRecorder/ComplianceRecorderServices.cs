@@ -3,6 +3,8 @@ using ComplianceRecorder.EventStore.Appending;
 using ComplianceRecorder.EventStore.Encryption;
 using ComplianceRecorder.EventStore.Projections;
 using ComplianceRecorder.EventStore.Verification;
+using ComplianceRecorder.Genesys.AudioHook;
+using ComplianceRecorder.Genesys.Speech;
 using ComplianceRecorder.Health;
 using ComplianceRecorder.Hosting;
 using ComplianceRecorder.ReadSide;
@@ -125,6 +127,11 @@ public static class ComplianceRecorderServices
         services.AddHttpClient(RecordingSession.HttpClientName, c => c.Timeout = genesys.RequestTimeout).RemoveAllResilienceHandlers();
 #pragma warning restore EXTEXP0001
 
+        if (genesys.Dialect == "audiohook")
+        {
+            AddAudioHook(services, genesys.AudioHook);
+        }
+
         services.AddSingleton<LiveCaptions>();
         services.AddSingleton<IObservable<Caption>>(sp => sp.GetRequiredService<LiveCaptions>());
         services.AddSingleton<RecordingSession>();
@@ -151,6 +158,26 @@ public static class ComplianceRecorderServices
             .AddCheck<ProjectionHealthCheck>("compliance-recorder.projections", tags: [ReadyTag]);
         services.AddOpenApi();
         return services;
+    }
+
+    /// <summary>
+    /// The AudioHook server's source, with the host's own <see cref="ISpeechRecognizer"/> if it registered one
+    /// (a better engine), else the embedded PocketSphinx, whose model is checked now.
+    /// </summary>
+    private static void AddAudioHook(IServiceCollection services, AudioHookOptions options)
+    {
+        if (!services.Any(d => d.ServiceType == typeof(ISpeechRecognizer)))
+        {
+            try
+            {
+                services.AddSingleton<ISpeechRecognizer>(new PocketSphinxRecognizer(options.Model));
+            }
+            catch (ArgumentException e)
+            {
+                throw new SettingsException($"Genesys:AudioHook:Model: {e.Message}");
+            }
+        }
+        services.AddSingleton(sp => new AudioHookSource(options, sp.GetRequiredService<ISpeechRecognizer>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<AudioHookSource>>()));
     }
 
     private static void TryAddSingletonTimeProvider(this IServiceCollection services)

@@ -4,6 +4,7 @@ using ComplianceRecorder.Emulator;
 using ComplianceRecorder.EventStore.Provisioning;
 using ComplianceRecorder.EventStore.Verification;
 using ComplianceRecorder.Genesys;
+using ComplianceRecorder.Genesys.AudioHook;
 using Microsoft.Extensions.Configuration;
 
 namespace ComplianceRecorder;
@@ -255,10 +256,15 @@ internal static class Settings
             MediaSessionIds = g.GetSection("MediaSessionIds").Get<string[]>() ?? [],
             Codec = g["Codec"] is { Length: > 0 } c ? c : d.Codec,
             Language = g["Language"] is { Length: > 0 } l ? l : d.Language,
+            AudioHook = AudioHook(config),
         };
-        if (options.Dialect is not ("notifications" or "media"))
+        if (options.Dialect is not ("notifications" or "media" or "audiohook"))
         {
-            throw new SettingsException($"Genesys:Dialect = '{options.Dialect}' is neither 'notifications' nor 'media'");
+            throw new SettingsException($"Genesys:Dialect = '{options.Dialect}' is neither 'notifications', 'media' nor 'audiohook'");
+        }
+        if (options.Dialect == "audiohook" && options.AudioHook.ApiKey.Length == 0)
+        {
+            throw new SettingsException("Genesys:AudioHook:ApiKey is required for the audiohook dialect (the integration's API key; set it in the environment: Genesys__AudioHook__ApiKey)");
         }
         try
         {
@@ -272,11 +278,44 @@ internal static class Settings
         {
             throw new SettingsException("Genesys:OrgId and Genesys:MediaSessionIds are required for the media dialect");
         }
-        if (requireCredentials && options.Dialect != "media" && (options.ClientId.Length == 0 || options.ClientSecret.Length == 0))
+        if (requireCredentials && options.Dialect == "notifications" && (options.ClientId.Length == 0 || options.ClientSecret.Length == 0))
         {
             throw new SettingsException("Genesys:ClientId and Genesys:ClientSecret are required to connect to Genesys Cloud (set them in the environment: Genesys__ClientId, Genesys__ClientSecret or Genesys__ClientSecretFile)");
         }
         return options;
+    }
+
+    /// <summary>The AudioHook integration: its key and secret from the environment or files, never logged.</summary>
+    private static AudioHookOptions AudioHook(IConfiguration config)
+    {
+        var d = new AudioHookOptions();
+        var a = config.GetSection("Genesys:AudioHook");
+        var secret = Secret(a, "ClientSecret", "Genesys:AudioHook:");
+        if (secret.Length > 0)
+        {
+            var bytes = new byte[secret.Length];
+            if (!Convert.TryFromBase64String(secret, bytes, out var n) || n < 16)
+            {
+                // the value itself is a secret: it is not echoed
+                throw new SettingsException("Genesys:AudioHook:ClientSecret is not base64 of at least 16 bytes");
+            }
+        }
+        var path = a["Path"] is { Length: > 0 } p ? p : d.Path;
+        if (!path.StartsWith('/'))
+        {
+            throw new SettingsException($"Genesys:AudioHook:Path = '{path}' does not start with /");
+        }
+        return new AudioHookOptions
+        {
+            Path = path,
+            ApiKey = Secret(a, "ApiKey", "Genesys:AudioHook:"),
+            ClientSecret = secret,
+            OrganizationId = a["OrganizationId"] ?? "",
+            MaxBacklog = TimeSpan.FromSeconds(Number(config, "Genesys:AudioHook:MaxBacklogSeconds", (int)d.MaxBacklog.TotalSeconds, 1, 600)),
+            MaxSessions = Number(config, "Genesys:AudioHook:MaxSessions", d.MaxSessions, 1, 1000),
+            ReconnectGrace = TimeSpan.FromSeconds(Number(config, "Genesys:AudioHook:ReconnectGraceSeconds", d.ReconnectGrace.TotalSeconds, 0, 300)),
+            Model = a["Model"] is { Length: > 0 } m ? m : d.Model,
+        };
     }
 
     private static Uri? Url(IConfiguration section, string key)
@@ -290,11 +329,11 @@ internal static class Settings
     }
 
     /// <summary>Secrets come from the environment or a file (Genesys:ClientSecretFile), never from a committed setting.</summary>
-    private static string Secret(IConfiguration section, string key)
+    private static string Secret(IConfiguration section, string key, string prefix = "Genesys:")
     {
         if (section[key + "File"] is { Length: > 0 } file)
         {
-            return File.Exists(file) ? File.ReadAllText(file).Trim() : throw new SettingsException($"Genesys:{key}File names '{file}', which does not exist");
+            return File.Exists(file) ? File.ReadAllText(file).Trim() : throw new SettingsException($"{prefix}{key}File names '{file}', which does not exist");
         }
         return section[key] ?? "";
     }

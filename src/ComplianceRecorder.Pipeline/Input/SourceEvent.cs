@@ -37,7 +37,11 @@ public sealed record CallFinished(string ConversationId, string Reason, DateTime
 /// The socket carrying these calls was down from <see cref="From"/> until <see cref="SourceEvent.ReceivedAt"/>:
 /// whatever was said then was not heard live.
 /// </summary>
-public sealed record SourceDisconnected(IReadOnlyList<string> ConversationIds, DateTimeOffset From, string Reason, DateTimeOffset ReceivedAt) : SourceEvent(ReceivedAt);
+public sealed record SourceDisconnected(IReadOnlyList<string> ConversationIds, DateTimeOffset From, string Reason, DateTimeOffset ReceivedAt) : SourceEvent(ReceivedAt)
+{
+    /// <summary>The gap's detail when the socket was up but nothing could be heard (AudioHook: audio paused, discarded, not recognised).</summary>
+    public string? Detail { get; init; }
+}
 
 /// <summary>A frame that could not be decoded, kept with the reason (raw text, capped; redacted before storing).</summary>
 public sealed record MalformedFrame(string Raw, int Length, string Reason, DateTimeOffset ReceivedAt) : SourceEvent(ReceivedAt);

@@ -51,7 +51,7 @@ public sealed class CoverageTracker
                 {
                     FlushSequences(call, d.ReceivedAt, reset: true);
                     Emitted.Add(new CoverageGapRecorded(call, null, GapKind.Disconnected, d.From, d.ReceivedAt, null, null, 0,
-                        $"source socket down: {d.Reason}"));
+                        d.Detail ?? $"source socket down: {d.Reason}"));
                 }
                 break;
             case CallFinished f:

@@ -1,5 +1,7 @@
+using System.Security.Cryptography;
 using ComplianceRecorder.Development;
 using ComplianceRecorder.Emulator;
+using ComplianceRecorder.Emulator.AudioHook;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 
@@ -23,6 +25,12 @@ internal sealed class DevelopmentParts : IHostedService, IAsyncDisposable
     public Dictionary<string, string?> Settings { get; } = [];
 
     public GenesysEmulator? Emulator { get; private set; }
+
+    /// <summary>In the audiohook demo: the emulator's AudioHook client, started once the recorder listens.</summary>
+    public AudioHookPlayer? AudioHook { get; private set; }
+
+    private AudioHookCredentials? _audioHook;
+    private EmulatorOptions? _emulatorOptions;
 
     public static async Task<DevelopmentParts> StartAsync(IConfiguration config, bool demo, TextWriter output)
     {
@@ -58,6 +66,17 @@ internal sealed class DevelopmentParts : IHostedService, IAsyncDisposable
     {
         var media = config["Genesys:Dialect"] == "media";
         var options = ComplianceRecorder.Settings.Emulator(config, loop: true);
+        _emulatorOptions = options;
+        if (config["Genesys:Dialect"] == "audiohook")
+        {
+            // the integration's key and secret, made for this run; the emulator signs with them as Genesys would
+            _audioHook = new AudioHookCredentials(Convert.ToBase64String(RandomNumberGenerator.GetBytes(24)),
+                Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)), Guid.NewGuid().ToString());
+            Settings["Genesys:AudioHook:ApiKey"] = _audioHook.ApiKey;
+            Settings["Genesys:AudioHook:ClientSecret"] = _audioHook.ClientSecret;
+            Settings["Genesys:AudioHook:ClientSecretFile"] = "";
+            Settings["Genesys:AudioHook:OrganizationId"] = _audioHook.OrganizationId;
+        }
         // media sessions are named up front, so the media demo plays its calls once
         Emulator = await GenesysEmulator.StartAsync(options with { Loop = options.Loop && !media }).ConfigureAwait(false);
         Settings["Genesys:LoginBaseUrl"] = Emulator.BaseUri.ToString();
@@ -74,7 +93,17 @@ internal sealed class DevelopmentParts : IHostedService, IAsyncDisposable
                 Settings[$"Genesys:MediaSessionIds:{i}"] = calls[i].ConversationId;
             }
         }
-        await output.WriteLineAsync($"Genesys emulator on {Emulator.BaseUri} ({(media ? "media" : "notifications")} dialect, speed x{options.Speed})").ConfigureAwait(false);
+        await output.WriteLineAsync($"Genesys emulator on {Emulator.BaseUri} ({(_audioHook is not null ? "audiohook" : media ? "media" : "notifications")} dialect, speed x{options.Speed})").ConfigureAwait(false);
+    }
+
+    /// <summary>The audiohook demo's calls begin once the recorder listens (its address is known only then).</summary>
+    public void Listening(Uri recorder, string path)
+    {
+        if (_audioHook is { } credentials && Emulator is { } emulator && _emulatorOptions is { } o)
+        {
+            var server = new UriBuilder(recorder) { Scheme = recorder.Scheme == "https" ? "wss" : "ws", Path = path }.Uri;
+            AudioHook = AudioHookPlayer.Start(server, credentials, emulator.Scenario, o.Speed, o.Loop);
+        }
     }
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
@@ -83,6 +112,11 @@ internal sealed class DevelopmentParts : IHostedService, IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (AudioHook is { } player)
+        {
+            AudioHook = null;
+            await player.DisposeAsync().ConfigureAwait(false);
+        }
         if (Emulator is { } emulator)
         {
             Emulator = null;

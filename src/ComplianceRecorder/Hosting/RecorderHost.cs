@@ -26,11 +26,17 @@ public sealed class RecorderHost : IAsyncDisposable
 {
     private readonly WebApplication _app;
 
+    private readonly DevelopmentParts _parts;
+
     private RecorderHost(WebApplication app, DevelopmentParts parts)
     {
         _app = app;
+        _parts = parts;
         Emulator = parts.Emulator;
     }
+
+    /// <summary>In the audiohook demo, the emulator's AudioHook client.</summary>
+    public Emulator.AudioHook.AudioHookPlayer? AudioHook => _parts.AudioHook;
 
     public IServiceProvider Services => _app.Services;
 
@@ -87,6 +93,7 @@ public sealed class RecorderHost : IAsyncDisposable
             var host = new RecorderHost(app, parts);
             await app.StartAsync().ConfigureAwait(false);
             host.Url = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+            parts.Listening(host.Url, app.Services.GetRequiredService<GenesysOptions>().AudioHook.Path);
             return host;
         }
         catch (Exception e)

@@ -4,6 +4,8 @@ using ComplianceRecorder.EventStore.Appending;
 using ComplianceRecorder.EventStore.Encryption;
 using ComplianceRecorder.EventStore.Projections;
 using ComplianceRecorder.Genesys;
+using ComplianceRecorder.Genesys.AudioHook;
+using ComplianceRecorder.Genesys.Speech;
 using ComplianceRecorder.Pipeline;
 using ComplianceRecorder.Pipeline.Events;
 using ComplianceRecorder.Pipeline.Input;
@@ -38,7 +40,8 @@ public sealed class RecordingSession(
     TimeProvider time,
     IHostApplicationLifetime lifetime,
     InstanceMembership membership,
-    ILogger<RecordingSession> log) : IHostedLifecycleService, IAsyncDisposable
+    ILogger<RecordingSession> log,
+    AudioHookSource? audioHook = null) : IHostedLifecycleService, IAsyncDisposable
 {
     /// <summary>The named HttpClient the Genesys REST calls go through.</summary>
     public const string HttpClientName = "genesys";
@@ -128,7 +131,7 @@ public sealed class RecordingSession(
         if (open.Count > 0)
         {
             HostLog.Resuming(log, open.Count);
-            if (genesys.Dialect != "media")
+            if (genesys.Dialect == "notifications")
             {
                 genesys = genesys with { ConversationIds = [.. genesys.ConversationIds.Union(open.Select(c => c.Call))] };
             }
@@ -141,6 +144,15 @@ public sealed class RecordingSession(
         if (genesys.Dialect == "media")
         {
             Source = new MediaSource(client, genesys, time, log);
+        }
+        else if (audioHook is not null)
+        {
+            // the first call should not wait for a model to load, and a recognizer that cannot load fails the start here
+            if (audioHook.Recognizer is PocketSphinxRecognizer embedded)
+            {
+                await Task.Run(embedded.Warm, ct).ConfigureAwait(false);
+            }
+            Source = audioHook;
         }
         else
         {

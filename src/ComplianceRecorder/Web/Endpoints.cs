@@ -36,5 +36,6 @@ internal static class Endpoints
         ReportEndpoints.Map(auditors);
         ConsoleEndpoints.Map(viewers, auditors);
         AdminEndpoints.Map(app.MapGroup("").RequireAuthorization(Policies.ComplianceAdmin));
+        AudioHookEndpoints.Map(app);
     }
 }
