@@ -55,6 +55,9 @@ internal static class NumberClassifier
         return n >= 13 ? EntityType.Number : null;
     }
 
+    /// <summary>Whether <paramref name="topic"/> takes a number of this run's length as its own.</summary>
+    public static bool Takes(Topic topic, NumberRun run) => ByTopic(topic, run, run.Digits.Length) is not null;
+
     private static EntityType? ByTopic(Topic topic, NumberRun run, int n) => topic switch
     {
         Topic.Card when n >= 4 => EntityType.Card,

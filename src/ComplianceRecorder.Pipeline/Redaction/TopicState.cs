@@ -177,8 +177,9 @@ internal sealed class TopicState
                 bare = Topics.IsBareEnding(text, m);
             }
         }
-        // "the one ending in 6789" after a social was given: the social's last four, not a card's
-        return bare && conversation.IsSensitive() ? conversation : best;
+        // "the one ending in 6789" after a social was given: the social's last four, not a card's; but only a number
+        // that topic takes ("my account ending in 0012345678" under a social question is still masked as a card's)
+        return bare && conversation.IsSensitive() && NumberClassifier.Takes(conversation, run) ? conversation : best;
     }
 
     // Plain words between two offsets: not numbers, fillers or our own placeholders.

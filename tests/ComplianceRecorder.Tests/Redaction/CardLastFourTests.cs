@@ -152,6 +152,24 @@ public sealed class CardLastFourTests
         Assert.Equal("the one ending in [PHONE]?", s.Redact("the one ending in 4567?", Speaker.Agent, true).Text);
     }
 
+    [Theory]
+    [InlineData("can i have your social security number?", "my account ending in 0012345678", "0012345678")]
+    [InlineData("what's the expiration date?", "on the one ending in 45391488", "45391488")]
+    [InlineData("what's your pin?", "the account ending in 453914880", "453914880")]
+    [InlineData("and the cvv on the back?", "sorry the one ending in 41118823, let me flip it", "41118823")]
+    public void A_bare_ending_in_under_a_topic_that_does_not_take_the_numbers_length_still_masks_it(string question, string answer, string digits)
+    {
+        foreach (var options in new[] { new RedactionOptions(), Keeping })
+        {
+            var s = new RedactionSession(options);
+            s.Redact(question, Speaker.Agent, true);
+            s.Redact("sure", Speaker.Customer, true);
+
+            Assert.DoesNotContain(digits, s.Redact(answer, Speaker.Customer, true).Text, StringComparison.Ordinal);
+            Assert.DoesNotContain(digits, s.Redact($"so that's the one ending in {digits}?", Speaker.Agent, true).Text, StringComparison.Ordinal);
+        }
+    }
+
     [Fact]
     public void A_bare_ending_in_said_first_leaves_no_card_subject_for_later_last_fours()
     {
