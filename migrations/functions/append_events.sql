@@ -4,9 +4,16 @@
 -- versions per call (2k events/s on rebuild); a batch writes each table once. Duplicate skipping is
 -- atomic: the known source keys are looked up only once the stream rows are locked, so two writers of the
 -- same events both succeed.
+-- p_generation (#15): the writer's membership generation, or NULL for a writer that is no instance (single
+-- mode, verbs). The fence is this function's first statement, not a statement of its own before it: a batch
+-- cut off by a silent network mid-way then holds no lock at all (the function runs only once its whole call
+-- has arrived), where a fence sent ahead of the append held the writer's membership row, and with it every
+-- other instance's claim_calls, until TCP gave up.
+-- The earlier signature (without p_generation) goes: a call with eight arguments would match both.
+DROP FUNCTION IF EXISTS append_events(text[], integer[], text[], integer[], jsonb[], jsonb[], text[], text);
 CREATE OR REPLACE FUNCTION append_events(
   p_streams text[], p_expected integer[], p_types text[], p_schemas integer[], p_data jsonb[], p_meta jsonb[],
-  p_source_keys text[], p_writer text)
+  p_source_keys text[], p_writer text, p_generation bigint DEFAULT NULL)
 RETURNS TABLE (idx integer, stream_id text, version integer, seq bigint, duplicate boolean)
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -24,6 +31,17 @@ DECLARE
   i_prev bytea[] := array_fill(NULL::bytea, ARRAY[n]); i_hash bytea[] := array_fill(NULL::bytea, ARRAY[n]);
   v_i integer; v_j integer; v_k integer; v_hash bytea;
 BEGIN
+  -- The writer's membership row, locked FOR SHARE until this append commits, must still hold its generation
+  -- and not be declared lapsed. claim_calls declares an instance lapsed under FOR UPDATE of the same row, so
+  -- either this append commits first (and the taker's gap starts after it) or it is refused here (P0411) and
+  -- nothing of the batch is written.
+  IF p_generation IS NOT NULL THEN
+    PERFORM 1 FROM recorder_instances i WHERE i.name = p_writer AND i.generation = p_generation AND i.lapsed_at IS NULL FOR SHARE;
+    IF NOT FOUND THEN
+      RAISE EXCEPTION 'recorder instance % (generation %) has lost its lease: its calls were taken over and it may not write', p_writer, p_generation
+        USING ERRCODE = 'P0411';
+    END IF;
+  END IF;
   -- appenders share this lock; the projection daemon takes it alone for an instant to learn
   -- that every sequence number below the high-water mark is committed or gone for good
   PERFORM pg_advisory_xact_lock_shared(727274);
@@ -101,7 +119,7 @@ END $$;
 -- is named when this file runs); only the recorder's role may call it.
 DO $$
 BEGIN
-  EXECUTE format('ALTER FUNCTION append_events(text[], integer[], text[], integer[], jsonb[], jsonb[], text[], text) SECURITY DEFINER SET search_path = pg_catalog, %I, pg_temp', current_schema());
+  EXECUTE format('ALTER FUNCTION append_events(text[], integer[], text[], integer[], jsonb[], jsonb[], text[], text, bigint) SECURITY DEFINER SET search_path = pg_catalog, %I, pg_temp', current_schema());
 END $$;
-REVOKE ALL ON FUNCTION append_events(text[], integer[], text[], integer[], jsonb[], jsonb[], text[], text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION append_events(text[], integer[], text[], integer[], jsonb[], jsonb[], text[], text) TO compliance_recorder;
+REVOKE ALL ON FUNCTION append_events(text[], integer[], text[], integer[], jsonb[], jsonb[], text[], text, bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION append_events(text[], integer[], text[], integer[], jsonb[], jsonb[], text[], text, bigint) TO compliance_recorder;

@@ -1,7 +1,6 @@
--- Called in the append's own transaction, before append_events: the writer's membership row, locked FOR
--- SHARE until the append commits, must still hold the writer's generation and not be declared lapsed.
--- claim_calls declares an instance lapsed under FOR UPDATE of the same row, so either this append commits
--- first (and the taker's gap starts after it) or it is refused here (P0411) and nothing of it is written.
+-- Called by claim_calls, first: the caller's membership row, locked FOR SHARE until its claim commits, must
+-- still hold the caller's generation and not be declared lapsed (P0411). Appends check the same inside
+-- append_events (p_generation), so that no statement of theirs holds this row before the append has arrived.
 CREATE OR REPLACE FUNCTION writer_fence(p_name text, p_generation bigint)
 RETURNS void LANGUAGE plpgsql AS $$
 BEGIN

@@ -65,17 +65,9 @@ public sealed class EventStore(NpgsqlDataSource db, string writer, AppendedHeads
             meta[i] = "{}";
         }
         await using var round = db.CreateBatch();
-        var generation = lease?.Generation;
-        var fenced = generation is not null;
-        if (fenced)
-        {
-            // first in the same implicit transaction: a lapsed writer's batch is refused whole (P0411)
-            var fence = new NpgsqlBatchCommand("SELECT writer_fence($1, $2)");
-            fence.Parameters.Add(new NpgsqlParameter { Value = lease!.Name, NpgsqlDbType = NpgsqlDbType.Text });
-            fence.Parameters.Add(new NpgsqlParameter { Value = generation!.Value, NpgsqlDbType = NpgsqlDbType.Bigint });
-            round.BatchCommands.Add(fence);
-        }
-        var cmd = new NpgsqlBatchCommand("SELECT idx, stream_id, version, seq, duplicate FROM append_events($1, $2, $3, $4, $5, $6, $7, $8)");
+        // the fence is checked inside append_events (p_generation), under the writer's membership row lock: a lapsed
+        // writer's batch is refused whole (P0411), and no statement of it holds a lock before the append has arrived
+        var cmd = new NpgsqlBatchCommand("SELECT idx, stream_id, version, seq, duplicate FROM append_events($1, $2, $3, $4, $5, $6, $7, $8, $9)");
         round.BatchCommands.Add(cmd);
         cmd.Parameters.Add(new NpgsqlParameter { Value = streams, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         cmd.Parameters.Add(new NpgsqlParameter { Value = expected, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Integer });
@@ -85,6 +77,7 @@ public sealed class EventStore(NpgsqlDataSource db, string writer, AppendedHeads
         cmd.Parameters.Add(new NpgsqlParameter { Value = meta, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb });
         cmd.Parameters.Add(new NpgsqlParameter { Value = keys, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         cmd.Parameters.Add(new NpgsqlParameter { Value = writer, NpgsqlDbType = NpgsqlDbType.Text });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = lease?.Generation is { } generation ? generation : DBNull.Value, NpgsqlDbType = NpgsqlDbType.Bigint });
         if (shred is not null)
         {
             var destroy = new NpgsqlBatchCommand("SELECT shred_data_keys($1)");
@@ -104,10 +97,6 @@ public sealed class EventStore(NpgsqlDataSource db, string writer, AppendedHeads
             // a batch without a transaction runs in one implicit transaction: every event commits, or none
             await using (var reader = await round.ExecuteReaderAsync(ct).ConfigureAwait(false))
             {
-                if (fenced)
-                {
-                    await reader.NextResultAsync(ct).ConfigureAwait(false);
-                }
                 while (await reader.ReadAsync(ct).ConfigureAwait(false))
                 {
                     result[reader.GetInt32(0) - 1] = new Appended(reader.GetString(1), reader.GetInt32(2), reader.GetInt64(3), reader.GetBoolean(4));

@@ -17,9 +17,10 @@ public sealed record CallClaim(string Call, bool Mine, bool Covered, bool FoundF
 
 /// <summary>
 /// This recorder's membership among the instances on one store (#15): it joins at start (a new generation,
-/// which fences every append from then on), renews its lease every heartbeat and, in the same beat, runs the
-/// periodic claim, which declares lapsed every instance whose lease ran out and gives their calls to live
-/// ones. Told that its own generation was declared lapsed (it was cut off from the store past its lease and
+/// which fences every append from then on), renews its lease every heartbeat and, in a loop of its own at the same
+/// pace, runs the periodic claim, which declares lapsed every instance whose lease ran out and gives their calls to
+/// live ones (a claim slowed by the calls it hands this instance, their subscriptions and gaps, must not delay the
+/// renewal: a busy survivor would miss its own lease and be declared lapsed by the instance it was covering for). Told that its own generation was declared lapsed (it was cut off from the store past its lease and
 /// another instance took its calls over), it stops the host, writing nothing more: the store refuses its
 /// appends anyway. At stop it leaves, which frees its calls at once.
 /// </summary>
@@ -36,13 +37,15 @@ public sealed class InstanceMembership(
     private Task _beats = Task.CompletedTask;
     // "live", or "leaving" once a stop hands the calls over: every heartbeat says which
     private volatile string _state = "live";
+    // set by the heartbeat's loop, read by the claim's
+    private volatile string? _lapsed;
 
     public string Name => lease.Name;
 
     public string Mode => options.Value.Mode;
 
     /// <summary>Why this instance stopped recording on its own: its generation was declared lapsed.</summary>
-    public string? Lapsed { get; private set; }
+    public string? Lapsed => _lapsed;
 
     /// <summary>Each periodic claim's answer (this instance's calls, and calls that changed holders); the recording follows them.</summary>
     public Func<IReadOnlyList<CallClaim>, CancellationToken, Task>? Claimed { get; set; }
@@ -64,7 +67,9 @@ public sealed class InstanceMembership(
             ?? throw new InvalidOperationException("the store gave no generation to a joining instance");
         lease.Generation = generation;
         HostLog.InstanceJoined(log, lease.Name, generation, options.Value.Mode);
-        _beats = Task.Run(() => BeatLoopAsync(generation, _stop.Token), CancellationToken.None);
+        _beats = Task.WhenAll(
+            Task.Run(() => BeatLoopAsync(generation, _stop.Token), CancellationToken.None),
+            Task.Run(() => ClaimLoopAsync(_stop.Token), CancellationToken.None));
     }
 
     /// <summary>The calls just found: who follows each (claimed now if nobody does yet).</summary>
@@ -116,6 +121,7 @@ public sealed class InstanceMembership(
         {
             return new HashSet<string>();
         }
+        var since = await StoreNowAsync(ct).ConfigureAwait(false);
         _state = "leaving";
         if (await BeatAsync(generation, _state, ct).ConfigureAwait(false) is null)
         {
@@ -134,10 +140,37 @@ public sealed class InstanceMembership(
         }
         if (handed.Count > 0)
         {
+            // named in the store is not heard: under load a taker's subscription took longer than the overlap, and finals
+            // said meanwhile were lost without a gap. So, within the same bound again, until each taker has recorded a
+            // segment of the call since this instance began leaving (a call silent all along has nothing to lose)
+            deadline = time.GetTimestamp() + (long)(2 * options.Value.LeaseSeconds * time.TimestampFrequency);
+            while (await UnheardByTakersAsync(handed, since, ct).ConfigureAwait(false) > 0 && time.GetTimestamp() <= deadline)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(100), time, ct).ConfigureAwait(false);
+            }
             await Task.Delay(overlap, time, ct).ConfigureAwait(false);
         }
         HostLog.HandedOver(log, handed.Count, following.Count);
         return handed;
+    }
+
+    private async Task<DateTime> StoreNowAsync(CancellationToken ct)
+    {
+        await using var cmd = db.CreateCommand("SELECT clock_timestamp()");
+        return (DateTime)(await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false))!;
+    }
+
+    /// <summary>Of <paramref name="calls"/>, how many no other writer has recorded a segment of since <paramref name="since"/>.</summary>
+    private async Task<long> UnheardByTakersAsync(IReadOnlyCollection<string> calls, DateTime since, CancellationToken ct)
+    {
+        await using var cmd = db.CreateCommand("""
+            SELECT count(*) FROM unnest($1) c(id)
+             WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.stream_id = c.id AND e.type = 'segment_recorded' AND e.writer <> $2 AND e.recorded_at >= $3)
+            """);
+        cmd.Parameters.Add(new NpgsqlParameter { Value = calls.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = lease.Name, NpgsqlDbType = NpgsqlDbType.Text });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = since, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+        return (long)(await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false))!;
     }
 
     private async Task<bool> OthersLiveAsync(CancellationToken ct)
@@ -190,7 +223,34 @@ public sealed class InstanceMembership(
         await _beats.ConfigureAwait(false);
     }
 
-    private async Task BeatLoopAsync(long generation, CancellationToken ct)
+    private Task BeatLoopAsync(long generation, CancellationToken ct) => EveryBeatAsync(async () =>
+    {
+        if (await BeatAsync(generation, _state, ct).ConfigureAwait(false) is null)
+        {
+            _lapsed = $"instance {lease.Name} (generation {generation}) lost its lease: another instance declared it lapsed and took its calls over";
+            HostLog.InstanceLapsed(log, lease.Name, generation);
+            lifetime.StopApplication();
+            return false;
+        }
+        return true;
+    }, ct);
+
+    private Task ClaimLoopAsync(CancellationToken ct) => EveryBeatAsync(async () =>
+    {
+        // only once the recording can follow what it is given: a gap the store hands over is handed once
+        if (Claimed is { } claimed && Lapsed is null)
+        {
+            var claims = await ClaimAsync((IReadOnlyCollection<string>?)null, ct).ConfigureAwait(false);
+            if (claims.Count > 0)
+            {
+                await claimed(claims, ct).ConfigureAwait(false);
+            }
+        }
+        return Lapsed is null;
+    }, ct);
+
+    /// <summary>Runs <paramref name="beat"/> every heartbeat until it answers false or the stop comes.</summary>
+    private async Task EveryBeatAsync(Func<Task<bool>> beat, CancellationToken ct)
     {
         var every = TimeSpan.FromSeconds(options.Value.HeartbeatSeconds);
         while (!ct.IsCancellationRequested)
@@ -198,21 +258,9 @@ public sealed class InstanceMembership(
             try
             {
                 await Task.Delay(every, time, ct).ConfigureAwait(false);
-                if (await BeatAsync(generation, _state, ct).ConfigureAwait(false) is null)
+                if (!await beat().ConfigureAwait(false))
                 {
-                    Lapsed = $"instance {lease.Name} (generation {generation}) lost its lease: another instance declared it lapsed and took its calls over";
-                    HostLog.InstanceLapsed(log, lease.Name, generation);
-                    lifetime.StopApplication();
                     return;
-                }
-                // only once the recording can follow what it is given: a gap the store hands over is handed once
-                if (Claimed is { } claimed)
-                {
-                    var claims = await ClaimAsync((IReadOnlyCollection<string>?)null, ct).ConfigureAwait(false);
-                    if (claims.Count > 0)
-                    {
-                        await claimed(claims, ct).ConfigureAwait(false);
-                    }
                 }
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)

@@ -81,9 +81,18 @@ public sealed class SchemaEquivalenceTests
 
         Assert.Contains(current, l => l.StartsWith("function append_events(", StringComparison.Ordinal) && l.Contains("security_definer=true", StringComparison.Ordinal));
         Assert.Contains(current, l => l.StartsWith("trigger CREATE TRIGGER events_no_truncate", StringComparison.Ordinal));
-        var differences = SchemaSnapshot.Differences(earlier, "001-007", current, "current-state files");
+        var differences = SchemaSnapshot.Differences(Unchanged(earlier), "001-007", Unchanged(current), "current-state files");
         Assert.True(differences.Count == 0, string.Join("\n", differences));
     }
+
+    /// <summary>
+    /// Function files changed since the earlier layout (a new line in CHECKSUMS): their current body is not the one
+    /// that layout left, by design; adopting a store upgrades them as any shipped version.
+    /// </summary>
+    private static readonly string[] ChangedSinceEarlierLayout = ["append_events"];
+
+    private static List<string> Unchanged(IReadOnlyList<string> snapshot) =>
+        [.. snapshot.Where(l => !ChangedSinceEarlierLayout.Any(f => l.StartsWith($"function {f}(", StringComparison.Ordinal) || l.StartsWith($"grant on function {f}(", StringComparison.Ordinal)))];
 
     [Fact]
     public async Task A_function_body_one_character_apart_is_a_difference_the_comparison_names()

@@ -20,7 +20,7 @@ public sealed class RecorderExitTests(Database db) : IClassFixture<Database>
 
         // the schema changes under the running recorder: no retry can make an append succeed now
         // (by the schema's owner: the recorder's own role can alter nothing)
-        await using (var rename = db.OwnerDataSource.CreateCommand("ALTER FUNCTION append_events(text[], integer[], text[], integer[], jsonb[], jsonb[], text[], text) RENAME TO append_events_gone"))
+        await using (var rename = db.OwnerDataSource.CreateCommand("ALTER FUNCTION append_events(text[], integer[], text[], integer[], jsonb[], jsonb[], text[], text, bigint) RENAME TO append_events_gone"))
         {
             await rename.ExecuteNonQueryAsync();
         }
