@@ -67,7 +67,12 @@ public sealed class EventStore(NpgsqlDataSource db, string writer, AppendedHeads
         await using var round = db.CreateBatch();
         // the fence is checked inside append_events (p_generation), under the writer's membership row lock: a lapsed
         // writer's batch is refused whole (P0411), and no statement of it holds a lock before the append has arrived
-        var cmd = new NpgsqlBatchCommand("SELECT idx, stream_id, version, seq, duplicate FROM append_events($1, $2, $3, $4, $5, $6, $7, $8, $9)");
+        // unfenced (single mode, verbs), the call leaves p_generation to its default: the same call then reaches the
+        // append of a store not yet migrated to the fence, as a recorder of the earlier build does
+        var generation = lease?.Generation;
+        var cmd = new NpgsqlBatchCommand(generation is null
+            ? "SELECT idx, stream_id, version, seq, duplicate FROM append_events($1, $2, $3, $4, $5, $6, $7, $8)"
+            : "SELECT idx, stream_id, version, seq, duplicate FROM append_events($1, $2, $3, $4, $5, $6, $7, $8, $9)");
         round.BatchCommands.Add(cmd);
         cmd.Parameters.Add(new NpgsqlParameter { Value = streams, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         cmd.Parameters.Add(new NpgsqlParameter { Value = expected, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Integer });
@@ -77,7 +82,10 @@ public sealed class EventStore(NpgsqlDataSource db, string writer, AppendedHeads
         cmd.Parameters.Add(new NpgsqlParameter { Value = meta, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb });
         cmd.Parameters.Add(new NpgsqlParameter { Value = keys, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         cmd.Parameters.Add(new NpgsqlParameter { Value = writer, NpgsqlDbType = NpgsqlDbType.Text });
-        cmd.Parameters.Add(new NpgsqlParameter { Value = lease?.Generation is { } generation ? generation : DBNull.Value, NpgsqlDbType = NpgsqlDbType.Bigint });
+        if (generation is not null)
+        {
+            cmd.Parameters.Add(new NpgsqlParameter { Value = generation.Value, NpgsqlDbType = NpgsqlDbType.Bigint });
+        }
         if (shred is not null)
         {
             var destroy = new NpgsqlBatchCommand("SELECT shred_data_keys($1)");

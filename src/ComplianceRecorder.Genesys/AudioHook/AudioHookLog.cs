@@ -29,8 +29,8 @@ internal static partial class AudioHookLog
     [LoggerMessage(EventId = 1108, Level = LogLevel.Warning, Message = "AudioHook session {Session}: position {Position:F2} s is {Drift:F2} s from the samples received")]
     public static partial void PositionDrift(ILogger log, string session, double position, double drift);
 
-    [LoggerMessage(EventId = 1109, Level = LogLevel.Warning, Message = "AudioHook session {Session}: Genesys reported error {Code} ({Message})")]
-    public static partial void ClientError(ILogger log, string session, int code, string message);
+    [LoggerMessage(EventId = 1109, Level = LogLevel.Warning, Message = "AudioHook session {Session}: Genesys reported error {Code}")]
+    public static partial void ClientError(ILogger log, string session, int code);
 
     [LoggerMessage(EventId = 1110, Level = LogLevel.Warning, Message = "AudioHook session {Session} of call {Call} ended without a close: {Reason}")]
     public static partial void Dropped(ILogger log, string session, string call, string reason);

@@ -277,15 +277,18 @@ internal sealed class AudioHookSession(WebSocket ws, string sessionId, string? o
             case "update":
                 break;
             case "error":
-                var message = Text(parameters, "message") ?? "";
-                AudioHookLog.ClientError(log, sessionId, parameters.ValueKind == JsonValueKind.Object && parameters.TryGetProperty("code", out var code) && code.ValueKind == JsonValueKind.Number && code.TryGetInt32(out var c) ? c : 0,
-                    message[..Math.Min(message.Length, 200)]);
+                // the code only: the client's message is its own text, which may quote what was said (read for its type alone)
+                _ = Text(parameters, "message");
+                AudioHookLog.ClientError(log, sessionId, parameters.ValueKind == JsonValueKind.Object && parameters.TryGetProperty("code", out var code) && code.ValueKind == JsonValueKind.Number && code.TryGetInt32(out var c) ? c : 0);
                 break;
             case "close" when _state is not State.Closed:
                 _state = State.Closed;
                 await SendAsync("closed", null).ConfigureAwait(false);
                 // the close is honoured whatever its reason field holds: a reason of the wrong type is no reason
-                var reason = parameters.ValueKind == JsonValueKind.Object && parameters.TryGetProperty("reason", out var r) && r.ValueKind == JsonValueKind.String ? r.GetString()! : "";
+                // and only the protocol's reasons are kept: the client's own text reaches neither a log line nor the clear data of an event
+                var reason = parameters.ValueKind == JsonValueKind.Object && parameters.TryGetProperty("reason", out var r) && r.ValueKind == JsonValueKind.String
+                    ? r.GetString() switch { "end" => "end", "error" => "error", "disconnect" => "disconnect", "reconnect" => "reconnect", _ => "unknown" }
+                    : "";
                 if (_call.Length > 0)
                 {
                     AudioHookLog.Closed(log, sessionId, _call, reason);
@@ -326,8 +329,16 @@ internal sealed class AudioHookSession(WebSocket ws, string sessionId, string? o
             await DisconnectAsync("unauthorized", "open's organizationId is not the upgrade's").ConfigureAwait(false);
             return;
         }
+        if (!Guid.TryParse(call, out var g))
+        {
+            // a conversation id is a GUID: anything else (an empty one held a session slot for ever) is refused, and it
+            // is written in one canonical form, so one call is one stream whatever case the client used
+            await DisconnectAsync("error", "open's conversationId is not a GUID").ConfigureAwait(false);
+            return;
+        }
+        call = g.ToString("D");
         var offer = ChooseMedia(parameters);
-        var probe = Guid.TryParse(call, out var g) && g == Guid.Empty;
+        var probe = g == Guid.Empty;
         if (!probe && await ClaimAsync(call, now).ConfigureAwait(false) is { Outcome: var outcome, Timeline: var timeline })
         {
             if (outcome == ClaimOutcome.OverLimit)

@@ -75,7 +75,7 @@ public sealed class AudioHookSource(AudioHookOptions options, ISpeechRecognizer 
     {
         var now = time.GetUtcNow();
         var refusal = MessageSignature.Check(header, requestTarget, authority, options, now);
-        if (refusal is null && options.ClientSecret.Length > 0 && !FirstUse(header("Signature")!, now))
+        if (refusal is null && options.ClientSecret.Length > 0 && !FirstUse(MessageSignature.Bytes(header("Signature")!), now))
         {
             refusal = "the signature was used before (a replayed upgrade)";
         }

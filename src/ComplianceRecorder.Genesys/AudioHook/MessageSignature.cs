@@ -23,6 +23,16 @@ public static class MessageSignature
     /// <param name="header">A request header by name (case-insensitive), or null.</param>
     /// <param name="requestTarget">Path and query, as sent.</param>
     /// <param name="authority">The Host header.</param>
+    /// <summary>
+    /// A checked Signature header's signature itself, in one form: what a replay cache must key on, as the label
+    /// is not signed and base64 may carry whitespace, so the same signature can be sent under many spellings.
+    /// </summary>
+    public static string Bytes(string signature)
+    {
+        var start = signature.IndexOf("=:", StringComparison.Ordinal) + 2;
+        return Convert.ToHexString(Convert.FromBase64String(signature[start..^1]));
+    }
+
     /// <param name="now">Null skips the created/expires checks (for the protocol's test vector).</param>
     public static string? Check(Func<string, string?> header, string requestTarget, string authority, AudioHookOptions options, DateTimeOffset? now)
     {
@@ -84,8 +94,9 @@ public static class MessageSignature
         }
         if (now is { } t)
         {
-            var at = DateTimeOffset.FromUnixTimeSeconds(created);
-            if (at > t + CreatedSkew || at < t - MaxAge || DateTimeOffset.FromUnixTimeSeconds(expires) < t)
+            // compared as seconds: a time past year 9999 is a stale signature, not an exception
+            var s = t.ToUnixTimeSeconds();
+            if (created > s + (long)CreatedSkew.TotalSeconds || created < s - (long)MaxAge.TotalSeconds || expires < s)
             {
                 return "the signature is not current (created, expires)";
             }

@@ -129,11 +129,13 @@ public sealed class AudioHookContractTests(AudioHookHost host, ITestOutputHelper
     }
 
     [Fact]
-    public async Task A_replayed_upgrade_is_refused_with_401()
+    public async Task A_replayed_upgrade_is_refused_with_401_under_any_spelling_of_its_signature()
     {
-        var headers = AudioHookClient.SignedHeaders(host.Socket, host.Credentials, Guid.NewGuid().ToString());
-        async Task<int> UpgradeAsync()
+        var signed = AudioHookClient.SignedHeaders(host.Socket, host.Credentials, Guid.NewGuid().ToString());
+        async Task<int> UpgradeAsync(Func<string, string, string>? respell = null)
         {
+            // the label is not signed and base64 may carry whitespace: neither makes the same signature a new one
+            var headers = signed.Select(h => (h.Item1, respell is null ? h.Item2 : respell(h.Item1, h.Item2)));
             using var ws = new System.Net.WebSockets.ClientWebSocket();
             ws.Options.CollectHttpResponseDetails = true;
             foreach (var (name, value) in headers)
@@ -154,6 +156,8 @@ public sealed class AudioHookContractTests(AudioHookHost host, ITestOutputHelper
 
         Assert.Equal(101, await UpgradeAsync());
         Assert.Equal(401, await UpgradeAsync());
+        Assert.Equal(401, await UpgradeAsync((_, v) => v.Replace("sig1=", "zz=", StringComparison.Ordinal)));
+        Assert.Equal(401, await UpgradeAsync((name, v) => name == "Signature" ? v.Insert(v.IndexOf("=:", StringComparison.Ordinal) + 6, " ") : v));
         Assert.Contains(host.Logs.Lines, l => l.Contains("the signature was used before (a replayed upgrade)", StringComparison.Ordinal));
     }
 
@@ -200,6 +204,18 @@ public sealed class AudioHookContractTests(AudioHookHost host, ITestOutputHelper
         await host.CallEndedAsync(id);
         Assert.True(await host.SegmentsAsync(id, "INTERNAL") > 0, "the holder's speech after the intruder left is recorded");
         Assert.Equal(0, await host.LateArrivalsAsync(id));
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("not-a-conversation")]
+    public async Task An_open_whose_conversation_id_is_not_a_guid_is_refused_with_disconnect(string id)
+    {
+        // an empty id was opened, held a session slot for ever and was never ended
+        var outcome = await AudioHookClient.PlayAsync(host.Socket, host.Credentials, ShortCall() with { ConversationId = id }, 4);
+
+        Assert.Contains("disconnect", outcome.Received);
+        Assert.DoesNotContain("opened", outcome.Received);
     }
 
     [Fact]
