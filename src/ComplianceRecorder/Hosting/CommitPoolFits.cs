@@ -3,9 +3,9 @@ using Microsoft.Extensions.Options;
 namespace ComplianceRecorder.Hosting;
 
 /// <summary>
-/// Each commit connection is held from the recorder's pool for as long as it runs; with the pool given over to
-/// them, reads, the projection daemon and the membership heartbeat would queue behind commits, so the start
-/// refuses a count that leaves less than half the pool to the rest.
+/// Each commit connection borrows one of the recorder's pooled connections per batch, and under load always has a
+/// batch in flight; with the pool given over to them, reads, the projection daemon and the membership heartbeat
+/// would queue behind commits, so the start refuses a count that leaves less than half the pool to the rest.
 /// </summary>
 internal sealed class CommitPoolFits(int maxPoolSize) : IValidateOptions<RecorderOptions>
 {
