@@ -34,6 +34,9 @@ public sealed class NotificationsSource : ITranscriptSource
     /// <summary>Whether a call is followed (placed on a channel) now.</summary>
     public bool Follows(string conversationId) => _placement.Follows(conversationId);
 
+    /// <summary>Whether this source heard the call end: its end may not be durable yet, but the call is over.</summary>
+    public bool Finished(string conversationId) => _placement.Finished(conversationId);
+
     /// <summary>The calls followed now.</summary>
     public IReadOnlyCollection<string> Followed => _placement.Followed;
 

@@ -31,12 +31,22 @@ internal sealed class ChannelPlacement(GenesysOptions options, TimeProvider time
     // calls another recorder instance follows (#15): not claimed again at each of their queue events
     private readonly ConcurrentDictionary<string, bool> _elsewhere = new();
 
+    // calls this instance heard end, with when: while their end is not durable yet (the store is slow or down) the
+    // store still names this instance their holder, and taking them over again would record their end again, each
+    // time after a "never subscribed" gap that is false
+    private readonly ConcurrentDictionary<string, long> _finished = new();
+    private static readonly TimeSpan FinishedKept = TimeSpan.FromMinutes(30);
+    private long _finishedSwept;
+
     public bool Follows(string conversationId) => _calls.ContainsKey(conversationId);
 
     public IReadOnlyCollection<string> Followed => [.. _calls.Keys];
 
     /// <summary>Followed here, or known to be another instance's.</summary>
     public bool Known(string conversationId) => _calls.ContainsKey(conversationId) || _elsewhere.ContainsKey(conversationId);
+
+    /// <summary>This instance heard the call end (within the last half hour).</summary>
+    public bool Finished(string conversationId) => _finished.ContainsKey(conversationId);
 
     /// <summary>The call ended, or this instance takes it over: no longer another's.</summary>
     public void Forget(string conversationId) => _elsewhere.TryRemove(conversationId, out _);
@@ -228,6 +238,7 @@ internal sealed class ChannelPlacement(GenesysOptions options, TimeProvider time
         }
         await observer.NextAsync(f, ct).ConfigureAwait(false);
         Leave(f.ConversationId);
+        Remember(f.ConversationId);
     }
 
     /// <summary>Genesys accepted the call's topic: when it was found, if it had been waiting.</summary>
@@ -261,6 +272,26 @@ internal sealed class ChannelPlacement(GenesysOptions options, TimeProvider time
 
     public JsonArray SubscriptionList(NotificationChannel channel) =>
         Topics.Body(FixedTopics(channel).Concat(channel.Calls.Keys.Select(Topics.Transcription)));
+
+    /// <summary>Keeps the call's end, and lets go of ends older than <see cref="FinishedKept"/> (a store down longer keeps its calls named here).</summary>
+    private void Remember(string call)
+    {
+        var now = time.GetTimestamp();
+        _finished[call] = now;
+        // swept once a minute, not at every end: a busy center ends calls by the thousand
+        var swept = Interlocked.Read(ref _finishedSwept);
+        if (time.GetElapsedTime(swept, now) < TimeSpan.FromMinutes(1) || Interlocked.CompareExchange(ref _finishedSwept, now, swept) != swept)
+        {
+            return;
+        }
+        foreach (var (old, at) in _finished)
+        {
+            if (time.GetElapsedTime(at, now) > FinishedKept)
+            {
+                _finished.TryRemove(old, out _);
+            }
+        }
+    }
 
     /// <summary>The call is over: its topic leaves its channel, as Genesys' own blueprint does.</summary>
     private void Leave(string call)

@@ -298,7 +298,9 @@ public sealed class RecordingSession(
     {
         foreach (var claim in claims)
         {
-            if (!claim.Mine || (source.Follows(claim.Call) && claim.GapFrom is null))
+            // a call this instance heard end is not taken again while its end waits to be durable: the store names
+            // its holder until then, and each pass would record the end again after a false "never subscribed" gap
+            if (!claim.Mine || (claim.GapFrom is null && (source.Follows(claim.Call) || source.Finished(claim.Call))))
             {
                 continue;
             }

@@ -158,7 +158,9 @@ public sealed class InstanceFailoverTests
     {
         await using var own = await OwnDatabase.StartAsync();
         var db = own.Db;
-        await using var emulator = await GenesysEmulator.StartAsync(new EmulatorOptions { Scenario = ScenarioFile(), Speed = 2 });
+        // calls long enough that, on a loaded machine, i1 joins, i2 is cut off and i1 takes over while they still
+        // speak: with calls of 17 s, i1 sometimes started after the last final and had nothing to caption or take
+        await using var emulator = await GenesysEmulator.StartAsync(new EmulatorOptions { Scenario = ScenarioFile(48, everyMs: 2000), Speed = 2 });
         var builder = new Npgsql.NpgsqlConnectionStringBuilder(db.ConnectionString);
         await using var relay = new TcpProxy(builder.Host!, builder.Port);
         var cut = new Npgsql.NpgsqlConnectionStringBuilder(db.ConnectionString) { Host = "127.0.0.1", Port = relay.Port, Pooling = false }.ConnectionString;
@@ -216,6 +218,46 @@ public sealed class InstanceFailoverTests
             Assert.Equal(Enumerable.Range(0, Calls).Select(c => $"c0a80015-0000-4000-8000-{c:D12}"), heard.Select(h => h.Call).Distinct().Order());
             var fromI2 = await db.ScalarAsync<long>($"SELECT count(DISTINCT stream_id) FROM events WHERE writer = 'i2' AND seq IN ({string.Join(",", heard.Select(h => h.Seq))})");
             Assert.True(byI2.Length == fromI2, $"{fromI2} of {byI2.Length} calls i2 recorded were captioned by i1 with i2's finals:\n{recorders["i1"].Output}");
+        }
+        finally
+        {
+            await DisposeAllAsync(recorders);
+        }
+    }
+
+    /// <summary>
+    /// While its appends wait (the events table locked), an instance hears its call end: the store names it the call's
+    /// holder until the end is durable, and each claim pass took the call over again (re-subscribed, ended again).
+    /// </summary>
+    [Fact]
+    public async Task A_call_an_instance_heard_end_is_not_taken_over_again_while_its_end_waits_for_the_store()
+    {
+        await using var own = await OwnDatabase.StartAsync();
+        var db = own.Db;
+        await using var emulator = await GenesysEmulator.StartAsync(new EmulatorOptions { Scenario = ScenarioFile(6, everyMs: 1000), Speed = 2 });
+        var recorders = new Dictionary<string, RecorderProcess> { ["i1"] = RecorderProcess.Start(InstanceSettings(emulator, db.ConnectionString, "i1", "partitioned")) };
+        try
+        {
+            await AllListeningAsync(db, recorders);
+            await Until(db, recorders, $"SELECT count(DISTINCT stream_id) = {Calls} FROM events WHERE type = 'segment_recorded'");
+            // the owner holds the events table: reads and claims go on, appends wait
+            await using (var holding = await db.OwnerDataSource.OpenConnectionAsync())
+            {
+                await using var tx = await holding.BeginTransactionAsync();
+                await using (var lockEvents = new Npgsql.NpgsqlCommand("LOCK TABLE events IN EXCLUSIVE MODE", holding, tx))
+                {
+                    await lockEvents.ExecuteNonQueryAsync();
+                }
+                // the calls end meanwhile (their last line is 3 s after their start at speed 2), and a claim pass runs every second
+                await Task.Delay(TimeSpan.FromSeconds(12));
+                await tx.RollbackAsync();
+            }
+            await Until(db, recorders, $"SELECT count(*) = {Calls} FROM events WHERE type = 'call_ended'");
+            var code = await recorders["i1"].TerminateAsync(TimeSpan.FromSeconds(60));
+            Assert.True(code == 0, $"i1 exited {code}:\n{recorders["i1"].Output}");
+            Assert.DoesNotContain("Taking over call", recorders["i1"].Output, StringComparison.Ordinal);
+            Assert.True(await db.ScalarAsync<long>("SELECT count(*) FROM events WHERE type = 'coverage_gap_recorded'") == 0, await GapsAsync(db));
+            await AssertEveryFinalOnceAsync(db, 6);
         }
         finally
         {
@@ -339,7 +381,22 @@ public sealed class InstanceFailoverTests
         var deadline = DateTime.UtcNow.AddSeconds(seconds);
         while (!(await db.ScalarAsync<bool?>(sql) ?? false) || (also is not null && !also()))
         {
-            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting for {sql}; the recorders printed:\n" + string.Join("\n", recorders.Select(r => $"--- {r.Key}\n{r.Value.Output}")));
+            if (DateTime.UtcNow >= deadline)
+            {
+                // who waits on whom in the store, beside what the recorders printed: a stall's cause is in the locks
+                var sessions = await db.ScalarAsync<string>("""
+                    SELECT coalesce(string_agg(format('pid %s %s %s/%s since %s blocked by %s: %s', a.pid, a.state, a.wait_event_type, a.wait_event,
+                           a.xact_start, pg_blocking_pids(a.pid), left(a.query, 160)), E'\n'), 'no sessions')
+                      FROM pg_stat_activity a WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()
+                    """) + "\n" + await db.ScalarAsync<string>("""
+                    SELECT coalesce(string_agg(format('lock %s %s %s/%s/%s %s granted %s', l.pid, l.locktype, l.classid, l.objid, l.relation::regclass, l.mode, l.granted), E'\n'), 'no locks')
+                      FROM pg_locks l WHERE (l.locktype IN ('advisory', 'transactionid', 'tuple') OR NOT l.granted)
+                       AND l.pid IN (SELECT a.pid FROM pg_stat_activity a WHERE a.datname = current_database())
+                    """);
+                // the store's sessions last: a report cut to its tail still shows them
+                Assert.Fail($"timed out waiting for {sql}; the recorders printed:\n"
+                    + string.Join("\n", recorders.Select(r => $"--- {r.Key}\n{r.Value.Output}")) + $"\n--- the store's sessions and locks:\n{sessions}");
+            }
             await Task.Delay(100);
         }
     }
