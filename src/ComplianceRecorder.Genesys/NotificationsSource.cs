@@ -34,8 +34,11 @@ public sealed class NotificationsSource : ITranscriptSource
     /// <summary>Whether a call is followed (placed on a channel) now.</summary>
     public bool Follows(string conversationId) => _placement.Follows(conversationId);
 
-    /// <summary>Whether this source heard the call end: its end may not be durable yet, but the call is over.</summary>
-    public bool Finished(string conversationId) => _placement.Finished(conversationId);
+    /// <summary>
+    /// Whether the call is this source's already: followed, being placed after its claim, or heard end (its end
+    /// may not be durable yet, and the store names its holder until it is, but the call is over).
+    /// </summary>
+    public bool Holds(string conversationId) => _placement.Holds(conversationId);
 
     /// <summary>The calls followed now.</summary>
     public IReadOnlyCollection<string> Followed => _placement.Followed;

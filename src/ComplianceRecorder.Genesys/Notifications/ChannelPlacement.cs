@@ -38,6 +38,9 @@ internal sealed class ChannelPlacement(GenesysOptions options, TimeProvider time
     private static readonly TimeSpan FinishedKept = TimeSpan.FromMinutes(30);
     private long _finishedSwept;
 
+    // calls found here whose claim is under way: the store may name this instance before they are placed
+    private readonly ConcurrentDictionary<string, bool> _claiming = new();
+
     public bool Follows(string conversationId) => _calls.ContainsKey(conversationId);
 
     public IReadOnlyCollection<string> Followed => [.. _calls.Keys];
@@ -45,8 +48,13 @@ internal sealed class ChannelPlacement(GenesysOptions options, TimeProvider time
     /// <summary>Followed here, or known to be another instance's.</summary>
     public bool Known(string conversationId) => _calls.ContainsKey(conversationId) || _elsewhere.ContainsKey(conversationId);
 
-    /// <summary>This instance heard the call end (within the last half hour).</summary>
-    public bool Finished(string conversationId) => _finished.ContainsKey(conversationId);
+    /// <summary>
+    /// Followed, being placed after its claim, or heard end here within the last half hour: a call the store names
+    /// this instance the holder of, which it need not take over.
+    /// </summary>
+    public bool Holds(string conversationId) =>
+        _calls.ContainsKey(conversationId) || _claiming.ContainsKey(conversationId)
+        || (_finished.TryGetValue(conversationId, out var at) && time.GetElapsedTime(at) <= FinishedKept);
 
     /// <summary>The call ended, or this instance takes it over: no longer another's.</summary>
     public void Forget(string conversationId) => _elsewhere.TryRemove(conversationId, out _);
@@ -134,11 +142,28 @@ internal sealed class ChannelPlacement(GenesysOptions options, TimeProvider time
     /// <summary>A call found on a queue or an agent: placed, and its topic queued for its channel's sender.</summary>
     public async ValueTask FollowAsync(string call, SourceEmitter observer, Action<NotificationChannel> start, CancellationToken ct, bool claimed = false)
     {
-        if (!claimed && gate is not null && await ClaimAsync(call, observer, ct).ConfigureAwait(false) is not CallTaking.Follow)
+        Placement placement;
+        if (!claimed && gate is not null)
         {
-            return;
+            // from the claim until the call is placed, a claim pass that names this instance is not a takeover
+            _claiming[call] = true;
+            try
+            {
+                if (await ClaimAsync(call, observer, ct).ConfigureAwait(false) is not CallTaking.Follow)
+                {
+                    return;
+                }
+                placement = Assign(call);
+            }
+            finally
+            {
+                _claiming.TryRemove(call, out _);
+            }
         }
-        var placement = Assign(call);
+        else
+        {
+            placement = Assign(call);
+        }
         if (placement.Channel is null)
         {
             await NotFollowedAsync(call, observer, ct).ConfigureAwait(false);
@@ -237,8 +262,9 @@ internal sealed class ChannelPlacement(GenesysOptions options, TimeProvider time
                 $"never subscribed before the call ended: {channel.Failure}", f.ReceivedAt), ct).ConfigureAwait(false);
         }
         await observer.NextAsync(f, ct).ConfigureAwait(false);
-        Leave(f.ConversationId);
+        // remembered before it leaves: a claim pass asks whether it is followed, then whether it ended
         Remember(f.ConversationId);
+        Leave(f.ConversationId);
     }
 
     /// <summary>Genesys accepted the call's topic: when it was found, if it had been waiting.</summary>
@@ -288,7 +314,8 @@ internal sealed class ChannelPlacement(GenesysOptions options, TimeProvider time
         {
             if (time.GetElapsedTime(at, now) > FinishedKept)
             {
-                _finished.TryRemove(old, out _);
+                // only that end: the call may have been remembered again meanwhile
+                _finished.TryRemove(KeyValuePair.Create(old, at));
             }
         }
     }

@@ -298,9 +298,9 @@ public sealed class RecordingSession(
     {
         foreach (var claim in claims)
         {
-            // a call this instance heard end is not taken again while its end waits to be durable: the store names
-            // its holder until then, and each pass would record the end again after a false "never subscribed" gap
-            if (!claim.Mine || (claim.GapFrom is null && (source.Follows(claim.Call) || source.Finished(claim.Call))))
+            // a call heard end here is not taken again while its end waits to be durable: the store names its holder
+            // until then, and each pass took it over again and recorded its end again
+            if (!claim.Mine || (claim.GapFrom is null && source.Holds(claim.Call)))
             {
                 continue;
             }

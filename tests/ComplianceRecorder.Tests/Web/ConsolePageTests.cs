@@ -86,9 +86,11 @@ public sealed class ConsolePageTests(ConsoleDemoHost demo) : IClassFixture<Conso
         Assert.Null(await page.EvaluateAsync<int?>("window.__pwned"));
         Assert.Equal($"/api/calls/{call}/captions.vtt", await page.Locator("#export-vtt").GetAttributeAsync("href"));
 
-        // a call whose outage lost speech is backfilled once it ends, and its timeline shows the stretch
+        // a call whose outage lost speech is backfilled once it ends, and its timeline shows the stretch (the calls
+        // last up to 38 s at this pace, and the fetch follows the end: a loaded machine may need the longer bound)
         var backfilled = await UntilAsync(() => demo.Database.ScalarAsync<string?>(
-            "SELECT conversation_id FROM audit_log l WHERE backfilled AND EXISTS (SELECT 1 FROM call_summaries s WHERE s.conversation_id = l.conversation_id AND s.ended_at IS NOT NULL) LIMIT 1"));
+            "SELECT conversation_id FROM audit_log l WHERE backfilled AND EXISTS (SELECT 1 FROM call_summaries s WHERE s.conversation_id = l.conversation_id AND s.ended_at IS NOT NULL) LIMIT 1"),
+            "a call that lost speech in the outage backfilled after its end", seconds: 180);
         await SignedToItsHeadAsync(backfilled);
         await page.GotoAsync(new Uri(demo.Url, "/#/call/" + Uri.EscapeDataString(backfilled)).ToString());
         await Expect(page.Locator("#timeline rect.band-backfilled").First);
@@ -210,18 +212,26 @@ public sealed class ConsolePageTests(ConsoleDemoHost demo) : IClassFixture<Conso
     private Task SignedToItsHeadAsync(string call) => UntilAsync(() => demo.Database.ScalarAsync<string?>($"""
         SELECT s.id FROM streams s WHERE s.id = '{call}'
            AND s.version <= (SELECT coalesce(max(c.version), 0) FROM chain_checkpoints c WHERE c.stream_id = s.id)
-        """));
+        """), $"call {call} signed to its head");
 
-    private static async Task<string> UntilAsync(Func<Task<string?>> found)
+    private async Task<string> UntilAsync(Func<Task<string?>> found, string what, int seconds = 90)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(90);
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
         while (true)
         {
             if (await found() is { } value)
             {
                 return value;
             }
-            Assert.True(DateTime.UtcNow < deadline, "a call was backfilled after the outage");
+            if (DateTime.UtcNow >= deadline)
+            {
+                // what the recorder said of gaps and backfills, and the gaps the store holds: why nothing came
+                var said = string.Join("\n", demo.Logs.Lines.Where(l => l.Contains("ackfill", StringComparison.Ordinal) || l.Contains("down", StringComparison.Ordinal)).TakeLast(40));
+                var gaps = await demo.Database.ScalarAsync<string?>("""
+                    SELECT string_agg(stream_id || ' ' || (data->>'from') || ' ' || (data->>'to') || ' ' || (data->>'detail'), E'\n') FROM events WHERE type = 'coverage_gap_recorded'
+                    """);
+                Assert.Fail($"timed out after {seconds} s waiting for {what}; the recorder logged:\n{said}\ngaps in the store:\n{gaps}");
+            }
             await Task.Delay(250);
         }
     }
