@@ -68,8 +68,10 @@ public sealed class ConsolePageTests(ConsoleDemoHost demo) : IClassFixture<Conso
         // live, before anything goes wrong: a partial is drawn and then replaced where it stands by its final
         await page.WaitForFunctionAsync("() => window.__replaced > 0", null, new PageWaitForFunctionOptions { Timeout = 90_000 });
 
-        // the socket drops (and two 429s keep it down): the gap band and the gap line appear while the call goes on
-        demo.Host.Emulator!.Faults.TooManyRequests(2, retryAfterSeconds: 1);
+        // the socket drops (and three 429s keep it down for 6 s or more): the gap band and the gap line appear while the
+        // call goes on. At the scripted pace lines come 2.5 to 7.5 s apart, so an outage of about 2 s could fall between
+        // finals and lose nothing, and then there was nothing to backfill
+        demo.Host.Emulator!.Faults.TooManyRequests(3, retryAfterSeconds: 2);
         demo.Host.Emulator.DropSockets();
         await Expect(page.Locator("#timeline rect.band-unheard").First);
         await Expect(page.Locator("#captions .line.gap").First);
