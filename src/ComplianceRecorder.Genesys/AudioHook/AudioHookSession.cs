@@ -31,6 +31,8 @@ internal sealed class AudioHookSession(WebSocket ws, string sessionId, string? o
     private static readonly TimeSpan CloseWait = TimeSpan.FromSeconds(5);
     // well inside Genesys' 5 s for opened
     private static readonly TimeSpan HolderWait = TimeSpan.FromSeconds(2);
+    // no call lasts two days: a position or span past it is absurd (and its samples would overflow the call's clock)
+    private static readonly TimeSpan MaxTimeline = TimeSpan.FromDays(2);
 
     private readonly SemaphoreSlim _send = new(1, 1);
     // after a disconnect the client has CloseWait to close; then the socket is aborted
@@ -206,7 +208,7 @@ internal sealed class AudioHookSession(WebSocket ws, string sessionId, string? o
             id = Text(root, "id") ?? throw new FieldException("'id' is missing");
             if (Text(root, "position") is { } position)
             {
-                CheckPosition(XmlConvert.ToTimeSpan(position));
+                CheckPosition(OnTimeline(XmlConvert.ToTimeSpan(position), "position"));
             }
             if (root.TryGetProperty("parameters", out var p) && p.ValueKind != JsonValueKind.Object)
             {
@@ -262,14 +264,20 @@ internal sealed class AudioHookSession(WebSocket ws, string sessionId, string? o
                 Array.ForEach(_channels, c => c.Flush());
                 break;
             case "resumed" when _state == State.Paused:
+                if (await DiscardedAsync(type, parameters).ConfigureAwait(false) is not { } discarded)
+                {
+                    break;
+                }
                 _state = State.Open;
                 _paused = false;
-                var discarded = Duration(parameters, "discarded");
                 _discardedSamples += (long)(discarded.TotalSeconds * Rate);
                 Gap(_pausedAt, now, $"audio paused by Genesys for {(now - _pausedAt).TotalSeconds:F1} s (a secure flow withholds it on purpose); {discarded.TotalSeconds:F1} s not sent");
                 break;
             case "discarded":
-                var span = Duration(parameters, "discarded");
+                if (await DiscardedAsync(type, parameters).ConfigureAwait(false) is not { } span)
+                {
+                    break;
+                }
                 _discardedSamples += (long)(span.TotalSeconds * Rate);
                 Array.ForEach(_channels, c => c.Flush());
                 Gap(now - span, now, $"{span.TotalSeconds:F1} s of audio discarded by Genesys, not sent");
@@ -465,17 +473,28 @@ internal sealed class AudioHookSession(WebSocket ws, string sessionId, string? o
             _ => throw new FieldException($"'{name}' is a {v.ValueKind}, not a string"),
         };
 
-    private static TimeSpan Duration(JsonElement parameters, string name)
+    /// <summary>
+    /// A message's <c>discarded</c> span (none when absent). One that is not a duration, or is negative or absurd,
+    /// would move the call's clock where no audio was: the session is disconnected with the reason, and null returned.
+    /// </summary>
+    private async Task<TimeSpan?> DiscardedAsync(string type, JsonElement parameters)
     {
         try
         {
-            return parameters.ValueKind == JsonValueKind.Object && parameters.TryGetProperty(name, out var d) ? XmlConvert.ToTimeSpan(d.GetString()!) : TimeSpan.Zero;
+            return parameters.ValueKind == JsonValueKind.Object && parameters.TryGetProperty("discarded", out var d)
+                ? OnTimeline(XmlConvert.ToTimeSpan(d.GetString()!), "discarded")
+                : TimeSpan.Zero;
         }
         catch (Exception e) when (e is FormatException or ArgumentException or InvalidOperationException or OverflowException)
         {
-            return TimeSpan.Zero;
+            await DisconnectAsync("error", $"'{type}': {(e is FieldException ? e.Message : "'discarded' is not an ISO 8601 duration")}: the call's clock cannot be kept").ConfigureAwait(false);
+            return null;
         }
     }
+
+    /// <summary>A position or span as the call's clock takes it: from zero to <see cref="MaxTimeline"/>, else the message's fault.</summary>
+    private static TimeSpan OnTimeline(TimeSpan value, string name) =>
+        value >= TimeSpan.Zero && value <= MaxTimeline ? value : throw new FieldException($"'{name}' is {(value < TimeSpan.Zero ? "negative" : "past two days")}");
 
     private void CheckPosition(TimeSpan position)
     {

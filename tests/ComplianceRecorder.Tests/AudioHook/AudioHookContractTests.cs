@@ -272,6 +272,33 @@ public sealed class AudioHookContractTests(AudioHookHost host, ITestOutputHelper
     }
 
     [Theory]
+    [InlineData("-PT5S", "'position' is negative")]
+    [InlineData("P9999D", "'position' is past two days")]
+    public async Task A_negative_or_absurd_position_is_quarantined_and_the_session_goes_on_to_its_close(string position, string reason)
+    {
+        var call = ShortCall();
+        var outcome = await AudioHookClient.PlayAsync(host.Socket, host.Credentials, call, 4, new AudioHookFaults { PingPosition = position });
+        Assert.True(outcome.Closed, string.Join(",", outcome.Received));
+        Assert.NotNull(await host.QuarantineSayingAsync("AudioHook: not an AudioHook message: " + reason));
+    }
+
+    [Theory]
+    [InlineData("-PT10S", "'discarded': 'discarded' is negative")]
+    [InlineData("P9999D", "'discarded': 'discarded' is past two days")]
+    public async Task A_negative_or_absurd_discarded_span_disconnects_the_session_with_the_reason_and_moves_no_clock(string span, string reason)
+    {
+        var call = ShortCall();
+        var outcome = await AudioHookClient.PlayAsync(host.Socket, host.Credentials, call, 4, new AudioHookFaults { Discarded = span });
+        Assert.Contains("disconnect", outcome.Received);
+        Assert.Contains(host.Logs.Lines, l => l.Contains(reason + ": the call's clock cannot be kept", StringComparison.Ordinal));
+        await host.CallEndedAsync(call.ConversationId);
+        // the span was not taken: no gap of it, and none that ends before it begins
+        Assert.DoesNotContain("discarded by Genesys", await host.GapDetailsAsync(call.ConversationId), StringComparison.Ordinal);
+        Assert.Equal(0, await host.Database.ScalarAsync<long>(
+            $"SELECT count(*) FROM events WHERE type = 'coverage_gap_recorded' AND stream_id = '{call.ConversationId}' AND (data->>'to')::timestamptz < (data->>'from')::timestamptz"));
+    }
+
+    [Theory]
     [InlineData("external", "INTERNAL audio not heard: open offered only the other party's channel")]
     [InlineData("", "EXTERNAL and INTERNAL audio not heard: open offered no audio the recorder takes")]
     public async Task An_open_offering_one_party_or_no_audio_records_the_unheard_as_a_gap(string offered, string gap)
