@@ -43,7 +43,7 @@ public static class TranscriptPipeline
                 .Do(_ => { }, () => stopped = true)
                 .GroupByUntil(
                     e => e.Call,
-                    g => g.Where(e => e.Event is CallFinished).Merge(g.Throttle(options.CallIdle, scheduler)).Take(1))
+                    g => g.Where(e => e.Event is CallFinished).Merge(Idle(g, options.CallIdle, scheduler)).Take(1))
                 .SelectMany(call => Call(call, announced.TryGetValue(call.Key, out var a) ? a : null, options, scheduler, archive, recorded, () => stopped)
                     .Finally(() => announced.TryRemove(call.Key, out _)))
                 .Merge(routed.Where(r => r.After.Late is not null).Select(RecordedEvent (r) => r.After.Late!)));
@@ -52,6 +52,16 @@ public static class TranscriptPipeline
     }
 
     private readonly record struct CallEvent(string Call, SourceEvent Event);
+
+    /// <summary>
+    /// A call silent for the idle time is let go, unless its source said it holds the call (<see cref="CallHeld"/>,
+    /// an AudioHook session on it): that call ends only with the source's <see cref="CallFinished"/>.
+    /// </summary>
+    private static IObservable<CallEvent> Idle(IObservable<CallEvent> call, TimeSpan idle, IScheduler scheduler)
+    {
+        var held = false;
+        return call.Do(e => held |= e.Event is CallHeld).Throttle(idle, scheduler).Where(_ => !held);
+    }
 
     /// <summary>At most this many announcements wait for their call's group; past it the oldest go.</summary>
     internal const int AnnouncedCap = 10_000;
@@ -189,6 +199,7 @@ public static class TranscriptPipeline
     {
         TranscriptReceived t => [new CallEvent(t.ConversationId, t)],
         CallFinished f => [new CallEvent(f.ConversationId, f)],
+        CallHeld h => [new CallEvent(h.ConversationId, h)],
         SourceDisconnected d => d.ConversationIds.Select(c => new CallEvent(c, d with { ConversationIds = [c] })),
         _ => [],
     };

@@ -144,6 +144,8 @@ public sealed class AudioHookSource(AudioHookOptions options, ISpeechRecognizer 
                     return new CallClaim(ClaimOutcome.OverLimit, 0, Task.CompletedTask);
                 }
                 _calls[call] = new CallHold { Owner = session };
+                // the call ends when its session says so (or its reconnect grace runs out), never by silence
+                Emit(new CallHeld(call, now));
                 return new CallClaim(ClaimOutcome.New, 0, Task.CompletedTask);
             }
             if (hold.Owner is not null)

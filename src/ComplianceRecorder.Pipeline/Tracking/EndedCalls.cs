@@ -29,6 +29,9 @@ internal sealed class EndedCalls(TimeSpan remember)
                 Prune(now);
                 _ended[f.ConversationId] = now;
                 return default;
+            case CallHeld h when _ended.ContainsKey(h.ConversationId):
+                // a hold said after the end would open a record only the source's next end could close
+                return new AfterEnd(true, null);
             case TranscriptReceived t when _ended.ContainsKey(t.ConversationId):
                 return new AfterEnd(true, new CoverageGapRecorded(t.ConversationId, t.Channel, GapKind.LateArrival, t.ReceivedAt, t.ReceivedAt,
                     t.Sequence, t.Sequence, 0, $"a {(t.IsFinal ? "final" : "partial")} at {t.OffsetMs} ms arrived after the call ended; not recorded as speech"));

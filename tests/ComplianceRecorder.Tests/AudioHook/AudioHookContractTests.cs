@@ -271,6 +271,27 @@ public sealed class AudioHookContractTests(AudioHookHost host, ITestOutputHelper
         Assert.Contains("AudioHook: 'error': 'message' is a Number, not a string", reasons, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_pause_or_a_silence_past_the_idle_time_does_not_end_the_call_while_its_session_is_open()
+    {
+        // the fixture's Recorder:CallIdleSeconds is 3; at speed 2 each call is silent for longer (paused, or just quiet)
+        ScriptedCall Call() => new(Guid.NewGuid().ToString(), 0, [new ScriptedUtterance("EXTERNAL", 200, "Thank you for calling."), new ScriptedUtterance("INTERNAL", 13000, "Goodbye.")]);
+        var (paused, quiet) = (Call(), Call());
+        var outcomes = await Task.WhenAll(
+            AudioHookClient.PlayAsync(host.Socket, host.Credentials, paused, 2, new AudioHookFaults { PauseAt = TimeSpan.FromSeconds(3), PauseFor = TimeSpan.FromSeconds(9) }),
+            AudioHookClient.PlayAsync(host.Socket, host.Credentials, quiet, 2));
+        Assert.All(outcomes, o => Assert.True(o.Closed, string.Join(",", o.Received)));
+
+        foreach (var call in new[] { paused.ConversationId, quiet.ConversationId })
+        {
+            await host.CallEndedAsync(call);
+            // one record of the call, ended by its session's close, the pause in it as a gap
+            Assert.Equal(1, await host.Database.ScalarAsync<long>($"SELECT count(*) FROM events WHERE type = 'call_started' AND stream_id = '{call}'"));
+            Assert.Equal("the AudioHook session closed (end)", await host.Database.ScalarAsync<string>($"SELECT data->>'reason' FROM events WHERE type = 'call_ended' AND stream_id = '{call}'"));
+        }
+        Assert.Contains("audio paused by Genesys", await host.GapDetailsAsync(paused.ConversationId), StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("-PT5S", "'position' is negative")]
     [InlineData("P9999D", "'position' is past two days")]
