@@ -351,11 +351,7 @@ internal sealed class AudioHookSession(WebSocket ws, string sessionId, string? o
         {
             if (outcome == ClaimOutcome.OverLimit)
             {
-                // refused per the protocol, and never silently: the call's record says none of it was heard, and why
-                source.Emit(new SourceDisconnected([call], now, "audio not recognised", now)
-                {
-                    Detail = $"the call was refused: {source.Options.MaxSessions} calls were being recognised, the limit (Genesys:AudioHook:MaxSessions); none of its audio was heard",
-                });
+                // refused per the protocol, and never silently: the source records the call unheard from now until it is let go
                 await DisconnectAsync("error", $"call {call} refused: the recorder is at its limit of concurrent calls").ConfigureAwait(false);
                 return;
             }

@@ -23,6 +23,8 @@ public sealed class AudioHookSource(AudioHookOptions options, ISpeechRecognizer 
     // which session holds each call, and calls whose session ended without an end, waiting for a reconnect
     private readonly Lock _callsGate = new();
     private readonly Dictionary<string, CallHold> _calls = new(StringComparer.OrdinalIgnoreCase);
+    // calls refused at the session limit, unheard from then until a session takes them or they are let go
+    private readonly Dictionary<string, (DateTimeOffset At, ITimer Timer)> _refused = new(StringComparer.OrdinalIgnoreCase);
     private IObserver<SourceEvent>? _observer;
     private CancellationToken _stop;
     private int _connected;
@@ -141,8 +143,10 @@ public sealed class AudioHookSource(AudioHookOptions options, ISpeechRecognizer 
             {
                 if (OverLimit())
                 {
+                    Refuse(call, now);
                     return new CallClaim(ClaimOutcome.OverLimit, 0, Task.CompletedTask);
                 }
+                Unrefuse(call, now);
                 _calls[call] = new CallHold { Owner = session };
                 // the call ends when its session says so (or its reconnect grace runs out), never by silence
                 Emit(new CallHeld(call, now));
@@ -154,8 +158,10 @@ public sealed class AudioHookSource(AudioHookOptions options, ISpeechRecognizer 
             }
             if (OverLimit())
             {
+                Refuse(call, now);
                 return new CallClaim(ClaimOutcome.OverLimit, 0, Task.CompletedTask);
             }
+            Unrefuse(call, now);
             hold.Expiry?.Dispose();
             hold.Expiry = null;
             hold.Owner = session;
@@ -217,6 +223,53 @@ public sealed class AudioHookSource(AudioHookOptions options, ISpeechRecognizer 
     // under _callsGate: a handful of calls, counted at each open
     private bool OverLimit() => _calls.Values.Count(h => h.Owner is not null) >= options.MaxSessions;
 
+    /// <summary>
+    /// Under <see cref="_callsGate"/>: a call refused at the limit is unheard from now. Genesys sends nothing more of
+    /// it, so its end is not known: the source holds its record and lets it go <see cref="AudioHookOptions.CallIdle"/>
+    /// later (as the recorder lets go a call it stops hearing), unless a session takes it or it is ended before.
+    /// </summary>
+    private void Refuse(string call, DateTimeOffset now)
+    {
+        if (_refused.ContainsKey(call))
+        {
+            return;
+        }
+        _refused[call] = (now, time.CreateTimer(_ => LetRefusedGo(call), null, options.CallIdle, Timeout.InfiniteTimeSpan));
+        if (!_calls.ContainsKey(call))
+        {
+            Emit(new CallHeld(call, now));
+        }
+    }
+
+    /// <summary>
+    /// Under <see cref="_callsGate"/>: a refused call's unheard span ends now, recorded as a gap that says until when
+    /// (by default, until another session for it opened).
+    /// </summary>
+    private void Unrefuse(string call, DateTimeOffset now, string? until = null)
+    {
+        if (_refused.Remove(call, out var refused))
+        {
+            refused.Timer.Dispose();
+            Emit(new SourceDisconnected([call], refused.At, "audio not recognised", now)
+            {
+                Detail = $"the call was refused: {options.MaxSessions} calls were being recognised, the limit (Genesys:AudioHook:MaxSessions); none of its audio was heard {until ?? $"until another session for it opened, {(now - refused.At).TotalSeconds:F1} s later"}",
+            });
+        }
+    }
+
+    private void LetRefusedGo(string call)
+    {
+        lock (_callsGate)
+        {
+            var now = time.GetUtcNow();
+            Unrefuse(call, now, $"from then on. Its end is not known to the recorder (Genesys sends nothing more of a refused call): this gap ends when the call is let go, Recorder:CallIdleSeconds ({options.CallIdle.TotalSeconds:F0} s) after the refusal; the call may have gone on past it");
+            if (!_calls.ContainsKey(call))
+            {
+                Emit(new CallFinished(call, "refused at the session limit (Genesys:AudioHook:MaxSessions): the call's end was not heard", now));
+            }
+        }
+    }
+
     /// <summary>Whether a live session holds the call now.</summary>
     internal bool Holds(string call)
     {
@@ -234,12 +287,13 @@ public sealed class AudioHookSource(AudioHookOptions options, ISpeechRecognizer 
             {
                 _calls.Remove(call);
                 hold.Expiry?.Dispose();
+                Unrefuse(call, time.GetUtcNow(), "until the call was ended");
                 Emit(new CallFinished(call, hold.Why, time.GetUtcNow()));
             }
         }
     }
 
-    /// <summary>Stopping: calls waiting for a reconnect end now, so the drain records their ends.</summary>
+    /// <summary>Stopping: calls waiting for a reconnect, and refused calls, end now, so the drain records their ends.</summary>
     private void EndWaitingCalls()
     {
         lock (_callsGate)
@@ -248,7 +302,13 @@ public sealed class AudioHookSource(AudioHookOptions options, ISpeechRecognizer 
             {
                 _calls.Remove(call);
                 hold.Expiry?.Dispose();
+                Unrefuse(call, time.GetUtcNow(), "until the recorder stopped");
                 Emit(new CallFinished(call, hold.Why, time.GetUtcNow()));
+            }
+            foreach (var call in _refused.Keys.ToList())
+            {
+                Unrefuse(call, time.GetUtcNow(), "until the recorder stopped; its end is not known to the recorder");
+                Emit(new CallFinished(call, "refused at the session limit (Genesys:AudioHook:MaxSessions): the recorder stopped before the call's end was heard", time.GetUtcNow()));
             }
         }
     }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json;
 using ComplianceRecorder.Emulator;
@@ -239,6 +240,15 @@ public sealed class AudioHookContractTests(AudioHookHost host, ITestOutputHelper
         Assert.Contains("the limit (Genesys:AudioHook:MaxSessions); none of its audio was heard",
             await host.GapSayingAsync(refused.ConversationId, "Genesys:AudioHook:MaxSessions"), StringComparison.Ordinal);
         Assert.All(await Task.WhenAll(playing), o => Assert.True(o.Closed));
+
+        // the gap covers the call from its open, not an instant: its end is not known, so it ends when the call is let go
+        await host.CallEndedAsync(refused.ConversationId);
+        var gap = await host.Database.ScalarAsync<string>(
+            $"SELECT (data->>'from') || '|' || (data->>'to') || '|' || (data->>'detail') FROM events WHERE type = 'coverage_gap_recorded' AND stream_id = '{refused.ConversationId}'");
+        var parts = gap.Split('|');
+        Assert.True(DateTimeOffset.Parse(parts[1], CultureInfo.InvariantCulture) > DateTimeOffset.Parse(parts[0], CultureInfo.InvariantCulture), gap);
+        Assert.Contains("end is not known to the recorder", parts[2], StringComparison.Ordinal);
+        Assert.Contains("Recorder:CallIdleSeconds", parts[2], StringComparison.Ordinal);
     }
 
     [Fact]
