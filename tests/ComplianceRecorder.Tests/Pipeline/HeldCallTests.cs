@@ -50,4 +50,28 @@ public sealed class HeldCallTests
 
         run.Messages.Of((CallStarted s) => s.ConversationId).AssertEqual(OnNext(1_000, "call-1"));
     }
+
+    [Fact]
+    public void A_call_held_again_after_an_earlier_end_is_held_in_its_next_record_too()
+    {
+        using var run = new PipelineRun(Idle30);
+        run.Send(new CallHeld("call-1", run.Origin));
+        run.Play(Call.Script("call-1", Dialect.Media).At(1_000).Final("hello"));
+        run.AdvanceTo(2_000);
+        run.Send(new CallFinished("call-1", "the AudioHook session ended without a close", run.Origin.AddSeconds(2)));
+        // a session takes the call again after its grace: the hold is said while the earlier end is still remembered
+        run.AdvanceTo(3_000);
+        run.Send(new CallHeld("call-1", run.Origin.AddSeconds(3)));
+        // another call's end lets the earlier end be forgotten, so the call's next words open its next record
+        run.Play(
+            Call.Script("call-2", Dialect.Media).At(34_000).Final("other").At(35_000).End(),
+            Call.Script("call-1", Dialect.Media).At(40_000).Final("back again").At(200_000).Final("still here"));
+        run.AdvanceTo(300_000);
+        run.Send(new CallFinished("call-1", "the AudioHook session closed (end)", run.Origin.AddSeconds(300)));
+
+        run.Messages.Of((CallEnded e) => (e.ConversationId, e.Reason)).AssertEqual(
+            OnNext(2_000, ("call-1", "the AudioHook session ended without a close")),
+            OnNext(35_000, ("call-2", "SESSION_ENDED")),
+            OnNext(300_000, ("call-1", "the AudioHook session closed (end)")));
+    }
 }
