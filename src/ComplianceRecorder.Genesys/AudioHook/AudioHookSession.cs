@@ -347,12 +347,13 @@ internal sealed class AudioHookSession(WebSocket ws, string sessionId, string? o
         call = g.ToString("D");
         var offer = ChooseMedia(parameters);
         var probe = g == Guid.Empty;
-        if (!probe && await ClaimAsync(call, now).ConfigureAwait(false) is { Outcome: var outcome, Timeline: var timeline })
+        if (!probe && await ClaimAsync(call).ConfigureAwait(false) is { Outcome: var outcome, Timeline: var timeline })
         {
             if (outcome == ClaimOutcome.OverLimit)
             {
                 // refused per the protocol, and never silently: the source records the call unheard from now until it is let go
                 await DisconnectAsync("error", $"call {call} refused: the recorder is at its limit of concurrent calls").ConfigureAwait(false);
+                source.Flush();
                 return;
             }
             if (outcome == ClaimOutcome.HeldByAnother)
@@ -377,6 +378,8 @@ internal sealed class AudioHookSession(WebSocket ws, string sessionId, string? o
             }
             w.WriteEndArray();
         }).ConfigureAwait(false);
+        // then what the claim said of the call (its hold, a gap before it), before any of its speech: this may wait on the store
+        source.Flush();
         var ms = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         if (probe)
         {
@@ -401,15 +404,15 @@ internal sealed class AudioHookSession(WebSocket ws, string sessionId, string? o
     /// The call for this session. A call another session holds is waited for a moment: a reconnect's open can
     /// come before the old socket's loss is seen here.
     /// </summary>
-    private async Task<CallClaim> ClaimAsync(string call, DateTimeOffset now)
+    private async Task<CallClaim> ClaimAsync(string call)
     {
-        var claim = source.Claim(call, this, now);
+        var claim = source.Claim(call, this);
         if (claim.Outcome != ClaimOutcome.HeldByAnother)
         {
             return claim;
         }
         await Task.WhenAny(claim.Freed, Task.Delay(HolderWait, time)).ConfigureAwait(false);
-        return source.Claim(call, this, time.GetUtcNow());
+        return source.Claim(call, this);
     }
 
     /// <summary>The stereo PCMU offer at 8 kHz if there is one (both parties), else a mono one, else none.</summary>

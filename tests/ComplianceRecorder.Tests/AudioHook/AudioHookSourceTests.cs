@@ -1,0 +1,151 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+using ComplianceRecorder.Genesys.AudioHook;
+using ComplianceRecorder.Genesys.Speech;
+using ComplianceRecorder.Pipeline.Input;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace ComplianceRecorder.Tests.AudioHook;
+
+/// <summary>
+/// The source's calls as its sessions hand them on, on real loopback sockets, to a subscriber that stands for the
+/// recorder: one that can stall as the recorder does while its commit queue is full.
+/// </summary>
+public sealed class AudioHookSourceTests : IAsyncDisposable
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
+
+    private readonly List<IDisposable> _owned = [];
+    private readonly ConcurrentQueue<SourceEvent> _events = new();
+
+    [Fact(Timeout = 120_000)]
+    public async Task A_stalled_recorder_never_holds_back_another_sessions_opened()
+    {
+        using var stall = new ManualResetEventSlim(false);
+        var stalled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var source = Subscribed(new AudioHookOptions { ReconnectGrace = TimeSpan.Zero }, new FaultyRecognizer(), e =>
+        {
+            if (e is CallHeld)
+            {
+                // the first hold is where the store stops taking events, as a full commit queue blocks the emit
+                stalled.TrySetResult();
+                stall.Wait();
+            }
+        });
+        var (a, runA) = await SessionAsync(source);
+        var (b, runB) = await SessionAsync(source);
+
+        await a.SendAsync("open", Open(Guid.NewGuid(), media: false));
+        Assert.Equal("opened", await a.ReceiveAsync());
+        await stalled.Task.WaitAsync(Wait);
+
+        await b.SendAsync("open", Open(Guid.NewGuid(), media: false));
+        var answer = await b.ReceiveAsync();
+        var stillStalled = !stall.IsSet;
+        stall.Set();
+        Assert.Equal("opened", answer);
+        Assert.True(stillStalled, "the second open was answered while the recorder was stalled");
+
+        await a.SendAsync("close", """{"reason":"end"}""");
+        await b.SendAsync("close", """{"reason":"end"}""");
+        await EndedAsync(2);
+        a.Drop();
+        b.Drop();
+        await Task.WhenAll(runA, runB).WaitAsync(Wait);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var d in Enumerable.Reverse(_owned))
+        {
+            d.Dispose();
+        }
+        await Task.CompletedTask;
+    }
+
+    private AudioHookSource Subscribed(AudioHookOptions options, ISpeechRecognizer recognizer, Action<SourceEvent> heard)
+    {
+        var source = new AudioHookSource(options, recognizer, TimeProvider.System, NullLogger.Instance);
+        _owned.Add(source.Events().Subscribe(e =>
+        {
+            _events.Enqueue(e);
+            heard(e);
+        }, _ => { }));
+        Assert.True(source.Connected);
+        return source;
+    }
+
+    private async Task<IReadOnlyList<CallFinished>> EndedAsync(int count)
+    {
+        var deadline = DateTime.UtcNow + Wait;
+        while (_events.OfType<CallFinished>().Count() < count && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+        var ended = _events.OfType<CallFinished>().ToList();
+        Assert.True(ended.Count == count, $"{count} calls ended; heard: {string.Join(", ", _events.Select(e => e.GetType().Name))}");
+        return ended;
+    }
+
+    /// <summary>A session of the source on one end of a loopback socket, the other end the client's.</summary>
+    private async Task<(Client Client, Task Run)> SessionAsync(AudioHookSource source)
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var tcp = new TcpClient();
+        _owned.Add(tcp);
+        var connect = tcp.ConnectAsync(IPAddress.Loopback, ((IPEndPoint)listener.LocalEndpoint).Port);
+        var accepted = await listener.AcceptTcpClientAsync();
+        _owned.Add(accepted);
+        await connect;
+        var server = WebSocket.CreateFromStream(accepted.GetStream(), new WebSocketCreationOptions { IsServer = true });
+        var client = WebSocket.CreateFromStream(tcp.GetStream(), new WebSocketCreationOptions { IsServer = false });
+        var id = Guid.NewGuid().ToString("D");
+        return (new Client(client, tcp, id), Task.Run(() => source.RunAsync(server, id, null, CancellationToken.None)));
+    }
+
+    private static string Open(Guid call, bool media) =>
+        $$"""{"organizationId":"{{Guid.NewGuid()}}","conversationId":"{{call}}","media":[{{(media ? """{"type":"audio","format":"PCMU","channels":["external","internal"],"rate":8000}""" : "")}}]}""";
+
+    /// <summary>The client's end: numbered messages out, message types in.</summary>
+    private sealed class Client(WebSocket ws, TcpClient tcp, string id)
+    {
+        private long _seq;
+
+        public Task SendAsync(string type, string parameters) =>
+            ws.SendAsync(Encoding.UTF8.GetBytes($$"""{"version":"2","id":"{{id}}","type":"{{type}}","seq":{{++_seq}},"serverseq":0,"parameters":{{parameters}}}"""),
+                WebSocketMessageType.Text, true, CancellationToken.None);
+
+        public Task AudioAsync(byte[] frame) => ws.SendAsync(frame, WebSocketMessageType.Binary, true, CancellationToken.None);
+
+        public async Task<string> ReceiveAsync()
+        {
+            var buffer = new byte[4096];
+            var r = await ws.ReceiveAsync(buffer, CancellationToken.None).WaitAsync(Wait);
+            using var doc = JsonDocument.Parse(buffer.AsMemory(0, r.Count));
+            return doc.RootElement.GetProperty("type").GetString()!;
+        }
+
+        /// <summary>The socket is lost without a close.</summary>
+        public void Drop() => tcp.Client.Close();
+    }
+
+    /// <summary>Hears nothing, and throws as a stream is disposed, as a faulty plug-in recognizer might.</summary>
+    private sealed class FaultyRecognizer : ISpeechRecognizer
+    {
+        public ISpeechStream Open(SpeechStreamInfo info) => new Stream();
+
+        private sealed class Stream : ISpeechStream
+        {
+            public ValueTask AcceptAsync(ReadOnlyMemory<short> audio, ICollection<SpeechHypothesis> output, CancellationToken ct) => ValueTask.CompletedTask;
+
+            public ValueTask CompleteAsync(ICollection<SpeechHypothesis> output, CancellationToken ct) => ValueTask.CompletedTask;
+
+            public void Dispose() => throw new InvalidOperationException("the plug-in's stream could not be released");
+        }
+    }
+}
