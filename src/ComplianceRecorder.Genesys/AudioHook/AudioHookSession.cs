@@ -563,10 +563,22 @@ internal sealed class AudioHookSession(WebSocket ws, string sessionId, string? o
         }
         var channels = _channels;
         _channels = [];
-        Array.ForEach(channels, c => c.Flush());
-        await Task.WhenAll(channels.Select(c => c.CompleteAsync())).ConfigureAwait(false);
-        source.Release(_call, this, reason, end, _base + _samples + _discardedSamples, time.GetUtcNow());
-        _call = "";
+        try
+        {
+            Array.ForEach(channels, c => c.Flush());
+            await Task.WhenAll(channels.Select(c => c.CompleteAsync())).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // a recognizer's fault at its end (a plug-in stream's Dispose threw): its last words are lost, the call is not left open
+            AudioHookLog.SessionFailed(log, sessionId, e.GetType().Name);
+        }
+        finally
+        {
+            // always: with its idle end off, a held call that is never handed back stays open until the recorder stops
+            source.Release(_call, this, reason, end, _base + _samples + _discardedSamples, time.GetUtcNow());
+            _call = "";
+        }
     }
 
     private async Task DisconnectAsync(string reason, string info)

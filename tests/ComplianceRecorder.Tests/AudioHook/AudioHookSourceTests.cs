@@ -58,6 +58,24 @@ public sealed class AudioHookSourceTests : IAsyncDisposable
         await Task.WhenAll(runA, runB).WaitAsync(Wait);
     }
 
+    [Fact(Timeout = 120_000)]
+    public async Task A_recognizer_that_throws_as_its_stream_is_disposed_still_has_the_dropped_sessions_call_ended()
+    {
+        var source = Subscribed(new AudioHookOptions { ReconnectGrace = TimeSpan.Zero }, new FaultyRecognizer(), _ => { });
+        var (client, run) = await SessionAsync(source);
+        var call = Guid.NewGuid();
+        await client.SendAsync("open", Open(call, media: true));
+        Assert.Equal("opened", await client.ReceiveAsync());
+        await client.AudioAsync(new byte[1600]);
+
+        client.Drop();
+        await run.WaitAsync(Wait);
+
+        var finished = Assert.Single(await EndedAsync(1));
+        Assert.Equal(call.ToString("D"), finished.ConversationId);
+        Assert.StartsWith("the AudioHook session ended without a close", finished.Reason, StringComparison.Ordinal);
+    }
+
     public async ValueTask DisposeAsync()
     {
         foreach (var d in Enumerable.Reverse(_owned))
