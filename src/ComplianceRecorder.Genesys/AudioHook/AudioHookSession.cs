@@ -31,6 +31,9 @@ internal sealed class AudioHookSession(WebSocket ws, string sessionId, string? o
     private static readonly TimeSpan CloseWait = TimeSpan.FromSeconds(5);
     // well inside Genesys' 5 s for opened
     private static readonly TimeSpan HolderWait = TimeSpan.FromSeconds(2);
+    // the client pings every 5 s: a session that sends nothing at all for this long is gone, though its socket may never say so
+    internal static readonly TimeSpan Quiet = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan QuietCheck = TimeSpan.FromSeconds(5);
     // no call lasts two days: a position or span past it is absurd (and its samples would overflow the call's clock)
     private static readonly TimeSpan MaxTimeline = TimeSpan.FromDays(2);
 
@@ -58,6 +61,9 @@ internal sealed class AudioHookSession(WebSocket ws, string sessionId, string? o
     private bool _driftLogged;
     private int _quarantined;
     private int _unkept;
+    // when anything (audio or a message) last arrived, in UTC ticks: written per frame, read by the quiet watch
+    private long _heardTicks;
+    private int _quiet;
 
     private enum State
     {
@@ -71,6 +77,8 @@ internal sealed class AudioHookSession(WebSocket ws, string sessionId, string? o
     public async Task RunAsync(CancellationToken stop)
     {
         using var stopping = stop.Register(() => _ = DisconnectAsync("error", "the recorder is stopping"));
+        Volatile.Write(ref _heardTicks, time.GetUtcNow().UtcTicks);
+        using var watch = time.CreateTimer(_ => WatchQuiet(), null, QuietCheck, QuietCheck);
         string? ended = null;
         try
         {
@@ -87,6 +95,7 @@ internal sealed class AudioHookSession(WebSocket ws, string sessionId, string? o
                     break;
                 }
                 var now = time.GetUtcNow();
+                Volatile.Write(ref _heardTicks, now.UtcTicks);
                 if (length < 0)
                 {
                     Quarantine(type == WebSocketMessageType.Text ? Encoding.UTF8.GetString(_in, 0, Math.Min(RawCap, _in.Length)) : "",
@@ -108,7 +117,9 @@ internal sealed class AudioHookSession(WebSocket ws, string sessionId, string? o
         }
         catch (OperationCanceledException)
         {
-            ended = "no close within the time allowed after disconnect";
+            ended = Volatile.Read(ref _quiet) != 0
+                ? $"nothing heard from the client for {Quiet.TotalSeconds:F0} s, though it pings every 5 s: the session was taken as gone"
+                : "no close within the time allowed after disconnect";
             ws.Abort();
         }
         catch (Exception e) when (e is not OutOfMemoryException)
@@ -125,6 +136,20 @@ internal sealed class AudioHookSession(WebSocket ws, string sessionId, string? o
             // another session may continue the call (a reconnect, a retried open): it waits a moment for one
             AudioHookLog.Dropped(log, sessionId, _call, ended ?? "");
             await FinishAsync($"the AudioHook session ended without a close ({ended}): the rest of the call was not heard", end: false).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// A session silent for <see cref="Quiet"/> is disconnected as gone: with its idle end off, its call would otherwise
+    /// stay open until its socket dropped, which a half-open connection never does. It has the usual moment to close.
+    /// </summary>
+    private void WatchQuiet()
+    {
+        if (time.GetUtcNow().UtcTicks - Volatile.Read(ref _heardTicks) >= Quiet.Ticks && Interlocked.Exchange(ref _quiet, 1) == 0)
+        {
+            _ = DisconnectAsync("error", $"nothing heard from the client for {Quiet.TotalSeconds:F0} s");
+            // a session already closed or disconnecting is cut too: its call is the source's either way
+            _receiveCut.CancelAfter(CloseWait);
         }
     }
 

@@ -8,6 +8,7 @@ using ComplianceRecorder.Genesys.AudioHook;
 using ComplianceRecorder.Genesys.Speech;
 using ComplianceRecorder.Pipeline.Input;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
 
 namespace ComplianceRecorder.Tests.AudioHook;
 
@@ -76,6 +77,35 @@ public sealed class AudioHookSourceTests : IAsyncDisposable
         Assert.StartsWith("the AudioHook session ended without a close", finished.Reason, StringComparison.Ordinal);
     }
 
+    [Fact(Timeout = 120_000)]
+    public async Task A_session_that_goes_quiet_without_closing_is_disconnected_as_gone_and_its_call_ended_naming_the_silence()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var source = Subscribed(new AudioHookOptions { ReconnectGrace = TimeSpan.Zero }, new FaultyRecognizer(), _ => { }, time);
+        var (client, run) = await SessionAsync(source);
+        var call = Guid.NewGuid();
+        await client.SendAsync("open", Open(call, media: false));
+        Assert.Equal("opened", await client.ReceiveAsync());
+
+        // pings keep a session that sends no audio (a long pause) alive well past the quiet bound
+        var beforeQuiet = AudioHookSession.Quiet - TimeSpan.FromSeconds(5);
+        time.Advance(beforeQuiet);
+        await client.SendAsync("ping", "{}");
+        Assert.Equal("pong", await client.ReceiveAsync());
+        time.Advance(beforeQuiet);
+        await client.SendAsync("ping", "{}");
+        Assert.Equal("pong", await client.ReceiveAsync());
+
+        // then nothing at all, the socket left open: the session is let go as gone
+        time.Advance(AudioHookSession.Quiet);
+        Assert.Equal("disconnect", await client.ReceiveAsync());
+        await run.WaitAsync(Wait);
+
+        var finished = Assert.Single(await EndedAsync(1));
+        Assert.Equal(call.ToString("D"), finished.ConversationId);
+        Assert.Contains("nothing heard from the client for 30 s", finished.Reason, StringComparison.Ordinal);
+    }
+
     public async ValueTask DisposeAsync()
     {
         foreach (var d in Enumerable.Reverse(_owned))
@@ -85,9 +115,9 @@ public sealed class AudioHookSourceTests : IAsyncDisposable
         await Task.CompletedTask;
     }
 
-    private AudioHookSource Subscribed(AudioHookOptions options, ISpeechRecognizer recognizer, Action<SourceEvent> heard)
+    private AudioHookSource Subscribed(AudioHookOptions options, ISpeechRecognizer recognizer, Action<SourceEvent> heard, TimeProvider? time = null)
     {
-        var source = new AudioHookSource(options, recognizer, TimeProvider.System, NullLogger.Instance);
+        var source = new AudioHookSource(options, recognizer, time ?? TimeProvider.System, NullLogger.Instance);
         _owned.Add(source.Events().Subscribe(e =>
         {
             _events.Enqueue(e);
