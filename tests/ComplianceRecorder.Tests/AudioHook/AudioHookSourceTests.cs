@@ -106,6 +106,49 @@ public sealed class AudioHookSourceTests : IAsyncDisposable
         Assert.Contains("nothing heard from the client for 30 s", finished.Reason, StringComparison.Ordinal);
     }
 
+    [Fact(Timeout = 120_000)]
+    public async Task A_call_ended_while_a_session_for_it_was_refused_ends_once_with_its_refusal()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var lastWords = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var options = new AudioHookOptions { MaxSessions = 1, ReconnectGrace = TimeSpan.Zero, CallIdle = TimeSpan.FromSeconds(20) };
+        var source = Subscribed(options, new FaultyRecognizer(lastWords.Task), _ => { }, time);
+        var call = Guid.NewGuid();
+        var (first, firstRun) = await SessionAsync(source);
+        await first.SendAsync("open", Open(call, media: true));
+        Assert.Equal("opened", await first.ReceiveAsync());
+        await first.AudioAsync(new byte[1600]);
+
+        // its socket drops: the call is let go at once, its end waits for its last words to be recognised
+        first.Drop();
+        var deadline = DateTime.UtcNow + Wait;
+        while (source.Holds(call.ToString("D")) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+        Assert.False(source.Holds(call.ToString("D")), "the dropped session let its call go");
+        // another call takes the only slot, and a retry of the first is refused
+        var (other, otherRun) = await SessionAsync(source);
+        await other.SendAsync("open", Open(Guid.NewGuid(), media: false));
+        Assert.Equal("opened", await other.ReceiveAsync());
+        var (retry, retryRun) = await SessionAsync(source);
+        await retry.SendAsync("open", Open(call, media: true));
+        Assert.Equal("disconnect", await retry.ReceiveAsync());
+
+        lastWords.SetResult();
+        await firstRun.WaitAsync(Wait);
+        await EndedAsync(1);
+        // the refusal's own end comes later: the call ended already, so it says nothing more
+        time.Advance(options.CallIdle);
+
+        Assert.Equal(call.ToString("D"), Assert.Single(_events.OfType<CallFinished>()).ConversationId);
+        var refused = Assert.Single(_events.OfType<SourceDisconnected>(), d => d.Detail?.Contains("the call was refused", StringComparison.Ordinal) == true);
+        Assert.Contains("until the call was ended", refused.Detail, StringComparison.Ordinal);
+        other.Drop();
+        retry.Drop();
+        await Task.WhenAll(otherRun, retryRun).WaitAsync(Wait);
+    }
+
     public async ValueTask DisposeAsync()
     {
         foreach (var d in Enumerable.Reverse(_owned))
@@ -182,16 +225,19 @@ public sealed class AudioHookSourceTests : IAsyncDisposable
         public void Drop() => tcp.Client.Close();
     }
 
-    /// <summary>Hears nothing, and throws as a stream is disposed, as a faulty plug-in recognizer might.</summary>
-    private sealed class FaultyRecognizer : ISpeechRecognizer
+    /// <summary>
+    /// Hears nothing, finishes an utterance only once <paramref name="lastWords"/> is done (a slow engine), and throws
+    /// as a stream is disposed, as a faulty plug-in recognizer might.
+    /// </summary>
+    private sealed class FaultyRecognizer(Task? lastWords = null) : ISpeechRecognizer
     {
-        public ISpeechStream Open(SpeechStreamInfo info) => new Stream();
+        public ISpeechStream Open(SpeechStreamInfo info) => new Stream(lastWords ?? Task.CompletedTask);
 
-        private sealed class Stream : ISpeechStream
+        private sealed class Stream(Task lastWords) : ISpeechStream
         {
             public ValueTask AcceptAsync(ReadOnlyMemory<short> audio, ICollection<SpeechHypothesis> output, CancellationToken ct) => ValueTask.CompletedTask;
 
-            public ValueTask CompleteAsync(ICollection<SpeechHypothesis> output, CancellationToken ct) => ValueTask.CompletedTask;
+            public ValueTask CompleteAsync(ICollection<SpeechHypothesis> output, CancellationToken ct) => new(lastWords);
 
             public void Dispose() => throw new InvalidOperationException("the plug-in's stream could not be released");
         }
