@@ -63,17 +63,14 @@ public sealed class AudioHookSourceTests : IAsyncDisposable
     public async Task A_recognizer_that_throws_as_its_stream_is_disposed_still_has_the_dropped_sessions_call_ended()
     {
         var source = Subscribed(new AudioHookOptions { ReconnectGrace = TimeSpan.Zero }, new FaultyRecognizer(), _ => { });
-        var (client, run) = await SessionAsync(source);
         var call = Guid.NewGuid();
-        await client.SendAsync("open", Open(call, media: true));
-        Assert.Equal("opened", await client.ReceiveAsync());
+        var (client, run) = await OpenedAsync(source, call, media: true);
         await client.AudioAsync(new byte[1600]);
 
         client.Drop();
         await run.WaitAsync(Wait);
 
-        var finished = Assert.Single(await EndedAsync(1));
-        Assert.Equal(call.ToString("D"), finished.ConversationId);
+        var finished = await EndedOnceAsync(call);
         Assert.StartsWith("the AudioHook session ended without a close", finished.Reason, StringComparison.Ordinal);
     }
 
@@ -82,27 +79,23 @@ public sealed class AudioHookSourceTests : IAsyncDisposable
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var source = Subscribed(new AudioHookOptions { ReconnectGrace = TimeSpan.Zero }, new FaultyRecognizer(), _ => { }, time);
-        var (client, run) = await SessionAsync(source);
         var call = Guid.NewGuid();
-        await client.SendAsync("open", Open(call, media: false));
-        Assert.Equal("opened", await client.ReceiveAsync());
+        var (client, run) = await OpenedAsync(source, call, media: false);
 
         // pings keep a session that sends no audio (a long pause) alive well past the quiet bound
-        var beforeQuiet = AudioHookSession.Quiet - TimeSpan.FromSeconds(5);
-        time.Advance(beforeQuiet);
-        await client.SendAsync("ping", "{}");
-        Assert.Equal("pong", await client.ReceiveAsync());
-        time.Advance(beforeQuiet);
-        await client.SendAsync("ping", "{}");
-        Assert.Equal("pong", await client.ReceiveAsync());
+        for (var ping = 0; ping < 2; ping++)
+        {
+            time.Advance(AudioHookSession.Quiet - TimeSpan.FromSeconds(5));
+            await client.SendAsync("ping", "{}");
+            Assert.Equal("pong", await client.ReceiveAsync());
+        }
 
         // then nothing at all, the socket left open: the session is let go as gone
         time.Advance(AudioHookSession.Quiet);
         Assert.Equal("disconnect", await client.ReceiveAsync());
         await run.WaitAsync(Wait);
 
-        var finished = Assert.Single(await EndedAsync(1));
-        Assert.Equal(call.ToString("D"), finished.ConversationId);
+        var finished = await EndedOnceAsync(call);
         Assert.Contains("nothing heard from the client for 30 s", finished.Reason, StringComparison.Ordinal);
     }
 
@@ -114,9 +107,7 @@ public sealed class AudioHookSourceTests : IAsyncDisposable
         var options = new AudioHookOptions { MaxSessions = 1, ReconnectGrace = TimeSpan.Zero, CallIdle = TimeSpan.FromSeconds(20) };
         var source = Subscribed(options, new FaultyRecognizer(lastWords.Task), _ => { }, time);
         var call = Guid.NewGuid();
-        var (first, firstRun) = await SessionAsync(source);
-        await first.SendAsync("open", Open(call, media: true));
-        Assert.Equal("opened", await first.ReceiveAsync());
+        var (first, firstRun) = await OpenedAsync(source, call, media: true);
         await first.AudioAsync(new byte[1600]);
 
         // its socket drops: the call is let go at once, its end waits for its last words to be recognised
@@ -128,9 +119,7 @@ public sealed class AudioHookSourceTests : IAsyncDisposable
         }
         Assert.False(source.Holds(call.ToString("D")), "the dropped session let its call go");
         // another call takes the only slot, and a retry of the first is refused
-        var (other, otherRun) = await SessionAsync(source);
-        await other.SendAsync("open", Open(Guid.NewGuid(), media: false));
-        Assert.Equal("opened", await other.ReceiveAsync());
+        var (other, otherRun) = await OpenedAsync(source, Guid.NewGuid(), media: false);
         var (retry, retryRun) = await SessionAsync(source);
         await retry.SendAsync("open", Open(call, media: true));
         Assert.Equal("disconnect", await retry.ReceiveAsync());
@@ -168,6 +157,21 @@ public sealed class AudioHookSourceTests : IAsyncDisposable
         }, _ => { }));
         Assert.True(source.Connected);
         return source;
+    }
+
+    private async Task<(Client Client, Task Run)> OpenedAsync(AudioHookSource source, Guid call, bool media)
+    {
+        var (client, run) = await SessionAsync(source);
+        await client.SendAsync("open", Open(call, media));
+        Assert.Equal("opened", await client.ReceiveAsync());
+        return (client, run);
+    }
+
+    private async Task<CallFinished> EndedOnceAsync(Guid call)
+    {
+        var finished = Assert.Single(await EndedAsync(1));
+        Assert.Equal(call.ToString("D"), finished.ConversationId);
+        return finished;
     }
 
     private async Task<IReadOnlyList<CallFinished>> EndedAsync(int count)
