@@ -311,8 +311,17 @@ public sealed class AudioHookSource(AudioHookOptions options, ISpeechRecognizer 
             {
                 _calls.Remove(call);
                 hold.Expiry?.Dispose();
-                // a session for the call was refused since: the call may be going on unheard, so its end is the refusal's to say
-                if (!_refused.ContainsKey(call))
+                // a session for the call was refused since: the call may be going on unheard, so its end is the refusal's to say;
+                // the refusal's gap begins at the retry, so the span from the drop to it is this one's, with the drop's reason
+                if (_refused.TryGetValue(call, out var refused))
+                {
+                    var retried = refused.At < hold.EndedAt ? hold.EndedAt : refused.At;
+                    Say(new SourceDisconnected([call], hold.EndedAt, "audio not sent", retried)
+                    {
+                        Detail = $"the AudioHook session ended ({hold.Why}) and a session for the call {(retried - hold.EndedAt).TotalSeconds:F1} s later was refused at the session limit: audio between them was not heard",
+                    });
+                }
+                else
                 {
                     Say(new CallFinished(call, hold.Why, time.GetUtcNow()));
                 }

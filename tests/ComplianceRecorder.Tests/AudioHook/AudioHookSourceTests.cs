@@ -138,6 +138,45 @@ public sealed class AudioHookSourceTests : IAsyncDisposable
         await Task.WhenAll(otherRun, retryRun).WaitAsync(Wait);
     }
 
+    [Fact(Timeout = 120_000)]
+    public async Task A_dropped_session_whose_retry_is_refused_within_its_grace_records_the_span_from_the_drop_to_the_retry_with_the_drops_reason()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        // the whole test stays inside the quiet bound of the session that takes the slot
+        var options = new AudioHookOptions { MaxSessions = 1, ReconnectGrace = TimeSpan.FromSeconds(5), CallIdle = TimeSpan.FromSeconds(10) };
+        var source = Subscribed(options, new FaultyRecognizer(), _ => { }, time);
+        var call = Guid.NewGuid();
+        var dropped = time.GetUtcNow();
+        var (first, firstRun) = await OpenedAsync(source, call, media: true);
+        first.Drop();
+        await firstRun.WaitAsync(Wait);
+        Assert.False(source.Holds(call.ToString("D")));
+
+        // inside the grace another call takes the only slot, and a retry of the dropped one is refused
+        time.Advance(TimeSpan.FromSeconds(2));
+        var retried = time.GetUtcNow();
+        var (other, otherRun) = await OpenedAsync(source, Guid.NewGuid(), media: false);
+        var (retry, retryRun) = await SessionAsync(source);
+        await retry.SendAsync("open", Open(call, media: true));
+        Assert.Equal("disconnect", await retry.ReceiveAsync());
+
+        // the grace runs out, then the refused call is let go
+        time.Advance(options.ReconnectGrace);
+        time.Advance(options.CallIdle);
+        var finished = await EndedOnceAsync(call);
+
+        var gaps = _events.OfType<SourceDisconnected>().Where(d => d.ConversationIds.Contains(call.ToString("D"))).ToList();
+        var drop = Assert.Single(gaps, d => d.From == dropped);
+        Assert.Equal(retried, drop.ReceivedAt);
+        Assert.Contains("ended without a close", drop.Detail, StringComparison.Ordinal);
+        Assert.Contains("refused at the session limit", drop.Detail, StringComparison.Ordinal);
+        Assert.Single(gaps, d => d.From == retried && d.Detail?.Contains("the call was refused", StringComparison.Ordinal) == true);
+        Assert.StartsWith("refused at the session limit", finished.Reason, StringComparison.Ordinal);
+        other.Drop();
+        retry.Drop();
+        await Task.WhenAll(otherRun, retryRun).WaitAsync(Wait);
+    }
+
     public async ValueTask DisposeAsync()
     {
         foreach (var d in Enumerable.Reverse(_owned))
