@@ -74,4 +74,27 @@ public sealed class HeldCallTests
             OnNext(35_000, ("call-2", "SESSION_ENDED")),
             OnNext(300_000, ("call-1", "the AudioHook session closed (end)")));
     }
+
+    [Fact]
+    public void A_held_calls_second_end_closes_the_record_a_gap_opened_after_its_first_though_the_first_is_still_remembered()
+    {
+        using var run = new PipelineRun(Idle30);
+        run.Send(new CallHeld("call-1", run.Origin));
+        run.Play(Call.Script("call-1", Dialect.Media).At(1_000).Final("hello"));
+        run.AdvanceTo(2_000);
+        run.Send(new CallFinished("call-1", "the AudioHook session closed (end)", run.Origin.AddSeconds(2)));
+        // a session takes the call again within the idle time: its hold opens nothing, a pause's gap opens a record
+        run.AdvanceTo(3_000);
+        run.Send(new CallHeld("call-1", run.Origin.AddSeconds(3)));
+        run.AdvanceTo(4_000);
+        run.Send(new SourceDisconnected(["call-1"], run.Origin.AddSeconds(3.5), "audio not sent", run.Origin.AddSeconds(4)) { Detail = "audio paused" });
+        // held: silence past the idle time does not end it; only its source's end does, with no other call's end between
+        run.AdvanceTo(50_000);
+        run.Send(new CallFinished("call-1", "the AudioHook session closed (end) again", run.Origin.AddSeconds(50)));
+        run.AdvanceTo(200_000);
+
+        run.Messages.Of((CallEnded e) => (e.ConversationId, e.Reason)).AssertEqual(
+            OnNext(2_000, ("call-1", "the AudioHook session closed (end)")),
+            OnNext(50_000, ("call-1", "the AudioHook session closed (end) again")));
+    }
 }
