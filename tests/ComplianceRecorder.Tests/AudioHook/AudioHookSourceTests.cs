@@ -60,11 +60,13 @@ public sealed class AudioHookSourceTests : IAsyncDisposable
     }
 
     [Fact(Timeout = 120_000)]
-    public async Task A_recognizer_that_throws_as_its_stream_is_disposed_still_has_the_dropped_sessions_call_ended()
+    public async Task A_recognizer_that_fails_and_throws_as_its_stream_is_disposed_still_has_the_dropped_sessions_call_ended_and_its_lost_audio_recorded()
     {
-        var source = Subscribed(new AudioHookOptions { ReconnectGrace = TimeSpan.Zero }, new FaultyRecognizer(), _ => { });
+        var source = Subscribed(new AudioHookOptions { ReconnectGrace = TimeSpan.Zero }, new FaultyRecognizer(acceptFails: true), _ => { });
         var call = Guid.NewGuid();
         var (client, run) = await OpenedAsync(source, call, media: true);
+        // the first fails the recognizer; the second finds it failed (or is still queued when it fails): not recognised
+        await client.AudioAsync(new byte[1600]);
         await client.AudioAsync(new byte[1600]);
 
         client.Drop();
@@ -72,6 +74,8 @@ public sealed class AudioHookSourceTests : IAsyncDisposable
 
         var finished = await EndedOnceAsync(call);
         Assert.StartsWith("the AudioHook session ended without a close", finished.Reason, StringComparison.Ordinal);
+        var lost = _events.OfType<SourceDisconnected>().Select(d => d.Detail ?? "").ToList();
+        Assert.Contains(lost, d => d.Contains("the recognizer failed (InvalidOperationException: the plug-in could not take the audio)", StringComparison.Ordinal));
     }
 
     [Fact(Timeout = 120_000)]
@@ -269,16 +273,17 @@ public sealed class AudioHookSourceTests : IAsyncDisposable
     }
 
     /// <summary>
-    /// Hears nothing, finishes an utterance only once <paramref name="lastWords"/> is done (a slow engine), and throws
-    /// as a stream is disposed, as a faulty plug-in recognizer might.
+    /// Hears nothing, finishes an utterance only once <paramref name="lastWords"/> is done (a slow engine), throws
+    /// as a stream is disposed, and with <paramref name="acceptFails"/> as it is given audio, as a faulty plug-in recognizer might.
     /// </summary>
-    private sealed class FaultyRecognizer(Task? lastWords = null) : ISpeechRecognizer
+    private sealed class FaultyRecognizer(Task? lastWords = null, bool acceptFails = false) : ISpeechRecognizer
     {
-        public ISpeechStream Open(SpeechStreamInfo info) => new Stream(lastWords ?? Task.CompletedTask);
+        public ISpeechStream Open(SpeechStreamInfo info) => new Stream(lastWords ?? Task.CompletedTask, acceptFails);
 
-        private sealed class Stream(Task lastWords) : ISpeechStream
+        private sealed class Stream(Task lastWords, bool acceptFails) : ISpeechStream
         {
-            public ValueTask AcceptAsync(ReadOnlyMemory<short> audio, ICollection<SpeechHypothesis> output, CancellationToken ct) => ValueTask.CompletedTask;
+            public ValueTask AcceptAsync(ReadOnlyMemory<short> audio, ICollection<SpeechHypothesis> output, CancellationToken ct) =>
+                acceptFails ? throw new InvalidOperationException("the plug-in could not take the audio") : ValueTask.CompletedTask;
 
             public ValueTask CompleteAsync(ICollection<SpeechHypothesis> output, CancellationToken ct) => new(lastWords);
 
