@@ -61,8 +61,9 @@ internal sealed class AudioHookSession(WebSocket ws, string sessionId, string? o
     private bool _driftLogged;
     private int _quarantined;
     private int _unkept;
-    // when anything (audio or a message) last arrived, in UTC ticks: written per frame, read by the quiet watch
-    private long _heardTicks;
+    // when the receive outstanding now began, in UTC ticks, 0 while none is (the reader is handling a frame, or held by
+    // the recorder): written per frame, read by the quiet watch, so time the reader spends elsewhere is not the client's silence
+    private long _waitingSince;
     private int _quiet;
 
     private enum State
@@ -77,7 +78,6 @@ internal sealed class AudioHookSession(WebSocket ws, string sessionId, string? o
     public async Task RunAsync(CancellationToken stop)
     {
         using var stopping = stop.Register(() => _ = DisconnectAsync("error", "the recorder is stopping"));
-        Volatile.Write(ref _heardTicks, time.GetUtcNow().UtcTicks);
         using var watch = time.CreateTimer(_ => WatchQuiet(), null, QuietCheck, QuietCheck);
         string? ended = null;
         try
@@ -95,7 +95,6 @@ internal sealed class AudioHookSession(WebSocket ws, string sessionId, string? o
                     break;
                 }
                 var now = time.GetUtcNow();
-                Volatile.Write(ref _heardTicks, now.UtcTicks);
                 if (length < 0)
                 {
                     Quarantine(type == WebSocketMessageType.Text ? Encoding.UTF8.GetString(_in, 0, Math.Min(RawCap, _in.Length)) : "",
@@ -140,12 +139,13 @@ internal sealed class AudioHookSession(WebSocket ws, string sessionId, string? o
     }
 
     /// <summary>
-    /// A session silent for <see cref="Quiet"/> is disconnected as gone: with its idle end off, its call would otherwise
+    /// A session silent for <see cref="Quiet"/> while the reader waits on it is disconnected as gone: with its idle end off, its call would otherwise
     /// stay open until its socket dropped, which a half-open connection never does. It has the usual moment to close.
     /// </summary>
     private void WatchQuiet()
     {
-        if (time.GetUtcNow().UtcTicks - Volatile.Read(ref _heardTicks) >= Quiet.Ticks && Interlocked.Exchange(ref _quiet, 1) == 0)
+        var waitingSince = Volatile.Read(ref _waitingSince);
+        if (waitingSince != 0 && time.GetUtcNow().UtcTicks - waitingSince >= Quiet.Ticks && Interlocked.Exchange(ref _quiet, 1) == 0)
         {
             _ = DisconnectAsync("error", $"nothing heard from the client for {Quiet.TotalSeconds:F0} s");
             // a session already closed or disconnecting is cut too: its call is the source's either way
@@ -165,7 +165,9 @@ internal sealed class AudioHookSession(WebSocket ws, string sessionId, string? o
                 Array.Resize(ref _in, Math.Min(MaxBinary, _in.Length * 2));
             }
             var room = length < _in.Length ? _in.AsMemory(length) : (_scratch ??= new byte[16 * 1024]);
+            Volatile.Write(ref _waitingSince, time.GetUtcNow().UtcTicks);
             var r = await ws.ReceiveAsync(room, _receiveCut.Token).ConfigureAwait(false);
+            Volatile.Write(ref _waitingSince, 0);
             if (r.MessageType == WebSocketMessageType.Close)
             {
                 return (r.MessageType, 0);

@@ -95,12 +95,43 @@ public sealed class AudioHookSourceTests : IAsyncDisposable
         }
 
         // then nothing at all, the socket left open: the session is let go as gone
-        time.Advance(AudioHookSession.Quiet);
-        Assert.Equal("disconnect", await client.ReceiveAsync());
+        Assert.Equal("disconnect", await AdvanceUntilAsync(time, client.ReceiveAsync(), AudioHookSession.Quiet));
         await run.WaitAsync(Wait);
 
         var finished = await EndedOnceAsync(call);
         Assert.Contains("nothing heard from the client for 30 s", finished.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task A_session_whose_reader_is_held_by_a_stalled_recorder_past_the_quiet_bound_is_not_taken_as_gone()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        using var stall = new ManualResetEventSlim(false);
+        var stalled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var source = Subscribed(new AudioHookOptions { ReconnectGrace = TimeSpan.Zero }, new FaultyRecognizer(), e =>
+        {
+            if (e is CallHeld)
+            {
+                stalled.TrySetResult();
+                stall.Wait();
+            }
+        }, time);
+        var call = Guid.NewGuid();
+        var (client, run) = await OpenedAsync(source, call, media: false);
+        await stalled.Task.WaitAsync(Wait);
+
+        // the recorder holds the session's reader past the quiet bound while the client goes on pinging
+        time.Advance(AudioHookSession.Quiet + TimeSpan.FromSeconds(5));
+        await client.SendAsync("ping", "{}");
+        stall.Set();
+
+        Assert.Equal("pong", await client.ReceiveAsync());
+        await client.SendAsync("close", """{"reason":"end"}""");
+        Assert.Equal("closed", await client.ReceiveAsync());
+        var finished = await EndedOnceAsync(call);
+        Assert.Equal("the AudioHook session closed (end)", finished.Reason);
+        client.Drop();
+        await run.WaitAsync(Wait);
     }
 
     [Fact(Timeout = 120_000)]
@@ -200,6 +231,20 @@ public sealed class AudioHookSourceTests : IAsyncDisposable
         }, _ => { }));
         Assert.True(source.Connected);
         return source;
+    }
+
+    /// <summary>
+    /// Moves the clock by <paramref name="first"/>, then a quiet check at a time until <paramref name="done"/> is: the
+    /// session's reader may not be waiting on its socket yet as the clock first moves, and only that wait counts as quiet.
+    /// </summary>
+    private static async Task<T> AdvanceUntilAsync<T>(FakeTimeProvider time, Task<T> done, TimeSpan first)
+    {
+        time.Advance(first);
+        while (await Task.WhenAny(done, Task.Delay(200)) != done)
+        {
+            time.Advance(TimeSpan.FromSeconds(5));
+        }
+        return await done;
     }
 
     private async Task<(Client Client, Task Run)> OpenedAsync(AudioHookSource source, Guid call, bool media)
