@@ -26,28 +26,19 @@ public sealed class AudioHookSourceTests : IAsyncDisposable
     [Fact(Timeout = 120_000)]
     public async Task A_stalled_recorder_never_holds_back_another_sessions_opened()
     {
-        using var stall = new ManualResetEventSlim(false);
-        var stalled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var source = Subscribed(new AudioHookOptions { ReconnectGrace = TimeSpan.Zero }, new FaultyRecognizer(), e =>
-        {
-            if (e is CallHeld)
-            {
-                // the first hold is where the store stops taking events, as a full commit queue blocks the emit
-                stalled.TrySetResult();
-                stall.Wait();
-            }
-        });
+        using var stall = new StallAtHold();
+        var source = Subscribed(new AudioHookOptions { ReconnectGrace = TimeSpan.Zero }, new FaultyRecognizer(), stall.Heard);
         var (a, runA) = await SessionAsync(source);
         var (b, runB) = await SessionAsync(source);
 
         await a.SendAsync("open", Open(Guid.NewGuid(), media: false));
         Assert.Equal("opened", await a.ReceiveAsync());
-        await stalled.Task.WaitAsync(Wait);
+        await stall.Reached.WaitAsync(Wait);
 
         await b.SendAsync("open", Open(Guid.NewGuid(), media: false));
         var answer = await b.ReceiveAsync();
-        var stillStalled = !stall.IsSet;
-        stall.Set();
+        var stillStalled = !stall.Released;
+        stall.Release();
         Assert.Equal("opened", answer);
         Assert.True(stillStalled, "the second open was answered while the recorder was stalled");
 
@@ -106,24 +97,16 @@ public sealed class AudioHookSourceTests : IAsyncDisposable
     public async Task A_session_whose_reader_is_held_by_a_stalled_recorder_past_the_quiet_bound_is_not_taken_as_gone()
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        using var stall = new ManualResetEventSlim(false);
-        var stalled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var source = Subscribed(new AudioHookOptions { ReconnectGrace = TimeSpan.Zero }, new FaultyRecognizer(), e =>
-        {
-            if (e is CallHeld)
-            {
-                stalled.TrySetResult();
-                stall.Wait();
-            }
-        }, time);
+        using var stall = new StallAtHold();
+        var source = Subscribed(new AudioHookOptions { ReconnectGrace = TimeSpan.Zero }, new FaultyRecognizer(), stall.Heard, time);
         var call = Guid.NewGuid();
         var (client, run) = await OpenedAsync(source, call, media: false);
-        await stalled.Task.WaitAsync(Wait);
+        await stall.Reached.WaitAsync(Wait);
 
         // the recorder holds the session's reader past the quiet bound while the client goes on pinging
         time.Advance(AudioHookSession.Quiet + TimeSpan.FromSeconds(5));
         await client.SendAsync("ping", "{}");
-        stall.Set();
+        stall.Release();
 
         Assert.Equal("pong", await client.ReceiveAsync());
         await client.SendAsync("close", """{"reason":"end"}""");
@@ -293,6 +276,30 @@ public sealed class AudioHookSourceTests : IAsyncDisposable
 
     private static string Open(Guid call, bool media) =>
         $$"""{"organizationId":"{{Guid.NewGuid()}}","conversationId":"{{call}}","media":[{{(media ? """{"type":"audio","format":"PCMU","channels":["external","internal"],"rate":8000}""" : "")}}]}""";
+
+    /// <summary>A recorder that stops taking events at a call's hold, as a full commit queue blocks the emit, until released.</summary>
+    private sealed class StallAtHold : IDisposable
+    {
+        private readonly ManualResetEventSlim _gate = new(false);
+        private readonly TaskCompletionSource _reached = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task Reached => _reached.Task;
+
+        public bool Released => _gate.IsSet;
+
+        public void Heard(SourceEvent e)
+        {
+            if (e is CallHeld)
+            {
+                _reached.TrySetResult();
+                _gate.Wait();
+            }
+        }
+
+        public void Release() => _gate.Set();
+
+        public void Dispose() => _gate.Dispose();
+    }
 
     /// <summary>The client's end: numbered messages out, message types in.</summary>
     private sealed class Client(WebSocket ws, TcpClient tcp, string id)
