@@ -32,9 +32,13 @@ public static class TranscriptPipeline
         // who each call is with, kept from its announcement until its group ends (the group names the call with it
         // in CallStarted, whatever event starts it: a transcript, a disconnection, or the end of a silent call)
         var announced = new ConcurrentDictionary<string, CallAnnounced>(StringComparer.Ordinal);
+        // calls a source holds, from its CallHeld to its CallFinished: kept outside the calls' groups, as a hold said
+        // while an earlier end is remembered opens no group, yet the call's next record must be held all the same
+        var held = new ConcurrentDictionary<string, byte>(StringComparer.Ordinal);
         var perCall = shared
             .Where(e => e is not MalformedFrame)
             .Do(e => Note(e, announced))
+            .Do(e => Hold(e, held))
             .Select(e => (Event: e, After: ended.Route(e, scheduler.Now)))
             .Publish(routed => routed
                 .Where(r => !r.After.Ended)
@@ -43,7 +47,7 @@ public static class TranscriptPipeline
                 .Do(_ => { }, () => stopped = true)
                 .GroupByUntil(
                     e => e.Call,
-                    g => g.Where(e => e.Event is CallFinished).Merge(g.Throttle(options.CallIdle, scheduler)).Take(1))
+                    g => g.Where(e => e.Event is CallFinished).Merge(Idle(g, held, options.CallIdle, scheduler)).Take(1))
                 .SelectMany(call => Call(call, announced.TryGetValue(call.Key, out var a) ? a : null, options, scheduler, archive, recorded, () => stopped)
                     .Finally(() => announced.TryRemove(call.Key, out _)))
                 .Merge(routed.Where(r => r.After.Late is not null).Select(RecordedEvent (r) => r.After.Late!)));
@@ -52,6 +56,26 @@ public static class TranscriptPipeline
     }
 
     private readonly record struct CallEvent(string Call, SourceEvent Event);
+
+    /// <summary>
+    /// A call silent for the idle time is let go, unless its source said it holds the call (<see cref="CallHeld"/>,
+    /// an AudioHook session on it): that call ends only with the source's <see cref="CallFinished"/>.
+    /// </summary>
+    private static IObservable<CallEvent> Idle(IGroupedObservable<string, CallEvent> call, ConcurrentDictionary<string, byte> held, TimeSpan idle, IScheduler scheduler) =>
+        call.Throttle(idle, scheduler).Where(_ => !held.ContainsKey(call.Key));
+
+    private static void Hold(SourceEvent e, ConcurrentDictionary<string, byte> held)
+    {
+        switch (e)
+        {
+            case CallHeld h:
+                held[h.ConversationId] = 0;
+                break;
+            case CallFinished f:
+                held.TryRemove(f.ConversationId, out _);
+                break;
+        }
+    }
 
     /// <summary>At most this many announcements wait for their call's group; past it the oldest go.</summary>
     internal const int AnnouncedCap = 10_000;
@@ -189,6 +213,7 @@ public static class TranscriptPipeline
     {
         TranscriptReceived t => [new CallEvent(t.ConversationId, t)],
         CallFinished f => [new CallEvent(f.ConversationId, f)],
+        CallHeld h => [new CallEvent(h.ConversationId, h)],
         SourceDisconnected d => d.ConversationIds.Select(c => new CallEvent(c, d with { ConversationIds = [c] })),
         _ => [],
     };

@@ -177,7 +177,7 @@ public static class ComplianceRecorderServices
                 throw new SettingsException($"Genesys:AudioHook:Model: {e.Message}");
             }
         }
-        services.AddSingleton(sp => new AudioHookSource(options, sp.GetRequiredService<ISpeechRecognizer>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<AudioHookSource>>()));
+        services.AddSingleton(sp => new AudioHookSource(options with { CallIdle = TimeSpan.FromSeconds(sp.GetRequiredService<IOptions<RecorderOptions>>().Value.CallIdleSeconds) }, sp.GetRequiredService<ISpeechRecognizer>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<AudioHookSource>>()));
     }
 
     private static void TryAddSingletonTimeProvider(this IServiceCollection services)

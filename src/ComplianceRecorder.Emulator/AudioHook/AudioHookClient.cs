@@ -40,6 +40,12 @@ public sealed record AudioHookFaults
 
     /// <summary>After open: an <c>error</c> whose message is a number and a <c>ping</c> whose position is one, fields of the wrong JSON type.</summary>
     public bool WrongTypes { get; init; }
+
+    /// <summary>After open: a <c>ping</c> whose position is this (a negative or absurd one is the client's fault).</summary>
+    public string? PingPosition { get; init; }
+
+    /// <summary>After open: a <c>discarded</c> message whose span is this.</summary>
+    public string? Discarded { get; init; }
 }
 
 /// <summary>How a played session went, as the client saw it.</summary>
@@ -109,7 +115,7 @@ public static class AudioHookClient
         // the channels the server chose, in its order: only those are streamed
         string[] chosen = [];
 
-        async Task SendAsync(string type, JsonObject? parameters = null)
+        async Task SendAsync(string type, JsonObject? parameters = null, string? at = null)
         {
             await send.WaitAsync(ct).ConfigureAwait(false);
             try
@@ -121,7 +127,7 @@ public static class AudioHookClient
                     ["type"] = type,
                     ["seq"] = ++seq,
                     ["serverseq"] = Interlocked.Read(ref serverSeq),
-                    ["position"] = Duration(position),
+                    ["position"] = at ?? Duration(position),
                     ["parameters"] = parameters ?? [],
                 };
                 await ws.SendAsync(Encoding.UTF8.GetBytes(m.ToJsonString()), WebSocketMessageType.Text, true, ct).ConfigureAwait(false);
@@ -252,6 +258,14 @@ public static class AudioHookClient
             {
                 send.Release();
             }
+        }
+        if (faults.PingPosition is { } pingAt)
+        {
+            await SendAsync("ping", at: pingAt).ConfigureAwait(false);
+        }
+        if (faults.Discarded is { } discarded)
+        {
+            await SendAsync("discarded", new JsonObject { ["start"] = Duration(position), ["discarded"] = discarded }).ConfigureAwait(false);
         }
 
         var frame = new byte[FrameSamples * 2];

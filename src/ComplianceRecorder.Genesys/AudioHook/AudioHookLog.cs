@@ -37,4 +37,7 @@ internal static partial class AudioHookLog
 
     [LoggerMessage(EventId = 1111, Level = LogLevel.Error, Message = "AudioHook session {Session} failed ({Error}); disconnecting, and its call's recording ends with a gap")]
     public static partial void SessionFailed(ILogger log, string session, string error);
+
+    [LoggerMessage(EventId = 1112, Level = LogLevel.Warning, Message = "Call {Call} {Channel}: the recognizer's stream could not be released ({Reason})")]
+    public static partial void StreamNotReleased(ILogger log, string call, string channel, string reason);
 }

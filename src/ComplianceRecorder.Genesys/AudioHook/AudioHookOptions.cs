@@ -34,6 +34,12 @@ public sealed record AudioHookOptions
     /// </summary>
     public TimeSpan ReconnectGrace { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// The recorder's <c>Recorder:CallIdleSeconds</c> (the host sets it; no key of its own): a call refused at
+    /// <see cref="MaxSessions"/>, whose end the recorder cannot hear, is let go after it.
+    /// </summary>
+    public TimeSpan CallIdle { get; init; } = TimeSpan.FromMinutes(5);
+
     /// <summary>The embedded recognizer's model folder.</summary>
     public string Model { get; init; } = Speech.PocketSphinxRecognizer.DefaultModel;
 }

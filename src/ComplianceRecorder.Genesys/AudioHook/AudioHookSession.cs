@@ -31,6 +31,11 @@ internal sealed class AudioHookSession(WebSocket ws, string sessionId, string? o
     private static readonly TimeSpan CloseWait = TimeSpan.FromSeconds(5);
     // well inside Genesys' 5 s for opened
     private static readonly TimeSpan HolderWait = TimeSpan.FromSeconds(2);
+    // the client pings every 5 s: a session that sends nothing at all for this long is gone, though its socket may never say so
+    internal static readonly TimeSpan Quiet = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan QuietCheck = TimeSpan.FromSeconds(5);
+    // no call lasts two days: a position or span past it is absurd (and its samples would overflow the call's clock)
+    private static readonly TimeSpan MaxTimeline = TimeSpan.FromDays(2);
 
     private readonly SemaphoreSlim _send = new(1, 1);
     // after a disconnect the client has CloseWait to close; then the socket is aborted
@@ -56,6 +61,10 @@ internal sealed class AudioHookSession(WebSocket ws, string sessionId, string? o
     private bool _driftLogged;
     private int _quarantined;
     private int _unkept;
+    // when the receive outstanding now began, in UTC ticks, 0 while none is (the reader is handling a frame, or held by
+    // the recorder): written per frame, read by the quiet watch, so time the reader spends elsewhere is not the client's silence
+    private long _waitingSince;
+    private int _quiet;
 
     private enum State
     {
@@ -69,6 +78,7 @@ internal sealed class AudioHookSession(WebSocket ws, string sessionId, string? o
     public async Task RunAsync(CancellationToken stop)
     {
         using var stopping = stop.Register(() => _ = DisconnectAsync("error", "the recorder is stopping"));
+        using var watch = time.CreateTimer(_ => WatchQuiet(), null, QuietCheck, QuietCheck);
         string? ended = null;
         try
         {
@@ -106,7 +116,9 @@ internal sealed class AudioHookSession(WebSocket ws, string sessionId, string? o
         }
         catch (OperationCanceledException)
         {
-            ended = "no close within the time allowed after disconnect";
+            ended = Volatile.Read(ref _quiet) != 0
+                ? $"nothing heard from the client for {Quiet.TotalSeconds:F0} s, though it pings every 5 s: the session was taken as gone"
+                : "no close within the time allowed after disconnect";
             ws.Abort();
         }
         catch (Exception e) when (e is not OutOfMemoryException)
@@ -126,6 +138,21 @@ internal sealed class AudioHookSession(WebSocket ws, string sessionId, string? o
         }
     }
 
+    /// <summary>
+    /// A session silent for <see cref="Quiet"/> while the reader waits on it is disconnected as gone: with its idle end off, its call would otherwise
+    /// stay open until its socket dropped, which a half-open connection never does. It has the usual moment to close.
+    /// </summary>
+    private void WatchQuiet()
+    {
+        var waitingSince = Volatile.Read(ref _waitingSince);
+        if (waitingSince != 0 && time.GetUtcNow().UtcTicks - waitingSince >= Quiet.Ticks && Interlocked.Exchange(ref _quiet, 1) == 0)
+        {
+            _ = DisconnectAsync("error", $"nothing heard from the client for {Quiet.TotalSeconds:F0} s");
+            // a session already closed or disconnecting is cut too: its call is the source's either way
+            _receiveCut.CancelAfter(CloseWait);
+        }
+    }
+
     /// <summary>A whole message into <see cref="_in"/>; a negative length is an oversized one (its start kept, the rest counted).</summary>
     private async Task<(WebSocketMessageType Type, int Length)> ReceiveAsync()
     {
@@ -138,7 +165,9 @@ internal sealed class AudioHookSession(WebSocket ws, string sessionId, string? o
                 Array.Resize(ref _in, Math.Min(MaxBinary, _in.Length * 2));
             }
             var room = length < _in.Length ? _in.AsMemory(length) : (_scratch ??= new byte[16 * 1024]);
+            Volatile.Write(ref _waitingSince, time.GetUtcNow().UtcTicks);
             var r = await ws.ReceiveAsync(room, _receiveCut.Token).ConfigureAwait(false);
+            Volatile.Write(ref _waitingSince, 0);
             if (r.MessageType == WebSocketMessageType.Close)
             {
                 return (r.MessageType, 0);
@@ -206,7 +235,7 @@ internal sealed class AudioHookSession(WebSocket ws, string sessionId, string? o
             id = Text(root, "id") ?? throw new FieldException("'id' is missing");
             if (Text(root, "position") is { } position)
             {
-                CheckPosition(XmlConvert.ToTimeSpan(position));
+                CheckPosition(OnTimeline(XmlConvert.ToTimeSpan(position), "position"));
             }
             if (root.TryGetProperty("parameters", out var p) && p.ValueKind != JsonValueKind.Object)
             {
@@ -262,14 +291,20 @@ internal sealed class AudioHookSession(WebSocket ws, string sessionId, string? o
                 Array.ForEach(_channels, c => c.Flush());
                 break;
             case "resumed" when _state == State.Paused:
+                if (await DiscardedAsync(type, parameters).ConfigureAwait(false) is not { } discarded)
+                {
+                    break;
+                }
                 _state = State.Open;
                 _paused = false;
-                var discarded = Duration(parameters, "discarded");
                 _discardedSamples += (long)(discarded.TotalSeconds * Rate);
                 Gap(_pausedAt, now, $"audio paused by Genesys for {(now - _pausedAt).TotalSeconds:F1} s (a secure flow withholds it on purpose); {discarded.TotalSeconds:F1} s not sent");
                 break;
             case "discarded":
-                var span = Duration(parameters, "discarded");
+                if (await DiscardedAsync(type, parameters).ConfigureAwait(false) is not { } span)
+                {
+                    break;
+                }
                 _discardedSamples += (long)(span.TotalSeconds * Rate);
                 Array.ForEach(_channels, c => c.Flush());
                 Gap(now - span, now, $"{span.TotalSeconds:F1} s of audio discarded by Genesys, not sent");
@@ -339,16 +374,13 @@ internal sealed class AudioHookSession(WebSocket ws, string sessionId, string? o
         call = g.ToString("D");
         var offer = ChooseMedia(parameters);
         var probe = g == Guid.Empty;
-        if (!probe && await ClaimAsync(call, now).ConfigureAwait(false) is { Outcome: var outcome, Timeline: var timeline })
+        if (!probe && await ClaimAsync(call).ConfigureAwait(false) is { Outcome: var outcome, Timeline: var timeline })
         {
             if (outcome == ClaimOutcome.OverLimit)
             {
-                // refused per the protocol, and never silently: the call's record says none of it was heard, and why
-                source.Emit(new SourceDisconnected([call], now, "audio not recognised", now)
-                {
-                    Detail = $"the call was refused: {source.Options.MaxSessions} calls were being recognised, the limit (Genesys:AudioHook:MaxSessions); none of its audio was heard",
-                });
+                // refused per the protocol, and never silently: the source records the call unheard from now until it is let go
                 await DisconnectAsync("error", $"call {call} refused: the recorder is at its limit of concurrent calls").ConfigureAwait(false);
+                source.Flush();
                 return;
             }
             if (outcome == ClaimOutcome.HeldByAnother)
@@ -373,6 +405,8 @@ internal sealed class AudioHookSession(WebSocket ws, string sessionId, string? o
             }
             w.WriteEndArray();
         }).ConfigureAwait(false);
+        // then what the claim said of the call (its hold, a gap before it), before any of its speech: this may wait on the store
+        source.Flush();
         var ms = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         if (probe)
         {
@@ -397,15 +431,15 @@ internal sealed class AudioHookSession(WebSocket ws, string sessionId, string? o
     /// The call for this session. A call another session holds is waited for a moment: a reconnect's open can
     /// come before the old socket's loss is seen here.
     /// </summary>
-    private async Task<CallClaim> ClaimAsync(string call, DateTimeOffset now)
+    private async Task<CallClaim> ClaimAsync(string call)
     {
-        var claim = source.Claim(call, this, now);
+        var claim = source.Claim(call, this);
         if (claim.Outcome != ClaimOutcome.HeldByAnother)
         {
             return claim;
         }
         await Task.WhenAny(claim.Freed, Task.Delay(HolderWait, time)).ConfigureAwait(false);
-        return source.Claim(call, this, time.GetUtcNow());
+        return source.Claim(call, this);
     }
 
     /// <summary>The stereo PCMU offer at 8 kHz if there is one (both parties), else a mono one, else none.</summary>
@@ -465,17 +499,28 @@ internal sealed class AudioHookSession(WebSocket ws, string sessionId, string? o
             _ => throw new FieldException($"'{name}' is a {v.ValueKind}, not a string"),
         };
 
-    private static TimeSpan Duration(JsonElement parameters, string name)
+    /// <summary>
+    /// A message's <c>discarded</c> span (none when absent). One that is not a duration, or is negative or absurd,
+    /// would move the call's clock where no audio was: the session is disconnected with the reason, and null returned.
+    /// </summary>
+    private async Task<TimeSpan?> DiscardedAsync(string type, JsonElement parameters)
     {
         try
         {
-            return parameters.ValueKind == JsonValueKind.Object && parameters.TryGetProperty(name, out var d) ? XmlConvert.ToTimeSpan(d.GetString()!) : TimeSpan.Zero;
+            return parameters.ValueKind == JsonValueKind.Object && parameters.TryGetProperty("discarded", out var d)
+                ? OnTimeline(XmlConvert.ToTimeSpan(d.GetString()!), "discarded")
+                : TimeSpan.Zero;
         }
         catch (Exception e) when (e is FormatException or ArgumentException or InvalidOperationException or OverflowException)
         {
-            return TimeSpan.Zero;
+            await DisconnectAsync("error", $"'{type}': {(e is FieldException ? e.Message : "'discarded' is not an ISO 8601 duration")}: the call's clock cannot be kept").ConfigureAwait(false);
+            return null;
         }
     }
+
+    /// <summary>A position or span as the call's clock takes it: from zero to <see cref="MaxTimeline"/>, else the message's fault.</summary>
+    private static TimeSpan OnTimeline(TimeSpan value, string name) =>
+        value >= TimeSpan.Zero && value <= MaxTimeline ? value : throw new FieldException($"'{name}' is {(value < TimeSpan.Zero ? "negative" : "past two days")}");
 
     private void CheckPosition(TimeSpan position)
     {
@@ -545,10 +590,22 @@ internal sealed class AudioHookSession(WebSocket ws, string sessionId, string? o
         }
         var channels = _channels;
         _channels = [];
-        Array.ForEach(channels, c => c.Flush());
-        await Task.WhenAll(channels.Select(c => c.CompleteAsync())).ConfigureAwait(false);
-        source.Release(_call, this, reason, end, _base + _samples + _discardedSamples, time.GetUtcNow());
-        _call = "";
+        try
+        {
+            Array.ForEach(channels, c => c.Flush());
+            await Task.WhenAll(channels.Select(c => c.CompleteAsync())).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // a recognizer's fault at its end (a plug-in stream's Dispose threw): its last words are lost, the call is not left open
+            AudioHookLog.SessionFailed(log, sessionId, e.GetType().Name);
+        }
+        finally
+        {
+            // always: with its idle end off, a held call that is never handed back stays open until the recorder stops
+            source.Release(_call, this, reason, end, _base + _samples + _discardedSamples, time.GetUtcNow());
+            _call = "";
+        }
     }
 
     private async Task DisconnectAsync(string reason, string info)

@@ -23,6 +23,11 @@ public sealed class AudioHookSource(AudioHookOptions options, ISpeechRecognizer 
     // which session holds each call, and calls whose session ended without an end, waiting for a reconnect
     private readonly Lock _callsGate = new();
     private readonly Dictionary<string, CallHold> _calls = new(StringComparer.OrdinalIgnoreCase);
+    // calls refused at the session limit, unheard from then until a session takes them or they are let go
+    private readonly Dictionary<string, (DateTimeOffset At, ITimer Timer)> _refused = new(StringComparer.OrdinalIgnoreCase);
+    // what _callsGate decided, said to the pipeline after it is released and in the order decided: an emit can block
+    // while the store is slow, and under the lock it would hold every other session's open, close and timer with it
+    private readonly ConcurrentQueue<SourceEvent> _said = new();
     private IObserver<SourceEvent>? _observer;
     private CancellationToken _stop;
     private int _connected;
@@ -132,18 +137,26 @@ public sealed class AudioHookSource(AudioHookOptions options, ISpeechRecognizer 
     /// A session's open names its call. A call another live session holds is refused (that session alone may
     /// end it); a call whose session ended without its end, within <see cref="AudioHookOptions.ReconnectGrace"/>,
     /// is continued, the interval between the sessions recorded as a gap, and the call's clock carried on.
+    /// What the claim says of the call (its hold, a gap) is queued, not sent: the session sends it with
+    /// <see cref="Flush"/> once it has answered (Genesys waits 5 s for <c>opened</c>, the store may be slower).
     /// </summary>
-    internal CallClaim Claim(string call, AudioHookSession session, DateTimeOffset now)
+    internal CallClaim Claim(string call, AudioHookSession session)
     {
         lock (_callsGate)
         {
+            // taken under the lock, so a refusal's time never follows the open that ends its gap
+            var now = time.GetUtcNow();
             if (!_calls.TryGetValue(call, out var hold))
             {
                 if (OverLimit())
                 {
+                    Refuse(call, now);
                     return new CallClaim(ClaimOutcome.OverLimit, 0, Task.CompletedTask);
                 }
+                Unrefuse(call, now);
                 _calls[call] = new CallHold { Owner = session };
+                // the call ends when its session says so (or its reconnect grace runs out), never by silence
+                Say(new CallHeld(call, now));
                 return new CallClaim(ClaimOutcome.New, 0, Task.CompletedTask);
             }
             if (hold.Owner is not null)
@@ -152,14 +165,16 @@ public sealed class AudioHookSource(AudioHookOptions options, ISpeechRecognizer 
             }
             if (OverLimit())
             {
+                Refuse(call, now);
                 return new CallClaim(ClaimOutcome.OverLimit, 0, Task.CompletedTask);
             }
+            Unrefuse(call, now);
             hold.Expiry?.Dispose();
             hold.Expiry = null;
             hold.Owner = session;
             hold.Freed = new(TaskCreationOptions.RunContinuationsAsynchronously);
             var away = now - hold.EndedAt;
-            Emit(new SourceDisconnected([call], hold.EndedAt, "audio not sent", now)
+            Say(new SourceDisconnected([call], hold.EndedAt, "audio not sent", now)
             {
                 Detail = $"the AudioHook session ended ({hold.Why}) and another continued the call {away.TotalSeconds:F1} s later: audio between them was not heard",
             });
@@ -189,6 +204,12 @@ public sealed class AudioHookSource(AudioHookOptions options, ISpeechRecognizer 
     /// </summary>
     internal void Release(string call, AudioHookSession session, string why, bool end, long timeline, DateTimeOffset now)
     {
+        HandBack(call, session, why, end, timeline, now);
+        Flush();
+    }
+
+    private void HandBack(string call, AudioHookSession session, string why, bool end, long timeline, DateTimeOffset now)
+    {
         lock (_callsGate)
         {
             // a detached session's call may have been taken by another since: then it is that one's to end
@@ -200,7 +221,9 @@ public sealed class AudioHookSource(AudioHookOptions options, ISpeechRecognizer 
             {
                 _calls.Remove(call);
                 hold.Freed.TrySetResult();
-                Emit(new CallFinished(call, why, now));
+                // a session for it refused meanwhile: that gap ends with the call, which ends once
+                Unrefuse(call, now, "until the call was ended");
+                Say(new CallFinished(call, why, now));
                 return;
             }
             if (hold.Owner is not null)
@@ -214,6 +237,62 @@ public sealed class AudioHookSource(AudioHookOptions options, ISpeechRecognizer 
 
     // under _callsGate: a handful of calls, counted at each open
     private bool OverLimit() => _calls.Values.Count(h => h.Owner is not null) >= options.MaxSessions;
+
+    /// <summary>
+    /// Under <see cref="_callsGate"/>: a call refused at the limit is unheard from now. Genesys sends nothing more of
+    /// it, so its end is not known: the source holds its record and lets it go <see cref="AudioHookOptions.CallIdle"/>
+    /// later (as the recorder lets go a call it stops hearing), unless a session takes it or it is ended before.
+    /// </summary>
+    private void Refuse(string call, DateTimeOffset now)
+    {
+        if (_refused.ContainsKey(call))
+        {
+            return;
+        }
+        _refused[call] = (now, time.CreateTimer(_ => LetRefusedGo(call, now), null, options.CallIdle, Timeout.InfiniteTimeSpan));
+        if (!_calls.ContainsKey(call))
+        {
+            Say(new CallHeld(call, now));
+        }
+    }
+
+    /// <summary>
+    /// Under <see cref="_callsGate"/>: a refused call's unheard span ends now, recorded as a gap that says until when
+    /// (by default, until another session for it opened).
+    /// </summary>
+    private void Unrefuse(string call, DateTimeOffset now, string? until = null)
+    {
+        if (_refused.Remove(call, out var refused))
+        {
+            refused.Timer.Dispose();
+            // the clock may have stepped back since the refusal: the gap never ends before it begins
+            now = now < refused.At ? refused.At : now;
+            Say(new SourceDisconnected([call], refused.At, "audio not recognised", now)
+            {
+                Detail = $"the call was refused: {options.MaxSessions} calls were being recognised, the limit (Genesys:AudioHook:MaxSessions); none of its audio was heard {until ?? $"until another session for it opened, {(now - refused.At).TotalSeconds:F1} s later"}",
+            });
+        }
+    }
+
+    private void LetRefusedGo(string call, DateTimeOffset refusedAt)
+    {
+        lock (_callsGate)
+        {
+            // the refusal may have ended already (a session took the call, or it was ended) as this timer fired:
+            // then its end was said, and the call may be another refusal's or session's now
+            if (!_refused.TryGetValue(call, out var refused) || refused.At != refusedAt)
+            {
+                return;
+            }
+            var now = time.GetUtcNow();
+            Unrefuse(call, now, $"from then on. Its end is not known to the recorder (Genesys sends nothing more of a refused call): this gap ends when the call is let go, Recorder:CallIdleSeconds ({options.CallIdle.TotalSeconds:F0} s) after the refusal; the call may have gone on past it");
+            if (!_calls.ContainsKey(call))
+            {
+                Say(new CallFinished(call, "refused at the session limit (Genesys:AudioHook:MaxSessions): the call's end was not heard", now));
+            }
+        }
+        Flush();
+    }
 
     /// <summary>Whether a live session holds the call now.</summary>
     internal bool Holds(string call)
@@ -232,12 +311,26 @@ public sealed class AudioHookSource(AudioHookOptions options, ISpeechRecognizer 
             {
                 _calls.Remove(call);
                 hold.Expiry?.Dispose();
-                Emit(new CallFinished(call, hold.Why, time.GetUtcNow()));
+                // a session for the call was refused since: the call may be going on unheard, so its end is the refusal's to say;
+                // the refusal's gap begins at the retry, so the span from the drop to it is this one's, with the drop's reason
+                if (_refused.TryGetValue(call, out var refused))
+                {
+                    var retried = refused.At < hold.EndedAt ? hold.EndedAt : refused.At;
+                    Say(new SourceDisconnected([call], hold.EndedAt, "audio not sent", retried)
+                    {
+                        Detail = $"the AudioHook session ended ({hold.Why}) and a session for the call {(retried - hold.EndedAt).TotalSeconds:F1} s later was refused at the session limit: audio between them was not heard",
+                    });
+                }
+                else
+                {
+                    Say(new CallFinished(call, hold.Why, time.GetUtcNow()));
+                }
             }
         }
+        Flush();
     }
 
-    /// <summary>Stopping: calls waiting for a reconnect end now, so the drain records their ends.</summary>
+    /// <summary>Stopping: calls waiting for a reconnect, and refused calls, end now, so the drain records their ends.</summary>
     private void EndWaitingCalls()
     {
         lock (_callsGate)
@@ -246,8 +339,27 @@ public sealed class AudioHookSource(AudioHookOptions options, ISpeechRecognizer 
             {
                 _calls.Remove(call);
                 hold.Expiry?.Dispose();
-                Emit(new CallFinished(call, hold.Why, time.GetUtcNow()));
+                Unrefuse(call, time.GetUtcNow(), "until the recorder stopped");
+                Say(new CallFinished(call, hold.Why, time.GetUtcNow()));
             }
+            foreach (var call in _refused.Keys.ToList())
+            {
+                Unrefuse(call, time.GetUtcNow(), "until the recorder stopped; its end is not known to the recorder");
+                Say(new CallFinished(call, "refused at the session limit (Genesys:AudioHook:MaxSessions): the recorder stopped before the call's end was heard", time.GetUtcNow()));
+            }
+        }
+        Flush();
+    }
+
+    /// <summary>Under <see cref="_callsGate"/>: queued for <see cref="Flush"/>, in the order the lock decided.</summary>
+    private void Say(SourceEvent e) => _said.Enqueue(e);
+
+    /// <summary>What the calls' bookkeeping decided, to the pipeline; called with <see cref="_callsGate"/> released.</summary>
+    internal void Flush()
+    {
+        lock (_gate)
+        {
+            SaidToPipeline();
         }
     }
 
@@ -255,6 +367,17 @@ public sealed class AudioHookSource(AudioHookOptions options, ISpeechRecognizer 
     internal void Emit(SourceEvent e)
     {
         lock (_gate)
+        {
+            // what was decided before this (a call's hold, a gap) is heard before it
+            SaidToPipeline();
+            _observer?.OnNext(e);
+        }
+    }
+
+    // under _gate
+    private void SaidToPipeline()
+    {
+        while (_said.TryDequeue(out var e))
         {
             _observer?.OnNext(e);
         }

@@ -86,8 +86,15 @@ internal sealed class ChannelTranscriber
     public async Task CompleteAsync()
     {
         _queue.Writer.TryComplete();
-        await _worker.ConfigureAwait(false);
-        ReportDropped(_session.Time.GetUtcNow());
+        try
+        {
+            await _worker.ConfigureAwait(false);
+        }
+        finally
+        {
+            // whatever became of the worker, the audio it never recognised is on record
+            ReportDropped(_session.Time.GetUtcNow());
+        }
         var (audio, busy) = Work;
         if (audio > 0)
         {
@@ -129,8 +136,7 @@ internal sealed class ChannelTranscriber
                     {
                         await stream.CompleteAsync(output, CancellationToken.None).ConfigureAwait(false);
                         Publish(output, baseSample, epoch, at);
-                        stream.Dispose();
-                        stream = null;
+                        Release(ref stream);
                     }
                     if (c.Samples is null)
                     {
@@ -176,6 +182,8 @@ internal sealed class ChannelTranscriber
             // what is queued and what comes after is counted as dropped, and recorded as a gap at the end
             _failed = e.GetType().Name + ": " + e.Message;
             AudioHookLog.RecognizerFailed(_session.Log, _session.ConversationId, _channel, _failed);
+            // nothing more is queued from here (an offer racing the failure is counted as dropped instead), so the drain gets all
+            _queue.Writer.TryComplete();
             while (_queue.Reader.TryRead(out var left))
             {
                 if (left.Samples is { } s)
@@ -188,7 +196,25 @@ internal sealed class ChannelTranscriber
         }
         finally
         {
-            stream?.Dispose();
+            Release(ref stream);
+        }
+    }
+
+    /// <summary>
+    /// Once, and never failing the channel: a plug-in stream whose Dispose throws has already given its words; the next
+    /// utterance opens a new stream.
+    /// </summary>
+    private void Release(ref ISpeechStream? stream)
+    {
+        var done = stream;
+        stream = null;
+        try
+        {
+            done?.Dispose();
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            AudioHookLog.StreamNotReleased(_session.Log, _session.ConversationId, _channel, e.GetType().Name + ": " + e.Message);
         }
     }
 

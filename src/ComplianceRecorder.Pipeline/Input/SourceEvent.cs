@@ -34,6 +34,12 @@ public sealed record CallAnnounced(string ConversationId, string? QueueId, strin
 public sealed record CallFinished(string ConversationId, string Reason, DateTimeOffset ReceivedAt) : SourceEvent(ReceivedAt);
 
 /// <summary>
+/// The source holds the call open (an AudioHook session is on it) and will say its end with <see cref="CallFinished"/>:
+/// until then silence does not end it (a secure-pay pause can outlast the idle time).
+/// </summary>
+public sealed record CallHeld(string ConversationId, DateTimeOffset ReceivedAt) : SourceEvent(ReceivedAt);
+
+/// <summary>
 /// The socket carrying these calls was down from <see cref="From"/> until <see cref="SourceEvent.ReceivedAt"/>:
 /// whatever was said then was not heard live.
 /// </summary>

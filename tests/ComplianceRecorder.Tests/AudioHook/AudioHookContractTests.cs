@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json;
 using ComplianceRecorder.Emulator;
@@ -239,6 +240,15 @@ public sealed class AudioHookContractTests(AudioHookHost host, ITestOutputHelper
         Assert.Contains("the limit (Genesys:AudioHook:MaxSessions); none of its audio was heard",
             await host.GapSayingAsync(refused.ConversationId, "Genesys:AudioHook:MaxSessions"), StringComparison.Ordinal);
         Assert.All(await Task.WhenAll(playing), o => Assert.True(o.Closed));
+
+        // the gap covers the call from its open, not an instant: its end is not known, so it ends when the call is let go
+        await host.CallEndedAsync(refused.ConversationId);
+        var gap = await host.Database.ScalarAsync<string>(
+            $"SELECT (data->>'from') || '|' || (data->>'to') || '|' || (data->>'detail') FROM events WHERE type = 'coverage_gap_recorded' AND stream_id = '{refused.ConversationId}'");
+        var parts = gap.Split('|');
+        Assert.True(DateTimeOffset.Parse(parts[1], CultureInfo.InvariantCulture) > DateTimeOffset.Parse(parts[0], CultureInfo.InvariantCulture), gap);
+        Assert.Contains("end is not known to the recorder", parts[2], StringComparison.Ordinal);
+        Assert.Contains("Recorder:CallIdleSeconds", parts[2], StringComparison.Ordinal);
     }
 
     [Fact]
@@ -269,6 +279,54 @@ public sealed class AudioHookContractTests(AudioHookHost host, ITestOutputHelper
         Assert.Equal("the AudioHook session closed (end)", await host.Database.ScalarAsync<string>($"SELECT data->>'reason' FROM events WHERE type = 'call_ended' AND stream_id = '{call.ConversationId}'"));
         var reasons = await host.Database.ScalarAsync<string>("SELECT string_agg(data->>'reason', ' | ') FROM events WHERE type = 'frame_quarantined'");
         Assert.Contains("AudioHook: 'error': 'message' is a Number, not a string", reasons, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_pause_or_a_silence_past_the_idle_time_does_not_end_the_call_while_its_session_is_open()
+    {
+        // the fixture's Recorder:CallIdleSeconds is 3; at speed 2 each call is silent for longer (paused, or just quiet)
+        ScriptedCall Call() => new(Guid.NewGuid().ToString(), 0, [new ScriptedUtterance("EXTERNAL", 200, "Thank you for calling."), new ScriptedUtterance("INTERNAL", 13000, "Goodbye.")]);
+        var (paused, quiet) = (Call(), Call());
+        var outcomes = await Task.WhenAll(
+            AudioHookClient.PlayAsync(host.Socket, host.Credentials, paused, 2, new AudioHookFaults { PauseAt = TimeSpan.FromSeconds(3), PauseFor = TimeSpan.FromSeconds(9) }),
+            AudioHookClient.PlayAsync(host.Socket, host.Credentials, quiet, 2));
+        Assert.All(outcomes, o => Assert.True(o.Closed, string.Join(",", o.Received)));
+
+        foreach (var call in new[] { paused.ConversationId, quiet.ConversationId })
+        {
+            await host.CallEndedAsync(call);
+            // one record of the call, ended by its session's close, the pause in it as a gap
+            Assert.Equal(1, await host.Database.ScalarAsync<long>($"SELECT count(*) FROM events WHERE type = 'call_started' AND stream_id = '{call}'"));
+            Assert.Equal("the AudioHook session closed (end)", await host.Database.ScalarAsync<string>($"SELECT data->>'reason' FROM events WHERE type = 'call_ended' AND stream_id = '{call}'"));
+        }
+        Assert.Contains("audio paused by Genesys", await host.GapDetailsAsync(paused.ConversationId), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("-PT5S", "'position' is negative")]
+    [InlineData("P9999D", "'position' is past two days")]
+    public async Task A_negative_or_absurd_position_is_quarantined_and_the_session_goes_on_to_its_close(string position, string reason)
+    {
+        var call = ShortCall();
+        var outcome = await AudioHookClient.PlayAsync(host.Socket, host.Credentials, call, 4, new AudioHookFaults { PingPosition = position });
+        Assert.True(outcome.Closed, string.Join(",", outcome.Received));
+        Assert.NotNull(await host.QuarantineSayingAsync("AudioHook: not an AudioHook message: " + reason));
+    }
+
+    [Theory]
+    [InlineData("-PT10S", "'discarded': 'discarded' is negative")]
+    [InlineData("P9999D", "'discarded': 'discarded' is past two days")]
+    public async Task A_negative_or_absurd_discarded_span_disconnects_the_session_with_the_reason_and_moves_no_clock(string span, string reason)
+    {
+        var call = ShortCall();
+        var outcome = await AudioHookClient.PlayAsync(host.Socket, host.Credentials, call, 4, new AudioHookFaults { Discarded = span });
+        Assert.Contains("disconnect", outcome.Received);
+        Assert.Contains(host.Logs.Lines, l => l.Contains(reason + ": the call's clock cannot be kept", StringComparison.Ordinal));
+        await host.CallEndedAsync(call.ConversationId);
+        // the span was not taken: no gap of it, and none that ends before it begins
+        Assert.DoesNotContain("discarded by Genesys", await host.GapDetailsAsync(call.ConversationId), StringComparison.Ordinal);
+        Assert.Equal(0, await host.Database.ScalarAsync<long>(
+            $"SELECT count(*) FROM events WHERE type = 'coverage_gap_recorded' AND stream_id = '{call.ConversationId}' AND (data->>'to')::timestamptz < (data->>'from')::timestamptz"));
     }
 
     [Theory]

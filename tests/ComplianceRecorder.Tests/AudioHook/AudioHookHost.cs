@@ -48,6 +48,8 @@ public sealed class AudioHookHost : DemoHost, IAsyncLifetime
         // long enough for a test's second session to reconnect, short enough that a dropped call ends soon
         ["Genesys:AudioHook:ReconnectGraceSeconds"] = "4",
         ["Genesys:AudioHook:MaxSessions"] = "3",
+        // shorter than the silences and pauses some tests play: an open session's call must not end by idleness
+        ["Recorder:CallIdleSeconds"] = "3",
     };
 
     public AudioHookCredentials Credentials
