@@ -26,8 +26,6 @@ public static class TranscriptPipeline
             .OfType<MalformedFrame>()
             .Select(m => Quarantine(m, options.QuarantineCap, options.Redaction, scheduler));
 
-        // frames that come after their call's end are recorded as late, never as the call's speech again
-        var ended = new EndedCalls(options.CallIdle);
         var stopped = false;
         // who each call is with, kept from its announcement until its group ends (the group names the call with it
         // in CallStarted, whatever event starts it: a transcript, a disconnection, or the end of a silent call)
@@ -35,6 +33,8 @@ public static class TranscriptPipeline
         // calls a source holds, from its CallHeld to its CallFinished: kept outside the calls' groups, as a hold said
         // while an earlier end is remembered opens no group, yet the call's next record must be held all the same
         var held = new ConcurrentDictionary<string, byte>(StringComparer.Ordinal);
+        // frames that come after their call's end are recorded as late, never as the call's speech again
+        var ended = new EndedCalls(options.CallIdle, held.ContainsKey);
         var perCall = shared
             .Where(e => e is not MalformedFrame)
             .Do(e => Note(e, announced))

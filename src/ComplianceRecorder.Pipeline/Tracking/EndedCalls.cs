@@ -11,7 +11,7 @@ internal readonly record struct AfterEnd(bool Ended, CoverageGapRecorded? Late);
 /// arrival, recorded as such, and never opens the call again as new speech (whichever order the end
 /// and the frame were sent in, the end is what was heard first).
 /// </summary>
-internal sealed class EndedCalls(TimeSpan remember)
+internal sealed class EndedCalls(TimeSpan remember, Func<string, bool> held)
 {
     // when each call ended, and whether a gap naming it has opened its record again since (the next end is that record's)
     private readonly Dictionary<string, (DateTimeOffset At, bool Reopened)> _ended = new(StringComparer.Ordinal);
@@ -31,11 +31,12 @@ internal sealed class EndedCalls(TimeSpan remember)
                 _ended[f.ConversationId] = (now, false);
                 return default;
             case SourceDisconnected d:
-                // a gap is recorded whenever it comes, so it opens the call's record again (a held call's next session
-                // paused, say): that record ends only with the call's next end, which must not be taken for a repeat
+                // a gap is recorded whenever it comes, so it opens the call's record again; a held call's (its next
+                // session paused, say) ends only with the call's next end, which must not be taken for a repeat. An
+                // unheld one ends by its idle time, and a redelivered end after it stays a repeat
                 foreach (var call in d.ConversationIds)
                 {
-                    if (_ended.TryGetValue(call, out var was) && !was.Reopened)
+                    if (held(call) && _ended.TryGetValue(call, out var was) && !was.Reopened)
                     {
                         _ended[call] = (was.At, true);
                     }

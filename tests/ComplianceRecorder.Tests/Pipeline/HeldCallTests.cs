@@ -97,4 +97,24 @@ public sealed class HeldCallTests
             OnNext(2_000, ("call-1", "the AudioHook session closed (end)")),
             OnNext(50_000, ("call-1", "the AudioHook session closed (end) again")));
     }
+
+    [Fact]
+    public void An_unheld_calls_end_redelivered_after_a_gap_record_closed_by_idle_opens_no_third_record()
+    {
+        using var run = new PipelineRun(Idle30);
+        run.Play(Call.Script("call-1", Dialect.Media).At(1_000).Final("hello"));
+        run.AdvanceTo(2_000);
+        run.Send(new CallFinished("call-1", "SESSION_ENDED", run.Origin.AddSeconds(2)));
+        // an outage's gap naming the ended call opens a record of it, which its idle time closes
+        run.AdvanceTo(3_000);
+        run.Send(new SourceDisconnected(["call-1"], run.Origin.AddSeconds(2.5), "socket dropped", run.Origin.AddSeconds(3)));
+        run.AdvanceTo(40_000);
+        // the end redelivered while the first is still remembered: a repeat, not a third record
+        run.Send(new CallFinished("call-1", "SESSION_ENDED", run.Origin.AddSeconds(40)));
+        run.AdvanceTo(200_000);
+
+        run.Messages.Of((CallEnded e) => e.ConversationId).AssertEqual(
+            OnNext(2_000, "call-1"),
+            OnNext(33_000, "call-1"));
+    }
 }
