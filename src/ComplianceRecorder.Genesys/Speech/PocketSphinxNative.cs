@@ -46,4 +46,11 @@ internal static unsafe partial class PocketSphinxNative
 
     [LibraryImport(Base)]
     public static partial double logmath_exp(nint logmath, int logValue);
+
+    /// <summary>The library's one log stream for the whole process; null turns its logging off.</summary>
+    [LibraryImport(Base)]
+    public static partial void err_set_logfp(nint stream);
+
+    [LibraryImport(Base)]
+    public static partial nint err_get_logfp();
 }

@@ -104,6 +104,14 @@ public sealed class PocketSphinxRecognizer : ISpeechRecognizer, IDisposable
 
     private sealed unsafe class Decoder : IDisposable
     {
+        // The library keeps its log stream and a few settings in process-wide variables, and a decoder given a log
+        // file of its own (-logfn) swapped that stream at its load: it fclose'd the FILE that decoders on other
+        // threads were writing to, and two loads at once closed it twice (glibc aborted the process). So the log is
+        // turned off once for the process, before the first load, and loads take turns: they are rare (decoders are
+        // pooled), a second each, and a crash here would end every call the process records.
+        private static readonly Lock Loading = new();
+        private static bool s_silenced;
+
         private nint _config;
         private nint _ps;
 
@@ -117,6 +125,20 @@ public sealed class PocketSphinxRecognizer : ISpeechRecognizer, IDisposable
 
         public static Decoder Load(string model)
         {
+            lock (Loading)
+            {
+                if (!s_silenced)
+                {
+                    // the decoder's log is not ours to keep: it would print every hypothesis (a card number among them)
+                    PocketSphinxNative.err_set_logfp(0);
+                    s_silenced = true;
+                }
+                return LoadAlone(model);
+            }
+        }
+
+        private static Decoder LoadAlone(string model)
+        {
             string[] args =
             [
                 "-hmm", Path.Combine(model, "en-us"),
@@ -126,8 +148,6 @@ public sealed class PocketSphinxRecognizer : ISpeechRecognizer, IDisposable
                 // the first pass alone: about twice as fast, a little less accurate, and speed is what live captions need
                 "-fwdflat", "no",
                 "-bestpath", "no",
-                // the decoder's log is its own: it would print every hypothesis (a card number among them)
-                "-logfn", "/dev/null",
             ];
             var argv = new nint[args.Length];
             try

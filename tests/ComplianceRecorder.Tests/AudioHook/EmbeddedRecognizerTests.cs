@@ -44,4 +44,50 @@ public sealed class EmbeddedRecognizerTests(ITestOutputHelper output)
         Assert.InRange(finals[0].Offset.TotalSeconds, 0.5, 2.0);
         Assert.Contains("one", string.Join(' ', finals.Select(f => f.Text)), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Decoders_loaded_on_many_threads_while_others_decode_each_hear_what_one_alone_hears_and_the_library_logs_nothing()
+    {
+        // the library's log stream is process-wide: a decoder that opened a log file of its own at its load closed the
+        // FILE that decoders on other threads were writing to (glibc aborted the whole process)
+        var line = await SpeechSynthesis.SayAsync("one two three four five six seven eight nine.", SpeechSynthesis.VoiceOf("EXTERNAL"));
+        var audio = new short[4000 + line.Length + 8000];
+        line.CopyTo(audio, 4000);
+        string alone;
+        using (var one = new PocketSphinxRecognizer())
+        {
+            alone = await RecogniseAsync(one, audio);
+        }
+        Assert.NotEmpty(alone);
+        Assert.Equal(0, PocketSphinxNative.err_get_logfp());
+
+        var recognizers = Enumerable.Range(0, 4).Select(_ => new PocketSphinxRecognizer()).ToList();
+        try
+        {
+            // twelve streams on eight decoding threads: loads side by side, and beside decoding once the first are loaded
+            var heard = await Task.WhenAll(recognizers.SelectMany(r => Enumerable.Range(0, 3).Select(_ => RecogniseAsync(r, audio))));
+            Assert.Equal(12, recognizers.Sum(r => r.DecodersCreated));
+            // decoding is deterministic: a fresh decoder hears the same audio the same way, whatever runs beside it
+            Assert.All(heard, finals => Assert.Equal(alone, finals));
+            Assert.Equal(0, PocketSphinxNative.err_get_logfp());
+        }
+        finally
+        {
+            recognizers.ForEach(r => r.Dispose());
+        }
+    }
+
+    private static async Task<string> RecogniseAsync(PocketSphinxRecognizer recognizer, short[] audio)
+    {
+        var hypotheses = new List<SpeechHypothesis>();
+        using (var stream = recognizer.Open(new SpeechStreamInfo("call", "EXTERNAL", "en-US", 8000)))
+        {
+            for (var at = 0; at < audio.Length; at += 800)
+            {
+                await stream.AcceptAsync(audio.AsMemory(at, Math.Min(800, audio.Length - at)), hypotheses, default);
+            }
+            await stream.CompleteAsync(hypotheses, default);
+        }
+        return string.Join(' ', hypotheses.Where(h => h.IsFinal).Select(h => h.Text));
+    }
 }
