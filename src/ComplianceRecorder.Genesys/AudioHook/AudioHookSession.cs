@@ -61,7 +61,8 @@ internal sealed class AudioHookSession(WebSocket ws, string sessionId, string? o
     private bool _driftLogged;
     private int _quarantined;
     private int _unkept;
-    // when the receive outstanding now began, in UTC ticks, 0 while none is (the reader is handling a frame, or held by
+    // when the receive outstanding now began, as a timestamp of the injected clock (monotonic: a wall clock set back
+    // or forward must neither hide a dead client nor cut a live one), 0 while none is (the reader is handling a frame, or held by
     // the recorder): written per frame, read by the quiet watch, so time the reader spends elsewhere is not the client's silence
     private long _waitingSince;
     private int _quiet;
@@ -145,7 +146,7 @@ internal sealed class AudioHookSession(WebSocket ws, string sessionId, string? o
     private void WatchQuiet()
     {
         var waitingSince = Volatile.Read(ref _waitingSince);
-        if (waitingSince != 0 && time.GetUtcNow().UtcTicks - waitingSince >= Quiet.Ticks && Interlocked.Exchange(ref _quiet, 1) == 0)
+        if (waitingSince != 0 && time.GetElapsedTime(waitingSince) >= Quiet && Interlocked.Exchange(ref _quiet, 1) == 0)
         {
             _ = DisconnectAsync("error", $"nothing heard from the client for {Quiet.TotalSeconds:F0} s");
             // a session already closed or disconnecting is cut too: its call is the source's either way
@@ -165,7 +166,7 @@ internal sealed class AudioHookSession(WebSocket ws, string sessionId, string? o
                 Array.Resize(ref _in, Math.Min(MaxBinary, _in.Length * 2));
             }
             var room = length < _in.Length ? _in.AsMemory(length) : (_scratch ??= new byte[16 * 1024]);
-            Volatile.Write(ref _waitingSince, time.GetUtcNow().UtcTicks);
+            Volatile.Write(ref _waitingSince, Math.Max(1, time.GetTimestamp()));
             var r = await ws.ReceiveAsync(room, _receiveCut.Token).ConfigureAwait(false);
             Volatile.Write(ref _waitingSince, 0);
             if (r.MessageType == WebSocketMessageType.Close)

@@ -104,13 +104,12 @@ public sealed class PocketSphinxRecognizer : ISpeechRecognizer, IDisposable
 
     private sealed unsafe class Decoder : IDisposable
     {
-        // The library keeps its log stream and a few settings in process-wide variables, and a decoder given a log
-        // file of its own (-logfn) swapped that stream at its load: it fclose'd the FILE that decoders on other
-        // threads were writing to, and two loads at once closed it twice (glibc aborted the process). So the log is
-        // turned off once for the process, before the first load, and loads take turns: they are rare (decoders are
-        // pooled), a second each, and a crash here would end every call the process records.
-        private static readonly Lock Loading = new();
-        private static bool s_silenced;
+        // The library keeps its log stream in process-wide variables, and a decoder given a log file of its own (-logfn)
+        // swapped that stream at its load: it fclose'd the FILE that decoders on other threads were writing to, and two
+        // loads at once closed it twice (glibc aborted the process). So the log is turned off once for the process,
+        // before the first load, and no decoder names a file: loads then touch no shared state but same-value settings.
+        private static readonly Lock Silencing = new();
+        private static volatile bool s_silenced;
 
         private nint _config;
         private nint _ps;
@@ -125,20 +124,16 @@ public sealed class PocketSphinxRecognizer : ISpeechRecognizer, IDisposable
 
         public static Decoder Load(string model)
         {
-            lock (Loading)
+            if (!s_silenced)
             {
-                if (!s_silenced)
+                lock (Silencing)
                 {
                     // the decoder's log is not ours to keep: it would print every hypothesis (a card number among them)
                     PocketSphinxNative.err_set_logfp(0);
                     s_silenced = true;
                 }
-                return LoadAlone(model);
             }
-        }
 
-        private static Decoder LoadAlone(string model)
-        {
             string[] args =
             [
                 "-hmm", Path.Combine(model, "en-us"),
@@ -209,6 +204,7 @@ public sealed class PocketSphinxRecognizer : ISpeechRecognizer, IDisposable
         private string _lastPartial = "";
         private int _utterance;
         private bool _disposed;
+        private int _busy;
         // one call at a time per stream (the interface's promise), so one reusable completion: no allocation per chunk
         private ManualResetValueTaskSourceCore<bool> _done = new() { RunContinuationsAsynchronously = true };
 
@@ -225,8 +221,22 @@ public sealed class PocketSphinxRecognizer : ISpeechRecognizer, IDisposable
         private ValueTask Post(ReadOnlyMemory<short> audio, ICollection<SpeechHypothesis> output, bool complete)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
+            // one decoder on two threads corrupts native memory: a second call before the first was awaited is refused
+            if (Interlocked.Exchange(ref _busy, 1) != 0)
+            {
+                throw new InvalidOperationException("a speech stream takes one call at a time: the last one has not been awaited");
+            }
             _done.Reset();
-            _owner._work.Add(new Work(this, audio, output, complete));
+            try
+            {
+                _owner._work.Add(new Work(this, audio, output, complete));
+            }
+            catch
+            {
+                // the recognizer is stopping: nothing was queued, so nothing runs
+                Volatile.Write(ref _busy, 0);
+                throw;
+            }
             return new ValueTask(this, _done.Version);
         }
 
@@ -251,7 +261,17 @@ public sealed class PocketSphinxRecognizer : ISpeechRecognizer, IDisposable
             }
         }
 
-        void IValueTaskSource.GetResult(short token) => _done.GetResult(token);
+        void IValueTaskSource.GetResult(short token)
+        {
+            try
+            {
+                _done.GetResult(token);
+            }
+            finally
+            {
+                Volatile.Write(ref _busy, 0);
+            }
+        }
 
         ValueTaskSourceStatus IValueTaskSource.GetStatus(short token) => _done.GetStatus(token);
 
@@ -351,6 +371,11 @@ public sealed class PocketSphinxRecognizer : ISpeechRecognizer, IDisposable
         public void Dispose()
         {
             _disposed = true;
+            if (Volatile.Read(ref _busy) != 0)
+            {
+                // its call is still decoding on a recognizer thread: the decoder cannot be taken from under it (it is lost instead)
+                return;
+            }
             if (_decoder is { } d)
             {
                 _decoder = null;

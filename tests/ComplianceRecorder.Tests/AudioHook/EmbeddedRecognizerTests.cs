@@ -64,7 +64,7 @@ public sealed class EmbeddedRecognizerTests(ITestOutputHelper output)
         var recognizers = Enumerable.Range(0, 4).Select(_ => new PocketSphinxRecognizer()).ToList();
         try
         {
-            // twelve streams on eight decoding threads: loads side by side, and beside decoding once the first are loaded
+            // twelve streams on four recognizers' threads: loads side by side, and beside decoding once the first are loaded
             var heard = await Task.WhenAll(recognizers.SelectMany(r => Enumerable.Range(0, 3).Select(_ => RecogniseAsync(r, audio))));
             Assert.Equal(12, recognizers.Sum(r => r.DecodersCreated));
             // decoding is deterministic: a fresh decoder hears the same audio the same way, whatever runs beside it
@@ -75,6 +75,22 @@ public sealed class EmbeddedRecognizerTests(ITestOutputHelper output)
         {
             recognizers.ForEach(r => r.Dispose());
         }
+    }
+
+    [Fact]
+    public async Task A_second_call_on_a_stream_before_the_first_was_awaited_is_refused_not_decoded_on_a_second_thread()
+    {
+        using var recognizer = new PocketSphinxRecognizer();
+        var hypotheses = new List<SpeechHypothesis>();
+        using var stream = recognizer.Open(new SpeechStreamInfo("call", "EXTERNAL", "en-US", 8000));
+        var audio = new short[1600];
+
+        var first = stream.AcceptAsync(audio, hypotheses, default);
+        // whether or not the first has finished decoding, it has not been awaited: its decoder may still be in use
+        Assert.Throws<InvalidOperationException>(() => stream.AcceptAsync(audio, hypotheses, default));
+        await first;
+        await stream.AcceptAsync(audio, hypotheses, default);
+        await stream.CompleteAsync(hypotheses, default);
     }
 
     private static async Task<string> RecogniseAsync(PocketSphinxRecognizer recognizer, short[] audio)
