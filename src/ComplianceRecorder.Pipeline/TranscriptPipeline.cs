@@ -126,7 +126,8 @@ public static class TranscriptPipeline
             {
                 TrackedTranscript t => Redact(t, redaction, scheduler),
                 Redacted backfilled => backfilled,
-                RecordedEvent gap => new Redacted(gap),
+                CoverageGapRecorded gap => Unheard(gap, redaction),
+                RecordedEvent other => new Redacted(other),
                 _ => throw new InvalidOperationException(item.GetType().Name),
             })
             .HoldUnsettled(options.HoldUnsettled, scheduler)
@@ -217,6 +218,13 @@ public static class TranscriptPipeline
         SourceDisconnected d => d.ConversationIds.Select(c => new CallEvent(c, d with { ConversationIds = [c] })),
         _ => [],
     };
+
+    /// <summary>A gap is recorded as it is, and the call's redaction no longer knows what was last asked.</summary>
+    private static Redacted Unheard(CoverageGapRecorded gap, RedactionSession session)
+    {
+        session.Unheard();
+        return new Redacted(gap);
+    }
 
     public static Redacted Redact(TrackedTranscript tracked, RedactionSession session, IScheduler scheduler)
     {

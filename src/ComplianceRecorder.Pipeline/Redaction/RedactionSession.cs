@@ -19,6 +19,8 @@ public sealed class RedactionSession
     // the first four digits each side gave as a card's in this call: kept as its last four, or masked
     private string? _customerLastFour;
     private string? _agentLastFour;
+    // part of the call went unheard, and no final of the agent's has been heard since: what was asked is not known
+    private bool _unheard;
 
     private static readonly RedactionOptions Defaults = new();
 
@@ -43,6 +45,14 @@ public sealed class RedactionSession
         public readonly List<Token> Tokens = new(64);
         public readonly List<RedactedEntity> Spans = new(4);
     }
+
+    /// <summary>
+    /// Part of the call went unheard (a gap): the question a number answers may be in it ("and the three digits on the
+    /// back?" lost, "six three seven" heard). Until a final of the agent's is heard again, a number of three digits or
+    /// more that nothing marks as harmless is masked as <c>[NUMBER]</c> rather than kept: a listener who missed the
+    /// question does not repeat the answer.
+    /// </summary>
+    public void Unheard() => _unheard = true;
 
     public RedactionResult Redact(string said, Speaker speaker, bool isFinal)
     {
@@ -107,6 +117,10 @@ public sealed class RedactionSession
                 // the second breath of a card, still being said: masked already, though only its final corrects the first
                 type = EntityType.Card;
             }
+            if (type is null && _unheard && run.Digits.Length >= 3 && local != Topic.Harmless && !NumberClassifier.IsHarmless(text, run))
+            {
+                type = EntityType.Number;
+            }
             if (type is not null && claimed[run.Start..run.End].Contains(true))
             {
                 // a run reaching into what is masked already ("12 market street #12, 98102" read on into the zip) is part of
@@ -141,6 +155,8 @@ public sealed class RedactionSession
         var result = Apply(said, spans);
         if (isFinal)
         {
+            // the agent heard again: the next question, or the thread the call is on, is known again
+            _unheard &= speaker != Speaker.Agent;
             _topic.Advance(text, speaker, mentions, usedTopic);
             _cards.Ended(speaker, result, unsettled ? lastKept : null, result.Text.Length - text.Length);
         }
