@@ -283,7 +283,7 @@ internal sealed record StoreView(
         var view = new StoreView([], [], [], [], [], [], []);
         // the text is sealed with each call's key: judged as the readers show it, and scanned for PII opened too
         using var text = new ComplianceRecorder.EventStore.Encryption.StoredText(db, new ComplianceRecorder.EventStore.Encryption.LocalMasterKeys(SimulationRun.MasterKey)).Begin();
-        await using (var cmd = db.CreateCommand("SELECT seq, type, stream_id, data::text, coalesce(metadata::text, ''), source_key FROM events ORDER BY seq"))
+        await using (var cmd = db.CreateCommand("SELECT seq, type, stream_id, data::text, coalesce(metadata::text, ''), source_key, writer FROM events ORDER BY seq"))
         await using (var r = await cmd.ExecuteReaderAsync().ConfigureAwait(false))
         {
             while (await r.ReadAsync().ConfigureAwait(false))
@@ -300,18 +300,23 @@ internal sealed record StoreView(
                         data[field] = await text.OpenAsync(stored, stream, type, sourceKey).ConfigureAwait(false);
                     }
                 }
-                var where = $"event {seq} ({type})";
                 string? utterance = null;
                 var backfilled = false;
+                if (type == "segment_recorded")
+                {
+                    utterance = data["utteranceId"]?.GetValue<string>() ?? "";
+                    backfilled = data["backfilled"]?.GetValue<bool>() ?? false;
+                }
+                // which writer and which path put it there: a finding's first question
+                var where = utterance is null ? $"event {seq} ({type}, written by {r.GetString(6)})"
+                    : $"event {seq} ({type}, {(backfilled ? "backfilled" : "live")} utterance {utterance}, written by {r.GetString(6)})";
                 switch (type)
                 {
                     case "segment_recorded":
-                        utterance = data["utteranceId"]?.GetValue<string>() ?? "";
-                        backfilled = data["backfilled"]?.GetValue<bool>() ?? false;
                         view.SegmentTexts[where] = data["text"]?.GetValue<string>() ?? "";
                         if (data["isFinal"]?.GetValue<bool>() == true)
                         {
-                            view.Finals.Add((stream, utterance, backfilled, data["channel"]?.GetValue<string>() ?? ""));
+                            view.Finals.Add((stream, utterance!, backfilled, data["channel"]?.GetValue<string>() ?? ""));
                         }
                         break;
                     case "coverage_gap_recorded":

@@ -33,26 +33,49 @@ public enum FaultKind
     /// <summary>PostgreSQL stopped (pg_ctl stop), started again after a while.</summary>
     PostgresStopped,
 
-    /// <summary>The recorder SIGKILLed, started again after a while.</summary>
+    /// <summary>A recorder (one instance, when several share the store) SIGKILLed, started again after a while.</summary>
     RecorderKilled,
 
-    /// <summary>The recorder sent SIGTERM (it must drain and exit 0), started again after a while.</summary>
+    /// <summary>A recorder (one instance) sent SIGTERM (it must hand over or drain, and exit 0), started again after a while.</summary>
     RecorderTerminated,
 
-    /// <summary>A second recorder on the same queue and store for a while, then SIGTERM.</summary>
+    /// <summary>
+    /// One more recorder on the same queue and store for a while, then SIGTERM: alone, a second single recorder on
+    /// the same calls; among instances, one more instance that joins and leaves.
+    /// </summary>
     SecondRecorder,
 }
 
-/// <summary>One scheduled fault: at a real-time offset from the first call's announcement; <c>ForMs</c> is how long it lasts (or the pause before a restart).</summary>
-public sealed record Fault(long AtMs, FaultKind Kind, long ForMs = 0, int Count = 0, double Rate = 0)
+/// <summary>
+/// One scheduled fault: at a real-time offset from the first call's announcement; <c>ForMs</c> is how long it lasts
+/// (or the pause before a restart); <c>Target</c> the instance a kill or SIGTERM hits when several share the store.
+/// </summary>
+public sealed record Fault(long AtMs, FaultKind Kind, long ForMs = 0, int Count = 0, double Rate = 0, string? Target = null)
 {
     public override string ToString() => Kind switch
     {
         FaultKind.Duplicates or FaultKind.Reorders or FaultKind.Losses => $"{AtMs,6} ms  {Kind} {Rate:P0} for {ForMs} ms",
         FaultKind.TooManyRequests or FaultKind.Timeouts => $"{AtMs,6} ms  {Kind} x{Count}",
         FaultKind.DropSockets or FaultKind.CloseSockets => $"{AtMs,6} ms  {Kind}",
+        _ when Target is not null => $"{AtMs,6} ms  {Kind} {Target} for {ForMs} ms",
         _ => $"{AtMs,6} ms  {Kind} for {ForMs} ms",
     };
+}
+
+/// <summary>
+/// How many recorders share the store and how they share the calls (<c>Recorder:Instance:Mode</c>): one alone
+/// (<c>single</c>), or two or three instances in <c>active-active</c> or <c>partitioned</c> mode, named i1, i2, i3.
+/// </summary>
+public sealed record Topology(string Mode, int Instances)
+{
+    public static readonly Topology Alone = new("single", 1);
+
+    public bool Shared => Instances > 1;
+
+    /// <summary>The instances' names; one recorder alone has the name "primary".</summary>
+    public IReadOnlyList<string> Names => Shared ? [.. Enumerable.Range(1, Instances).Select(i => $"i{i}")] : ["primary"];
+
+    public override string ToString() => Shared ? $"{Instances} instances, {Mode}" : "one recorder";
 }
 
 /// <summary>
@@ -60,7 +83,7 @@ public sealed record Fault(long AtMs, FaultKind Kind, long ForMs = 0, int Count 
 /// <see cref="Random"/> with the seed decides anything here, so a seed always gives the same plan; the
 /// interleaving with real processes is not replayed, the plan is.
 /// </summary>
-public sealed record SimulationPlan(int Seed, double Speed, Scenario Scenario, IReadOnlyList<ScriptedPii> Pii, IReadOnlyList<Fault> Faults)
+public sealed record SimulationPlan(int Seed, double Speed, Scenario Scenario, IReadOnlyList<ScriptedPii> Pii, IReadOnlyList<Fault> Faults, Topology Topology)
 {
     private const int MsPerWord = 280;
 
@@ -86,8 +109,22 @@ public sealed record SimulationPlan(int Seed, double Speed, Scenario Scenario, I
             start += random.Next(500, 4000);
         }
         var scenario = new Scenario("sim-queue-" + seed.ToString(CultureInfo.InvariantCulture), calls);
-        var plan = new SimulationPlan(seed, speed, scenario, pii, []);
-        return plan with { Faults = Schedule(random, plan.PlayMs) };
+        var plan = new SimulationPlan(seed, speed, scenario, pii, [], Topology.Alone);
+        var faults = Schedule(random, plan.PlayMs);
+        // the topology and each kill's target come from a second stream of the seed, so the calls and fault times a
+        // seed gave before instances existed stay as they were
+        var layout = new Random(unchecked((seed * 7919) + 104729));
+        var topology = layout.Next(4) switch
+        {
+            0 or 1 => Topology.Alone,
+            2 => new Topology("active-active", layout.Next(2, 4)),
+            _ => new Topology("partitioned", layout.Next(2, 4)),
+        };
+        if (topology.Shared)
+        {
+            faults = [.. faults.Select(f => f.Kind is FaultKind.RecorderKilled or FaultKind.RecorderTerminated ? f with { Target = topology.Names[layout.Next(topology.Instances)] } : f)];
+        }
+        return plan with { Faults = faults, Topology = topology };
     }
 
     private static readonly string[] Greetings =
@@ -229,7 +266,7 @@ public sealed record SimulationPlan(int Seed, double Speed, Scenario Scenario, I
     public string Describe()
     {
         var sb = new StringBuilder();
-        sb.Append(CultureInfo.InvariantCulture, $"seed {Seed}: {Scenario.Calls.Count} calls at speed {Speed}, {PlayMs} ms of play\n");
+        sb.Append(CultureInfo.InvariantCulture, $"seed {Seed}: {Scenario.Calls.Count} calls at speed {Speed}, {PlayMs} ms of play, {Topology}\n");
         foreach (var call in Scenario.Calls)
         {
             sb.Append(CultureInfo.InvariantCulture, $"  call {call.ConversationId} from {call.StartMs} ms (scenario time)\n");

@@ -18,8 +18,9 @@ public sealed record RunRecord(
 
 /// <summary>
 /// Plays one plan: a fresh database on the simulation's PostgreSQL, the emulator in this process playing the
-/// plan's calls, the real recorder as a child process, and the fault schedule applied on time; then every
-/// recorder is stopped with SIGTERM and the oracle judges what is left.
+/// plan's calls, the real recorder as a child process (or two or three instances sharing the store, as the plan's
+/// topology says), and the fault schedule applied on time; then every recorder is stopped with SIGTERM and the
+/// oracle judges what is left.
 /// </summary>
 public sealed class SimulationRun(LocalPostgres postgres)
 {
@@ -103,7 +104,7 @@ public sealed class SimulationRun(LocalPostgres postgres)
         var generation = 0;
         RecorderChild StartRecorder(string role)
         {
-            var child = RecorderChild.Start($"{role}#{++generation}", settings);
+            var child = RecorderChild.Start($"{role}#{++generation}", InstanceSettings(settings, plan.Topology, role));
             lock (recorders)
             {
                 recorders.Add(child);
@@ -112,7 +113,8 @@ public sealed class SimulationRun(LocalPostgres postgres)
             return child;
         }
 
-        var primary = StartRecorder("primary");
+        // the recorder, or each instance, by name: the process serving it now
+        var current = plan.Topology.Names.ToDictionary(n => n, StartRecorder);
         // as systemd's Restart=on-failure would: a recorder that ends on its own is started again a second later
         using var gate = new SemaphoreSlim(1, 1);
         using var watching = new CancellationTokenSource();
@@ -124,12 +126,15 @@ public sealed class SimulationRun(LocalPostgres postgres)
                 await gate.WaitAsync(CancellationToken.None).ConfigureAwait(false);
                 try
                 {
-                    if (primary.HasExited && !primary.Told)
+                    foreach (var (name, child) in current.ToList())
                     {
-                        primary.Acknowledge();
-                        Note($"{primary.Name} ended on its own with exit {primary.ExitCode}; starting another in a second");
-                        await Task.Delay(1000, CancellationToken.None).ConfigureAwait(false);
-                        primary = StartRecorder("primary");
+                        if (child.HasExited && !child.Told)
+                        {
+                            child.Acknowledge();
+                            Note($"{child.Name} ended on its own with exit {child.ExitCode}; starting another in a second");
+                            await Task.Delay(1000, CancellationToken.None).ConfigureAwait(false);
+                            current[name] = StartRecorder(name);
+                        }
                     }
                 }
                 finally
@@ -138,15 +143,15 @@ public sealed class SimulationRun(LocalPostgres postgres)
                 }
             }
         });
-        // ends the primary recorder and starts another after a pause, with the supervisor kept out meanwhile
-        async Task RestartPrimaryAsync(Func<Task> end, long pauseMs)
+        // ends one recorder and starts it again after a pause, with the supervisor kept out meanwhile
+        async Task RestartAsync(string name, Func<RecorderChild, Task> end, long pauseMs)
         {
             await gate.WaitAsync().ConfigureAwait(false);
             try
             {
-                await end().ConfigureAwait(false);
+                await end(current[name]).ConfigureAwait(false);
                 await Task.Delay(TimeSpan.FromMilliseconds(pauseMs)).ConfigureAwait(false);
-                primary = StartRecorder("primary");
+                current[name] = StartRecorder(name);
             }
             finally
             {
@@ -172,6 +177,7 @@ public sealed class SimulationRun(LocalPostgres postgres)
 
         var background = new List<Task>();
         var postgresDown = false;
+        var joined = 0;
         foreach (var fault in plan.Faults)
         {
             var wait = fault.AtMs - clock.ElapsedMilliseconds;
@@ -218,17 +224,18 @@ public sealed class SimulationRun(LocalPostgres postgres)
                     }));
                     break;
                 case FaultKind.RecorderKilled:
-                    await RestartPrimaryAsync(async () => await primary.KillAsync().ConfigureAwait(false), fault.ForMs).ConfigureAwait(false);
+                    await RestartAsync(fault.Target ?? "primary", async r => await r.KillAsync().ConfigureAwait(false), fault.ForMs).ConfigureAwait(false);
                     break;
                 case FaultKind.RecorderTerminated:
-                    await RestartPrimaryAsync(async () =>
+                    await RestartAsync(fault.Target ?? "primary", async r =>
                     {
-                        var code = await primary.TerminateAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
-                        Note($"{primary.Name} exited {(code is { } c ? c.ToString(CultureInfo.InvariantCulture) : "not at all within 30 s after SIGTERM (killed)")}");
+                        var code = await r.TerminateAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+                        Note($"{r.Name} exited {(code is { } c ? c.ToString(CultureInfo.InvariantCulture) : "not at all within 30 s after SIGTERM (killed)")}");
                     }, fault.ForMs).ConfigureAwait(false);
                     break;
                 case FaultKind.SecondRecorder:
-                    var second = StartRecorder("second");
+                    // an instance's name is unique on its store: a joining instance takes the next one free
+                    var second = StartRecorder(plan.Topology.Shared ? $"i{plan.Topology.Instances + ++joined}" : "second");
                     background.Add(Task.Run(async () =>
                     {
                         await Task.Delay(TimeSpan.FromMilliseconds(fault.ForMs)).ConfigureAwait(false);
@@ -263,7 +270,8 @@ public sealed class SimulationRun(LocalPostgres postgres)
         await watching.CancelAsync().ConfigureAwait(false);
         await supervisor.ConfigureAwait(false);
 
-        var captions = await StoredCaptionsAsync(primary, plan).ConfigureAwait(false);
+        // reads work from any instance: the first one still up answers for all
+        var captions = await StoredCaptionsAsync(current.Values.FirstOrDefault(r => !r.HasExited) ?? current.Values.First(), plan).ConfigureAwait(false);
         foreach (var r in recorders.Where(r => !r.Told).ToList())
         {
             // the harness's own stop, so no page is open; SIGTERM faults mid-run keep theirs
@@ -271,6 +279,18 @@ public sealed class SimulationRun(LocalPostgres postgres)
             Note($"{r.Name} stopped at the end: exit {(exit is { } x ? x.ToString(CultureInfo.InvariantCulture) : "none within 30 s of SIGTERM (killed)")}");
         }
         return new RunRecord(recorders, notes, emulator.CallsAnnounced, captions);
+    }
+
+    /// <summary>The settings of one recorder: alone as they are; among instances, with its name and the plan's mode.</summary>
+    private static Dictionary<string, string> InstanceSettings(Dictionary<string, string> settings, Topology topology, string name)
+    {
+        var own = new Dictionary<string, string>(settings);
+        if (topology.Shared)
+        {
+            own["Recorder:Instance:Name"] = name;
+            own["Recorder:Instance:Mode"] = topology.Mode;
+        }
+        return own;
     }
 
     private static async Task<bool> EveryStartedCallEndedAsync(NpgsqlDataSource db)
