@@ -103,6 +103,7 @@ public static class TranscriptPipeline
     {
         var redaction = new RedactionSession(options.Redaction);
         var heard = new HeardLive();
+        var firstHeard = true;
         // why the call ended, for the record: the source said so, or it went quiet, or the recorder stopped
         string? endReason = null;
         return call
@@ -124,7 +125,7 @@ public static class TranscriptPipeline
             .Concat(Observable.Defer(() => Backfill(call.Key, heard, archive, recorded, options.Redaction, scheduler)))
             .Select(item => item switch
             {
-                TrackedTranscript t => Redact(t, redaction, scheduler),
+                TrackedTranscript t => Redact(t, Joined(t, redaction, ref firstHeard), scheduler),
                 Redacted backfilled => backfilled,
                 CoverageGapRecorded gap => Unheard(gap, redaction),
                 RecordedEvent other => new Redacted(other),
@@ -218,6 +219,26 @@ public static class TranscriptPipeline
         SourceDisconnected d => d.ConversationIds.Select(c => new CallEvent(c, d with { ConversationIds = [c] })),
         _ => [],
     };
+
+    /// <summary>
+    /// The first transcript this recorder hears of a call: one said <see cref="JoinedLate"/> or more into the call means it
+    /// joined late (started, restarted or took the call over mid-way: another instance may have heard the start, so no gap
+    /// says so), and what was asked before it is unknown to the call's redaction.
+    /// </summary>
+    private static RedactionSession Joined(TrackedTranscript t, RedactionSession session, ref bool first)
+    {
+        if (first)
+        {
+            first = false;
+            if (t.Transcript.OffsetMs >= JoinedLate.TotalMilliseconds)
+            {
+                session.Unheard();
+            }
+        }
+        return session;
+    }
+
+    private static readonly TimeSpan JoinedLate = TimeSpan.FromSeconds(5);
 
     /// <summary>A gap is recorded as it is, and the call's redaction no longer knows what was last asked.</summary>
     private static Redacted Unheard(CoverageGapRecorded gap, RedactionSession session)

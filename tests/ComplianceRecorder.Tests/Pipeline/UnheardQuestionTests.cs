@@ -49,4 +49,17 @@ public sealed class UnheardQuestionTests
 
         Assert.Equal(["thanks, I can see the account now", "six three seven"], Finals(run));
     }
+
+    [Fact]
+    public void A_recorder_that_first_hears_a_call_well_into_it_masks_a_bare_number_until_the_agent_is_heard()
+    {
+        // another instance heard the call's start: this one took it over 40 s in, with no gap of its own to say so
+        var run = PipelineRun.Start(Call.Script("call-1")
+            .At(1_000).Final("six three seven", Speakers.Customer, offset: 40_000)
+            .At(2_000).Final("thanks, and how many items were in the order?", Speakers.Agent, offset: 41_000)
+            .At(3_000).Final("one hundred and twelve", Speakers.Customer, offset: 42_000)
+            .At(9_000).End());
+
+        Assert.Equal(["[NUMBER]", "thanks, and how many items were in the order?", "one hundred and twelve"], Finals(run));
+    }
 }
