@@ -35,13 +35,16 @@ public sealed record SegmentRecorded(
     /// The media dialect numbers its messages, but afresh after every reconnect, so a number alone
     /// names a message only with the time the source stamped on it (a redelivery carries the same
     /// stamp; new speech after a restart a later one), or else with the utterance, whose id holds the
-    /// restart count. The notifications dialect does not number, so a revision is known by its
-    /// utterance, finality and (redacted) words: the same revision delivered twice, or heard by two
-    /// recorders, gets the same key whatever revision number each counted.
+    /// restart count. The notifications dialect does not number, so a partial revision is known by its
+    /// utterance and (redacted) words: the same revision delivered twice, or heard by two recorders, gets
+    /// the same key whatever revision number each counted. An utterance has one final, known by the
+    /// utterance alone: two recorders that redacted it differently (one heard the question before it, one
+    /// did not) store it once, the first writer's, not twice.
     /// </summary>
     public override string? SourceKey => SourceSequence is { } s
         ? SourceTime is { } at ? $"seq:{s}@{at.ToUnixTimeMilliseconds()}" : $"seq:{UtteranceId}:{s}"
-        : $"utt:{Channel}:{UtteranceId}:{(IsFinal ? "F" : "P")}:{TextKey(Text)}{(Backfilled ? ":backfill" : "")}";
+        : IsFinal ? $"utt:{Channel}:{UtteranceId}:F{(Backfilled ? ":backfill" : "")}"
+        : $"utt:{Channel}:{UtteranceId}:P:{TextKey(Text)}{(Backfilled ? ":backfill" : "")}";
 
     private static string TextKey(string text)
     {

@@ -86,6 +86,10 @@ internal static class NumberClassifier
         return run.End < text.Length && text[run.End] is '%' or ':';
     }
 
+    /// <summary>Harmless by what is written beside it (a currency, a number sign, a percent, a clock's colon), not by its shape.</summary>
+    public static bool IsMarkedHarmless(string text, NumberRun run) =>
+        PreviousNonSpace(text, run.Start) is '$' or '€' or '£' or '#' || (run.End < text.Length && text[run.End] is '%' or ':');
+
     private static bool LooksLikePhone(string shape, int n)
     {
         if (n is < 7 or > 15)

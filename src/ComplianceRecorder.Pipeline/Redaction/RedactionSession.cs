@@ -19,8 +19,13 @@ public sealed class RedactionSession
     // the first four digits each side gave as a card's in this call: kept as its last four, or masked
     private string? _customerLastFour;
     private string? _agentLastFour;
-    // part of the call went unheard, and no final of the agent's has been heard since: what was asked is not known
-    private bool _unheard;
+    // What was asked is not known: part of the call went unheard (finals of the other side still to mask), or the agent
+    // is saying something whose final has not come (a question in flight, or its final lost: the gap that says so comes
+    // only with the agent's next final, after the answer).
+    private int _unheardFinals;
+    private int _agentOpenFinals;
+    private const int UnheardHorizon = 4;
+    private const int AgentOpenHorizon = 2;
 
     private static readonly RedactionOptions Defaults = new();
 
@@ -48,11 +53,13 @@ public sealed class RedactionSession
 
     /// <summary>
     /// Part of the call went unheard (a gap): the question a number answers may be in it ("and the three digits on the
-    /// back?" lost, "six three seven" heard). Until a final of the agent's is heard again, a number of three digits or
-    /// more that nothing marks as harmless is masked as <c>[NUMBER]</c> rather than kept: a listener who missed the
-    /// question does not repeat the answer.
+    /// back?" lost, "six three seven" heard). Until a final of the agent's is heard again (or four finals of the other
+    /// side, for a dialect that does not tell the speakers apart), a number of two digits or more that nothing said beside
+    /// it marks as harmless is masked as <c>[NUMBER]</c> rather than kept: a listener who missed the question does not
+    /// repeat the answer. The same holds for the customer's next two finals while the agent's utterance has partials
+    /// and no final.
     /// </summary>
-    public void Unheard() => _unheard = true;
+    public void Unheard() => _unheardFinals = UnheardHorizon;
 
     public RedactionResult Redact(string said, Speaker speaker, bool isFinal)
     {
@@ -99,12 +106,14 @@ public sealed class RedactionSession
                 // "the one ending in 6789" said of the social (or phone, or account) masked earlier in the call: its last four
                 type = owner;
             }
+            var lastFourKept = false;
             if (type == EntityType.Card && _keepCardLastFour
                 && CardLastFour.IsReference(text, tokens, runs, i, mentions, _topic.Current, _topic.Current == Topic.Card && _topic.CardNamed)
                 && KeepsLastFour(speaker, run.Digits, isFinal))
             {
                 // "the card ending in 4242": what PCI DSS lets be shown; kept as a number that may still grow, below
                 type = null;
+                lastFourKept = true;
             }
             // a card by the topic may still complete the previous final's kept tail ("the card ending in 4539" … "1488 0343 6467")
             if (type is null or EntityType.Card && i == 0 && isFinal && _cards.Continues(speaker, text, run) is { } previous)
@@ -117,8 +126,10 @@ public sealed class RedactionSession
                 // the second breath of a card, still being said: masked already, though only its final corrects the first
                 type = EntityType.Card;
             }
-            if (type is null && _unheard && run.Digits.Length >= 3 && local != Topic.Harmless && !NumberClassifier.IsHarmless(text, run))
+            if (type is null && !lastFourKept && run.Digits.Length >= 2 && (_unheardFinals > 0 || (speaker != Speaker.Agent && _agentOpenFinals > 0))
+                && local != Topic.Harmless && !NumberClassifier.IsMarkedHarmless(text, run))
             {
+                // only what is said beside it makes it harmless here: a shape ("six hundred thirty seven") may be a code
                 type = EntityType.Number;
             }
             if (type is not null && claimed[run.Start..run.End].Contains(true))
@@ -155,10 +166,23 @@ public sealed class RedactionSession
         var result = Apply(said, spans);
         if (isFinal)
         {
-            // the agent heard again: the next question, or the thread the call is on, is known again
-            _unheard &= speaker != Speaker.Agent;
+            if (speaker == Speaker.Agent)
+            {
+                // the agent heard again: the next question, or the thread the call is on, is known again
+                _unheardFinals = 0;
+                _agentOpenFinals = 0;
+            }
+            else
+            {
+                _unheardFinals = Math.Max(0, _unheardFinals - 1);
+                _agentOpenFinals = Math.Max(0, _agentOpenFinals - 1);
+            }
             _topic.Advance(text, speaker, mentions, usedTopic);
             _cards.Ended(speaker, result, unsettled ? lastKept : null, result.Text.Length - text.Length);
+        }
+        else if (speaker == Speaker.Agent)
+        {
+            _agentOpenFinals = AgentOpenHorizon;
         }
         return unsettled || corrected is not null ? result with { Unsettled = unsettled, CorrectsPrevious = corrected } : result;
     }

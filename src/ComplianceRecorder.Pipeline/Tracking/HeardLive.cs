@@ -139,7 +139,9 @@ public sealed class HeardLive
             }
             else if (!inWord && start >= 0)
             {
-                words.Add(text[start..i]);
+                // a placeholder is one word whatever it names: two recorders (or a recorder and its backfill) that heard
+                // the same answer with and without its question masked it as [CVV] and as [NUMBER]
+                words.Add(start > 0 && text[start - 1] == '[' && i < text.Length && text[i] == ']' ? "[]" : text[start..i]);
                 start = -1;
             }
         }

@@ -229,6 +229,21 @@ public sealed class TranscriptPipelineTests
     }
 
     [Fact]
+    public void A_final_redacted_differently_by_two_recorders_has_one_source_key_and_a_partial_keeps_its_words_in_it()
+    {
+        var run = PipelineRun.Start(Notifications()
+            .At(0).Partial("six three")
+            .At(300).Final("six three seven"));
+
+        var segments = run.Events.OfType<SegmentRecorded>().ToList();
+        // one instance heard "the three digits on the back?" before it, the other did not
+        Assert.Equal((segments[1] with { Text = "[CVV]" }).SourceKey, (segments[1] with { Text = "[NUMBER]" }).SourceKey);
+        Assert.NotEqual((segments[0] with { Text = "[CVV]" }).SourceKey, (segments[0] with { Text = "[NUMBER]" }).SourceKey);
+        // and the final's key names no words: nothing derived from what was said outlives the call's erasure
+        Assert.DoesNotContain(":F:", segments[1].SourceKey, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_disconnected_interval_becomes_a_gap_for_every_call_on_the_socket()
     {
         using var run = new PipelineRun();
@@ -381,6 +396,25 @@ public sealed class TranscriptPipelineTests
 
         var backfilled = Assert.Single(run.Events.OfType<SegmentRecorded>(), s => s.Backfilled);
         Assert.Equal(5_000, backfilled.OffsetMs);
+    }
+
+    [Fact]
+    public async Task An_answer_another_recorder_masked_without_its_question_is_not_backfilled_again_as_the_code_it_was()
+    {
+        var archive = new StoredTranscript(
+            Said("s0", "and the three digits on the back of the card", 1_000, channel: Speakers.Agent),
+            Said("s1", "six three seven", 4_000),
+            Said("s2", "thank you", 9_000, channel: Speakers.Agent));
+        // the other recorder missed the question, so it masked the answer as a bare number; the backfill, which reads the
+        // whole stored transcript, masks it as the code it answers
+        var recorded = new RecordedElsewhere(Said("b", "[NUMBER]", 4_000, stored: false));
+
+        using var run = await RunToEndAsync(Notifications()
+            .At(0).SocketDrop(8.Seconds(), "the recorder was not running")
+            .At(9_000).Final("thank you", Speakers.Agent)
+            .End(), archive, recorded);
+
+        Assert.Equal([1_000L], run.Events.OfType<SegmentRecorded>().Where(s => s.Backfilled).Select(s => s.OffsetMs));
     }
 
     [Fact]

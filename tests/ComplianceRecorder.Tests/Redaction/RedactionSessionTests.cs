@@ -108,6 +108,11 @@ public sealed class RedactionSessionTests
     {
         var s = new RedactionSession();
         Assert.Equal("what's the card", s.Redact("what's the card", Speaker.Agent, false).Text);
+        // the partial sets no topic, so the number is not taken for a card; but while the agent's utterance has no final
+        // (a question in flight, or its final lost) the answer is masked as a bare number
+        Assert.Equal("[NUMBER]", Customer(s, "1234"));
+        // the agent's final is what moves the context: here it asks nothing, so the next number is shown
+        Assert.Equal("one moment please", s.Redact("one moment please", Speaker.Agent, true).Text);
         Assert.Equal("1234", Customer(s, "1234"));
     }
 
