@@ -30,18 +30,21 @@ public sealed class SimulationTests(SimulationTests.Cluster cluster) : IClassFix
     }
 
     // between them: socket drops and closes, reordered, duplicated and lost messages, 429s and timeouts on
-    // REST calls, PostgreSQL stopped and started; one recorder alone (4), three partitioned instances (1), two
-    // partitioned with one killed and then sent SIGTERM (2), two or three active-active (10, 20, 21), and two
-    // active-active with one sent SIGTERM and the other killed while PostgreSQL is down (22)
+    // REST calls, PostgreSQL stopped and started; one recorder alone (4; 3: sent SIGTERM as PostgreSQL comes back;
+    // 26: killed), three partitioned instances (1), two partitioned with one killed and then sent SIGTERM (2), two or
+    // three active-active (10, 20, 21), and two active-active with one sent SIGTERM and the other killed while
+    // PostgreSQL is down (22)
     // (`simulate --seed N --plan` prints each schedule)
     [Theory]
     [InlineData(1)]
     [InlineData(2)]
+    [InlineData(3)]
     [InlineData(4)]
     [InlineData(10)]
     [InlineData(20)]
     [InlineData(21)]
     [InlineData(22)]
+    [InlineData(26)]
     public async Task A_seeded_run_of_calls_and_faults_keeps_every_promise_the_oracle_checks(int seed)
     {
         var result = await new SimulationRun(cluster.Server).RunAsync(SimulationPlan.Generate(seed));
