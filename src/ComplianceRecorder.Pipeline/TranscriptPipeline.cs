@@ -250,6 +250,8 @@ public static class TranscriptPipeline
     public static Redacted Redact(TrackedTranscript tracked, RedactionSession session, IScheduler scheduler)
     {
         var t = tracked.Transcript;
+        // BOTH (the media dialect) or UNKNOWN: no final is known to be the agent's
+        session.SpeakersUnknown |= t.Channel is not ("INTERNAL" or "EXTERNAL");
         var result = session.Redact(TextNormalizer.Normalize(t.Text), SpeakerOf(t), t.IsFinal);
         return new Redacted(Segment(tracked, result, scheduler), result.Unsettled, result.CorrectsPrevious);
     }

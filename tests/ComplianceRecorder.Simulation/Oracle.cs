@@ -20,7 +20,7 @@ public static class Oracle
     {
         var failures = new List<string>();
         failures.AddRange(Settled(run));
-        failures.AddRange(ExitCodes(run));
+        failures.AddRange(ExitCodes(plan, run));
         var store = await StoreView.ReadAsync(db).ConfigureAwait(false);
         failures.AddRange(Finals(plan, run, store));
         failures.AddRange(CallsEnded(store));
@@ -40,8 +40,10 @@ public static class Oracle
     /// 0 after a SIGTERM, within the bound (or 4 from an instance fenced after its lease lapsed); a process that ended
     /// without being told faulted, and exit 0 then is a lie.
     /// </summary>
-    private static IEnumerable<string> ExitCodes(RunRecord run)
+    private static IEnumerable<string> ExitCodes(SimulationPlan plan, RunRecord run)
     {
+        // a lease lapses on its own only while the store is down: elsewhere a fenced instance is a failure of its own
+        var outage = plan.Topology.Shared && plan.Faults.Any(f => f.Kind == FaultKind.PostgresStopped);
         foreach (var r in run.Recorders)
         {
             if (r.EndedOnItsOwn)
@@ -56,7 +58,7 @@ public static class Oracle
             {
                 yield return $"exit-codes: {r.Name} had not ended 30 s after SIGTERM";
             }
-            else if (r.Terminated && r.ExitAfterTerm == 4 && r.Lines.Any(l => l.Contains("lost its lease", StringComparison.Ordinal)))
+            else if (r.Terminated && r.ExitAfterTerm == 4 && outage && r.Lines.Any(l => l.Contains("lost its lease", StringComparison.Ordinal)))
             {
                 // an instance whose lease lapsed while the store was down is fenced when it comes back, SIGTERM or not: exit 4
                 // says it could not write what it still held (documented); what that cost is judged by the other clauses

@@ -38,12 +38,14 @@ public sealed record SegmentRecorded(
     /// restart count. The notifications dialect does not number, so a partial revision is known by its
     /// utterance and (redacted) words: the same revision delivered twice, or heard by two recorders, gets
     /// the same key whatever revision number each counted. An utterance has one final, known by the
-    /// utterance alone: two recorders that redacted it differently (one heard the question before it, one
-    /// did not) store it once, the first writer's, not twice.
+    /// utterance and its offset into the call (the source's, the same for every recorder; an id a source
+    /// reuses, such as a backfill's phrase index, is told apart by it), not its words: two recorders that
+    /// redacted it differently (one heard the question before it, one did not) store it once, the first
+    /// writer's, not twice.
     /// </summary>
     public override string? SourceKey => SourceSequence is { } s
         ? SourceTime is { } at ? $"seq:{s}@{at.ToUnixTimeMilliseconds()}" : $"seq:{UtteranceId}:{s}"
-        : IsFinal ? $"utt:{Channel}:{UtteranceId}:F{(Backfilled ? ":backfill" : "")}"
+        : IsFinal ? $"utt:{Channel}:{UtteranceId}:F@{OffsetMs}{(Backfilled ? ":backfill" : "")}"
         : $"utt:{Channel}:{UtteranceId}:P:{TextKey(Text)}{(Backfilled ? ":backfill" : "")}";
 
     private static string TextKey(string text)

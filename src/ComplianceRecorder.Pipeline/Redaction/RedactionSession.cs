@@ -6,7 +6,8 @@ namespace ComplianceRecorder.Pipeline.Redaction;
 /// Redacts the utterances of one conversation in call order. It is stateful the way a listener is:
 /// the agent's question ("what's the security code?") makes the customer's next numbers sensitive,
 /// and a number dictated over several turns stays sensitive until the topic changes.
-/// Partials are redacted with the context the finals built, but never change it.
+/// Partials are redacted with the context the finals built and never set a topic; an agent's partial only says that
+/// the agent's utterance has no final yet (what it asks is not known).
 /// </summary>
 public sealed class RedactionSession
 {
@@ -24,8 +25,16 @@ public sealed class RedactionSession
     // only with the agent's next final, after the answer).
     private int _unheardFinals;
     private int _agentOpenFinals;
+    // a customer's number was masked while the agent's utterance had no final: the agent may read it back
+    private bool _maskedWhileAgentOpen;
     private const int UnheardHorizon = 4;
     private const int AgentOpenHorizon = 2;
+
+    /// <summary>
+    /// The dialect does not tell the agent from the customer (the media dialect's BOTH): no final is known to be the
+    /// agent's, so what was asked stays unknown for <see cref="UnheardHorizon"/> finals after a gap, not until one is.
+    /// </summary>
+    public bool SpeakersUnknown { get; set; }
 
     private static readonly RedactionOptions Defaults = new();
 
@@ -53,11 +62,12 @@ public sealed class RedactionSession
 
     /// <summary>
     /// Part of the call went unheard (a gap): the question a number answers may be in it ("and the three digits on the
-    /// back?" lost, "six three seven" heard). Until a final of the agent's is heard again (or four finals of the other
-    /// side, for a dialect that does not tell the speakers apart), a number of two digits or more that nothing said beside
-    /// it marks as harmless is masked as <c>[NUMBER]</c> rather than kept: a listener who missed the question does not
-    /// repeat the answer. The same holds for the customer's next two finals while the agent's utterance has partials
-    /// and no final.
+    /// back?" lost, "six three seven" heard). Until a final of the agent's is heard again (or four finals, for a dialect
+    /// that does not tell the speakers apart), a number of two digits or more that nothing said beside it marks as
+    /// harmless is masked as <c>[NUMBER]</c> rather than kept: a listener who missed the question does not repeat the
+    /// answer. The same holds for the customer's next two finals while the agent's utterance has partials and no final,
+    /// and then for the agent's partials (a read-back). Each final that has such a number masked keeps the state for the
+    /// next, as long as numbers keep coming (a card in two breaths).
     /// </summary>
     public void Unheard() => _unheardFinals = UnheardHorizon;
 
@@ -80,6 +90,7 @@ public sealed class RedactionSession
         _people.Claim(text, tokens, cues, classes, runs, speaker, isFinal, _topic.Asked, claimed, spans);
         NumberRun? lastKept = null;
         RedactionResult? corrected = null;
+        var maskedUnknown = false;
         for (var i = 0; i < runs.Count; i++)
         {
             var run = runs[i];
@@ -126,11 +137,12 @@ public sealed class RedactionSession
                 // the second breath of a card, still being said: masked already, though only its final corrects the first
                 type = EntityType.Card;
             }
-            if (type is null && !lastFourKept && run.Digits.Length >= 2 && (_unheardFinals > 0 || (speaker != Speaker.Agent && _agentOpenFinals > 0))
+            if (type is null && !lastFourKept && run.Digits.Length >= 2 && AskedUnknown(speaker, isFinal)
                 && local != Topic.Harmless && !NumberClassifier.IsMarkedHarmless(text, run))
             {
                 // only what is said beside it makes it harmless here: a shape ("six hundred thirty seven") may be a code
                 type = EntityType.Number;
+                maskedUnknown = true;
             }
             if (type is not null && claimed[run.Start..run.End].Contains(true))
             {
@@ -166,15 +178,23 @@ public sealed class RedactionSession
         var result = Apply(said, spans);
         if (isFinal)
         {
-            if (speaker == Speaker.Agent)
+            if (speaker == Speaker.Agent && !SpeakersUnknown)
             {
                 // the agent heard again: the next question, or the thread the call is on, is known again
                 _unheardFinals = 0;
                 _agentOpenFinals = 0;
+                _maskedWhileAgentOpen = false;
+            }
+            else if (maskedUnknown)
+            {
+                // numbers still answering what was not heard: the next final may go on with them
+                _maskedWhileAgentOpen |= _agentOpenFinals > 0;
+                _unheardFinals = _unheardFinals > 0 ? UnheardHorizon : 0;
+                _agentOpenFinals = _agentOpenFinals > 0 ? AgentOpenHorizon : 0;
             }
             else
             {
-                _unheardFinals = Math.Max(0, _unheardFinals - 1);
+                _unheardFinals -= SpeakersUnknown && _unheardFinals > 0 ? 1 : 0;
                 _agentOpenFinals = Math.Max(0, _agentOpenFinals - 1);
             }
             _topic.Advance(text, speaker, mentions, usedTopic);
@@ -186,6 +206,10 @@ public sealed class RedactionSession
         }
         return unsettled || corrected is not null ? result with { Unsettled = unsettled, CorrectsPrevious = corrected } : result;
     }
+
+    /// <summary>Whether what a number answers is unknown here: after a gap, or on the customer's side of an agent's utterance with no final.</summary>
+    private bool AskedUnknown(Speaker speaker, bool isFinal) =>
+        _unheardFinals > 0 || (speaker == Speaker.Agent ? !isFinal && _maskedWhileAgentOpen : _agentOpenFinals > 0);
 
     /// <summary>
     /// One last four a speaker per call: a different one may be the next group of the whole number, dictated as "ending in

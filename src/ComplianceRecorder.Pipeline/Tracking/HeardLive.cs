@@ -132,7 +132,7 @@ public sealed class HeardLive
         var start = -1;
         for (var i = 0; i <= text.Length; i++)
         {
-            var inWord = i < text.Length && char.IsLetterOrDigit(text[i]);
+            var inWord = i < text.Length && (char.IsLetterOrDigit(text[i]) || text[i] == '_');
             if (inWord && start < 0)
             {
                 start = i;

@@ -94,19 +94,67 @@ public sealed class UnheardQuestionTests
     }
 
     [Fact]
-    public void A_dialect_that_does_not_tell_the_speakers_apart_masks_bare_numbers_for_four_finals_after_a_gap_not_the_whole_call()
+    public void A_dialect_that_does_not_tell_the_speakers_apart_masks_bare_numbers_until_four_finals_without_one_not_the_whole_call()
     {
         var run = PipelineRun.Start(Call.Script("call-1", Dialect.Media)
             .At(1_000).Final("hello")
             .Gap()
             .At(2_000).Final("one two three")
             .At(3_000).Final("four five six")
-            .At(4_000).Final("seven eight nine")
-            .At(5_000).Final("one two three four")
-            .At(6_000).Final("five six seven")
+            .At(4_000).Final("okay")
+            .At(5_000).Final("right")
+            .At(6_000).Final("sure")
+            .At(7_000).Final("fine")
+            .At(8_000).Final("seven eight nine")
             .At(9_000).End());
 
-        Assert.Equal(["hello", "[NUMBER]", "[NUMBER]", "[NUMBER]", "[NUMBER]", "five six seven"], Finals(run));
+        Assert.Equal(["hello", "[NUMBER]", "[NUMBER]", "okay", "right", "sure", "fine", "seven eight nine"], Finals(run));
+    }
+
+    [Fact]
+    public void After_a_gap_the_customers_fifth_final_is_still_masked_when_the_agent_has_not_been_heard()
+    {
+        var run = PipelineRun.Start(Call.Script("call-1")
+            .At(1_000).Final("let me check that for you", Speakers.Agent)
+            .SocketDrop(TimeSpan.FromSeconds(3))
+            .At(5_000).Final("sure", Speakers.Customer)
+            .At(6_000).Final("one moment", Speakers.Customer)
+            .At(7_000).Final("okay", Speakers.Customer)
+            .At(8_000).Final("right", Speakers.Customer)
+            .At(9_000).Final("six three seven", Speakers.Customer)
+            .At(12_000).End());
+
+        Assert.Equal("[NUMBER]", Finals(run)[^1]);
+    }
+
+    [Fact]
+    public void An_agent_reading_back_an_answer_masked_while_the_question_had_no_final_shows_it_in_no_partial_nor_final()
+    {
+        var run = PipelineRun.Start(Call.Script("call-1")
+            .At(1_000).Final("let me check that for you", Speakers.Agent)
+            .At(2_000).Partial("and the three digits", Speakers.Agent)
+            .At(4_000).Final("six three seven", Speakers.Customer)
+            .At(5_000).Partial("six three seven", Speakers.Agent, utterance: "readback")
+            .At(5_500).Final("six three seven thank you", Speakers.Agent, utterance: "readback")
+            .At(9_000).End());
+
+        var texts = run.Events.OfType<SegmentRecorded>().Select(s => s.Text).ToList();
+        Assert.DoesNotContain(texts, t => t.Contains("six", StringComparison.Ordinal));
+        Assert.Contains("[NUMBER] thank you", texts);
+    }
+
+    [Fact]
+    public void A_card_read_in_two_breaths_while_the_question_had_no_final_is_masked_in_both()
+    {
+        var run = PipelineRun.Start(Call.Script("call-1")
+            .At(1_000).Final("let me check that for you", Speakers.Agent)
+            .At(2_000).Partial("can I have the long number", Speakers.Agent)
+            .At(4_000).Final("okay", Speakers.Customer)
+            .At(5_000).Final("4539 1488", Speakers.Customer)
+            .At(6_000).Final("0343 6467", Speakers.Customer)
+            .At(12_000).End());
+
+        Assert.DoesNotContain(run.Events.OfType<SegmentRecorded>(), s => s.Text.Any(char.IsAsciiDigit));
     }
 
     [Fact]

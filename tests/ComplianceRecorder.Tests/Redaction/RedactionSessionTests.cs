@@ -104,13 +104,14 @@ public sealed class RedactionSessionTests
     }
 
     [Fact]
-    public void Partials_are_redacted_but_do_not_move_the_context()
+    public void An_agents_partial_sets_no_topic_but_while_it_has_no_final_the_customers_numbers_are_masked_as_bare_numbers()
     {
         var s = new RedactionSession();
         Assert.Equal("what's the card", s.Redact("what's the card", Speaker.Agent, false).Text);
         // the partial sets no topic, so the number is not taken for a card; but while the agent's utterance has no final
-        // (a question in flight, or its final lost) the answer is masked as a bare number
+        // (a question in flight, or its final lost) the answer is masked as a bare number, and so is the next
         Assert.Equal("[NUMBER]", Customer(s, "1234"));
+        Assert.Equal("[NUMBER]", Customer(s, "5678"));
         // the agent's final is what moves the context: here it asks nothing, so the next number is shown
         Assert.Equal("one moment please", s.Redact("one moment please", Speaker.Agent, true).Text);
         Assert.Equal("1234", Customer(s, "1234"));
