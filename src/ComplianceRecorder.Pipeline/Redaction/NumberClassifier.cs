@@ -72,19 +72,8 @@ internal static class NumberClassifier
         _ => null,
     };
 
-    public static bool IsHarmless(string text, NumberRun run)
-    {
-        if (run.HasMagnitude || Patterns.HarmlessShape().IsMatch(run.Shape))
-        {
-            return true;
-        }
-        var before = PreviousNonSpace(text, run.Start);
-        if (before is '$' or '€' or '£' or '#')
-        {
-            return true;
-        }
-        return run.End < text.Length && text[run.End] is '%' or ':';
-    }
+    public static bool IsHarmless(string text, NumberRun run) =>
+        run.HasMagnitude || Patterns.HarmlessShape().IsMatch(run.Shape) || IsMarkedHarmless(text, run);
 
     /// <summary>Harmless by what is written beside it (a currency, a number sign, a percent, a clock's colon), not by its shape.</summary>
     public static bool IsMarkedHarmless(string text, NumberRun run) =>

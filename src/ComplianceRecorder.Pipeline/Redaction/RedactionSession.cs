@@ -194,7 +194,11 @@ public sealed class RedactionSession
             }
             else
             {
-                _unheardFinals -= SpeakersUnknown && _unheardFinals > 0 ? 1 : 0;
+                // with the speakers told apart, only the agent's final ends an unheard stretch; without, it fades
+                if (SpeakersUnknown && _unheardFinals > 0)
+                {
+                    _unheardFinals--;
+                }
                 _agentOpenFinals = Math.Max(0, _agentOpenFinals - 1);
             }
             _topic.Advance(text, speaker, mentions, usedTopic);
